@@ -1,0 +1,146 @@
+"""The ``spinbench`` command line."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.units import format_quantity, to_display
+from drivers.errors import ConfigError, InstrumentError
+from sequences.experiment import FitValue
+
+#: Modules that add subcommands: each has ``add_parser(subparsers)`` setting ``func``.
+SUBCOMMANDS = ["app.cli_sim_serve", "app.cli_sequence", "app.cli_halbach", "app.cli_export", "app.cli_gui"]
+
+
+def _lab(args: argparse.Namespace):
+    if getattr(args, "config", None):
+        from app.labconfig import lab_from_file
+
+        return lab_from_file(args.config)
+    from app.simlab import build_sim_lab
+
+    return build_sim_lab()
+
+
+def format_results(results: dict[str, Any]) -> str:
+    lines = []
+    for name, value in results.items():
+        if isinstance(value, FitValue):
+            if value.unit and value.unit not in ("", "V"):
+                shown = format_quantity(value.value, value.unit, 7)
+                err = "" if value.error != value.error else f" ± {format_quantity(value.error, value.unit, 2)}"
+            else:
+                shown = f"{value.value:.7g} {value.unit}".strip()
+                err = "" if value.error != value.error else f" ± {value.error:.2g}"
+            lines.append(f"  {name:24s} {shown}{err}")
+        elif not hasattr(value, "__len__") or isinstance(value, str):
+            lines.append(f"  {name:24s} {value}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.progress import ProgressBar
+    from app.runner import experiment_from_settings, run_experiment
+
+    experiment = experiment_from_settings(args.experiment, args.set or [])  # before touching hardware
+    lab = _lab(args)
+    try:
+        outcome = run_experiment(experiment, lab, args.out, subscribers=[] if args.quiet else [ProgressBar()])
+    finally:
+        lab.close()
+    info = outcome.info
+    print(f"run file: {outcome.path}")
+    if outcome.png:
+        print(f"plot:     {outcome.png}")
+    print(f"status:   {info.status}" + (f" ({info.error})" if info.error else ""))
+    if info.results:
+        print("results:")
+        print(format_results(info.results))
+    return 0 if info.status == "completed" else 3
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from sequences.experiments import EXPERIMENTS
+
+    for name, cls in sorted(EXPERIMENTS.items()):
+        print(f"{name}: {cls.title}  (roles: {', '.join(cls.roles)})")
+        for p in cls.parameters:
+            unit = p.display_unit or p.unit
+            default = to_display(p.default, p.unit, p.display_unit) if p.kind is float and p.choices is None else p.default
+            choice = f" one of {list(p.choices)}" if p.choices else ""
+            print(f"    {p.name:16s} = {default!s:>10} {unit:7s}{choice}  {p.doc}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from app.storage import read_run
+    from sequences.experiments import get_experiment
+
+    run = read_run(args.file)
+    meta = run.metadata
+    print(f"{args.file}: {meta.get('title')} ({meta.get('experiment')})")
+    print(f"  status   {run.status}" + (f"  error: {meta['error']}" if meta.get("error") else ""))
+    print(f"  started  {meta.get('started')}   ended {meta.get('ended') or '-'}")
+    n = len(next(iter(run.columns.values()), []))
+    print(f"  points   {n}   columns: {', '.join(run.columns)}")
+    exp_cls = get_experiment(str(meta.get("experiment")))
+    exp = exp_cls(**{k: v for k, v in run.parameters.items() if any(p.name == k for p in exp_cls.parameters)})
+    results = run.results
+    if not results and n:
+        results = exp.analyse(run)
+        print("  (no stored results: analysed now)")
+    if results:
+        print(format_results(results))
+    png = Path(args.png) if args.png else Path(args.file).with_suffix(".png")
+    if n:
+        exp.plot(run, results, png)
+        print(f"  plot     {png}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spinbench", description="Magnetic-resonance lab control and acquisition")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run an experiment")
+    p.add_argument("experiment", help="experiment name (see 'spinbench list')")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--sim", action="store_true", help="use the built-in simulated lab (default)")
+    src.add_argument("--config", help="lab TOML file")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="parameter with unit, e.g. field_start=320mT")
+    p.add_argument("--out", default="runs", help="directory for run files (default: runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("list", help="list experiments and their parameters")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("show", help="summarise a run file and plot it")
+    p.add_argument("file")
+    p.add_argument("--png", help="where to write the plot (default: next to the file)")
+    p.set_defaults(func=cmd_show)
+    for module in SUBCOMMANDS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, ValueError, FileNotFoundError, InstrumentError) as exc:
+        print(f"spinbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spinbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""A lab: the instruments filling each role, the lab's safety limits, and its clock.
+
+Experiments ask the lab for roles (``lab.lockin``, ``lab.field``), never for a model.
+The lab's limits are pushed down into every instrument's allowed ranges when the lab is
+built, so an out-of-range setpoint is refused by the role before any command is sent.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import threading
+import time
+
+from drivers.errors import ConfigError, RunAborted
+from drivers.roles import ROLES, Instrument, Range
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """Wall-clock time for real labs (same interface as the simulated clock)."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+
+@dataclass(frozen=True)
+class LabLimits:
+    """Per-lab safety limits, SI units."""
+
+    max_field: float = 1.0  # T, magnitude
+    max_ramp_rate: float = 0.05  # T/s
+    max_rf_power: float = 0.2  # W at the source output
+    temperature_min: float = 1.5  # K
+    temperature_max: float = 400.0  # K
+    max_rf_duty_cycle: float = 0.1  # pulsed amplifier protection
+    max_pulse_length: float = 100e-6  # s
+    max_piezo_amplitude: float = 10.0  # V
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+class Lab:
+    def __init__(self, instruments: dict[str, Instrument], limits: LabLimits, clock: Clock,
+                 *, name: str = "lab", config: dict[str, Any] | None = None,
+                 modulation_t_per_v: float = 1e-3, world: Any = None):
+        unknown = set(instruments) - set(ROLES)
+        if unknown:
+            raise ConfigError(f"unknown role(s) {sorted(unknown)}; roles are {sorted(ROLES)}")
+        for role, inst in instruments.items():
+            if not isinstance(inst, ROLES[role]):
+                raise ConfigError(f"instrument for role {role!r} is a {type(inst).__name__}, "
+                                  f"not a {ROLES[role].__name__}")
+        self.instruments = dict(instruments)
+        self.limits = limits
+        self.clock = clock
+        self.name = name
+        self.config = config or {}
+        #: Field-modulation coil calibration: peak T per V of lock-in sine output.
+        self.modulation_t_per_v = modulation_t_per_v
+        #: The SimulatedWorld behind a simulated lab (None for real hardware).
+        self.world = world
+        #: Set by the run engine to abort; ``sleep`` raises RunAborted once it is set.
+        self.abort_event = threading.Event()
+        self._apply_limits()
+
+    def _apply_limits(self) -> None:
+        lim = self.limits
+        if "field" in self.instruments:
+            f = self.instruments["field"]
+            f.field_range = _intersect(f.field_range, Range(-lim.max_field, lim.max_field, "T"))
+            f.ramp_rate_range = _intersect(f.ramp_rate_range, Range(0.0, lim.max_ramp_rate, "T/s"))
+        if "rf" in self.instruments:
+            r = self.instruments["rf"]
+            r.power_range = _intersect(r.power_range, Range(0.0, lim.max_rf_power, "W"))
+        if "temperature" in self.instruments:
+            t = self.instruments["temperature"]
+            t.setpoint_range = _intersect(t.setpoint_range, Range(lim.temperature_min, lim.temperature_max, "K"))
+        if "piezo" in self.instruments:
+            p = self.instruments["piezo"]
+            p.amplitude_range = _intersect(p.amplitude_range, Range(0.0, lim.max_piezo_amplitude, "V"))
+
+    def has(self, role: str) -> bool:
+        return role in self.instruments
+
+    def require(self, *roles: str) -> None:
+        missing = [r for r in roles if r not in self.instruments]
+        if missing:
+            raise ConfigError(f"lab {self.name!r} has no instrument for role(s) {missing}; "
+                              f"it has {sorted(self.instruments)}")
+
+    def __getattr__(self, role: str) -> Instrument:
+        instruments = self.__dict__.get("instruments", {})
+        if role in instruments:
+            return instruments[role]
+        if role in ROLES:
+            raise ConfigError(f"lab {self.__dict__.get('name')!r} has no {role!r} instrument; "
+                              f"it has {sorted(instruments)}")
+        raise AttributeError(role)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait on the lab's clock; a real-time wait wakes up within 50 ms of an abort."""
+        if self.abort_event.is_set():
+            raise RunAborted("run aborted")
+        if self.world is not None:  # simulated time: instantaneous
+            self.clock.sleep(seconds)
+            return
+        end = self.clock.now() + seconds
+        while (left := end - self.clock.now()) > 0:
+            if self.abort_event.wait(min(left, 0.05)):
+                raise RunAborted("run aborted")
+
+    def snapshot(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for role, inst in self.instruments.items():
+            entry: dict[str, Any] = {"driver": type(inst).__name__}
+            try:
+                entry["identity"] = inst.identity()
+                entry["settings"] = inst.snapshot()
+            except Exception as exc:  # a snapshot must never stop a run
+                entry["error"] = str(exc)
+            out[role] = entry
+        return out
+
+    def make_safe(self) -> list[str]:
+        """RF off, modulation off, pulses stopped, drive off, field ramped to zero.
+
+        Every instrument is tried even if another fails; the failures are returned.
+        """
+        errors: list[str] = []
+        order = ["rf", "pulser", "piezo", "lockin", "field"]
+        for role in order + [r for r in self.instruments if r not in order]:
+            inst = self.instruments.get(role)
+            if inst is None:
+                continue
+            try:
+                inst.make_safe()
+            except Exception as exc:
+                errors.append(f"{role}: {exc}")
+        return errors
+
+    def close(self) -> None:
+        for inst in self.instruments.values():
+            try:
+                inst.close()
+            except Exception:
+                pass
+
+
+def _intersect(a: Range, b: Range) -> Range:
+    return Range(max(a.low, b.low), min(a.high, b.high), a.unit or b.unit)

@@ -1,0 +1,102 @@
+"""Lock-in amplifier role."""
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from drivers.roles.base import Instrument, Range
+
+FILTER_SLOPES_DB = (6, 12, 18, 24)
+#: Equivalent noise bandwidth x tau for 1..4 poles (SR830 manual, physics.md).
+ENBW_TIMES_TAU = {6: 1 / 4, 12: 1 / 8, 18: 3 / 32, 24: 5 / 64}
+#: Settling to 99 % in time constants for 1..4 poles.
+SETTLE_99_TAU = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}
+
+
+class LockInAmplifier(Instrument):
+    """Reference in Hz/V, time constant in s, sensitivity in V (full scale), phase in degrees.
+
+    Phase is kept in degrees: every lock-in front panel and manual speaks degrees, and a
+    phase is a setting, not a quantity that enters formulas.
+    The reference (sine out) drives the field-modulation coil in a cw-ESR spectrometer.
+    """
+
+    role = "lockin"
+    reference_frequency_range = Range(1e-3, 102e3, "Hz")
+    reference_amplitude_range = Range(0.0, 5.0, "V")
+
+    @property
+    @abstractmethod
+    def reference_frequency(self) -> float: ...
+
+    @reference_frequency.setter
+    @abstractmethod
+    def reference_frequency(self, hz: float) -> None: ...
+
+    @property
+    @abstractmethod
+    def reference_amplitude(self) -> float: ...
+
+    @reference_amplitude.setter
+    @abstractmethod
+    def reference_amplitude(self, volts: float) -> None: ...
+
+    @property
+    @abstractmethod
+    def time_constant(self) -> float: ...
+
+    @time_constant.setter
+    @abstractmethod
+    def time_constant(self, seconds: float) -> None: ...
+
+    @property
+    @abstractmethod
+    def filter_slope(self) -> int: ...
+
+    @filter_slope.setter
+    @abstractmethod
+    def filter_slope(self, db_per_octave: int) -> None: ...
+
+    @property
+    @abstractmethod
+    def sensitivity(self) -> float: ...
+
+    @sensitivity.setter
+    @abstractmethod
+    def sensitivity(self, volts: float) -> None: ...
+
+    @property
+    @abstractmethod
+    def phase(self) -> float: ...
+
+    @phase.setter
+    @abstractmethod
+    def phase(self, degrees: float) -> None: ...
+
+    @property
+    @abstractmethod
+    def harmonic(self) -> int: ...
+
+    @harmonic.setter
+    @abstractmethod
+    def harmonic(self, n: int) -> None: ...
+
+    @abstractmethod
+    def read_xy(self) -> tuple[float, float]:
+        """X and Y in V, sampled at the same instant."""
+
+    def read_r_theta(self) -> tuple[float, float]:
+        import math
+
+        x, y = self.read_xy()
+        return math.hypot(x, y), math.degrees(math.atan2(y, x))
+
+    @abstractmethod
+    def auto_phase(self) -> None: ...
+
+    def settle_time(self, time_constants: float | None = None) -> float:
+        """Time to wait after a step so the output has settled (99 % by default)."""
+        n = SETTLE_99_TAU[self.filter_slope] if time_constants is None else time_constants
+        return n * self.time_constant
+
+    def make_safe(self) -> None:
+        self.reference_amplitude = 0.0

@@ -1,0 +1,55 @@
+"""RF / microwave source role."""
+from __future__ import annotations
+
+from abc import abstractmethod
+import math
+
+from drivers.roles.base import Instrument, Range
+
+
+def watt_to_dbm(p_w: float) -> float:
+    return 10.0 * math.log10(max(p_w, 1e-30) / 1e-3)
+
+
+def dbm_to_watt(p_dbm: float) -> float:
+    return 1e-3 * 10.0 ** (p_dbm / 10.0)
+
+
+class RFSource(Instrument):
+    """Frequency in Hz, power in W (converted to dBm only on the wire)."""
+
+    role = "rf"
+    frequency_range = Range(1e5, 50e9, "Hz")
+    power_range = Range(1e-12, 1.0, "W")
+    MODULATIONS = ("fm", "am", "pulse")
+
+    @property
+    @abstractmethod
+    def frequency(self) -> float: ...
+
+    @frequency.setter
+    @abstractmethod
+    def frequency(self, hz: float) -> None: ...
+
+    @property
+    @abstractmethod
+    def power(self) -> float: ...
+
+    @power.setter
+    @abstractmethod
+    def power(self, watts: float) -> None: ...
+
+    @property
+    @abstractmethod
+    def output(self) -> bool: ...
+
+    @output.setter
+    @abstractmethod
+    def output(self, on: bool) -> None: ...
+
+    @abstractmethod
+    def set_modulation(self, kind: str, enabled: bool, **settings: float) -> None:
+        """kind: 'fm' (deviation Hz, rate Hz), 'am' (depth 0..1, rate Hz), 'pulse' (external gate)."""
+
+    def make_safe(self) -> None:
+        self.output = False

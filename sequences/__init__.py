@@ -1,0 +1,1 @@
+"""Experiments (plans + analysis) and the pulse-sequence model and compilers."""

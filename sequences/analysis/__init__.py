@@ -1,0 +1,1 @@
+"""Closed-form models and fits used by the experiments' analyses (never the simulator's code)."""

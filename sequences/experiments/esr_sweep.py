@@ -1,0 +1,166 @@
+"""Continuous-wave ESR field sweep with field modulation and lock-in detection."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from drivers.lab import Lab
+from sequences.analysis.lineshapes import fit_derivative, fit_modulated
+from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
+
+
+class EsrFieldSweep(Experiment):
+    name = "esr-sweep"
+    title = "cw-ESR field sweep"
+    roles = ("rf", "lockin", "field")
+    optional_roles = ("gaussmeter", "temperature")
+    parameters = (
+        Parameter("field_start", 0.3338, "T", "first field of the sweep", -2.0, 2.0, display_unit="mT"),
+        Parameter("field_stop", 0.3438, "T", "last field of the sweep", -2.0, 2.0, display_unit="mT"),
+        Parameter("points", 401, "", "field points per scan", 2, 1_000_000, kind=int),
+        Parameter("direction", "up", "", "sweep direction; 'alternate' reverses every other scan",
+                  choices=("up", "down", "alternate")),
+        Parameter("frequency", 9.5e9, "Hz", "microwave frequency", 1e6, 300e9, display_unit="GHz"),
+        Parameter("power", 1e-3, "W", "microwave power at the source", 0.0, 10.0, display_unit="mW"),
+        Parameter("mod_frequency", 100e3, "Hz", "field-modulation frequency (lock-in reference)", 1.0, 102e3,
+                  display_unit="kHz"),
+        Parameter("mod_amplitude", 0.03e-3, "T", "field-modulation amplitude (peak); keep <= linewidth/3",
+                  0.0, 5e-3, display_unit="mT"),
+        Parameter("harmonic", 1, "", "detection harmonic (1: first derivative, 2: second)", 1, 4, kind=int),
+        Parameter("time_constant", 10e-3, "s", "lock-in time constant", 1e-5, 100.0, display_unit="ms"),
+        Parameter("filter_slope", 12, "dB/oct", "lock-in filter slope", kind=int, choices=(6, 12, 18, 24)),
+        Parameter("sensitivity", 1e-3, "V", "lock-in full scale", 1e-9, 1.0, display_unit="mV"),
+        Parameter("phase", 0.0, "deg", "lock-in reference phase", -360.0, 360.0),
+        Parameter("settle_tc", 5.0, "", "wait after each field step, in time constants", 0.0, 100.0),
+        Parameter("ramp_rate", 0.01, "T/s", "field ramp rate (capped by the lab limit)", 1e-6, 1.0,
+                  display_unit="mT/s"),
+        Parameter("scans", 1, "", "number of scans averaged", 1, 10_000, kind=int),
+    )
+
+    def check(self) -> list[str]:
+        if self.field_start == self.field_stop:
+            return [f"field_start and field_stop are both {self.field_start:g} T: nothing to sweep"]
+        return []
+
+    def check_lab(self, lab: Lab) -> list[str]:
+        problems = super().check_lab(lab)
+        lim = lab.limits
+        for name in ("field_start", "field_stop"):
+            if abs(self.values[name]) > lim.max_field:
+                problems.append(f"{name} = {self.values[name] * 1e3:g} mT exceeds the lab's max field "
+                                f"{lim.max_field * 1e3:g} mT")
+        if self.power > lim.max_rf_power:
+            problems.append(f"power = {self.power * 1e3:g} mW exceeds the lab's max RF power "
+                            f"{lim.max_rf_power * 1e3:g} mW")
+        if lab.has("lockin"):
+            volts = self.mod_amplitude / lab.modulation_t_per_v
+            hi = lab.lockin.reference_amplitude_range.high
+            if volts > hi:
+                problems.append(f"mod_amplitude = {self.mod_amplitude * 1e3:g} mT needs {volts:.3g} V of "
+                                f"reference output; the lock-in gives at most {hi:g} V "
+                                f"(coil {lab.modulation_t_per_v * 1e3:g} mT/V)")
+        return problems
+
+    # --- plan ------------------------------------------------------------------------------
+    def fields(self) -> np.ndarray:
+        return np.linspace(self.field_start, self.field_stop, self.points)
+
+    def total_points(self) -> int:
+        return self.points * self.scans
+
+    def settle_time(self) -> float:
+        return self.settle_tc * self.time_constant
+
+    def estimated_duration(self) -> float:
+        step = abs(self.field_stop - self.field_start) / max(1, self.points - 1)
+        per_point = self.settle_time() + step / self.ramp_rate
+        return self.scans * (self.points * per_point + abs(self.field_stop - self.field_start) / self.ramp_rate)
+
+    def columns(self) -> list[Column]:
+        return [Column("scan", ""), Column("index", ""), Column("field_set", "T"), Column("field", "T"),
+                Column("x", "V"), Column("y", "V"), Column("time", "s"), Column("temperature", "K")]
+
+    def _setup(self, lab: Lab) -> None:
+        li, rf, fc = lab.lockin, lab.rf, lab.field
+        li.harmonic = self.harmonic
+        li.reference_frequency = self.mod_frequency
+        li.time_constant = self.time_constant
+        li.filter_slope = self.filter_slope
+        li.sensitivity = self.sensitivity
+        li.phase = self.phase
+        fc.ramp_rate = min(self.ramp_rate, lab.limits.max_ramp_rate)
+        rf.frequency = self.frequency
+        rf.power = self.power
+        rf.output = True
+        li.reference_amplitude = self.mod_amplitude / lab.modulation_t_per_v
+
+    def plan(self, lab: Lab) -> Iterator[Message]:
+        self._setup(lab)
+        fc, li = lab.field, lab.lockin
+        hall = lab.gaussmeter if lab.has("gaussmeter") else None
+        temp = lab.temperature if lab.has("temperature") else None
+        settle = self.settle_time()
+        fields = self.fields()
+        for scan in range(self.scans):
+            down = self.direction == "down" or (self.direction == "alternate" and scan % 2 == 1)
+            order = np.arange(self.points)[::-1] if down else np.arange(self.points)
+            fc.ramp_to(float(fields[order[0]]))
+            lab.sleep(settle)
+            t_now = temp.read_temperature() if temp else float("nan")
+            for i in order:
+                resumed = yield Checkpoint(f"scan {scan} point {i}")
+                if resumed:  # re-issue everything a pause may have disturbed
+                    self._setup(lab)
+                    fc.ramp_to(float(fields[i]))
+                fc.setpoint = float(fields[i])
+                fc.wait_until_settled()
+                lab.sleep(settle)
+                x, y = li.read_xy()
+                measured = hall.read_field() if hall else fc.field
+                yield Point({"scan": scan, "index": int(i), "field_set": float(fields[i]), "field": measured,
+                             "x": x, "y": y, "time": lab.clock.now(), "temperature": t_now})
+
+    # --- analysis --------------------------------------------------------------------------
+    @staticmethod
+    def averaged(run: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scan-averaged (field measured, X, Y) per field index, sorted by field."""
+        idx = run["index"].astype(int)
+        n = int(idx.max()) + 1
+        counts = np.bincount(idx, minlength=n)
+        keep = counts > 0
+        mean = lambda v: (np.bincount(idx, weights=v, minlength=n)[keep] / counts[keep])  # noqa: E731
+        b, x, y = mean(run["field"]), mean(run["x"]), mean(run["y"])
+        order = np.argsort(b)
+        return b[order], x[order], y[order]
+
+    def analyse(self, run: RunData) -> dict[str, Any]:
+        b, x, _ = self.averaged(run)
+        p = run.parameters
+        freq = float(p.get("frequency", self.frequency))
+        bm = float(p.get("mod_amplitude", self.mod_amplitude))
+        harmonic = int(p.get("harmonic", self.harmonic))
+        apparent = fit_derivative(b, x)
+        # The intrinsic line: refit both shapes with the known modulation, keep the better one.
+        fits = [fit_modulated(b, x, bm, m, harmonic) for m in ("lorentzian", "gaussian")] if bm > 0 else [apparent]
+        fit = min(fits, key=lambda f: f.residual_rms)
+        g, g_err = fit.g_factor(freq)
+        return {
+            "model": fit.model,
+            "resonance_field": FitValue(fit.b0, fit.errors["b0"], "T"),
+            "g_factor": FitValue(g, g_err, ""),
+            "linewidth_pp": FitValue(fit.dbpp, fit.errors["dbpp"], "T"),
+            "linewidth_pp_apparent": FitValue(apparent.dbpp, apparent.errors["dbpp"], "T"),
+            "apparent_model": apparent.model,
+            "amplitude_pp": FitValue(apparent.app, apparent.errors["app"], "V"),
+            "residual_rms": FitValue(fit.residual_rms, float("nan"), "V"),
+            "scans_averaged": int(run["scan"].max()) + 1 if len(run["scan"]) else 0,
+            "fit_field": b,
+            "fit_curve": fit.curve,
+        }
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.plotting import plot_esr_spectrum
+
+        return plot_esr_spectrum(run, results, path, self.averaged(run))

@@ -1,0 +1,1 @@
+"""The simulated lab: one physical world and simulated instruments implementing the roles."""

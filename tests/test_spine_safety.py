@@ -1,0 +1,141 @@
+"""Runs that are aborted, fail, or are killed end safe and keep their data."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from app.engine import RunEngine
+from app.runner import run_experiment
+from app.simlab import build_sim_lab
+from app.storage import HDF5Writer, read_run
+from drivers.errors import InstrumentError
+from sequences.experiments import EsrFieldSweep
+
+
+class AbortAt:
+    def __init__(self, engine: RunEngine, n: int):
+        self.engine, self.n = engine, n
+
+    def point(self, index, data):
+        if index + 1 == self.n:
+            self.engine.abort()
+
+
+def test_abort_leaves_world_safe_and_file_holds_every_point(sim_lab, tmp_path):
+    engine = RunEngine(sim_lab)
+    outcome = run_experiment(EsrFieldSweep(points=200), sim_lab, tmp_path, engine=engine,
+                             subscribers=[AbortAt(engine, 57)])
+    assert outcome.info.status == "aborted"
+    assert sim_lab.world.is_safe()
+    assert not sim_lab.world.microwave.output and sim_lab.world.magnet.true_field == 0.0
+    run = read_run(outcome.path)
+    assert run.status == "aborted"
+    assert len(run["x"]) == 57
+    assert np.all(np.diff(run["field_set"]) > 0)
+
+
+def test_instrument_failure_mid_sweep_ends_safe_with_data_kept(sim_lab, tmp_path):
+    sim_lab.lockin.fail_after = 150  # setup uses a handful of commands, then one read per point
+    with pytest.raises(InstrumentError, match="lockin"):
+        run_experiment(EsrFieldSweep(points=300), sim_lab, tmp_path)
+    assert sim_lab.world.is_safe()
+    [path] = list(tmp_path.glob("*.h5"))
+    run = read_run(path)
+    assert run.status == "failed"
+    assert "lockin" in run.metadata["error"]
+    assert 100 < len(run["x"]) < 150
+
+
+def test_safe_state_ramps_field_at_the_allowed_rate(sim_lab):
+    sim_lab.field.ramp_rate = 0.01
+    sim_lab.field.ramp_to(0.5)
+    t0 = sim_lab.clock.now()
+    sim_lab.make_safe()
+    assert sim_lab.world.magnet.true_field == 0.0
+    assert sim_lab.clock.now() - t0 == pytest.approx(0.5 / 0.01, rel=1e-6)
+
+
+def test_pause_and_resume_continue_without_duplicates(sim_lab):
+    engine = RunEngine(sim_lab)
+
+    class PauseAt:
+        def point(self, index, data):
+            if index == 20:
+                engine.pause()
+
+    from app.engine import MemoryCollector
+
+    col = MemoryCollector()
+    engine.start(EsrFieldSweep(points=60), [col, PauseAt()])
+    deadline = time.monotonic() + 10
+    while engine.state != "paused" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert engine.state == "paused"
+    n_paused = len(col.rows)
+    time.sleep(0.2)
+    assert len(col.rows) == n_paused  # nothing acquired while paused
+    engine.resume()
+    engine._thread.join(10)
+    assert engine.state == "completed"
+    idx = [r["index"] for r in col.rows]
+    assert idx == list(range(60))
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    from app.simlab import build_sim_lab
+    from app.runner import run_experiment
+    from sequences.experiments import EsrFieldSweep
+    lab = build_sim_lab()
+    run_experiment(EsrFieldSweep(points=500000, settle_tc=1), lab, sys.argv[1])
+""")
+
+
+def test_sigkill_leaves_a_readable_file_with_flushed_points(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path)])
+    try:
+        seen = 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and seen < 2000:
+            time.sleep(0.3)
+            files = list(tmp_path.glob("*.h5"))
+            if files:
+                try:
+                    with h5py.File(files[0], "r", libver="latest", swmr=True) as f:
+                        seen = len(f["data/x"])
+                except OSError:
+                    pass
+        assert seen >= 2000, "the writer did not make points visible to a concurrent reader"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    run = read_run(next(tmp_path.glob("*.h5")))
+    assert run.status.startswith("incomplete")
+    assert len(run["x"]) >= seen
+    assert np.isfinite(run["x"]).all()
+
+
+def test_writer_stays_within_flush_lag(tmp_path, sim_lab):
+    """A reader sees points at most ~max_lag behind, even when points stop arriving."""
+    exp = EsrFieldSweep(points=10)
+    writer = HDF5Writer(tmp_path / "lag.h5", max_lag=0.2)
+    from app.engine import RunInfo
+
+    info = RunInfo(exp, exp.columns(), 10, {}, "now")
+    writer.start(info)
+    for i in range(5):
+        writer.point(i, {c.name: float(i) for c in exp.columns()})
+    time.sleep(0.6)
+    with h5py.File(tmp_path / "lag.h5", "r", libver="latest", swmr=True) as f:
+        assert len(f["data/x"]) == 5
+    info.status = "completed"
+    writer.end(info)
+    assert read_run(tmp_path / "lag.h5").status == "completed"
