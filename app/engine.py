@@ -16,7 +16,7 @@ from typing import Any, Callable, Protocol
 
 from drivers.errors import RunAborted
 from drivers.lab import Lab
-from sequences.experiment import Checkpoint, Column, Experiment, Note, Point
+from sequences.experiment import Block, Checkpoint, Column, Experiment, Note, Point
 
 
 class Subscriber(Protocol):
@@ -24,6 +24,7 @@ class Subscriber(Protocol):
 
     def start(self, run: "RunInfo") -> None: ...
     def point(self, index: int, data: dict[str, Any]) -> None: ...
+    def block(self, index: int, data: dict[str, Any]) -> None: ...
     def note(self, text: str) -> None: ...
     def end(self, run: "RunInfo") -> None: ...
 
@@ -154,6 +155,13 @@ class RunEngine:
                     info.points = index
                     if self.interlocks:
                         self._check_interlocks()
+                elif type(msg) is Block:
+                    n = len(msg)
+                    self._emit_block(subs, index, msg.data, n)
+                    index += n
+                    info.points = index
+                    if self.interlocks:
+                        self._check_interlocks()
                 elif type(msg) is Checkpoint:
                     if self._pause.is_set():
                         reply = self._wait_paused(subs)
@@ -213,6 +221,16 @@ class RunEngine:
                     raise RunAborted(f"interlock: {message}")
 
     @staticmethod
+    def _emit_block(subs: list[Any], index: int, data: dict[str, Any], n: int) -> None:
+        """Subscribers without ``block`` receive the rows one by one."""
+        for s in subs:
+            if hasattr(s, "block"):
+                s.block(index, data)
+            elif hasattr(s, "point"):
+                for k in range(n):
+                    s.point(index + k, {name: col[k] for name, col in data.items()})
+
+    @staticmethod
     def _emit(subs: list[Any], method: str, arg: Any) -> None:
         for s in subs:
             fn = getattr(s, method, None)
@@ -232,6 +250,10 @@ class MemoryCollector:
 
     def point(self, index: int, data: dict[str, Any]) -> None:
         self.rows.append(data)
+
+    def block(self, index: int, data: dict[str, Any]) -> None:
+        n = len(next(iter(data.values())))
+        self.rows.extend({k: v[i] for k, v in data.items()} for i in range(n))
 
     def run_data(self, info: RunInfo):
         import numpy as np

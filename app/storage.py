@@ -20,6 +20,7 @@ import json
 import os
 import re
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ class HDF5Writer:
         self._file: h5py.File | None = None
         self._datasets: dict[str, h5py.Dataset] = {}
         self._written = 0
+        self._dirty = False
+        self._last_flush = 0.0
         self._flusher: threading.Thread | None = None
 
     # --- subscriber interface ----------------------------------------------------------------
@@ -94,7 +97,8 @@ class HDF5Writer:
         meta.attrs["experiment_extra"] = _json(extra)
         data = f.create_group("data")
         for col in run.columns:
-            chunk_rows = max(1, min(self.block_size, 2**20 // max(1, int(np.prod(col.shape or (1,))) * 8)))
+            # ~512 kB chunks: large enough for bulk-speed appends, small enough for traces.
+            chunk_rows = max(1, 2**19 // (int(np.prod(col.shape or (1,))) * np.dtype(col.dtype).itemsize))
             ds = data.create_dataset(col.name, shape=(0, *col.shape), maxshape=(None, *col.shape),
                                      dtype=col.dtype, chunks=(chunk_rows, *col.shape))
             ds.attrs["unit"] = col.unit
@@ -114,6 +118,14 @@ class HDF5Writer:
             rows.append(data)
             if len(rows) >= self.block_size:
                 self._write_block()
+
+    def block(self, index: int, data: dict[str, np.ndarray]) -> None:
+        """Append many rows at once (written straight through: already in blocks)."""
+        with self._lock:
+            self._write_block()
+            self._append({name: np.asarray(data[col.name], dtype=col.dtype) if col.name in data
+                          else np.full((len(next(iter(data.values()))), *col.shape), np.nan)
+                          for name, col in ((c.name, c) for c in self._columns)})
 
     def end(self, run: Any) -> None:
         self._stop.set()
@@ -138,21 +150,41 @@ class HDF5Writer:
             if rows:
                 self._rows = rows + self._rows
             return
-        n0, n = self._written, len(rows)
+        n = len(rows)
+        columns = {}
         for col in self._columns:
-            ds = self._datasets[col.name]
-            block = np.asarray([r.get(col.name, np.nan) for r in rows], dtype=col.dtype)
+            name = col.name
+            if col.shape:
+                columns[name] = np.asarray([r.get(name, np.nan) for r in rows], dtype=col.dtype)
+            else:
+                columns[name] = np.fromiter((r.get(name, np.nan) for r in rows), dtype=col.dtype, count=n)
+        self._append(columns)
+
+    def _append(self, columns: dict[str, np.ndarray]) -> None:
+        n0 = self._written
+        n = len(next(iter(columns.values())))
+        for name, block in columns.items():
+            ds = self._datasets[name]
             ds.resize(n0 + n, axis=0)
             ds[n0:] = block
         self._written = n0 + n
+        self._dirty = True
+        if time.monotonic() - self._last_flush >= self.max_lag / 2:
+            self._flush()
+
+    def _flush(self) -> None:
         for ds in self._datasets.values():
             ds.flush()
+        self._dirty = False
+        self._last_flush = time.monotonic()
 
     def _flush_loop(self) -> None:
-        while not self._stop.wait(self.max_lag):
-            if self._rows:
+        while not self._stop.wait(self.max_lag / 2):
+            if self._rows or self._dirty:
                 with self._lock:
                     self._write_block()
+                    if self._dirty and self._file is not None:
+                        self._flush()
 
     @property
     def written(self) -> int:

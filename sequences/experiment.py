@@ -85,6 +85,16 @@ class Point:
 
 
 @dataclass
+class Block:
+    """Many rows at once (digitizer records, fast streams): column name -> array of rows."""
+
+    data: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values()))) if self.data else 0
+
+
+@dataclass
 class Checkpoint:
     """A place where the plan may be paused; on resume the plan re-issues its setpoints."""
 
@@ -96,7 +106,7 @@ class Note:
     text: str
 
 
-Message = Point | Checkpoint | Note
+Message = Point | Block | Checkpoint | Note
 
 
 @dataclass(frozen=True)
