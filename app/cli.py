@@ -70,8 +70,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         for p in cls.parameters:
             unit = p.display_unit or p.unit
             default = to_display(p.default, p.unit, p.display_unit) if p.kind is float and p.choices is None else p.default
-            choice = f" one of {list(p.choices)}" if p.choices else ""
-            print(f"    {p.name:16s} = {default!s:>10} {unit:7s}{choice}  {p.doc}")
+            shown = f"{default:.6g}" if isinstance(default, float) else str(default)
+            bounds = ""
+            if p.choices:
+                bounds = f"  one of {list(p.choices)}"
+            elif p.kind is float and p.low is not None and p.high is not None:
+                bounds = (f"  [{to_display(p.low, p.unit, p.display_unit):.6g}, "
+                          f"{to_display(p.high, p.unit, p.display_unit):.6g}]")
+            print(f"    {p.name:16s} = {shown:>10} {unit:7s} {p.doc}{bounds}")
     return 0
 
 
