@@ -132,6 +132,8 @@ class RunEngine:
         info = RunInfo(experiment, experiment.columns(), experiment.total_points(), lab.snapshot(), _now_iso())
         self.current, self.state = info, "running"
         point_handlers = [s.point for s in subs if hasattr(s, "point")]
+        if self.interlocks:
+            lab.watchers.append(self._check_interlocks)
         error: BaseException | None = None
         plan = None
         try:
@@ -175,6 +177,8 @@ class RunEngine:
             info.error = f"{type(exc).__name__}: {exc}"
             self._emit(subs, "note", traceback.format_exc())
         finally:
+            if self._check_interlocks in lab.watchers:
+                lab.watchers.remove(self._check_interlocks)
             if plan is not None:
                 try:
                     plan.close()

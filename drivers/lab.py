@@ -70,6 +70,8 @@ class Lab:
         self.world = world
         #: Set by the run engine to abort; ``sleep`` raises RunAborted once it is set.
         self.abort_event = threading.Event()
+        #: Called repeatedly during real-time waits (the engine's interlock checks).
+        self.watchers: list[Any] = []
         self._apply_limits()
 
     def _apply_limits(self) -> None:
@@ -117,6 +119,8 @@ class Lab:
         while (left := end - self.clock.now()) > 0:
             if self.abort_event.wait(min(left, 0.05)):
                 raise RunAborted("run aborted")
+            for watch in self.watchers:  # interlocks keep running through long waits
+                watch()
 
     def snapshot(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

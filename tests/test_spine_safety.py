@@ -139,3 +139,21 @@ def test_writer_stays_within_flush_lag(tmp_path, sim_lab):
     info.status = "completed"
     writer.end(info)
     assert read_run(tmp_path / "lag.h5").status == "completed"
+
+
+def test_temperature_interlock_aborts_and_ends_safe(sim_lab, tmp_path):
+    """The sample warming out of the lab's window stops the run (the interlock, not the plan)."""
+    from app.engine import Interlock, temperature_interlock
+
+    engine = RunEngine(sim_lab, interlocks=[Interlock(temperature_interlock, period=0.0)])
+
+    class HeatUp:
+        def point(self, index, data):
+            if index == 30:
+                sim_lab.world.thermal.temperature = sim_lab.limits.temperature_max + 5
+
+    outcome = run_experiment(EsrFieldSweep(points=100), sim_lab, tmp_path, engine=engine, subscribers=[HeatUp()])
+    assert outcome.info.status == "aborted"
+    assert "interlock" in outcome.info.error and "temperature" in outcome.info.error
+    assert sim_lab.world.is_safe()
+    assert len(read_run(outcome.path)["x"]) == 31
