@@ -128,8 +128,9 @@ def build_lab(config: dict[str, Any], *, source: str = "config") -> Lab:
         module, cls = catalog[driver].split(":")
         klass = getattr(importlib.import_module(module), cls)
         if not issubclass(klass, ROLES[role]):
-            raise ConfigError(f"[instruments.{role}]: driver {driver!r} is a {klass.__mro__[1].__name__}, "
-                              f"it cannot fill the {role!r} role ({ROLES[role].__name__})")
+            fills = [r for r, base in ROLES.items() if issubclass(klass, base)]
+            raise ConfigError(f"[instruments.{role}]: driver {driver!r} fills the role(s) {fills}, "
+                              f"not {role!r} ({ROLES[role].__name__})")
         instruments[role] = klass(address, name=role, **options)
     return Lab(instruments, limits, RealClock(), name=name, config=config, modulation_t_per_v=coil)
 

@@ -38,6 +38,10 @@ class LockinPhysics:
     def max_step(self) -> float:
         return self.time_constant / 8.0
 
+    def horizon(self) -> float:
+        """The output forgets its input after ~40 time constants (e^-40 ~ 4e-18, 4 poles: <1e-13)."""
+        return 40.0 * self.time_constant
+
     def advance(self, t0: float, dt: float) -> None:
         if dt <= 0:
             return

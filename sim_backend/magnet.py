@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -24,6 +25,9 @@ class Electromagnet:
     target_current: float = 0.0
     direction: float = 1.0
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(1))
+    #: Optional extra field (T) while the supply drives, e.g. a permanent magnet's thermal drift
+    #: (set by sim_backend.halbach_magnet.attach_halbach_drift).
+    field_offset: Callable[[], float] | None = None
 
     @property
     def supply_field(self) -> float:
@@ -34,7 +38,8 @@ class Electromagnet:
     def true_field(self) -> float:
         if self.current == 0.0 and self.target_current == 0.0:
             return 0.0
-        return self.supply_field + self.direction * self.remanence
+        offset = self.field_offset() if self.field_offset is not None else 0.0
+        return self.supply_field + self.direction * self.remanence + offset
 
     def set_field(self, tesla: float) -> None:
         target = tesla / self.tesla_per_amp
@@ -58,4 +63,8 @@ class Electromagnet:
     def advance(self, t0: float, dt: float) -> None:
         step = self.ramp_rate / self.tesla_per_amp * dt
         delta = self.target_current - self.current
-        self.current = self.target_current if abs(delta) <= step else self.current + np.sign(delta) * step
+        # Snap onto the target within rounding of the step, so a ramp to zero ends at exactly zero.
+        if abs(delta) <= step * (1 + 1e-9) + 1e-12:
+            self.current = self.target_current
+        else:
+            self.current = self.current + np.sign(delta) * step

@@ -1,6 +1,7 @@
 """Abstract instrument roles: one per job in the MR chain."""
 from drivers.roles.base import Instrument, Range
 from drivers.roles.field import FieldController, Gaussmeter
+from drivers.roles.goniometer import Goniometer
 from drivers.roles.lockin import LockInAmplifier
 from drivers.roles.mechanical import DisplacementSensor, PiezoDrive
 from drivers.roles.pulsed import Digitizer, PulseProgrammer
@@ -18,10 +19,11 @@ ROLES: dict[str, type[Instrument]] = {
     "digitizer": Digitizer,
     "displacement": DisplacementSensor,
     "piezo": PiezoDrive,
+    "goniometer": Goniometer,
 }
 
 __all__ = [
     "Instrument", "Range", "RFSource", "LockInAmplifier", "FieldController", "Gaussmeter",
     "TemperatureController", "PulseProgrammer", "Digitizer", "DisplacementSensor", "PiezoDrive",
-    "ROLES",
+    "Goniometer", "ROLES",
 ]

@@ -44,6 +44,20 @@ class LineFit:
         return g, g * self.errors["b0"] / self.b0
 
 
+def curve_fit_scaled(f, x: np.ndarray, y: np.ndarray, p0, scales) -> tuple[np.ndarray, np.ndarray]:
+    """curve_fit with every parameter written as p0 + (u - 1) * scale and u starting at 1.
+
+    MINPACK's finite-difference step is relative to each parameter's value, so a parameter
+    that converges near zero (a centre offset, a baseline) gets a vanishing step and an
+    infinite covariance; in these units every step is a sensible fraction of its scale."""
+    p0, scales = np.asarray(p0, float), np.asarray(scales, float)
+    g = lambda xx, *u: f(xx, *(p0 + (np.asarray(u) - 1.0) * scales))  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)
+        u, pcov_u = curve_fit(g, x, y, p0=np.ones(len(p0)), maxfev=20000)
+    return p0 + (u - 1.0) * scales, pcov_u * np.outer(scales, scales)
+
+
 def initial_guess(b: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     i_max, i_min = int(np.argmax(y)), int(np.argmin(y))
     b0 = 0.5 * (b[i_max] + b[i_min])
@@ -68,9 +82,7 @@ def fit_derivative(b: np.ndarray, y: np.ndarray, model: str = "auto") -> LineFit
     bc = (b - b0) / scale
     f = lambda x, c, w, a, o: func(x, c, w, a, o)  # noqa: E731
     p0 = [0.0, dbpp / scale, app, 0.0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OptimizeWarning)
-        popt, pcov = curve_fit(f, bc, y, p0=p0, maxfev=20000)
+    popt, pcov = curve_fit_scaled(f, bc, y, p0, [dbpp / scale, dbpp / scale, abs(app) or 1.0, abs(app) or 1.0])
     resid = y - f(bc, *popt)
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     return LineFit(
@@ -121,10 +133,8 @@ def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic:
         return modulated_line(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, a, o,
                               model=model, bm=bm, harmonic=harmonic)
 
-    with warnings.catch_warnings():  # a shape that does not fit may have no covariance
-        warnings.simplefilter("ignore", OptimizeWarning)
-        popt, pcov = curve_fit(f, (b - b_ref) / scale, y, p0=[0.0, dbpp0 / scale, amp0, start.offset],
-                               maxfev=20000)
+    popt, pcov = curve_fit_scaled(f, (b - b_ref) / scale, y, [0.0, dbpp0 / scale, amp0, start.offset],
+                                  [dbpp0 / scale, dbpp0 / scale, abs(amp0) or 1.0, abs(start.app) or 1.0])
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     curve = f((b - b_ref) / scale, *popt)
     return LineFit(model=model, b0=b_ref + popt[0] * scale, dbpp=abs(popt[1]) * scale, app=start.app,

@@ -1,0 +1,124 @@
+"""``spinbench halbach DESIGN.toml``: report a Halbach design and write its field maps (PNG)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("halbach", help="Halbach magnet design report, field maps, homogenisation, drift",
+                              description="Compute B0, homogeneity, Larmor frequencies, magnet count, mass and "
+                                          "temperature drift of a design TOML (see examples/halbach_ring.toml), "
+                                          "and write PNG field maps.")
+    p.add_argument("design", help="design TOML file")
+    p.add_argument("--out", help="directory for PNGs and the magnet CSV (default: halbach-<design name>)")
+    p.add_argument("--engine", choices=("exact", "dipole"), help="field engine for the report (default: file, exact)")
+    p.add_argument("--dsv", help="DSV diameter, e.g. 10mm (default: the file's report.dsv)")
+    p.add_argument("--optimise", action="store_true", help="homogenise first, with the file's [optimise] settings")
+    p.add_argument("--compensate", type=int, metavar="RING",
+                   help="solve the radius of counter-oriented ring RING so that dB0/dT = 0 (rings are "
+                        "numbered as the report lists them: [[ring]] entries first, then [[stack]] rings)")
+    p.add_argument("--forces", action="store_true", help="report forces on magnets and between ring halves")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    p.set_defaults(func=cmd_halbach)
+
+
+def _progress(min_interval: float = 0.1):
+    import time
+
+    last = [0.0]
+
+    def show(p) -> None:
+        now = time.monotonic()
+        if now - last[0] < min_interval:
+            return
+        last[0] = now
+        stream = sys.stderr
+        frac = min(1.0, p.evaluations / max(1, p.max_evaluations))
+        bar = "#" * int(frac * 24)
+        stream.write(f"\rhomogenise [{bar:24s}] {p.stage:6s} {p.evaluations:5d} evals  best {p.best_ppm:10.4g} ppm")
+        stream.flush()
+    return show
+
+
+def cmd_halbach(args: argparse.Namespace) -> int:
+    from app.units import parse_quantity
+    from magnets.design_io import load_design
+    from magnets.report import design_report
+
+    spec = load_design(args.design)  # every file problem is reported before any computation
+    design = spec.design
+    engine = args.engine or spec.engine
+    dsv = parse_quantity(args.dsv, "m", name="--dsv") if args.dsv else spec.dsv
+    if not dsv > 0:
+        raise ValueError(f"--dsv {args.dsv!r}: the DSV diameter must be > 0 (e.g. 10mm)")
+    out = Path(args.out) if args.out else Path(f"halbach-{Path(args.design).stem}")
+    history = None
+    if args.optimise:
+        from magnets.optimise import homogenise
+
+        opt = dict(spec.optimise)
+        accepted = ("vary", "target_ppm", "target_field", "method", "max_evaluations", "symmetric", "n_points")
+        kwargs = {k: opt[k] for k in accepted if k in opt}
+        unknown = set(opt) - set(kwargs) - {"dsv"}
+        if unknown:
+            raise ValueError(f"[optimise] has unknown key(s) {sorted(unknown)}; accepted: dsv, {', '.join(accepted)}")
+        result = homogenise(design, opt.get("dsv", dsv), callback=_progress(), **kwargs)
+        sys.stderr.write("\n")
+        print(result.summary())
+        design, history = result.design, result.history
+    if args.compensate is not None:
+        from magnets.thermal import solve_compensation
+
+        comp = solve_compensation(design, args.compensate, engine="dipole")
+        print(f"passive compensation: ring {comp.ring} radius {comp.value * 1e3:.4f} mm; drift "
+              f"{comp.drift_before.ppm_per_k:.4g} ppm/K without it -> {comp.drift_after.ppm_per_k:.3g} ppm/K; "
+              f"field kept {comp.field_fraction:.1%}")
+        design = comp.design
+    report = design_report(design, dsv, spec.species, engine)
+    print(report.text())
+    if args.forces:
+        _print_forces(design)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = _write_csv(design, out / "magnets.csv")
+    print(f"magnet list:  {csv}")
+    if not args.no_plots:
+        from magnets import plots
+
+        paths = plots.write_all(design, out, dsv, engine="dipole")
+        if history:
+            paths.append(plots.plot_convergence(history, out / "convergence.png"))
+        print("field maps:   " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _print_forces(design) -> None:
+    from magnets.field import field
+    from magnets.forces import per_magnet, split_force
+
+    arr = design.layout()
+    f, t = per_magnet(arr, "dipole")
+    i = int(np.argmax(np.linalg.norm(f, axis=1)))
+    print(f"  forces (dipole model; use magnets.forces with engine='exact' for holder design): largest on "
+          f"one magnet {np.linalg.norm(f[i]):.3g} N (magnet {i}), largest torque {np.linalg.norm(t, axis=1).max():.3g} N m")
+    b = field(np.zeros((1, 3)), arr)[0]
+    along = b / np.linalg.norm(b) if np.linalg.norm(b) > 0 else np.array([1.0, 0, 0])
+    across = np.cross([0, 0, 1.0], along)
+    for name, n in (("split normal along B0", along), ("split normal across B0", across)):
+        s = split_force(arr, tuple(n))
+        word = "repel" if s.normal_force > 0 else "attract"
+        note = f"; {s.on_plane} magnets lie on the plane, counted in one half" if s.on_plane else ""
+        print(f"  halves, {name}: {abs(s.normal_force):.3g} N ({word}{note})")
+
+
+def _write_csv(design, path: Path) -> Path:
+    arr = design.layout()
+    rows = ["group,x_m,y_m,z_m,mx,my,mz,br_T,volume_m3"]
+    for g, p, u, br, v in zip(arr.groups, arr.positions, arr.directions, arr.br, arr.volumes):
+        rows.append(f"{arr.group_names[g]},{p[0]:.6e},{p[1]:.6e},{p[2]:.6e},{u[0]:.6f},{u[1]:.6f},{u[2]:.6f},"
+                    f"{br:.5f},{v:.4e}")
+    path.write_text("\n".join(rows) + "\n")
+    return path

@@ -1,0 +1,185 @@
+"""``spinbench sequence``: list, show (timing-diagram PNG), check and compile pulse sequences.
+
+    spinbench sequence list
+    spinbench sequence show hahn-echo --set tau=2us            # writes hahn-echo.png
+    spinbench sequence check cpmg --set tau=100ns               # every violation, exit 1 if any
+    spinbench sequence compile fid --averages 4 [--target awg] [--json out.json] [--repeat]
+
+NAME is a library sequence or a ``.json`` file written by ``Sequence.to_json``. The target is
+the simulated spectrometer's PulseBlaster (500 MHz, 5-tick minimum, 60 ns ring-down) unless
+``--clock``, ``--min-ticks``, ``--ringdown`` or ``--dead-time`` say otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from app.units import UnitError, parse_quantity
+from drivers.errors import ConfigError
+from drivers.lab import LabLimits
+from sequences.pulse import (LIBRARY, Constraints, Sequence, compile_awg, compile_pulseblaster, get_sequence,
+                             resolve, validate)
+from sequences.pulse.library import CYCLES
+from sequences.pulse.render import render_timing
+from sim_backend.pulsed import SimPulseBlaster
+
+
+def load_sequence(name: str) -> Sequence:
+    if name.endswith(".json"):
+        return Sequence.from_json(Path(name).read_text())
+    return get_sequence(name)
+
+
+def parse_values(seq: Sequence, items: list[str]) -> dict[str, float]:
+    """``["tau=2us", "n_echoes=16"]`` -> SI values; every problem reported at once."""
+    values: dict[str, float] = {}
+    problems: list[str] = []
+    for item in items:
+        if "=" not in item:
+            problems.append(f"--set {item!r}: expected name=value, e.g. tau=2us")
+            continue
+        key, raw = (s.strip() for s in item.split("=", 1))
+        if key not in seq.parameters:
+            problems.append(f"sequence {seq.name!r} has no parameter {key!r}; it has {', '.join(seq.parameters)}")
+            continue
+        try:
+            if key in seq.integer_parameters:
+                values[key] = int(raw)
+            else:
+                values[key] = parse_quantity(raw, "s", name=key)
+        except (UnitError, ValueError) as exc:
+            problems.append(str(exc) if isinstance(exc, UnitError) else f"{key} = {raw!r} must be a whole number")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return values
+
+
+def constraints_from_args(args: argparse.Namespace) -> Constraints:
+    pb, lim = SimPulseBlaster, LabLimits()
+    kw = dict(clock_hz=pb.clock_hz, min_instruction_ticks=pb.min_instruction_ticks,
+              max_instructions=pb.max_instructions, max_loop_count=pb.max_loop_count,
+              ringdown_time=pb.ringdown_time, rf_dead_time=pb.rf_dead_time,
+              max_rf_duty_cycle=lim.max_rf_duty_cycle, max_pulse_length=lim.max_pulse_length)
+    if args.clock:
+        kw["clock_hz"] = parse_quantity(args.clock, "Hz", name="--clock")
+    if args.min_ticks is not None:
+        kw["min_instruction_ticks"] = args.min_ticks
+    if args.ringdown:
+        kw["ringdown_time"] = parse_quantity(args.ringdown, "s", name="--ringdown")
+    if args.dead_time:
+        kw["rf_dead_time"] = parse_quantity(args.dead_time, "s", name="--dead-time")
+    return Constraints(repeat_forever=args.repeat, **kw)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Sequence, dict[str, float], Constraints]:
+    seq = load_sequence(args.name)
+    values = parse_values(seq, args.set or [])
+    if args.cycle:
+        seq = seq.with_cycle(CYCLES[args.cycle](seq))
+    if args.averages:
+        seq = seq.with_cycle(seq.phase_cycle, args.averages)
+    return seq, values, constraints_from_args(args)
+
+
+def _print_violations(violations) -> int:
+    errors = [v for v in violations if v.severity == "error"]
+    for v in violations:
+        print(f"  {v}")
+    return len(errors)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name, make in LIBRARY.items():
+        seq = make()
+        params = ", ".join(f"{k}={v:g}" for k, v in seq.parameters.items())
+        print(f"{name:20s} {seq.description}  [cycle: {seq.phase_cycle.name}]\n{'':20s} {params}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    seq, values, c = _prepare(args)
+    violations = validate(seq, c, values)
+    out = Path(args.out or f"{Path(args.name).stem}.png")
+    render_timing(seq, constraints=c, values=values, step=args.step, scale="linear" if args.linear else "schematic",
+                  loop_passes=args.loop_passes, path=out, violations=violations)
+    print(f"timing diagram: {out}")
+    if violations:
+        print(f"{len(violations)} finding(s) on {c.clock_hz / 1e6:g} MHz, {c.min_instruction_ticks}-tick target:")
+        _print_violations(violations)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    seq, values, c = _prepare(args)
+    violations = validate(seq, c, values)
+    if not violations:
+        print(f"{seq.name}: no violations on the {c.clock_hz / 1e6:g} MHz target")
+        return 0
+    n = _print_violations(violations)
+    print(f"{seq.name}: {n} error(s), {len(violations) - n} warning(s)")
+    return 1 if n else 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    seq, values, c = _prepare(args)
+    if args.target == "awg":
+        rate = parse_quantity(args.clock, "Hz", name="--clock") if args.clock else 1e9
+        prog = compile_awg(seq, Constraints.for_awg(rate, ringdown_time=c.ringdown_time, rf_dead_time=c.rf_dead_time),
+                           values)
+        print(f"{seq.name}: {len(prog)} samples at {rate / 1e6:g} MS/s, {int(prog.adc.sum())} gated, "
+              f"markers {sorted(prog.markers)}")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"sample_rate": rate, "rf_re": prog.rf.real.tolist(),
+                                                   "rf_im": prog.rf.imag.tolist(), "adc": prog.adc.tolist()}))
+        return 0
+    program = compile_pulseblaster(seq, c, values)
+    print(program.listing())
+    resolved = resolve(seq, c.clock_hz, values)
+    print(f"; one pass {resolved.pass_ticks / c.clock_hz * 1e6:g} us, {resolved.averages} average(s), "
+          f"receiver phases {resolved.receiver_phases}")
+    if args.json:
+        Path(args.json).write_text(program.to_json())
+        print(f"program written to {args.json}")
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="library sequence (see 'spinbench sequence list') or a .json sequence file")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="sequence parameter with unit, e.g. tau=2us")
+    p.add_argument("--cycle", choices=sorted(CYCLES), help="phase cycle (default: the sequence's own)")
+    p.add_argument("--averages", type=int, help="passes over the phase cycle")
+    p.add_argument("--clock", help="target clock, e.g. 500MHz (AWG: sample rate)")
+    p.add_argument("--min-ticks", type=int, help="minimum instruction length in clock ticks")
+    p.add_argument("--ringdown", help="receiver ring-down time, e.g. 60ns")
+    p.add_argument("--dead-time", help="T/R dead time before a pulse after the receiver closes, e.g. 20ns")
+    p.add_argument("--repeat", action="store_true", help="repeat the pass until stopped (BRANCH 0 instead of STOP)")
+
+
+def add_parser(subparsers) -> None:
+    seq = subparsers.add_parser("sequence", help="pulse sequences: list, show, check, compile")
+    sub = seq.add_subparsers(dest="sequence_command", required=True)
+    p = sub.add_parser("list", help="the standard sequence library")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("show", help="write a timing-diagram PNG")
+    _common(p)
+    p.add_argument("--out", help="PNG path (default: NAME.png)")
+    p.add_argument("--step", type=int, default=0, help="phase-cycle step to draw")
+    p.add_argument("--linear", action="store_true", help="true time axis instead of the schematic one")
+    p.add_argument("--loop-passes", type=int, default=2, help="loop passes drawn before the 'x N' bracket")
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("check", help="list every rule the sequence breaks on the target")
+    _common(p)
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("compile", help="print the PulseBlaster program (or sample the AWG waveforms)")
+    _common(p)
+    p.add_argument("--target", choices=("pulseblaster", "awg"), default="pulseblaster")
+    p.add_argument("--json", help="write the compiled program as JSON")
+    p.set_defaults(func=cmd_compile)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="spinbench")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)

@@ -1,0 +1,188 @@
+"""Data browser: past runs in the run folder (or any HDF5 run file), their metadata, a replot,
+and a re-run of the analysis (in a worker thread) that can be saved back into the file."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from app.gui._qt import QtCore, QtWidgets, Signal
+from app.gui.bridge import Task
+from app.gui.live_plot import LivePlot, format_results
+from app.storage import open_for_append, read_run, write_results
+from sequences.experiment import Experiment, RunData
+from sequences.experiments import get_experiment
+
+
+def experiment_for(run: RunData) -> Experiment:
+    """Rebuild the run's experiment from the parameters stored in the file."""
+    cls = get_experiment(str(run.metadata.get("experiment")))
+    known = {p.name for p in cls.parameters}
+    return cls(**{k: v for k, v in run.parameters.items() if k in known})
+
+
+class DataBrowser(QtWidgets.QWidget):
+    loaded = Signal(str)
+    analysed = Signal(object)
+
+    def __init__(self, folder: str | Path = "runs", parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.folder = Path(folder)
+        self.run: RunData | None = None
+        self.experiment: Experiment | None = None
+        self.new_results: dict[str, Any] | None = None
+        self.files = QtWidgets.QListWidget()
+        self.files.setObjectName("run_files")
+        self.files.itemActivated.connect(lambda it: self.open(it.data(QtCore.Qt.UserRole)))
+        self.files.itemClicked.connect(lambda it: self.open(it.data(QtCore.Qt.UserRole)))
+        self.folder_label = QtWidgets.QLabel(str(self.folder))
+        self.folder_label.setWordWrap(True)
+        refresh = QtWidgets.QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        browse = QtWidgets.QPushButton("Open file…")
+        browse.clicked.connect(self._open_dialog)
+        self.meta = QtWidgets.QTreeWidget()
+        self.meta.setObjectName("run_metadata")
+        self.meta.setHeaderLabels(["key", "value"])
+        self.plot = LivePlot(fps=20)
+        self.analyse_button = QtWidgets.QPushButton("Re-run analysis")
+        self.analyse_button.clicked.connect(self.reanalyse)
+        self.save_button = QtWidgets.QPushButton("Save results to file")
+        self.save_button.clicked.connect(self.save_results)
+        self.analyse_button.setEnabled(False)
+        self.save_button.setEnabled(False)
+        self.message = QtWidgets.QLabel("")
+        self.message.setWordWrap(True)
+        left = QtWidgets.QWidget()
+        ll = QtWidgets.QVBoxLayout(left)
+        ll.addWidget(self.folder_label)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(refresh)
+        row.addWidget(browse)
+        ll.addLayout(row)
+        ll.addWidget(self.files, 2)
+        ll.addWidget(self.meta, 3)
+        right = QtWidgets.QWidget()
+        rl = QtWidgets.QVBoxLayout(right)
+        rl.addWidget(self.plot, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.analyse_button)
+        row.addWidget(self.save_button)
+        row.addWidget(self.message, 1)
+        rl.addLayout(row)
+        split = QtWidgets.QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 3)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(split)
+        self.refresh()
+
+    def set_folder(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.folder_label.setText(str(self.folder))
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.files.clear()
+        paths = sorted(self.folder.glob("*.h5"), key=lambda p: p.stat().st_mtime, reverse=True) if self.folder.is_dir() else []
+        for p in paths:
+            item = QtWidgets.QListWidgetItem(p.name)
+            item.setData(QtCore.Qt.UserRole, str(p))
+            self.files.addItem(item)
+
+    def _open_dialog(self) -> None:
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open run", str(self.folder), "spinbench runs (*.h5)")
+        if name:
+            self.open(name)
+
+    # --- loading ----------------------------------------------------------------------------------
+    def open(self, path: str | Path) -> None:
+        """Load a run file in a worker thread; shows it when read."""
+        self.message.setText(f"reading {Path(path).name}…")
+        self._task = Task(lambda: read_run(path), lambda run, err: self._loaded(path, run, err), name="read-run", owner=self)
+
+    def _loaded(self, path: Any, run: Any, error: str) -> None:
+        if error:
+            self.message.setText(f"Cannot open {path}: {error}")
+            return
+        self.run, self.new_results = run, None
+        self.save_button.setEnabled(False)
+        self._fill_metadata(run)
+        try:
+            self.experiment = experiment_for(run)
+        except Exception as exc:
+            self.experiment = None
+            self.message.setText(f"{Path(path).name}: data shown raw; cannot rebuild the experiment ({exc})")
+            self.analyse_button.setEnabled(False)
+            return
+        self.plot.load_run(self.experiment, run)
+        self.analyse_button.setEnabled(True)
+        n = len(next(iter(run.columns.values()), []))
+        self.message.setText(f"{Path(path).name}: {run.status}, {n} points")
+        self.loaded.emit(str(path))
+
+    def _fill_metadata(self, run: RunData) -> None:
+        self.meta.clear()
+        meta = run.metadata
+        top = ["experiment", "title", "status", "started", "ended", "error", "points", "uuid", "spinbench_version"]
+        for key in top:
+            if key in meta:
+                self.meta.addTopLevelItem(QtWidgets.QTreeWidgetItem([key, str(meta[key])]))
+        for key in ("parameters", "instruments", "lab", "limits", "experiment_extra", "safe_state_errors"):
+            value = meta.get(key)
+            if value in (None, "", {}, []):
+                continue
+            self.meta.addTopLevelItem(_tree(key, value))
+        if run.results:
+            self.meta.addTopLevelItem(_tree("results", {k: v for k, v in run.results.items()
+                                                        if not hasattr(v, "__len__") or isinstance(v, str)}))
+        self.meta.resizeColumnToContents(0)
+
+    # --- analysis ---------------------------------------------------------------------------------
+    def reanalyse(self) -> None:
+        if self.run is None or self.experiment is None:
+            return
+        exp, run = self.experiment, self.run
+        self.message.setText("analysing…")
+        self.analyse_button.setEnabled(False)
+        self._task = Task(lambda: exp.analyse(run), self._analysed, name="reanalyse", owner=self)
+
+    def _analysed(self, results: Any, error: str) -> None:
+        self.analyse_button.setEnabled(True)
+        if error:
+            self.message.setText(f"Analysis failed: {error}")
+            return
+        self.new_results = results
+        self.plot.show_results(results)
+        self.save_button.setEnabled(True)
+        self.message.setText("analysis re-run (not saved yet)")
+        self.analysed.emit(results)
+
+    def save_results(self) -> None:
+        if self.run is None or self.new_results is None or self.run.path is None:
+            return
+        try:
+            with open_for_append(self.run.path) as f:
+                write_results(f, self.new_results)
+        except OSError as exc:
+            self.message.setText(f"Cannot write {self.run.path}: {exc} (is the run still being written?)")
+            return
+        self.message.setText(f"results saved into {Path(self.run.path).name}")
+        self.save_button.setEnabled(False)
+
+
+def _tree(key: str, value: Any) -> QtWidgets.QTreeWidgetItem:
+    item = QtWidgets.QTreeWidgetItem([key, ""])
+    if isinstance(value, dict):
+        for k, v in value.items():
+            item.addChild(_tree(str(k), v))
+    elif isinstance(value, list) and value and isinstance(value[0], (dict, list)):
+        for i, v in enumerate(value):
+            item.addChild(_tree(str(i), v))
+    else:
+        text = value if isinstance(value, str) else json.dumps(value, default=str) if isinstance(value, (list, tuple)) else str(value)
+        if hasattr(value, "value") and hasattr(value, "unit"):
+            text = format_results({key: value}).split(": ", 1)[-1]
+        item.setText(1, text)
+    return item

@@ -1,0 +1,300 @@
+"""Experiment panel: pick an experiment; a form generated from its parameter schema.
+
+Each field shows the value in the parameter's display unit, its range and doc as a tooltip,
+and is checked as it is typed (a bare number is in the display unit; '320mT' or '0.32 T' work
+too): an invalid field turns red with the reason under it. Cross-parameter checks
+(``Experiment.check``) and the lab's limits (``check_lab``) are shown under the form. The
+estimated duration is ``Experiment.estimated_duration()``. Typed texts persist per experiment.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
+from app.units import UnitError, parse_quantity, to_display
+from drivers.lab import Lab
+from sequences.experiment import Experiment, Parameter, ParameterError
+
+ERROR_STYLE = "color: #b00020;"
+BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; }"
+
+
+def format_duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "unknown"
+    seconds = round(seconds)
+    h, rem = divmod(int(seconds), 3600)
+    m, s = divmod(rem, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def display_text(p: Parameter, value: Any) -> str:
+    """The text a field shows for an SI value."""
+    if p.choices is not None or p.kind is not float:
+        return str(value)
+    shown = to_display(float(value), p.unit, p.display_unit)
+    return f"{shown:.10g}"
+
+
+def parse_field(p: Parameter, text: str) -> Any:
+    """Field text -> coerced SI value, or ValueError naming what is wrong and what is accepted."""
+    text = text.strip()
+    if not text:
+        raise ValueError(f"{p.name}: empty; enter a value" + (f" in {p.display_unit or p.unit}" if p.unit else ""))
+    if p.kind is float:
+        try:
+            number = float(text)
+        except ValueError:
+            try:
+                value = parse_quantity(text, p.unit, name=p.name)
+            except UnitError as exc:
+                raise ValueError(str(exc)) from None
+        else:
+            value = number * (parse_quantity(f"1{p.display_unit}", p.unit) if p.display_unit else 1.0)
+        return p.coerce(value)
+    if p.kind is int:
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{p.name} = {text!r} must be a whole number") from None
+        return p.coerce(int(number) if number.is_integer() else number)
+    return p.coerce(text)
+
+
+def range_text(p: Parameter) -> str:
+    unit = p.display_unit or p.unit
+    conv = (lambda v: to_display(v, p.unit, p.display_unit)) if p.kind is float else (lambda v: v)
+    if p.choices is not None:
+        return "one of " + ", ".join(map(str, p.choices))
+    if p.low is None and p.high is None:
+        return ""
+    lo = "-∞" if p.low is None else f"{conv(p.low):g}"
+    hi = "∞" if p.high is None else f"{conv(p.high):g}"
+    return f"[{lo}, {hi}] {unit}".strip()
+
+
+class ParameterField(QtWidgets.QWidget):
+    """Editor + unit label + inline error for one parameter."""
+
+    edited = Signal()
+
+    def __init__(self, p: Parameter, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.p = p
+        self.error = ""
+        tip = f"<b>{p.name}</b>: {p.doc}<br>range: {range_text(p) or 'any'}<br>default: {display_text(p, p.default)} {p.display_unit or p.unit}"
+        if p.choices is not None:
+            self.editor: QtWidgets.QWidget = QtWidgets.QComboBox()
+            for c in p.choices:
+                self.editor.addItem(str(c), c)
+            self.editor.currentIndexChanged.connect(lambda _: self._changed())
+        elif p.kind is bool:
+            self.editor = QtWidgets.QCheckBox()
+            self.editor.toggled.connect(lambda _: self._changed())
+        else:
+            self.editor = QtWidgets.QLineEdit()
+            self.editor.textChanged.connect(lambda _: self._changed())
+        self.editor.setObjectName(f"param_{p.name}")
+        self.editor.setToolTip(tip)
+        self.unit = QtWidgets.QLabel(p.display_unit or p.unit)
+        self.unit.setMinimumWidth(40)
+        self.message = QtWidgets.QLabel()
+        self.message.setObjectName(f"error_{p.name}")
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setWordWrap(True)
+        self.message.hide()
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.editor, 1)
+        row.addWidget(self.unit)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(1)
+        lay.addLayout(row)
+        lay.addWidget(self.message)
+        self.set_value(p.default)
+
+    def text(self) -> str:
+        e = self.editor
+        if isinstance(e, QtWidgets.QComboBox):
+            return e.currentText()
+        if isinstance(e, QtWidgets.QCheckBox):
+            return "true" if e.isChecked() else "false"
+        return e.text()
+
+    def set_text(self, text: str) -> None:
+        e = self.editor
+        if isinstance(e, QtWidgets.QComboBox):
+            i = e.findText(text)
+            if i >= 0:
+                e.setCurrentIndex(i)
+        elif isinstance(e, QtWidgets.QCheckBox):
+            e.setChecked(text.lower() in ("1", "true", "yes", "on"))
+        else:
+            e.setText(text)
+        self._changed()
+
+    def set_value(self, value: Any) -> None:
+        self.set_text("true" if value is True else "false" if value is False else display_text(self.p, value))
+
+    def value(self) -> Any:
+        """The SI value; raises ValueError if the text is invalid."""
+        e = self.editor
+        if isinstance(e, QtWidgets.QComboBox):
+            return e.currentData()
+        if isinstance(e, QtWidgets.QCheckBox):
+            return e.isChecked()
+        return parse_field(self.p, e.text())
+
+    def _changed(self) -> None:
+        try:
+            self.value()
+            self.error = ""
+        except ValueError as exc:
+            self.error = str(exc)
+        self.message.setText(self.error)
+        self.message.setVisible(bool(self.error))
+        if isinstance(self.editor, QtWidgets.QLineEdit):
+            self.editor.setStyleSheet(BAD_FIELD if self.error else "")
+        self.edited.emit()
+
+
+class ExperimentPanel(QtWidgets.QWidget):
+    """Emits ``changed(experiment_or_None)`` whenever the form becomes valid or invalid."""
+
+    changed = Signal(object)
+
+    def __init__(self, experiments: dict[str, type[Experiment]], lab: Lab | None = None,
+                 settings: QSettings | None = None, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.experiments = dict(experiments)
+        self.lab = lab
+        self.settings = settings
+        self.fields: dict[str, ParameterField] = {}
+        self.problems: list[str] = []
+        self.current: Experiment | None = None
+        self.cls: type[Experiment] | None = None
+        self.choice = QtWidgets.QComboBox()
+        self.choice.setObjectName("experiment_choice")
+        for name, cls in self.experiments.items():  # the catalogue's order: the basic sweep first
+            self.choice.addItem(f"{cls.title or name}  [{name}]", name)
+        self.choice.currentIndexChanged.connect(lambda _: self._select(self.choice.currentData()))
+        self.reset = QtWidgets.QPushButton("Defaults")
+        self.reset.setToolTip("Put every parameter back to its default")
+        self.reset.clicked.connect(self.reset_defaults)
+        self.form_host = QtWidgets.QWidget()
+        self.form = QtWidgets.QFormLayout(self.form_host)
+        self.form.setLabelAlignment(QtCore.Qt.AlignRight | QtCore.Qt.AlignTop)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form_host)
+        self.problems_label = QtWidgets.QLabel()
+        self.problems_label.setObjectName("form_problems")
+        self.problems_label.setStyleSheet(ERROR_STYLE)
+        self.problems_label.setWordWrap(True)
+        self.duration = QtWidgets.QLabel()
+        self.duration.setObjectName("estimated_duration")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.choice, 1)
+        top.addWidget(self.reset)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(scroll, 1)
+        lay.addWidget(self.problems_label)
+        lay.addWidget(self.duration)
+        last = settings.value("experiment/last", "") if settings else ""
+        if last in self.experiments:
+            self.choice.setCurrentIndex(self.choice.findData(last))
+        self._select(self.choice.currentData())
+
+    # --- API ------------------------------------------------------------------------------------
+    def select(self, name: str) -> None:
+        i = self.choice.findData(name)
+        if i < 0:
+            raise KeyError(f"no experiment {name!r}; available: {sorted(self.experiments)}")
+        self.choice.setCurrentIndex(i)
+
+    def set_text(self, name: str, text: str) -> None:
+        self.fields[name].set_text(text)
+
+    def values(self) -> dict[str, Any]:
+        return {n: f.value() for n, f in self.fields.items()}
+
+    def texts(self) -> dict[str, str]:
+        return {n: f.text() for n, f in self.fields.items()}
+
+    def experiment(self) -> Experiment:
+        """A validated experiment, or ParameterError listing every problem."""
+        if self.current is None:
+            raise ParameterError(self.problems or ["no experiment selected"])
+        return self.current
+
+    def set_lab(self, lab: Lab | None) -> None:
+        self.lab = lab
+        self.validate()
+
+    def reset_defaults(self) -> None:
+        for f in self.fields.values():
+            f.set_value(f.p.default)
+
+    # --- internals ------------------------------------------------------------------------------
+    def _select(self, name: str | None) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = {}
+        self.cls = self.experiments.get(name) if name else None
+        if self.cls is None:
+            self.validate()
+            return
+        saved = self._saved_texts(name)
+        for p in self.cls.parameters:
+            field = ParameterField(p)
+            if p.name in saved:
+                field.set_text(saved[p.name])
+            field.edited.connect(self.validate)
+            label = QtWidgets.QLabel(p.name)
+            label.setToolTip(p.doc)
+            self.form.addRow(label, field)
+            self.fields[p.name] = field
+        if self.settings is not None:
+            self.settings.setValue("experiment/last", name)
+        self.validate()
+
+    def _saved_texts(self, name: str) -> dict[str, str]:
+        if self.settings is None:
+            return {}
+        self.settings.beginGroup(f"experiment/{name}")
+        try:
+            return {k: str(self.settings.value(k)) for k in self.settings.childKeys()}
+        finally:
+            self.settings.endGroup()
+
+    def validate(self) -> None:
+        """Re-check the whole form; update the problem list, duration and ``current``."""
+        problems = [f.error for f in self.fields.values() if f.error]
+        exp = None
+        if self.cls is None:
+            problems.append("choose an experiment")
+        elif not problems:
+            try:
+                exp = self.cls(**self.values())
+                if self.lab is not None:
+                    problems += exp.check_lab(self.lab)
+            except ParameterError as exc:
+                problems += exc.problems
+            except ValueError as exc:
+                problems.append(str(exc))
+        self.problems = problems
+        self.current = exp if not problems else None
+        self.problems_label.setText("\n".join(f"• {p}" for p in problems if p not in
+                                              {f.error for f in self.fields.values()}))
+        if exp is not None:
+            est = exp.estimated_duration()
+            self.duration.setText(f"Estimated duration: {format_duration(est)} · {exp.total_points()} points")
+            if self.settings is not None:
+                for n, text in self.texts().items():
+                    self.settings.setValue(f"experiment/{exp.name}/{n}", text)
+        else:
+            self.duration.setText("Estimated duration: — (fix the parameters above)")
+        self.changed.emit(self.current)

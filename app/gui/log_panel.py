@@ -1,0 +1,144 @@
+"""Log panel: instrument traffic and engine messages, filterable by source, level and text.
+
+Sources: ``engine`` (run notes, state changes, errors), ``instrument`` (every command a
+simulated instrument sends, from the world's command log; real drivers' ``logging`` records under
+``drivers.*``), ``gui`` (files written, exports). Entries are kept in a bounded deque and
+appended in batches, so a fast run's traffic cannot slow the window down.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as _dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from app.gui._qt import QtWidgets, QTimer
+from app.gui.bridge import QtLogHandler
+
+SOURCES = ("engine", "instrument", "gui")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Entry:
+    time: str
+    source: str
+    level: str
+    text: str
+
+    def line(self) -> str:
+        return f"{self.time} {self.source:10s} {self.level:7s} {self.text}"
+
+
+class LogPanel(QtWidgets.QWidget):
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *, max_entries: int = 50_000):
+        super().__init__(parent)
+        self.entries: collections.deque[Entry] = collections.deque(maxlen=max_entries)
+        self._pending: list[Entry] = []
+        self._world: Any = None
+        self._world_seen = 0
+        self.filter = QtWidgets.QLineEdit()
+        self.filter.setObjectName("log_filter")
+        self.filter.setPlaceholderText("filter text (e.g. FIELD, lockin, error)")
+        self.filter.textChanged.connect(lambda _: self.rerender())
+        self.source_boxes = {}
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.filter, 1)
+        for s in SOURCES:
+            box = QtWidgets.QCheckBox(s)
+            box.setChecked(True)
+            box.toggled.connect(lambda _: self.rerender())
+            self.source_boxes[s] = box
+            row.addWidget(box)
+        self.level = QtWidgets.QComboBox()
+        self.level.addItems(LEVELS)
+        self.level.setCurrentText("DEBUG")
+        self.level.currentTextChanged.connect(lambda _: self.rerender())
+        row.addWidget(self.level)
+        clear = QtWidgets.QPushButton("Clear")
+        clear.clicked.connect(self.clear)
+        row.addWidget(clear)
+        self.view = QtWidgets.QPlainTextEdit()
+        self.view.setObjectName("log_view")
+        self.view.setReadOnly(True)
+        self.view.setMaximumBlockCount(20_000)
+        self.view.setLineWrapMode(QtWidgets.QPlainTextEdit.NoWrap)
+        self.view.setStyleSheet("font-family: monospace;")
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addLayout(row)
+        lay.addWidget(self.view)
+        self.handler = QtLogHandler("instrument")
+        self.handler.setLevel(logging.DEBUG)
+        self.handler.emitter.record_ready.connect(self.add)
+        self._loggers = [logging.getLogger("drivers")]
+        for lg in self._loggers:
+            lg.addHandler(self.handler)
+            if lg.level == logging.NOTSET or lg.level > logging.DEBUG:
+                lg.setLevel(logging.DEBUG)
+        self.timer = QTimer(self)
+        self.timer.setInterval(200)
+        self.timer.timeout.connect(self.flush)
+        self.timer.start()
+
+    def close_handlers(self) -> None:
+        for lg in self._loggers:
+            lg.removeHandler(self.handler)
+
+    def watch_world(self, world: Any) -> None:
+        """Tail a simulated world's command log (instrument traffic of the simulated lab)."""
+        self._world = world
+        self._world_seen = len(world.command_log) if world is not None else 0
+
+    # --- entries ------------------------------------------------------------------------------------
+    def add(self, source: str, level: str, text: str) -> None:
+        now = _dt.datetime.now().strftime("%H:%M:%S.%f")[:-3]
+        self._pending.append(Entry(now, source, level, text.rstrip()))
+
+    def engine(self, text: str, level: str = "INFO") -> None:
+        self.add("engine", level, text)
+
+    def gui(self, text: str, level: str = "INFO") -> None:
+        self.add("gui", level, text)
+
+    def flush(self) -> None:
+        """Move pending entries (and new world traffic) into the view; the timer calls this."""
+        world = self._world
+        if world is not None:
+            log = world.command_log
+            n = len(log)
+            if n < self._world_seen:  # the log was replaced
+                self._world_seen = 0
+            if n > self._world_seen:
+                for t, inst, cmd in log[self._world_seen:n]:
+                    self._pending.append(Entry(f"t={t:9.3f}s", "instrument", "DEBUG", f"{inst}: {cmd}"))
+                self._world_seen = n
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self.entries.extend(batch)
+        shown = [e.line() for e in batch if self.accepts(e)]
+        if shown:
+            self.view.appendPlainText("\n".join(shown[-self.view.maximumBlockCount():]))
+
+    def accepts(self, e: Entry) -> bool:
+        box = self.source_boxes.get(e.source)
+        if box is not None and not box.isChecked():
+            return False
+        if e.level in LEVELS and LEVELS.index(e.level) < LEVELS.index(self.level.currentText()):
+            return False
+        text = self.filter.text().strip().lower()
+        return not text or text in e.line().lower()
+
+    def rerender(self) -> None:
+        lines = [e.line() for e in self.entries if self.accepts(e)]
+        self.view.setPlainText("\n".join(lines[-self.view.maximumBlockCount():]))
+        self.view.moveCursor(self.view.textCursor().MoveOperation.End)
+
+    def visible_lines(self) -> list[str]:
+        text = self.view.toPlainText()
+        return text.splitlines() if text else []
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.view.clear()

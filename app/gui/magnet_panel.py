@@ -1,0 +1,221 @@
+"""Magnet designer: Halbach ring-stack parameters -> field map, homogeneity over a DSV, B0,
+Larmor frequencies, magnet count and mass, and temperature drift (the ``magnets`` library).
+
+The field is computed in a background task (the dipole engine takes milliseconds, the exact
+magpylib engine can take seconds), so typing never freezes the window; a newer request
+supersedes an older one still running.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.gui._qt import QtCore, QtWidgets, QTimer, pg
+from app.gui.bridge import Task
+
+try:  # the magnets library (issue 7); the panel says so when it is missing
+    from magnets.design import Cuboid, HalbachDesign, Ring, stack
+    from magnets.field import field as b_field
+    from magnets.materials import HOLDERS, MATERIALS
+    from magnets.sampling import homogeneity, larmor, plane, sphere_surface
+    from magnets.thermal import drift
+    MAGNETS_ERROR = ""
+except ImportError as exc:  # pragma: no cover - depends on what has landed
+    MAGNETS_ERROR = f"the magnets library is not available ({exc})"
+
+
+@dataclass
+class MagnetInputs:
+    """SI values of the designer form."""
+
+    n: int = 16
+    edge: float = 12e-3
+    radius: float = 45e-3
+    rings: int = 2
+    spacing: float = 20e-3
+    material: str = "N42"
+    holder: str = "aluminium"
+    dsv: float = 10e-3
+    half_width: float = 20e-3
+    engine: str = "dipole"
+
+    def design(self) -> "HalbachDesign":
+        ring = Ring(self.n, self.radius, Cuboid.cube(self.edge), self.material)
+        rings = stack(ring, self.rings, self.spacing) if self.rings > 1 else [ring]
+        design = HalbachDesign(rings, holder=self.holder, name="gui design")
+        problems = design.overlap_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return design
+
+
+@dataclass
+class MagnetReport:
+    b0: float  # T
+    ppm_pp: float
+    ppm_rms: float
+    f_1h: float  # Hz
+    f_e: float  # Hz
+    count: int
+    mass: float  # kg
+    ppm_per_k: float
+    hz_per_k_1h: float
+    map_ppm: np.ndarray  # (n, n) deviation of |B| from B0 on the xy plane
+    half_width: float
+
+    def text(self) -> str:
+        return (f"B0 = {self.b0 * 1e3:.5g} mT   homogeneity over the DSV: {self.ppm_pp:.4g} ppm p-p, "
+                f"{self.ppm_rms:.3g} ppm rms\n"
+                f"1H Larmor {self.f_1h / 1e6:.6g} MHz · free electron {self.f_e / 1e9:.5g} GHz\n"
+                f"{self.count} magnets, {self.mass * 1e3:.4g} g · drift {self.ppm_per_k:.4g} ppm/K "
+                f"= {self.hz_per_k_1h / 1e3:.4g} kHz/K (1H)")
+
+
+def compute(inputs: MagnetInputs, map_points: int = 41) -> MagnetReport:
+    """Everything the panel shows, for one set of inputs (runs in a worker thread)."""
+    design = inputs.design()
+    surface = sphere_surface(inputs.dsv / 2, 400)
+    hom = homogeneity(b_field(surface, design, inputs.engine))
+    b0 = float(np.linalg.norm(b_field(np.zeros((1, 3)), design, inputs.engine)[0]))
+    pts, _, _ = plane("xy", inputs.half_width, map_points)
+    mag = np.linalg.norm(b_field(pts, design, "dipole"), axis=1).reshape(map_points, map_points)
+    d = drift(design, engine="dipole")
+    centre = np.array([[0.0, 0.0, b0]])
+    return MagnetReport(b0, hom.ppm_pp, hom.ppm_rms, float(larmor(centre, "1H")[0]), float(larmor(centre, "e")[0]),
+                        design.n_magnets, design.mass, d.ppm_per_k, d.hz_per_k("1H"),
+                        (mag - b0) / b0 * 1e6, inputs.half_width)
+
+
+class MagnetPanel(QtWidgets.QWidget):
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.report: MagnetReport | None = None
+        self.error = ""
+        self._generation = 0
+        lay = QtWidgets.QVBoxLayout(self)
+        if MAGNETS_ERROR:
+            label = QtWidgets.QLabel(f"Magnet designer unavailable: {MAGNETS_ERROR}.")
+            label.setWordWrap(True)
+            lay.addWidget(label)
+            self.placeholder = label
+            return
+        self.placeholder = None
+        form = QtWidgets.QFormLayout()
+        self.n = self._spin(form, "magnets per ring", 16, 2, 200, 0, "")
+        self.edge = self._spin(form, "cube edge", 12.0, 1.0, 100.0, 2, "mm")
+        self.radius = self._spin(form, "ring radius", 45.0, 2.0, 1000.0, 2, "mm")
+        self.rings = self._spin(form, "rings", 2, 1, 20, 0, "")
+        self.spacing = self._spin(form, "ring spacing", 20.0, 1.0, 500.0, 2, "mm")
+        self.material = QtWidgets.QComboBox()
+        self.material.addItems(sorted(MATERIALS))
+        self.material.setCurrentText("N42")
+        self.material.currentTextChanged.connect(lambda _: self.schedule())
+        form.addRow("material", self.material)
+        self.holder = QtWidgets.QComboBox()
+        self.holder.addItems(sorted(HOLDERS))
+        self.holder.setCurrentText("aluminium")
+        self.holder.currentTextChanged.connect(lambda _: self.schedule())
+        form.addRow("holder", self.holder)
+        self.dsv = self._spin(form, "DSV diameter", 10.0, 0.1, 500.0, 2, "mm")
+        self.half_width = self._spin(form, "map half-width", 20.0, 0.5, 500.0, 2, "mm")
+        self.engine = QtWidgets.QComboBox()
+        self.engine.addItems(["dipole", "exact"])
+        self.engine.setToolTip("dipole: fast point-dipole sum; exact: magpylib cuboid fields (slower)")
+        self.engine.currentTextChanged.connect(lambda _: self.schedule())
+        form.addRow("field engine", self.engine)
+        self.result = QtWidgets.QLabel("")
+        self.result.setObjectName("magnet_result")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.message = QtWidgets.QLabel("")
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setWordWrap(True)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.map_plot = self.graphics.addPlot()
+        self.map_plot.setAspectLocked(True)
+        self.map_plot.setLabel("bottom", "x", units="m")
+        self.map_plot.setLabel("left", "y", units="m")
+        self.map_plot.setTitle("|B| − B0 on the z = 0 plane (ppm)")
+        self.image = pg.ImageItem()
+        self.map_plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(colorMap="CET-D1", interactive=False, width=15)
+        self.bar.setImageItem(self.image, insert_in=self.map_plot)
+        self.dsv_circle = QtWidgets.QGraphicsEllipseItem()
+        self.dsv_circle.setPen(pg.mkPen("k", width=1.5, style=QtCore.Qt.DashLine))
+        self.map_plot.addItem(self.dsv_circle)
+        left = QtWidgets.QWidget()
+        left_lay = QtWidgets.QVBoxLayout(left)
+        left_lay.addLayout(form)
+        left_lay.addWidget(self.message)
+        left_lay.addWidget(self.result)
+        left_lay.addStretch(1)
+        split = QtWidgets.QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.graphics)
+        split.setStretchFactor(1, 2)
+        lay.addWidget(split)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(300)
+        self.debounce.timeout.connect(self.compute)
+
+    def _spin(self, form: QtWidgets.QFormLayout, label: str, value: float, lo: float, hi: float,
+              decimals: int, suffix: str) -> QtWidgets.QAbstractSpinBox:
+        box = QtWidgets.QSpinBox() if decimals == 0 else QtWidgets.QDoubleSpinBox()
+        if decimals:
+            box.setDecimals(decimals)
+        box.setRange(lo, hi)
+        box.setValue(value)
+        if suffix:
+            box.setSuffix(f" {suffix}")
+        box.setObjectName("magnet_" + label.replace(" ", "_"))
+        box.valueChanged.connect(lambda _: self.schedule())
+        form.addRow(label, box)
+        return box
+
+    def inputs(self) -> MagnetInputs:
+        mm = 1e-3
+        return MagnetInputs(int(self.n.value()), self.edge.value() * mm, self.radius.value() * mm,
+                            int(self.rings.value()), self.spacing.value() * mm, self.material.currentText(),
+                            self.holder.currentText(), self.dsv.value() * mm, self.half_width.value() * mm,
+                            self.engine.currentText())
+
+    def schedule(self) -> None:
+        self.debounce.start()
+
+    def compute(self) -> None:
+        """Start a computation for the current inputs (the result arrives later)."""
+        if self.placeholder is not None:
+            return
+        self._generation += 1
+        gen = self._generation
+        inputs = self.inputs()
+        self.message.setText("computing…")
+        self.message.setStyleSheet("color: #555;")
+        self._task = Task(lambda: compute(inputs), lambda r, e: self._done(gen, inputs, r, e), name="magnet-field", owner=self)
+
+    def _done(self, gen: int, inputs: MagnetInputs, report: Any, error: str) -> None:
+        if gen != self._generation:
+            return  # a newer request is on its way
+        self.error = error
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(error)
+        if report is None:
+            return
+        self.report = report
+        self.result.setText(report.text())
+        hw = report.half_width
+        img = report.map_ppm
+        finite = img[np.isfinite(img)]
+        span = float(np.percentile(np.abs(finite), 95)) if finite.size else 1.0
+        self.image.setImage(img, autoLevels=False, levels=(-span, span))
+        self.image.setRect(QtCore.QRectF(-hw, -hw, 2 * hw, 2 * hw))
+        self.bar.setLevels((-span, span))
+        r = inputs.dsv / 2
+        self.dsv_circle.setRect(QtCore.QRectF(-r, -r, 2 * r, 2 * r))
+        self.map_plot.autoRange()
+        if math.isfinite(report.b0):
+            self.message.setText("")

@@ -1,0 +1,261 @@
+"""The main window: the live plot in the middle, every other panel a dock (movable, tabbable,
+closable from the View menu), layout and settings kept in QSettings.
+
+Closing during a run asks first, then aborts; the window closes when the worker reports the lab
+safe (it never blocks waiting for it).
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from app.gui._qt import QSettings, Qt, QtGui, QtWidgets, QTimer
+from app.gui.data_browser import DataBrowser
+from app.gui.experiment_panel import ExperimentPanel
+from app.gui.instruments_panel import InstrumentPoller, InstrumentsPanel
+from app.gui.live_plot import LivePlot
+from app.gui.log_panel import LogPanel
+from app.gui.magnet_panel import MagnetPanel
+from app.gui.run_control import RunControlPanel
+from app.gui.run_controller import RunController
+from app.gui.sequence_panel import SequencePanel
+from drivers.lab import Lab
+from sequences.experiments import EXPERIMENTS
+
+ORG, APP = "spinbench", "gui"
+
+
+def default_settings() -> QSettings:
+    return QSettings(ORG, APP)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, lab_factory: Callable[[], Lab], *, out_dir: str | Path | None = None,
+                 settings: QSettings | None = None, speed: float | None = None, poll_period: float = 1.0):
+        super().__init__()
+        self.setObjectName("spinbench_main")
+        self.settings = settings if settings is not None else default_settings()
+        self.lab_factory = lab_factory
+        self.lab: Lab | None = lab_factory()
+        self.poll_period = poll_period
+        self._close_when_idle = False
+        self._closed = False
+        s = self.settings
+        out = Path(out_dir if out_dir is not None else s.value("run/out_dir", "runs"))
+        speed = float(speed if speed is not None else s.value("run/speed", 1.0))
+        self.io_lock = threading.Lock()
+        self.controller = RunController(self.lab, out, speed=speed, io_lock=self.io_lock, parent=self)
+        # panels
+        self.plot = LivePlot()
+        self.plot.setObjectName("live_plot")
+        self.setCentralWidget(self.plot)
+        self.experiment_panel = ExperimentPanel(EXPERIMENTS, self.lab, s)
+        self.run_panel = RunControlPanel(self.controller, self.experiment_panel.experiment)
+        self.poller = InstrumentPoller(self.lab, self.io_lock, poll_period)
+        self.instruments = InstrumentsPanel(self.lab, self.poller, reconnect=self.connect_lab,
+                                            disconnect=self.disconnect_lab)
+        self.sequence = SequencePanel()
+        self.magnet = MagnetPanel()
+        self.browser = DataBrowser(out)
+        self.log = LogPanel()
+        self.log.watch_world(getattr(self.lab, "world", None))
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self._dock("Experiment", self.experiment_panel, Qt.LeftDockWidgetArea)
+        self._dock("Run control", self.run_panel, Qt.LeftDockWidgetArea)
+        self._dock("Instruments", self.instruments, Qt.RightDockWidgetArea)
+        self._dock("Log", self.log, Qt.BottomDockWidgetArea)
+        self._dock("Sequence", self.sequence, Qt.BottomDockWidgetArea)
+        self._dock("Magnet designer", self.magnet, Qt.BottomDockWidgetArea)
+        self._dock("Data browser", self.browser, Qt.BottomDockWidgetArea)
+        for name in ("Sequence", "Magnet designer", "Data browser"):
+            self.tabifyDockWidget(self.docks["Log"], self.docks[name])
+        self.docks["Log"].raise_()
+        self._wire()
+        self._menus()
+        self.setWindowTitle(f"spinbench — {self.lab.name}")
+        self.resize(1500, 950)
+        self.status_lab = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.status_lab)
+        self._update_title()
+        geometry, state = s.value("window/geometry"), s.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is None or not self.restoreState(state):
+            QTimer.singleShot(0, self.default_layout)
+        self.poller.start()
+        self.experiment_panel.validate()
+        self.magnet.schedule()
+
+    def default_layout(self) -> None:
+        """Dock sizes for a first start (later starts restore the saved layout)."""
+        d = self.docks
+        self.resizeDocks([d["Experiment"], d["Instruments"]], [430, 360], Qt.Horizontal)
+        self.resizeDocks([d["Experiment"], d["Run control"]], [600, 330], Qt.Vertical)
+        self.resizeDocks([d["Log"]], [200], Qt.Vertical)
+
+    # --- construction helpers -------------------------------------------------------------------
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName("dock_" + title.lower().replace(" ", "_"))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+
+    def _wire(self) -> None:
+        c, ep = self.controller, self.experiment_panel
+        ep.changed.connect(lambda exp: self.run_panel.set_form_valid(exp is not None))
+        ep.changed.connect(self.sequence.set_experiment)
+        c.run_started.connect(self._on_run_started)
+        c.points.connect(self.plot.add_rows)
+        c.points.connect(self.instruments.on_points)
+        c.note.connect(lambda text: self.log.engine(text, "ERROR" if "Traceback" in text else "INFO"))
+        c.state_changed.connect(self._on_state)
+        c.run_ended.connect(self._on_run_ended)
+        c.run_finished.connect(self._on_run_finished)
+        self.plot.exported.connect(lambda p: self.log.gui(f"plot exported to {p}"))
+        self.browser.loaded.connect(lambda p: self.log.gui(f"opened {p}"))
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        self._action(m, "Open run…", self.browser._open_dialog, "Ctrl+O")
+        self._action(m, "Run folder…", self._choose_folder)
+        self._action(m, "Export plot as PNG…", self.plot._export_dialog, "Ctrl+E")
+        m.addSeparator()
+        self._action(m, "Quit", self.close, "Ctrl+Q")
+        m = bar.addMenu("&Run")
+        self._action(m, "Start", self.run_panel.start, "F5")
+        self._action(m, "Pause / resume", self.run_panel.toggle_pause, "F6")
+        self._action(m, "Abort", self.controller.abort, "Esc")
+        self._action(m, "Add to queue", self.run_panel.add_to_queue)
+        m = bar.addMenu("&View")
+        for dock in self.docks.values():
+            m.addAction(dock.toggleViewAction())
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot: Callable[..., Any], shortcut: str = "") -> QtGui.QAction:
+        act = QtGui.QAction(text, self)
+        if shortcut:
+            act.setShortcut(QtGui.QKeySequence(shortcut))
+        act.triggered.connect(lambda *_: slot())
+        menu.addAction(act)
+        return act
+
+    def _choose_folder(self) -> None:
+        name = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder for run files", str(self.controller.out_dir))
+        if name:
+            self.set_out_dir(name)
+
+    def set_out_dir(self, folder: str | Path) -> None:
+        self.controller.out_dir = Path(folder)
+        self.browser.set_folder(folder)
+        self.settings.setValue("run/out_dir", str(folder))
+
+    # --- lab connection -------------------------------------------------------------------------
+    def disconnect_lab(self) -> None:
+        if self.controller.busy or self.lab is None:
+            self.log.gui("cannot disconnect while a run is in progress", "WARNING")
+            return
+        self.poller.stop()
+        self.lab.close()
+        self.lab = None
+        self.controller.set_lab(None)
+        self.experiment_panel.set_lab(None)
+        self.instruments.set_lab(None, None)
+        self.log.watch_world(None)
+        self.run_panel.set_form_valid(False)
+        self._update_title()
+        self.log.gui("lab disconnected")
+
+    def connect_lab(self) -> None:
+        if self.controller.busy:
+            return
+        if self.lab is not None:
+            self.disconnect_lab()
+        try:
+            lab = self.lab_factory()
+        except Exception as exc:  # shown, never raised into Qt
+            self.log.gui(f"cannot connect: {exc}", "ERROR")
+            self.instruments.set_lab(None, None)
+            return
+        self.lab = lab
+        self.controller.set_lab(lab)
+        self.poller = InstrumentPoller(lab, self.io_lock, self.poll_period)
+        self.instruments.set_lab(lab, self.poller)
+        self.experiment_panel.set_lab(lab)
+        self.log.watch_world(getattr(lab, "world", None))
+        self.run_panel.set_simulated(getattr(lab, "world", None) is not None)
+        self.poller.start()
+        self._update_title()
+        self.log.gui(f"connected to {lab.name}")
+
+    def _update_title(self) -> None:
+        name = self.lab.name if self.lab is not None else "no lab"
+        sim = " (simulated)" if self.lab is not None and getattr(self.lab, "world", None) is not None else ""
+        self.status_lab.setText(f"lab: {name}{sim} · runs: {self.controller.out_dir}")
+
+    # --- run events -----------------------------------------------------------------------------
+    def _on_run_started(self, info: Any) -> None:
+        self.poller.suspended.set()
+        self.plot.configure(info.experiment)
+        self.log.engine(f"run started: {info.experiment.name} -> {info.path}")
+        self.statusBar().showMessage(f"running {info.experiment.title} -> {info.path}")
+
+    def _on_state(self, state: str) -> None:
+        self.log.engine(f"state: {state}")
+        if state in ("starting", "running"):
+            self.poller.suspended.set()
+
+    def _on_run_ended(self, info: Any) -> None:
+        self.plot.refresh()
+        if info.results:
+            self.plot.show_results(info.results)
+        text = f"run {info.status}: {info.points} points" + (f" ({info.error})" if info.error else "")
+        self.log.engine(text, "INFO" if info.status == "completed" else "WARNING")
+        for err in info.safe_state_errors:
+            self.log.engine(f"safe state: {err}", "ERROR")
+
+    def _on_run_finished(self, outcome: Any, error: str) -> None:
+        self.poller.suspended.clear()
+        self.poller.request_snapshot()
+        if outcome is not None:
+            self.log.gui(f"run file written: {outcome.path}" + (f"; plot {outcome.png}" if outcome.png else ""))
+            self.statusBar().showMessage(f"{outcome.info.status}: {outcome.path}", 15000)
+            self.browser.refresh()
+        if error:
+            self.log.engine(error, "ERROR")
+        if self._close_when_idle:
+            self._close_when_idle = False
+            self.close()
+
+    # --- closing ---------------------------------------------------------------------------------
+    def ask(self, question: str) -> bool:
+        """Ask the user (a seam for tests)."""
+        answer = QtWidgets.QMessageBox.question(self, "spinbench", question,
+                                                QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No,
+                                                QtWidgets.QMessageBox.No)
+        return answer == QtWidgets.QMessageBox.Yes
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.controller.busy:
+            if self._close_when_idle or self.ask("A run is in progress. Abort it (the lab is driven to its "
+                                                 "safe state) and close?"):
+                self._close_when_idle = True
+                self.controller.abort()
+            event.ignore()
+            return
+        self.save_settings()
+        self.poller.stop()
+        self.log.close_handlers()
+        if self.lab is not None:
+            self.lab.close()
+        self._closed = True
+        event.accept()
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("run/speed", self.controller.speed)
+        s.setValue("run/out_dir", str(self.controller.out_dir))
+        s.sync()

@@ -1,0 +1,55 @@
+"""Pace a simulated run against the wall clock, so people can watch it (Qt-free).
+
+A simulated lab runs on its own clock (``SimClock``): a 20 s sweep finishes in about 2 s of
+wall time, too fast to watch or to pause by hand. :class:`RealTimePacer` is an engine subscriber
+that, after each point, waits until the wall time since the previous point is the simulated time
+since then divided by ``speed``. Long dead times (the first ramp to the start field) are capped
+at ``max_wait`` per point so the first point does not keep the user waiting. The wait is on the
+lab's abort event, so an abort wakes it at once; pause happens, as always, at the plan's
+checkpoints. Real labs are never paced (their clock is already the wall clock).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+
+class RealTimePacer:
+    """Engine subscriber: hold a simulated run to ``speed`` x real time (``speed <= 0``: no pacing).
+
+    ``speed`` may be changed while the run goes (read at every point).
+    """
+
+    def __init__(self, clock: Any, abort_event: threading.Event, speed: float = 1.0, max_wait: float = 0.5):
+        self.clock = clock
+        self.abort_event = abort_event
+        self.speed = float(speed)
+        self.max_wait = float(max_wait)
+        self._sim_last = 0.0
+        self._wall_last = 0.0
+        self.waited = 0.0  # total seconds spent waiting (for tests and the log)
+
+    def start(self, run: Any) -> None:
+        self._sim_last = self.clock.now()
+        self._wall_last = time.monotonic()
+        self.waited = 0.0
+
+    def point(self, index: int, data: dict[str, Any]) -> None:
+        sim_now = self.clock.now()
+        speed = self.speed
+        if speed > 0:
+            wanted = min((sim_now - self._sim_last) / speed, self.max_wait)
+            delay = self._wall_last + wanted - time.monotonic()
+            if delay > 0:
+                self.abort_event.wait(delay)
+                self.waited += delay
+        self._sim_last = sim_now
+        self._wall_last = time.monotonic()
+
+
+def paced_subscribers(lab: Any, speed: float) -> list[RealTimePacer]:
+    """A pacer for a simulated lab (one with a ``world``), none for real hardware."""
+    if getattr(lab, "world", None) is None:
+        return []
+    return [RealTimePacer(lab.clock, lab.abort_event, speed)]

@@ -1,0 +1,188 @@
+"""Run-control panel: start, pause/resume, abort, progress with time left, the run queue, the
+current run's file, and (on a simulated lab) the simulation speed."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from app.gui._qt import QtCore, QtWidgets, QTimer
+from app.gui.experiment_panel import format_duration
+from app.gui.run_controller import RunController
+from sequences.experiment import Experiment, ParameterError
+
+STATE_TEXT = {"idle": "idle", "starting": "starting…", "running": "running", "pausing": "pausing at the next safe point…",
+              "paused": "paused", "aborting": "aborting: driving the lab to its safe state…",
+              "completed": "completed", "aborted": "aborted (lab in safe state)", "failed": "failed (lab in safe state)"}
+
+
+class RunControlPanel(QtWidgets.QWidget):
+    """Buttons and read-outs over a :class:`RunController`. ``experiment_source`` returns the
+    experiment the form describes (raising ParameterError when it is invalid)."""
+
+    def __init__(self, controller: RunController, experiment_source: Callable[[], Experiment],
+                 parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.experiment_source = experiment_source
+        self.form_valid = True
+        c = controller
+        self.start_button = QtWidgets.QPushButton("Start")
+        self.start_button.setObjectName("start")
+        self.pause_button = QtWidgets.QPushButton("Pause")
+        self.pause_button.setObjectName("pause")
+        self.abort_button = QtWidgets.QPushButton("Abort")
+        self.abort_button.setObjectName("abort")
+        self.abort_button.setStyleSheet("QPushButton:enabled { color: white; background: #c62828; font-weight: bold; }")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.abort_button.clicked.connect(c.abort)
+        buttons = QtWidgets.QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.abort_button):
+            buttons.addWidget(b)
+        self.state_label = QtWidgets.QLabel("idle")
+        self.state_label.setObjectName("run_state")
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("%p%")
+        self.time_left = QtWidgets.QLabel("")
+        self.time_left.setObjectName("time_left")
+        self.path_label = QtWidgets.QLabel("no run yet")
+        self.path_label.setObjectName("run_path")
+        self.path_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.path_label.setWordWrap(True)
+        self.message = QtWidgets.QLabel("")
+        self.message.setObjectName("run_message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020;")
+        self.speed = QtWidgets.QDoubleSpinBox()
+        self.speed.setObjectName("speed")
+        self.speed.setRange(0.0, 1000.0)
+        self.speed.setDecimals(1)
+        self.speed.setSpecialValueText("as fast as possible")
+        self.speed.setSuffix(" × real time")
+        self.speed.setValue(c.speed)
+        self.speed.setToolTip("Simulated lab only: how fast simulated time runs against the wall clock")
+        self.speed.valueChanged.connect(c.set_speed)
+        form = QtWidgets.QFormLayout()
+        form.addRow("State", self.state_label)
+        form.addRow("Progress", self.progress)
+        form.addRow("Time left", self.time_left)
+        form.addRow("File", self.path_label)
+        self.speed_row_label = QtWidgets.QLabel("Sim speed")
+        form.addRow(self.speed_row_label, self.speed)
+        # queue
+        self.queue_list = QtWidgets.QListWidget()
+        self.queue_list.setObjectName("queue")
+        self.queue_list.setMaximumHeight(110)
+        self.add_button = QtWidgets.QPushButton("Add to queue")
+        self.remove_button = QtWidgets.QPushButton("Remove")
+        self.run_queue_button = QtWidgets.QPushButton("Run queue")
+        self.add_button.clicked.connect(self.add_to_queue)
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.run_queue_button.clicked.connect(c.run_queue)
+        qbuttons = QtWidgets.QHBoxLayout()
+        for b in (self.add_button, self.remove_button, self.run_queue_button):
+            qbuttons.addWidget(b)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addLayout(buttons)
+        lay.addLayout(form)
+        lay.addWidget(self.message)
+        lay.addWidget(QtWidgets.QLabel("Queue (runs one after another; an abort stops the queue)"))
+        lay.addWidget(self.queue_list)
+        lay.addLayout(qbuttons)
+        lay.addStretch(1)
+        c.state_changed.connect(self._on_state)
+        c.run_started.connect(self._on_started)
+        c.run_finished.connect(self._on_finished)
+        c.queue_changed.connect(self._refresh_queue)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(250)
+        self.ticker.timeout.connect(self._tick)
+        self.ticker.start()
+        self.set_simulated(getattr(c.lab, "world", None) is not None)
+        self._on_state(c.state)
+
+    # --- actions ----------------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start the experiment in the form; an invalid form or lab limit starts nothing."""
+        self.message.setText("")
+        try:
+            self.controller.start(self.experiment_source())
+        except (ParameterError, ValueError, RuntimeError) as exc:
+            problems = getattr(exc, "problems", [str(exc)])
+            self.message.setText("Not started: " + "; ".join(problems))
+            return False
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.controller.state in ("paused", "pausing"):
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def add_to_queue(self) -> None:
+        self.message.setText("")
+        try:
+            self.controller.enqueue(self.experiment_source())
+        except (ParameterError, ValueError) as exc:
+            self.message.setText("Not queued: " + "; ".join(getattr(exc, "problems", [str(exc)])))
+
+    def _remove_selected(self) -> None:
+        row = self.queue_list.currentRow()
+        if 0 <= row < len(self.controller.queue):
+            self.controller.remove(row)
+
+    def set_form_valid(self, valid: bool) -> None:
+        self.form_valid = valid
+        self._on_state(self.controller.state)
+
+    def set_simulated(self, simulated: bool) -> None:
+        self.speed.setVisible(simulated)
+        self.speed_row_label.setVisible(simulated)
+
+    # --- updates ----------------------------------------------------------------------------------
+    def _on_state(self, state: str) -> None:
+        busy = self.controller.busy
+        self.state_label.setText(STATE_TEXT.get(state, state))
+        self.start_button.setEnabled(not busy and self.form_valid)
+        self.add_button.setEnabled(self.form_valid)
+        self.run_queue_button.setEnabled(not busy and bool(self.controller.queue))
+        self.pause_button.setEnabled(state in ("running", "paused", "pausing"))
+        self.pause_button.setText("Resume" if state in ("paused", "pausing") else "Pause")
+        self.abort_button.setEnabled(busy and state != "aborting")
+
+    def _on_started(self, info: Any) -> None:
+        self.path_label.setText(str(info.path) if info.path else "(no file)")
+        self._tick()
+
+    def _on_finished(self, outcome: Any, error: str) -> None:
+        if outcome is not None:
+            text = str(outcome.path)
+            if outcome.png:
+                text += f"\nplot: {outcome.png}"
+            self.path_label.setText(text)
+            info = outcome.info
+            if info.error:
+                self.message.setText(info.error)
+            if info.safe_state_errors:
+                self.message.setText("safe state incomplete: " + "; ".join(info.safe_state_errors))
+        if error:
+            self.message.setText(error)
+        self._tick()
+        self._on_state(self.controller.state)
+
+    def _refresh_queue(self) -> None:
+        self.queue_list.clear()
+        for item in self.controller.queue:
+            self.queue_list.addItem(item.label)
+        self._on_state(self.controller.state)
+
+    def _tick(self) -> None:
+        p = self.controller.progress
+        self.progress.setValue(int(p.fraction * 1000))
+        self.progress.setFormat(f"{p.done}/{p.total} points (%p%)" if p.total else "%p%")
+        if self.controller.busy:
+            left = p.time_left()
+            self.time_left.setText(format_duration(left) if math.isfinite(left) else "estimating…")
+        elif self.controller.state in ("completed", "aborted", "failed"):
+            self.time_left.setText("—")

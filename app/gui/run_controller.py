@@ -1,0 +1,252 @@
+"""Run control logic (no widgets): start, pause/resume, abort, the run queue, ETA.
+
+A run is exactly what ``spinbench run`` does: :func:`app.runner.run_experiment` (validate, HDF5
+writer, engine, analysis, PNG), called in a worker thread with the GUI's
+:class:`~app.gui.bridge.RunBridge` (and, on a simulated lab, a
+:class:`~app.gui.pacing.RealTimePacer`) as extra subscribers. The GUI thread only sends
+commands to the thread-safe engine and receives queued signals; it never waits for the worker.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.engine import RunEngine
+from app.gui._qt import QObject, Signal
+from app.gui.bridge import RunBridge
+from app.gui.pacing import paced_subscribers
+from app.runner import run_experiment
+from drivers.lab import Lab
+from sequences.experiment import Experiment
+from sequences.experiments import get_experiment
+
+
+@dataclass
+class QueuedRun:
+    """An experiment name and its SI parameter values, waiting in the queue."""
+
+    name: str
+    values: dict[str, Any]
+    label: str = ""
+
+    def build(self) -> Experiment:
+        return get_experiment(self.name)(**self.values)
+
+    @classmethod
+    def of(cls, exp: Experiment) -> "QueuedRun":
+        changed = {k: v for k, v in exp.values.items() if v != exp.parameter(k).default}
+        text = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in changed.items())
+        return cls(exp.name, dict(exp.values), f"{exp.name}" + (f" ({text})" if text else " (defaults)"))
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    total: int = 0
+    started: float = field(default_factory=time.monotonic)
+    estimate: float = float("nan")  # s, before enough points arrived
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+    def time_left(self) -> float:
+        elapsed = time.monotonic() - self.started
+        if self.done >= 3:
+            return elapsed / self.done * max(0, self.total - self.done)
+        return max(0.0, self.estimate - elapsed) if self.estimate == self.estimate else float("nan")
+
+
+class RunController(QObject):
+    """Owns the engine of one lab; every method is called in the GUI thread."""
+
+    state_changed = Signal(str)  # idle | starting | running | paused | aborting | <final status>
+    run_started = Signal(object)  # RunInfo (its ``path`` is the file being written)
+    points = Signal(list)  # list of data dicts, in arrival order
+    note = Signal(str)
+    run_ended = Signal(object)  # RunInfo with results (file still closing)
+    run_finished = Signal(object, str)  # RunOutcome or None, error text
+    queue_changed = Signal()
+
+    def __init__(self, lab: Lab, out_dir: str | Path = "runs", *, speed: float = 1.0,
+                 io_lock: threading.Lock | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.out_dir = Path(out_dir)
+        self.speed = float(speed)
+        self.io_lock = io_lock or threading.Lock()  # shared with the instrument poller
+        self.queue: list[QueuedRun] = []
+        self.queue_running = False
+        self.state = "idle"
+        self.progress = Progress()
+        self.last_outcome: Any = None
+        self.current_path: Path | None = None
+        self.write_png = True
+        self._thread: threading.Thread | None = None
+        self._pacers: list[Any] = []
+        self.bridge = RunBridge(self)
+        self.bridge.started.connect(self._on_started)
+        self.bridge.points_ready.connect(self._drain)
+        self.bridge.noted.connect(self._on_note)
+        self.bridge.ended.connect(self._on_ended)
+        self._finished_bridge = _Finished(self)
+        self._finished_bridge.finished.connect(self._on_finished)
+        self.set_lab(lab)
+
+    def set_lab(self, lab: Lab | None) -> None:
+        if self.busy:
+            raise RuntimeError("cannot change the lab while a run is in progress")
+        self.lab = lab
+        self.engine = RunEngine(lab) if lab is not None else None
+
+    # --- state ------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() or self.state in ("starting", "running", "pausing", "paused", "aborting")
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = float(speed)
+        for p in self._pacers:
+            p.speed = self.speed
+
+    # --- commands ---------------------------------------------------------------------------------
+    def start(self, experiment: Experiment) -> None:
+        """Validate against the lab (raises ParameterError before anything is sent), then run."""
+        if self.busy:
+            raise RuntimeError("a run is already in progress; wait for it, or abort it")
+        if self.lab is None:
+            raise RuntimeError("no lab connected: press Connect in the Instruments panel")
+        experiment.validate(self.lab)
+        self._pacers = paced_subscribers(self.lab, self.speed)
+        subs = [self.bridge, *self._pacers]
+        self.progress = Progress(0, experiment.total_points(), estimate=self._estimate(experiment))
+        self.current_path = None
+        self._set_state("starting")
+        self._thread = threading.Thread(target=self._work, args=(experiment, subs), name="gui-run", daemon=True)
+        self._thread.start()
+
+    def _estimate(self, exp: Experiment) -> float:
+        est = exp.estimated_duration()
+        if getattr(self.lab, "world", None) is not None:
+            return est / self.speed if self.speed > 0 else float("nan")
+        return est
+
+    def _work(self, experiment: Experiment, subs: list[Any]) -> None:
+        with self.io_lock:  # wait for an instrument poll in progress to finish
+            pass
+        try:
+            outcome = run_experiment(experiment, self.lab, self.out_dir, subscribers=subs,
+                                     engine=self.engine, plot=self.write_png)
+        except Exception as exc:  # the engine has already made the lab safe
+            self._finished_bridge.finished.emit(None, f"{type(exc).__name__}: {exc}")
+            return
+        self._finished_bridge.finished.emit(outcome, "")
+
+    def pause(self) -> None:
+        if self.state == "running":
+            self.engine.pause()
+            self._set_state("pausing")
+
+    def resume(self) -> None:
+        if self.state in ("paused", "pausing"):
+            self.engine.resume()
+            self._set_state("running")
+
+    def abort(self) -> None:
+        """Stop at once: the plan is interrupted and the lab driven to its safe state."""
+        self.queue_running = False
+        if self.busy:
+            self.engine.abort()
+            self._set_state("aborting")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Join the worker (tests and shutdown only: never from a slot)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    # --- queue ------------------------------------------------------------------------------------
+    def enqueue(self, experiment: Experiment) -> QueuedRun:
+        if self.lab is not None:
+            experiment.validate(self.lab)
+        item = QueuedRun.of(experiment)
+        self.queue.append(item)
+        self.queue_changed.emit()
+        return item
+
+    def remove(self, index: int) -> None:
+        del self.queue[index]
+        self.queue_changed.emit()
+
+    def clear_queue(self) -> None:
+        self.queue.clear()
+        self.queue_changed.emit()
+
+    def run_queue(self) -> None:
+        if not self.queue or self.busy:
+            return
+        self.queue_running = True
+        self._next_from_queue()
+
+    def _next_from_queue(self) -> None:
+        if not self.queue_running or not self.queue:
+            self.queue_running = False
+            return
+        item = self.queue.pop(0)
+        self.queue_changed.emit()
+        try:
+            self.start(item.build())
+        except Exception as exc:
+            self.queue_running = False
+            self.note.emit(f"queue stopped: {item.label}: {exc}")
+
+    # --- engine events (GUI thread) ----------------------------------------------------------------
+    def _on_started(self, info: Any) -> None:
+        self.current_path = Path(info.path) if info.path else None
+        self.progress.total = info.total_points
+        if self.state == "starting":
+            self._set_state("running")
+        self.run_started.emit(info)
+
+    def _drain(self) -> None:
+        items = self.bridge.take()
+        if items:
+            self.progress.done = items[-1][0] + 1
+            self.points.emit([data for _, data in items])
+
+    def _on_note(self, text: str) -> None:
+        if text == "paused":
+            self._set_state("paused")
+        elif text == "resumed" and self.state != "aborting":
+            self._set_state("running")
+        self.note.emit(text)
+
+    def _on_ended(self, info: Any) -> None:
+        self._drain()
+        self.run_ended.emit(info)
+
+    def _on_finished(self, outcome: Any, error: str) -> None:
+        self._drain()
+        if self._thread is not None:
+            self._thread.join(1.0)  # it has returned already: the signal is its last act
+        self.last_outcome = outcome
+        status = outcome.info.status if outcome is not None else ("failed" if error else "idle")
+        self._pacers = []
+        self._set_state(status)
+        self.run_finished.emit(outcome, error)
+        if status == "completed" and self.queue_running:
+            self._next_from_queue()
+        else:
+            self.queue_running = False
+
+
+class _Finished(QObject):
+    finished = Signal(object, str)

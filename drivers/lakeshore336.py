@@ -1,0 +1,104 @@
+"""Lake Shore 336 temperature controller (GPIB, USB virtual COM port, Ethernet port 7777).
+
+Command set: Model 336 user manual ch. 6; ``shared/reference/instruments.md`` §1.4 (PM
+``lakeshore3xx.py``, QC ``Lakeshore_model_336.py``, LSpkg ``model_336.py``):
+
+* ``KRDG? <A-D>`` Kelvin reading; ``RDGST? <in>`` status bits (1 invalid, 16 T under,
+  32 T over, 64 sensor units zero, 128 units over).
+* ``SETP <out>,<value>`` / ``SETP? <out>`` in the control input's units (this driver
+  assumes Kelvin, the factory default); ``RANGE <out>,<0-3>`` (outputs 3/4: 0 off, 1 on);
+  ``PID <out>,<P>,<I>,<D>`` / ``PID? <out>``; ``HTR? <out>`` heater output in %.
+* Errors: ``*ESR?`` (CME bit 5, EXE bit 4, QYE bit 2).
+* USB = virtual COM port at 57600 baud, 7 data bits, odd parity, 1 stop bit; host lines end LF
+  (USB/TCP) or CR LF (GPIB); replies end CR LF (LSpkg ``generic_instrument.py``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.roles import TemperatureController
+from drivers.roles.temperature import HEATER_RANGES
+from drivers.wire import WireInstrument, parse_float, parse_floats, parse_int
+
+INPUTS = ("A", "B", "C", "D")
+LOOPS = (1, 2, 3, 4)
+READING_STATUS = {0: "invalid reading", 4: "temperature under range", 5: "temperature over range",
+                  6: "sensor units zero", 7: "sensor units over range"}
+
+
+class LakeShore336(WireInstrument, TemperatureController):
+    terminations = {"socket": ("\r\n", "\n"), "serial": ("\r\n", "\n"), "other": ("\r\n", "\r\n")}
+    serial_framing = {"baud_rate": 57600, "data_bits": 7, "parity": "odd", "stop_bits": 1}
+    error_check = "esr"
+    driver_options = {"control_input": "A"}
+
+    def __init__(self, address: str, name: str | None = None, **options: Any):
+        TemperatureController.__init__(self, name)
+        self.options = self._init_wire(address, name or self.role, options)
+        if self.options["control_input"] not in INPUTS:
+            raise ValueError(f"{self.name}: control_input {self.options['control_input']!r}; use one of {INPUTS}")
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return INPUTS
+
+    def read_temperature(self, channel: str | None = None) -> float:
+        channel = channel or self.options["control_input"]
+        if channel not in INPUTS:
+            raise ValueError(f"{self.name}: input {channel!r} unknown; use one of {INPUTS}")
+        kelvin = self._ask(f"KRDG? {channel}", parse_float)
+        if kelvin <= 0.0:  # the 336 reports 0 K for a reading it cannot make: say why
+            bits = self._ask(f"RDGST? {channel}", parse_int)
+            why = [text for bit, text in READING_STATUS.items() if bits & (1 << bit)] or ["reading is 0 K"]
+            raise self._error(f"input {channel}: {', '.join(why)} (RDGST? = {bits})", f"KRDG? {channel}")
+        return kelvin
+
+    def get_setpoint(self, loop: int = 1) -> float:
+        return self._ask(f"SETP? {self._loop(loop)}", parse_float)
+
+    def set_setpoint(self, kelvin: float, loop: int = 1) -> None:
+        kelvin = self.setpoint_range.check("temperature setpoint", kelvin, self.name)
+        self._set(f"SETP {self._loop(loop)},{kelvin:.3f}")
+
+    def get_heater_range(self, loop: int = 1) -> str:
+        value = self._ask(f"RANGE? {self._loop(loop)}", parse_int)
+        if loop in (3, 4):
+            return "high" if value else "off"
+        if not 0 <= value < len(HEATER_RANGES):
+            raise self._error(f"RANGE? replied {value}, expected 0..3", f"RANGE? {loop}")
+        return HEATER_RANGES[value]
+
+    def set_heater_range(self, level: str, loop: int = 1) -> None:
+        loop = self._loop(loop)
+        if loop in (3, 4):  # voltage outputs: off or on only
+            if level not in ("off", "high"):
+                raise ValueError(f"{self.name}: output {loop} is off/on only; use 'off' or 'high' (on)")
+            self._set(f"RANGE {loop},{0 if level == 'off' else 1}")
+            return
+        if level not in HEATER_RANGES:
+            raise ValueError(f"{self.name}: heater range {level!r}; use one of {HEATER_RANGES}")
+        self._set(f"RANGE {loop},{HEATER_RANGES.index(level)}")
+
+    def get_pid(self, loop: int = 1) -> tuple[float, float, float]:
+        p, i, d = self._ask(f"PID? {self._loop(loop)}", parse_floats(3))
+        return p, i, d
+
+    def set_pid(self, p: float, i: float, d: float, loop: int = 1) -> None:
+        """Outputs 1, 2: P 0.1..1000, I 0.1..1000, D 0..200 % (QC `Lakeshore_model_336.py` limits)."""
+        if not (0.1 <= p <= 1000 and 0.1 <= i <= 1000 and 0 <= d <= 200):
+            raise ValueError(f"{self.name}: PID ({p}, {i}, {d}) outside P 0.1..1000, I 0.1..1000, D 0..200")
+        self._set(f"PID {self._loop(loop)},{p:.1f},{i:.1f},{d:.0f}")
+
+    def heater_output(self, loop: int = 1) -> float:
+        """Heater output as a fraction of the range (HTR? returns %)."""
+        return self._ask(f"HTR? {self._loop(loop)}", parse_float) / 100.0
+
+    def _loop(self, loop: int) -> int:
+        if loop not in LOOPS:
+            raise ValueError(f"{self.name}: output {loop!r}; the 336 has outputs {LOOPS}")
+        return int(loop)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"temperature_K": self.read_temperature(), "setpoint_K": self.get_setpoint(1),
+                "heater_range": self.get_heater_range(1), "pid": list(self.get_pid(1)),
+                "control_input": self.options["control_input"], "address": self.address}

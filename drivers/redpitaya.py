@@ -1,0 +1,174 @@
+"""Red Pitaya STEMlab 125-14 through its SCPI server: digitizer (fast inputs) and generator.
+
+Command set: Red Pitaya SCPI documentation and the official examples (``redpitaya_scpi.py``,
+``acquire_trigger_posedge.py``, ``generate_continuous.py``); ``shared/reference/instruments.md``
+§1.8. Raw TCP port 5000, CR LF both ways; the SCPI server must be started from the web UI.
+
+Digitizer (role ``digitizer``): 125 MS/s divided by ``ACQ:DEC`` (powers of two 1..65536),
+buffer 16384 samples; per record ``ACQ:START``, ``ACQ:TRIG <source>``, poll ``ACQ:TRIG:STAT?``
+until ``TD``, then ``ACQ:SOUR<n>:DATA:OLD:N? <n>`` (ASCII ``{v1,v2,...}`` in volts after
+``ACQ:DATA:FORMAT ASCII`` / ``ACQ:DATA:UNITS VOLTS``). Input 1 is I, input 2 is Q.
+Errors: ``SYST:ERR:NEXT?`` until ``0,...`` (official ``check_error``).
+
+Generator (role ``piezo``): ``SOUR1:FUNC SINE``, ``SOUR1:FREQ:FIX <Hz>`` (<= 50 MHz),
+``SOUR1:VOLT <V>`` (|V| <= 1), ``OUTPUT1:STATE ON|OFF``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from drivers.errors import InstrumentError
+from drivers.roles import Digitizer, PiezoDrive
+from drivers.roles.base import Range
+from drivers.wire import WireInstrument, parse_bool, parse_float, parse_floats, parse_scpi_error
+
+CLOCK_HZ = 125e6
+DECIMATIONS = tuple(2**k for k in range(17))
+BUFFER = 16384
+TRIGGERS = ("NOW", "CH1_PE", "CH1_NE", "CH2_PE", "CH2_NE", "EXT_PE", "EXT_NE", "AWG_PE", "AWG_NE")
+
+
+class _RedPitaya(WireInstrument):
+    terminations = {"socket": ("\r\n", "\r\n"), "serial": ("\r\n", "\r\n"), "other": ("\r\n", "\r\n")}
+    error_check = "scpi"
+
+    def check_errors(self, command: str = "") -> None:
+        """The Red Pitaya names its queue SYST:ERR:NEXT? (official examples)."""
+        if not self.check_errors_enabled:
+            return
+        errors = []
+        for _ in range(32):
+            code, text = self._ask("SYST:ERR:NEXT?", parse_scpi_error)
+            if code == 0:
+                break
+            errors.append(f"{code}, {text}")
+        if errors:
+            raise InstrumentError(self.name, "instrument reported " + "; ".join(errors),  # type: ignore[attr-defined]
+                                  address=self.address, command=command)
+
+
+class RedPitayaDigitizer(_RedPitaya, Digitizer):
+    driver_options = {"trigger": "EXT_PE", "trigger_level": 0.1, "records": 1, "trigger_timeout": 5.0,
+                      "poll_interval": 0.005, "high_voltage": False}
+
+    def __init__(self, address: str, name: str | None = None, **options: Any):
+        Digitizer.__init__(self, name)
+        self.options = self._init_wire(address, name or self.role, options)
+        if self.options["trigger"] not in TRIGGERS:
+            raise ValueError(f"{self.name}: trigger {self.options['trigger']!r}; use one of {TRIGGERS}")
+        if int(self.options["records"]) < 1:
+            raise ValueError(f"{self.name}: records must be >= 1")
+        self._decimation = 1
+        self._length = BUFFER
+
+    @property
+    def sample_rate(self) -> float:
+        return CLOCK_HZ / self._decimation
+
+    @sample_rate.setter
+    def sample_rate(self, hz: float) -> None:
+        if not CLOCK_HZ / DECIMATIONS[-1] * 0.999 <= hz <= CLOCK_HZ * 1.001:
+            raise ValueError(f"{self.name}: sample rate {hz:g} Hz outside {CLOCK_HZ / DECIMATIONS[-1]:g} .. "
+                             f"{CLOCK_HZ:g} Hz (125 MHz / 2^k)")
+        dec = min(DECIMATIONS, key=lambda d: abs(np.log(CLOCK_HZ / d / hz)))
+        self._set(f"ACQ:DEC {dec}")
+        self._decimation = dec
+
+    @property
+    def record_length(self) -> int:
+        return self._length
+
+    @record_length.setter
+    def record_length(self, n: int) -> None:
+        if int(n) != n or not 1 <= n <= BUFFER:
+            raise ValueError(f"{self.name}: record length {n!r} must be an integer 1..{BUFFER}")
+        self._length = int(n)
+
+    def arm(self) -> None:
+        self._set("ACQ:RST")
+        self._set(f"ACQ:DEC {self._decimation}")
+        self._set("ACQ:DATA:FORMAT ASCII")
+        self._set("ACQ:DATA:UNITS VOLTS")
+        gain = "HV" if self.options["high_voltage"] else "LV"
+        self._set(f"ACQ:SOUR1:GAIN {gain}")
+        self._set(f"ACQ:SOUR2:GAIN {gain}")
+        self._set(f"ACQ:TRIG:LEV {float(self.options['trigger_level']):.4f}")
+        self._set(f"ACQ:TRIG:DLY {self._length}")  # the record starts at the trigger
+
+    def _record(self) -> np.ndarray:
+        self._do("ACQ:START")
+        self._do(f"ACQ:TRIG {self.options['trigger']}")
+        t0 = self.clock.now()
+        while self._ask("ACQ:TRIG:STAT?").upper() != "TD":
+            if self.clock.now() - t0 > float(self.options["trigger_timeout"]):
+                raise self._error(f"no trigger ({self.options['trigger']}) within "
+                                  f"{self.options['trigger_timeout']:g} s", "ACQ:TRIG:STAT?")
+            self.clock.sleep(float(self.options["poll_interval"]))
+        n = self._length
+        i = self._ask(f"ACQ:SOUR1:DATA:OLD:N? {n}", parse_floats(n))
+        q = self._ask(f"ACQ:SOUR2:DATA:OLD:N? {n}", parse_floats(n))
+        return np.asarray(i) + 1j * np.asarray(q)
+
+    def fetch(self) -> np.ndarray:
+        records = [self._record() for _ in range(int(self.options["records"]))]
+        self._set("ACQ:STOP")
+        return np.vstack(records)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"sample_rate_Hz": self.sample_rate, "record_length": self._length,
+                "trigger": self.options["trigger"], "records": int(self.options["records"]), "address": self.address}
+
+
+class RedPitayaGenerator(_RedPitaya, PiezoDrive):
+    """Output 1 as a sine drive (e.g. the membrane's piezo)."""
+
+    amplitude_range = Range(0.0, 1.0, "V")
+    driver_options = {"channel": 1}
+
+    def __init__(self, address: str, name: str | None = None, **options: Any):
+        PiezoDrive.__init__(self, name)
+        self.options = self._init_wire(address, name or self.role, options)
+        if self.options["channel"] not in (1, 2):
+            raise ValueError(f"{self.name}: channel {self.options['channel']!r}; use 1 or 2")
+        self.ch = int(self.options["channel"])
+        self._func_set = False
+
+    def _ensure_sine(self) -> None:
+        if not self._func_set:
+            self._set(f"SOUR{self.ch}:FUNC SINE")
+            self._func_set = True
+
+    @property
+    def amplitude(self) -> float:
+        return self._ask(f"SOUR{self.ch}:VOLT?", parse_float)
+
+    @amplitude.setter
+    def amplitude(self, volts: float) -> None:
+        volts = self.amplitude_range.check("drive amplitude", volts, self.name)
+        self._ensure_sine()
+        self._set(f"SOUR{self.ch}:VOLT {volts:.4f}")
+
+    @property
+    def frequency(self) -> float:
+        return self._ask(f"SOUR{self.ch}:FREQ:FIX?", parse_float)
+
+    @frequency.setter
+    def frequency(self, hz: float) -> None:
+        if not 0 < hz <= 50e6:
+            raise ValueError(f"{self.name}: frequency {hz!r} Hz outside (0, 50 MHz]")
+        self._ensure_sine()
+        self._set(f"SOUR{self.ch}:FREQ:FIX {hz:.3f}")
+
+    @property
+    def output(self) -> bool:
+        return self._ask(f"OUTPUT{self.ch}:STATE?", parse_bool)
+
+    @output.setter
+    def output(self, on: bool) -> None:
+        self._set(f"OUTPUT{self.ch}:STATE {'ON' if on else 'OFF'}")
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"channel": self.ch, "amplitude_V": self.amplitude, "frequency_Hz": self.frequency,
+                "output": self.output, "address": self.address}

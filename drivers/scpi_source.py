@@ -1,0 +1,152 @@
+"""Microwave / RF signal generators over SCPI: Keysight MXG N5183B, PSG E8257D, R&S SMB100A.
+
+Command set (``shared/reference/instruments.md`` §1.3; Keysight "X-Series Signal Generators
+SCPI Command Reference", R&S SMB100A operating manual ch. 7):
+
+* ``SOUR:FREQ <Hz>`` / ``SOUR:FREQ?``; ``SOUR:POW <dBm>`` / ``SOUR:POW?`` (W only in code);
+  ``OUTP:STAT ON|OFF`` / ``OUTP:STAT?`` — the same on all three.
+* Modulation: Keysight ``SOUR:FM1:DEV``, ``SOUR:FM1:INT1:FREQ``, ``SOUR:FM1:SOUR INT|EXT``,
+  ``SOUR:FM1:STAT``; ``SOUR:AM:DEPT <%>``, ``SOUR:AM:INT:FREQ``, ``SOUR:AM:STAT``;
+  ``SOUR:PULM:SOUR EXT``, ``SOUR:PULM:STAT``; plus the modulation master ``OUTP:MOD:STAT``.
+  R&S: ``SOUR:FM:DEV``, ``SOUR:FM:SOUR INT|EXT``, internal rate on the LF generator
+  ``SOUR:LFO1:FREQ``; ``SOUR:AM:DEPT``; ``SOUR:PULM:SOUR EXT``; no modulation master.
+* Errors: ``SYST:ERR?`` -> ``+0,"No error"`` (Keysight) / ``0,"No error"`` (R&S), read after
+  every setting until empty.
+* LAN: raw SCPI socket port 5025 (Keysight, R&S) or VXI-11 ``TCPIP0::<ip>::inst0::INSTR``;
+  LF terminations.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.roles import RFSource
+from drivers.roles.base import Range
+from drivers.roles.rf import dbm_to_watt, watt_to_dbm
+from drivers.wire import WireInstrument, parse_bool, parse_float
+
+SOURCES = {"internal": "INT", "external": "EXT"}
+
+
+class ScpiSignalGenerator(WireInstrument, RFSource):
+    """Shared SCPI generator; subclasses give ranges and the modulation command spellings."""
+
+    error_check = "scpi"
+    min_frequency = 9e3
+    max_frequency = 20e9
+    min_power_dbm = -20.0
+    max_power_dbm = 19.0
+    FM = {"deviation": "SOUR:FM1:DEV", "rate": "SOUR:FM1:INT1:FREQ", "source": "SOUR:FM1:SOUR",
+          "state": "SOUR:FM1:STAT"}
+    AM = {"depth": "SOUR:AM:DEPT", "rate": "SOUR:AM:INT:FREQ", "source": "SOUR:AM:SOUR", "state": "SOUR:AM:STAT"}
+    PULSE = {"source": "SOUR:PULM:SOUR", "state": "SOUR:PULM:STAT"}
+    #: Keysight sources need the modulation master on for any modulation to reach the RF output.
+    MOD_MASTER: str | None = "OUTP:MOD:STAT"
+    driver_options = {"max_frequency": None, "max_power_dbm": None}
+
+    def __init__(self, address: str, name: str | None = None, **options: Any):
+        RFSource.__init__(self, name)
+        self.options = self._init_wire(address, name or self.role, options)
+        top = self.options["max_frequency"] or self.max_frequency
+        pmax = self.options["max_power_dbm"]
+        pmax = self.max_power_dbm if pmax is None else min(float(pmax), self.max_power_dbm)
+        self.frequency_range = Range(self.min_frequency, float(top), "Hz")
+        self.power_range = Range(dbm_to_watt(self.min_power_dbm), dbm_to_watt(pmax), "W")
+        self._modulation: dict[str, dict[str, Any]] = {}
+
+    @property
+    def frequency(self) -> float:
+        return self._ask("SOUR:FREQ?", parse_float)
+
+    @frequency.setter
+    def frequency(self, hz: float) -> None:
+        hz = self.frequency_range.check("frequency", hz, self.name)
+        self._set(f"SOUR:FREQ {hz:.3f}")
+
+    @property
+    def power(self) -> float:
+        return dbm_to_watt(self._ask("SOUR:POW?", parse_float))
+
+    @power.setter
+    def power(self, watts: float) -> None:
+        watts = self.power_range.check("power", watts, self.name)
+        self._set(f"SOUR:POW {watt_to_dbm(watts):.2f}")
+
+    @property
+    def output(self) -> bool:
+        return self._ask("OUTP:STAT?", parse_bool)
+
+    @output.setter
+    def output(self, on: bool) -> None:
+        self._set(f"OUTP:STAT {'ON' if on else 'OFF'}")
+
+    def set_modulation(self, kind: str, enabled: bool, **settings: float) -> None:
+        """fm: deviation (Hz), rate (Hz), source; am: depth (0..1), rate (Hz), source;
+        pulse: source ('external' gate, the usual pulsed-ESR setup). Validated before sending."""
+        table = {"fm": self.FM, "am": self.AM, "pulse": self.PULSE}.get(kind)
+        if table is None:
+            raise ValueError(f"{self.name}: modulation {kind!r} unknown; use one of {self.MODULATIONS}")
+        allowed = set(table) - {"state"}
+        bad = sorted(set(settings) - allowed)
+        if bad:
+            raise ValueError(f"{self.name}: {kind} setting(s) {bad} unknown; accepted: {sorted(allowed)}")
+        commands: list[str] = []
+        source = settings.get("source", "external" if kind == "pulse" else None)
+        if source is not None:
+            if source not in SOURCES:
+                raise ValueError(f"{self.name}: {kind} source {source!r}; use one of {sorted(SOURCES)}")
+            commands.append(f"{table['source']} {SOURCES[source]}")
+        if "deviation" in settings:
+            dev = float(settings["deviation"])
+            if not 0 <= dev <= 10e6:
+                raise ValueError(f"{self.name}: FM deviation {dev:g} Hz outside 0 .. 10 MHz")
+            commands.append(f"{table['deviation']} {dev:.1f}")
+        if "depth" in settings:
+            depth = float(settings["depth"])
+            if not 0 <= depth <= 1:
+                raise ValueError(f"{self.name}: AM depth {depth:g} outside 0 .. 1 (fraction, not %)")
+            commands.append(f"{table['depth']} {depth * 100:.2f}")
+        if "rate" in settings:
+            rate = float(settings["rate"])
+            if not 0.1 <= rate <= 10e6:
+                raise ValueError(f"{self.name}: {kind} rate {rate:g} Hz outside 0.1 Hz .. 10 MHz")
+            commands.append(f"{table['rate']} {rate:.3f}")
+        commands.append(f"{table['state']} {'ON' if enabled else 'OFF'}")
+        for command in commands:
+            self._set(command)
+        self._modulation[kind] = {"enabled": bool(enabled), **settings}
+        if self.MOD_MASTER:
+            any_on = any(m["enabled"] for m in self._modulation.values())
+            self._set(f"{self.MOD_MASTER} {'ON' if any_on else 'OFF'}")
+
+    def make_safe(self) -> None:
+        self._set("OUTP:STAT OFF")
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"frequency_Hz": self.frequency, "power_W": self.power, "output": self.output,
+                "modulation": {k: dict(v) for k, v in self._modulation.items()}, "address": self.address}
+
+
+class KeysightN5183B(ScpiSignalGenerator):
+    """Keysight MXG N5183B: 9 kHz .. 20 GHz (option 520; 532/540: 31.8/40 GHz via
+    ``max_frequency``), -20 .. +19 dBm (QC ``Keysight_N5183B.py``)."""
+
+
+class KeysightE8257D(ScpiSignalGenerator):
+    """Keysight/Agilent PSG E8257D: 250 kHz .. 20 GHz (option 520; 67 GHz models via
+    ``max_frequency``); power -20 .. +25 dBm depends on options (set ``max_power_dbm``)."""
+
+    min_frequency = 250e3
+    max_power_dbm = 25.0
+
+
+class RohdeSchwarzSMB100A(ScpiSignalGenerator):
+    """R&S SMB100A: 100 kHz .. 20 GHz by option (``max_frequency``); -120 .. +25 dBm
+    (SQDToolz ``MWS_SMB100A.py``; the upper limit depends on the options)."""
+
+    min_frequency = 100e3
+    min_power_dbm = -120.0
+    max_power_dbm = 25.0
+    FM = {"deviation": "SOUR:FM:DEV", "rate": "SOUR:LFO1:FREQ", "source": "SOUR:FM:SOUR", "state": "SOUR:FM:STAT"}
+    AM = {"depth": "SOUR:AM:DEPT", "rate": "SOUR:LFO1:FREQ", "source": "SOUR:AM:SOUR", "state": "SOUR:AM:STAT"}
+    PULSE = {"source": "SOUR:PULM:SOUR", "state": "SOUR:PULM:STAT"}
+    MOD_MASTER = None

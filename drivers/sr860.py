@@ -1,0 +1,62 @@
+"""Stanford Research SR860 / SR865A lock-in amplifier (GPIB, RS-232, USB-TMC, Ethernet).
+
+Command set: SR860 manual ch. 4 (remote programming); ``shared/reference/instruments.md`` §1.2
+(PM ``srs/sr860.py``, QC ``SR86x.py``). Differences from the SR830 that matter here:
+
+* ``OUTP? i`` / ``SNAP? i,j[,k]`` number X, Y, R, theta as **0..3** (SR830: 1..4), at most 3
+  values per SNAP?.
+* Sensitivity is ``SCAL i``, **0 = 1 V .. 27 = 1 nV** (reverse of the SR830's SENS).
+* ``OFLT`` 0..21 = 1 us .. 30 ks; ``FREQ`` up to 500 kHz (SR865A: 4 MHz; option
+  ``max_frequency``); ``SLVL`` 1 nV .. 2 V; ``HARM`` 1..99.
+* Terminations LF both ways (QC ``default_terminator``); Ethernet is VXI-11
+  ``TCPIP::<ip>::INSTR`` (ATZ config) or a raw socket.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.roles.base import Range
+from drivers.srs_lockin import SRSLockIn
+
+TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-6, 5) for m in (1, 3))  # 1 us .. 30 ks
+SENSITIVITIES = tuple(sorted((m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 1e-9 <= m * 10.0**e <= 1.0),
+                             reverse=True))  # index 0 = 1 V ... 27 = 1 nV
+INPUT_RANGES = (1.0, 0.3, 0.1, 0.03, 0.01)  # IRNG 0..4, V
+
+
+class SR860(SRSLockIn):
+    terminations = {"socket": ("\n", "\n"), "serial": ("\n", "\n"), "other": ("\n", "\n")}
+    # SR860 RS-232 (manual §4.1, rear panel setting; unverified here): 115200 8N1 by default.
+    serial_framing = {"baud_rate": 115200, "data_bits": 8, "parity": "none", "stop_bits": 1}
+    driver_options = {"max_frequency": 500e3}
+    reference_amplitude_range = Range(1e-9, 2.0, "V")
+    AMPLITUDE_FORMAT = "{:.9g}"
+    TIME_CONSTANTS = TIME_CONSTANTS
+    SENSITIVITIES = SENSITIVITIES
+    SENSITIVITY_COMMAND = "SCAL"
+    SNAP_INDEX = {"x": 0, "y": 1, "r": 2, "theta": 3, "in1": 4, "in2": 5, "in3": 6, "in4": 7,
+                  "xnoise": 8, "ynoise": 9, "out1": 10, "out2": 11, "phase": 12, "amplitude": 13,
+                  "level": 14, "frequency_int": 15, "frequency_ext": 16}
+    MAX_SNAP = 3
+    MAX_HARMONIC = 99
+
+    def __init__(self, address: str, name: str | None = None, **options: Any):
+        super().__init__(address, name, **options)
+        top = float(self.options["max_frequency"])
+        self.reference_frequency_range = Range(1e-3, top, "Hz")
+
+    @property
+    def input_range(self) -> float:
+        """Voltage input range in V (IRNG)."""
+        return INPUT_RANGES[self._ask("IRNG?", self._index_parser(INPUT_RANGES))]
+
+    @input_range.setter
+    def input_range(self, volts: float) -> None:
+        if volts not in INPUT_RANGES:
+            raise ValueError(f"{self.name}: input range {volts!r} V; use one of {INPUT_RANGES}")
+        self._set(f"IRNG {INPUT_RANGES.index(volts)}")
+
+    def snapshot(self) -> dict[str, Any]:
+        out = super().snapshot()
+        out["input_range_V"] = self.input_range
+        return out

@@ -1,0 +1,193 @@
+"""Common machinery of the concrete drivers: options, transport, error-queue checks, parsing.
+
+A driver class mixes :class:`WireInstrument` into its role, sets its wire defaults
+(terminations per interface, serial framing, which error check it has) and writes its
+commands with ``_set`` (an idempotent setting), ``_do`` (an action: never repeated) or
+``_ask`` (a query, retried when idempotent). Options are checked at construction, before
+anything is opened, and unknown ones are refused with the list of accepted ones.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable, TypeVar
+
+from drivers.errors import ConfigError, InstrumentError
+from drivers.lab import RealClock
+from drivers.transport import ReplyError, Transport, open_transport
+
+T = TypeVar("T")
+
+TRANSPORT_OPTIONS = {"timeout", "retries", "read_termination", "write_termination", "baud_rate", "data_bits",
+                     "parity", "stop_bits", "query_delay", "visa_library", "encoding"}
+
+#: IEEE 488.2 standard event status register bits that mean an error (manuals of the SR830
+#: p. 5-20, Lake Shore 336 §6.2.5, Kepco BOP BIT 4886): 2 query, 3 device, 4 execution, 5 command.
+ESR_ERROR_BITS = {2: "query error", 3: "device-dependent error", 4: "execution error", 5: "command error"}
+
+
+class WireInstrument:
+    """Mixin for drivers talking over a :class:`Transport` (see module doc)."""
+
+    #: Terminations per interface kind ("socket", "serial", "other").
+    terminations: dict[str, tuple[str, str]] = {"socket": ("\n", "\n"), "serial": ("\n", "\n"),
+                                                "other": ("\n", "\n")}
+    #: Serial framing defaults (baud_rate, data_bits, parity, stop_bits).
+    serial_framing: dict[str, Any] = {"baud_rate": 9600, "data_bits": 8, "parity": "none", "stop_bits": 1}
+    default_timeout = 2.0
+    #: "scpi" (SYST:ERR? queue), "esr" (*ESR? bits) or "none".
+    error_check = "none"
+    #: Driver-specific options and their defaults (subclasses extend).
+    driver_options: dict[str, Any] = {}
+
+    def _init_wire(self, address: str, name: str | None, options: dict[str, Any]) -> dict[str, Any]:
+        """Validate options, build the (unopened) transport; returns the driver options."""
+        allowed = TRANSPORT_OPTIONS | set(self.driver_options) | {"transport", "check_errors", "clock"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ConfigError(f"{type(self).__name__} ({name}): unknown option(s) {unknown}; accepted: "
+                              f"{', '.join(sorted(allowed))}")
+        if not isinstance(address, str) or not address:
+            raise ConfigError(f"{type(self).__name__} ({name}): address must be a non-empty string, got {address!r}")
+        self.address = address
+        self.check_errors_enabled = bool(options.pop("check_errors", True))
+        #: The driver's clock for its own waits (ramps, polls): wall time unless one is given.
+        self.clock = options.pop("clock", None) or RealClock()
+        transport: Transport | None = options.pop("transport", None)
+        wire = {k: options.pop(k) for k in list(options) if k in TRANSPORT_OPTIONS}
+        if transport is None:
+            kind = self.interface_kind(address)
+            read_t, write_t = self.terminations.get(kind, self.terminations["other"])
+            wire.setdefault("read_termination", read_t)
+            wire.setdefault("write_termination", write_t)
+            wire.setdefault("timeout", self.default_timeout)
+            if kind == "serial":
+                for key, value in self.serial_framing.items():
+                    wire.setdefault(key, value)
+            else:
+                for key in ("baud_rate", "data_bits", "parity", "stop_bits"):
+                    wire.pop(key, None)
+            transport = open_transport(address, instrument=name or "instrument", **wire)
+        else:
+            transport.instrument = name or transport.instrument
+        self.transport = transport
+        self.transport.on_connect = self._on_connect
+        merged = dict(self.driver_options)
+        merged.update(options)
+        return merged
+
+    @staticmethod
+    def interface_kind(address: str) -> str:
+        head = address.upper()
+        if head.startswith("ASRL") or head.startswith("SERIAL:"):
+            return "serial"
+        if head.startswith("TCPIP") and head.endswith("::SOCKET"):
+            return "socket"
+        return "other"
+
+    # --- hooks -----------------------------------------------------------------------------
+    def _on_connect(self, transport: Transport) -> None:
+        """Run after every (re)connection; e.g. the SR830 selects its reply interface."""
+
+    # --- commands --------------------------------------------------------------------------
+    def _set(self, command: str) -> None:
+        """A setting: idempotent, so it may be re-sent after a lost connection."""
+        self.transport.write(command, idempotent=True)
+        if self.check_errors_enabled:
+            self.check_errors(command)
+
+    def _do(self, command: str) -> None:
+        """An action (start, auto-phase, reset): never repeated by the transport."""
+        self.transport.write(command, idempotent=False)
+        if self.check_errors_enabled:
+            self.check_errors(command)
+
+    def _ask(self, command: str, parse: Callable[[str], T] = str, **kwargs: Any) -> T:  # type: ignore[assignment]
+        return self.transport.query(command, parse, **kwargs)
+
+    def check_errors(self, command: str = "") -> None:
+        """Read the instrument's error report; raise InstrumentError naming ``command`` if any."""
+        if self.error_check == "scpi":
+            errors = []
+            for _ in range(32):  # bounded: a queue that never empties is itself an error
+                code, text = self._ask("SYST:ERR?", parse_scpi_error)
+                if code == 0:
+                    break
+                errors.append(f"{code}, {text}")
+            else:
+                errors.append("error queue did not empty after 32 reads")
+            if errors:
+                raise InstrumentError(self.name, "instrument reported " + "; ".join(errors),  # type: ignore[attr-defined]
+                                      address=self.address, command=command)
+        elif self.error_check == "esr":
+            esr = self._ask("*ESR?", parse_int)
+            bad = [text for bit, text in ESR_ERROR_BITS.items() if esr & (1 << bit)]
+            if bad:
+                raise InstrumentError(self.name, f"instrument reported {', '.join(bad)} (*ESR? = {esr})",  # type: ignore[attr-defined]
+                                      address=self.address, command=command)
+
+    def identity(self) -> str:
+        return self._ask("*IDN?")
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def _error(self, message: str, command: str = "") -> InstrumentError:
+        return InstrumentError(self.name, message, address=self.address, command=command)  # type: ignore[attr-defined]
+
+
+# --- reply parsers (raise ValueError/ReplyError so the transport retries) -------------------------
+_FLOAT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_float(text: str) -> float:
+    text = text.strip()
+    if not _FLOAT.match(text):
+        raise ReplyError(f"expected a number, got {text!r}")
+    return float(text)
+
+
+def parse_int(text: str) -> int:
+    text = text.strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ReplyError(f"expected an integer, got {text!r}")
+    return int(text)
+
+
+def parse_bool(text: str) -> bool:
+    t = text.strip().upper()
+    if t in ("1", "ON"):
+        return True
+    if t in ("0", "OFF"):
+        return False
+    raise ReplyError(f"expected 0/1/ON/OFF, got {text!r}")
+
+
+def parse_floats(count: int | None = None, sep: str = ",") -> Callable[[str], list[float]]:
+    def parse(text: str) -> list[float]:
+        parts = text.strip().strip("{}").split(sep)
+        if count is not None and len(parts) != count:
+            raise ReplyError(f"expected {count} comma-separated numbers, got {text[:80]!r}")
+        return [parse_float(p) for p in parts]
+
+    return parse
+
+
+def parse_scpi_error(text: str) -> tuple[int, str]:
+    """``-222,"Data out of range"`` -> (-222, 'Data out of range'); ``+0,"No error"`` -> (0, ...)."""
+    code, sep, message = text.partition(",")
+    if not sep:
+        raise ReplyError(f"expected '<code>,\"<message>\"' from SYST:ERR?, got {text!r}")
+    return parse_int(code), message.strip().strip('"')
+
+
+def choose_index(values: Iterable[float], wanted: float, mode: str = "nearest") -> int:
+    """Index into a ladder of discrete settings: 'nearest' (in log) or 'at_least'."""
+    import math
+
+    vals = list(values)
+    if mode == "at_least":
+        for i, v in enumerate(vals):
+            if v >= wanted * (1 - 1e-9):
+                return i
+        return len(vals) - 1
+    return min(range(len(vals)), key=lambda i: abs(math.log(vals[i] / wanted)))

@@ -1,0 +1,253 @@
+"""Homogenisation: move rings (z, radius) and shim magnets to flatten |B| over a DSV.
+
+The objective is the peak-to-peak ppm of |B| on the DSV surface (Fibonacci points; the extremes
+of a harmonic field lie on the surface), computed with the fast dipole engine (or, for a final
+polish, the exact one), plus penalties
+for rings that collide and, optionally, for missing a target field. Variables are scaled to
+[0, 1] inside their bounds. 'local' runs bounded Nelder-Mead; 'global' runs scipy's
+differential evolution and polishes with Nelder-Mead; 'auto' tries local first and goes global
+only if the local search stalls above the target (p-p ppm is non-smooth and multi-modal, so
+gradient methods and single starts often stop early).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy.optimize import differential_evolution, minimize
+
+from magnets.design import HalbachDesign, ShimMagnet
+from magnets.field import field as field_of
+from magnets.sampling import Homogeneity, homogeneity, sphere_surface
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback receives after each optimiser iteration."""
+
+    stage: str  # 'local', 'global' or 'polish'
+    iteration: int
+    evaluations: int
+    best_ppm: float  # best objective so far (p-p ppm plus any penalties)
+    max_evaluations: int
+
+
+@dataclass
+class Variable:
+    """One scalar design variable: what it moves, and its bounds (SI)."""
+
+    name: str
+    low: float
+    high: float
+    start: float
+
+
+@dataclass
+class OptimisationResult:
+    design: HalbachDesign
+    before: Homogeneity
+    after: Homogeneity
+    dsv: float
+    variables: list[Variable]
+    values: np.ndarray
+    evaluations: int
+    stages: list[str]
+    history: list[tuple[int, float]] = field(default_factory=list)
+    target_ppm: float | None = None
+    stopped: bool = False
+
+    @property
+    def improvement(self) -> float:
+        """p-p ppm before / after (>1 is better)."""
+        return self.before.ppm_pp / self.after.ppm_pp
+
+    @property
+    def reached_target(self) -> bool:
+        return self.target_ppm is None or self.after.ppm_pp <= self.target_ppm
+
+    def summary(self) -> str:
+        lines = [f"homogeneity over {self.dsv * 1e3:.3g} mm DSV: {self.before.ppm_pp:.4g} -> "
+                 f"{self.after.ppm_pp:.4g} ppm p-p ({self.improvement:.3g}x), {self.evaluations} evaluations, "
+                 f"stages {'+'.join(self.stages)}"
+                 + ("" if self.reached_target else f"; target {self.target_ppm:.4g} ppm NOT reached")]
+        lines += [f"  {v.name} = {x * 1e3:.4f} mm" for v, x in zip(self.variables, self.values)]
+        return "\n".join(lines)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _mirror_pairs(design: HalbachDesign) -> list[tuple[int, ...]]:
+    """Group rings into mirror pairs (z, -z) and centre singles; error if not mirror-symmetric."""
+    left = set(range(len(design.rings)))
+    groups: list[tuple[int, ...]] = []
+    for i in sorted(left, key=lambda i: design.rings[i].z):
+        if i not in left:
+            continue
+        a = design.rings[i]
+        left.discard(i)
+        if abs(a.z) < 1e-12:
+            groups.append((i,))
+            continue
+        mate = next((j for j in sorted(left) if abs(design.rings[j].z + a.z) < 1e-9
+                     and abs(design.rings[j].radius - a.radius) < 1e-9 and design.rings[j].n == a.n), None)
+        if mate is None:
+            raise ValueError(f"ring {i} at z = {a.z * 1e3:.4g} mm has no mirror ring at z = {-a.z * 1e3:.4g} mm "
+                             f"with the same radius and count; use symmetric=False or make the stack symmetric")
+        left.discard(mate)
+        groups.append((i, mate))
+    return groups
+
+
+def _variables(design: HalbachDesign, vary: Sequence[str], symmetric: bool, shim_range: float,
+               z_max: float | None, radius_span: float) -> tuple[list[Variable], list[Callable]]:
+    allowed = {"z", "radius", "shims"}
+    bad = set(vary) - allowed
+    if bad:
+        raise ValueError(f"cannot vary {sorted(bad)}; choose from {sorted(allowed)}")
+    groups = _mirror_pairs(design) if symmetric else [(i,) for i in range(len(design.rings))]
+    zmax = z_max or max([abs(r.z) + r.height for r in design.rings] + [r.radius for r in design.rings])
+    variables: list[Variable] = []
+    setters: list[Callable] = []
+    for g in groups:
+        ring = design.rings[g[0]]
+        if "z" in vary and not (symmetric and len(g) == 1):
+            if symmetric:
+                lo = ring.height / 2
+                variables.append(Variable(f"rings{list(g)}.z_half", lo, max(zmax, lo * 1.01), max(abs(ring.z), lo)))
+                # g[0] is the ring below the mid-plane (groups are built in ascending z)
+                setters.append(lambda rings, v, g=g: (_set(rings, g[0], z=-v), _set(rings, g[1], z=v)))
+            else:
+                variables.append(Variable(f"ring{g[0]}.z", -zmax, zmax, ring.z))
+                setters.append(lambda rings, v, g=g: _set(rings, g[0], z=v))
+        if "radius" in vary:
+            lo = ring.min_radius()
+            variables.append(Variable(f"rings{list(g)}.radius", lo, max(ring.radius * (1 + radius_span), lo * 1.01),
+                                      max(ring.radius, lo)))
+            setters.append(lambda rings, v, g=g: [_set(rings, i, radius=v) for i in g])
+    if "shims" in vary:
+        if not design.shims:
+            raise ValueError("vary includes 'shims' but the design has no shim magnets")
+        for j, s in enumerate(design.shims):
+            for axis in range(3):
+                variables.append(Variable(f"shim{j}.{'xyz'[axis]}", s.position[axis] - shim_range,
+                                          s.position[axis] + shim_range, s.position[axis]))
+                setters.append(("shim", j, axis))
+    if not variables:
+        raise ValueError(f"nothing to vary with vary={list(vary)} on this design")
+    return variables, setters
+
+
+def _set(rings: list, i: int, **changes: float) -> None:
+    rings[i] = replace(rings[i], **changes)
+
+
+def _apply(design: HalbachDesign, variables: list[Variable], setters: list, x: np.ndarray) -> HalbachDesign:
+    rings = list(design.rings)
+    shims = [list(s.position) for s in design.shims]
+    for s, val in zip(setters, x):
+        if isinstance(s, tuple):
+            shims[s[1]][s[2]] = val
+        else:
+            s(rings, val)
+    new_shims = [ShimMagnet(tuple(p), s.direction, s.shape, s.material) for p, s in zip(shims, design.shims)]
+    return replace(design, rings=rings, shims=new_shims)
+
+
+def _overlap(design: HalbachDesign) -> float:
+    """Summed relative z-overlap of rings in the same radial band (0 when none collide)."""
+    total = 0.0
+    for i, a in enumerate(design.rings):
+        for b in design.rings[i + 1:]:
+            if abs(a.radius - b.radius) < a.shape.half_diagonal_xy + b.shape.half_diagonal_xy:
+                need = 0.5 * (a.height + b.height)
+                total += max(0.0, need - abs(a.z - b.z)) / need
+    return total
+
+
+def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",), symmetric: bool = True,
+               target_ppm: float | None = None, target_field: float | None = None, method: str = "auto",
+               n_points: int = 300, max_evaluations: int = 3000, shim_range: float = 0.005,
+               z_max: float | None = None, radius_span: float = 0.5, seed: int = 0, engine: str = "dipole",
+               callback: Callable[[Progress], bool | None] | None = None) -> OptimisationResult:
+    """Optimise ring z positions / radii (and shim positions) for p-p homogeneity over a DSV of
+    diameter ``dsv`` (m). ``callback(progress)`` is called every iteration; returning True stops.
+    ``engine='exact'`` evaluates magpylib shapes (about 20x slower): use it for a short local
+    polish of a dipole optimum, whose magnets may sit where the dipole model is optimistic."""
+    if engine not in ("dipole", "exact"):
+        raise ValueError(f"engine {engine!r}; use 'dipole' or 'exact'")
+    if method not in ("auto", "local", "global"):
+        raise ValueError(f"method {method!r}; use 'auto', 'local' or 'global'")
+    if not dsv > 0:
+        raise ValueError(f"DSV diameter {dsv!r} m must be > 0")
+    pts = sphere_surface(dsv / 2, n_points)
+    variables, setters = _variables(design, vary, symmetric, shim_range, z_max, radius_span)
+    lo = np.array([v.low for v in variables])
+    span = np.array([v.high - v.low for v in variables])
+    x0 = np.clip((np.array([v.start for v in variables]) - lo) / span, 0, 1)
+    state = {"evals": 0, "best": math.inf, "best_x": x0.copy(), "it": 0, "stage": ""}
+    history: list[tuple[int, float]] = []
+
+    def objective(u: np.ndarray) -> float:
+        if state["evals"] >= max_evaluations:
+            raise _Stop
+        u = np.clip(u, 0, 1)
+        cand = _apply(design, variables, setters, lo + u * span)
+        h = homogeneity(field_of(pts, cand, engine))
+        f = h.ppm_pp + 1e7 * _overlap(cand)
+        if target_field is not None:
+            f += abs(h.mean - target_field) / target_field * 1e6
+        state["evals"] += 1
+        if f < state["best"]:
+            state["best"], state["best_x"] = f, u.copy()
+        return f
+
+    def tick(*_args, **_kw) -> bool:
+        state["it"] += 1
+        history.append((state["evals"], state["best"]))
+        stop = bool(callback(Progress(state["stage"], state["it"], state["evals"], state["best"], max_evaluations))) \
+            if callback else False
+        if stop or state["evals"] >= max_evaluations:
+            raise _Stop
+        if target_ppm is not None and state["best"] <= target_ppm:
+            raise _Stop
+        return False
+
+    stages: list[str] = []
+    before = homogeneity(field_of(pts, design, engine))
+    objective(x0)
+    stopped = False
+    bounds = [(0.0, 1.0)] * len(x0)
+    try:
+        if method in ("auto", "local"):
+            state["stage"] = "local"
+            stages.append("local")
+            minimize(objective, x0, method="Nelder-Mead", bounds=bounds, callback=tick,
+                     options={"maxfev": max_evaluations, "xatol": 1e-7, "fatol": 1e-3, "adaptive": len(x0) > 3})
+        stalled = target_ppm is None or state["best"] > target_ppm
+        if method == "global" or (method == "auto" and stalled and state["evals"] < max_evaluations):
+            state["stage"] = "global"
+            stages.append("global")
+            de_cb = lambda *a, **k: tick()  # noqa: E731
+            # leave about a quarter of the budget for the Nelder-Mead polish
+            generations = int(0.75 * (max_evaluations - state["evals"])) // (12 * len(x0)) - 1
+            differential_evolution(objective, bounds, seed=seed, popsize=12, tol=1e-8, polish=False,
+                                   maxiter=max(1, generations),
+                                   x0=state["best_x"], callback=de_cb, init="sobol")
+            state["stage"] = "polish"
+            stages.append("polish")
+            minimize(objective, state["best_x"], method="Nelder-Mead", bounds=bounds, callback=tick,
+                     options={"maxfev": max(1, max_evaluations - state["evals"]), "xatol": 1e-8, "fatol": 1e-4})
+    except _Stop:
+        stopped = callback is not None and (target_ppm is None or state["best"] > target_ppm) \
+            and state["evals"] < max_evaluations
+    values = lo + np.clip(state["best_x"], 0, 1) * span
+    best = _apply(design, variables, setters, values)
+    problems = best.overlap_problems()
+    if problems:
+        raise ValueError("optimiser could not find a collision-free design: " + "; ".join(problems))
+    return OptimisationResult(best, before, homogeneity(field_of(pts, best, engine)), dsv, variables, values,
+                              state["evals"], stages, history, target_ppm, stopped)

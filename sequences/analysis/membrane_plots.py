@@ -1,0 +1,130 @@
+"""PNG plots of the membrane and MRFM experiments (matplotlib Agg, no display)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sequences.analysis.plotting import new_figure
+from sequences.analysis.resonator_fits import driven_model, fit_driven_response, folded, psd_model
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def _val(results: dict[str, Any], name: str) -> float:
+    v = results.get(name)
+    return float(getattr(v, "value", v)) if v is not None else float("nan")
+
+
+def plot_driven_sweep(run: Any, results: dict[str, Any], path: Path) -> Path:
+    f = np.asarray(run["frequency"], float)
+    z = np.asarray(run["x"]) + 1j * np.asarray(run["y"])
+    f0 = _val(results, "f0")
+    fig, (ax, axp) = new_figure(2, 1, figsize=(8, 6), sharex=True)
+    ax.plot(f - f0, np.abs(z) * 1e12, ".", label="measured")
+    axp.plot(f - f0, np.degrees(np.angle(z)), ".")
+    if math.isfinite(f0):
+        fit = fit_driven_response(f, z)
+        conj = bool(fit.extra["conjugated"])
+        fine = np.linspace(f.min(), f.max(), 800)
+        curve = _rescale(f, np.conj(z) if conj else z, fit.f0, fit.q)(fine)
+        curve = np.conj(curve) if conj else curve
+        ax.plot(fine - f0, np.abs(curve) * 1e12, "-", label=f"fit: f0 = {f0:.3f} Hz, Q = {_val(results, 'q'):.4g}")
+        axp.plot(fine - f0, np.degrees(np.angle(curve)), "-")
+    ax.set_ylabel("amplitude (pm)")
+    axp.set_ylabel("phase (deg)")
+    axp.set_xlabel("f - f0 (Hz)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"driven sweep  {run.status}")
+    return _save(fig, path)
+
+
+def _rescale(f: np.ndarray, z: np.ndarray, f0: float, q: float):
+    """Least-squares complex amplitude and background for the fitted shape (for drawing)."""
+    shape = driven_model(f, f0, q, 1.0, 0.0)
+    a = np.vstack([shape, np.ones_like(shape)]).T
+    coef, *_ = np.linalg.lstsq(a, z, rcond=None)
+    return lambda ff: driven_model(ff, f0, q, coef[0], coef[1])
+
+
+def plot_ringdown(run: Any, results: dict[str, Any], path: Path) -> Path:
+    t = np.asarray(run["time"], float)
+    r = np.asarray(run["amplitude"], float)
+    fig, ax = new_figure(figsize=(8, 5))
+    ax.semilogy(t, r * 1e12, ".", ms=3, label="lock-in amplitude")
+    tau, a0, floor = _val(results, "ringdown_time"), _val(results, "initial_amplitude"), _val(results, "noise_floor")
+    if math.isfinite(tau):
+        keep = t >= t[0]
+        t0 = t[np.argmax(keep & (t >= 10 * float(run.parameters.get("time_constant", 1e-3))))]
+        curve = np.sqrt(a0**2 * np.exp(-2 * (t - t0) / tau) + floor**2)
+        ax.semilogy(t, curve * 1e12, "-", label=f"fit: tau = {tau:.4g} s, Q = {_val(results, 'q'):.4g}, "
+                                                f"f0 = {_val(results, 'f0'):.3f} Hz")
+    ax.set_xlabel("time after release (s)")
+    ax.set_ylabel("amplitude (pm)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"ringdown  {run.status}")
+    return _save(fig, path)
+
+
+def plot_psd(run: Any, results: dict[str, Any], path: Path, spectrum: tuple) -> Path:
+    f, s, _ = spectrum
+    f0, q = _val(results, "f0"), _val(results, "q")
+    fig, ax = new_figure(figsize=(8, 5))
+    ax.semilogy(f - f0, np.sqrt(s), "-", lw=0.8, label="measured sqrt(S_x)")
+    if math.isfinite(f0):
+        peak = _val(results, "peak_displacement_noise") ** 2
+        floor = _val(results, "displacement_floor") ** 2
+        p = run.parameters
+        sampling = (float(p["center_frequency"]), float(p["sample_rate"]), float(p["time_constant"]),
+                    int(p["filter_slope"]) // 6)
+        model = folded(lambda ff: psd_model(ff, f0, q, peak, floor), f, sampling)
+        ax.semilogy(f - f0, np.sqrt(model), "-",
+                    label=f"fit: Q = {q:.4g}, k = {_val(results, 'spring_constant'):.4g} N/m, "
+                          f"F_th = {_val(results, 'force_noise') * 1e15:.3g} fN/sqrt(Hz) at "
+                          f"{_val(results, 'temperature'):.1f} K")
+    ax.set_xlabel(f"f - f0 (Hz), f0 = {f0:.3f} Hz")
+    ax.set_ylabel("displacement noise (m/sqrt(Hz))")
+    ax.legend(fontsize=8)
+    ax.set_title(f"thermal noise spectrum  {run.status}")
+    return _save(fig, path)
+
+
+def plot_force_spectrum(fields: np.ndarray, signal: np.ndarray, curve: tuple | None, results: dict[str, Any],
+                        path: Path, status: str) -> Path:
+    fig, ax = new_figure(figsize=(8, 5))
+    ax.plot(fields * 1e3, signal * 1e12, ".", label="force-detected signal (principal axis)")
+    if curve is not None:
+        ax.plot(curve[0] * 1e3, curve[1] * 1e12, "-", label=f"fit: B0 = {_val(results, 'resonance_field') * 1e3:.4f} mT,"
+                                                            f" g = {_val(results, 'g_factor'):.5f}")
+    ax.set_xlabel("field (mT)")
+    ax.set_ylabel("membrane amplitude (pm)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"force-detected ESR  {status}")
+    return _save(fig, path)
+
+
+def plot_profile(slice_z: np.ndarray, signal: np.ndarray, z: np.ndarray, density: np.ndarray,
+                 results: dict[str, Any], path: Path, status: str) -> Path:
+    fig, (ax, axs) = new_figure(2, 1, figsize=(8, 7), sharex=True)
+    ax.plot(z * 1e9, density, "-", label="reconstructed spin density (NNLS + Tikhonov)")
+    for name in ("z1", "z2"):
+        if name in results:
+            ax.axvline(_val(results, name) * 1e9, color="0.6", ls="--", lw=0.8)
+    ax.set_ylabel("relative density")
+    ax.legend(fontsize=8)
+    ratio = _val(results, "dip_ratio")
+    ax.set_title(f"1D MRFM profile  {status}" + (f"  (dip ratio {ratio:.2f})" if math.isfinite(ratio) else ""))
+    axs.plot(slice_z * 1e9, signal * 1e12, "o-", ms=3, label="slice signal")
+    axs.set_xlabel("slice position z (nm)")
+    axs.set_ylabel("signal (pm)")
+    axs.legend(fontsize=8)
+    return _save(fig, path)

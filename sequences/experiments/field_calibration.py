@@ -1,0 +1,179 @@
+"""Field calibration in one run: Hall probe against setpoint in both sweep directions, a g-marker
+(DPPH) swept up and down, and optionally the sample's own line, corrected with the marker."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from drivers.lab import Lab
+from sequences.analysis.constants import DPPH_G
+from sequences.analysis.field_calibration import fit_hysteresis, g_from_field, marker_correction, marker_field
+from sequences.analysis.lineshape_models import fit_line
+from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
+from sequences.experiments.traces import TraceSeries, approach, esr_parameter
+
+#: Segment codes of the ``segment`` column.
+LOOP_UP, LOOP_DOWN, MARKER_UP, MARKER_DOWN, SAMPLE = range(5)
+
+
+class FieldCalibration(TraceSeries):
+    name = "field-calibration"
+    title = "Field calibration: Hall vs setpoint, hysteresis, g-marker"
+    roles = ("rf", "lockin", "field", "gaussmeter")
+    optional_roles = ("temperature",)
+    parameters = (
+        Parameter("loop_start", 0.30, "T", "lowest setpoint of the Hall-vs-setpoint loop", 0.0, 2.0, display_unit="mT"),
+        Parameter("loop_stop", 0.38, "T", "highest setpoint of the loop", 0.0, 2.0, display_unit="mT"),
+        Parameter("loop_points", 9, "", "setpoints per loop direction", 2, 10_000, kind=int),
+        esr_parameter("frequency"),
+        esr_parameter("power"),
+        Parameter("marker_g", DPPH_G, "", "g of the marker in the resonator (DPPH 2.0036)", 0.5, 10.0),
+        Parameter("marker_window", 1.5e-3, "T", "half-width of the marker sweeps", 1e-5, 0.1, display_unit="mT"),
+        Parameter("sample_start", 0.0, "T", "sample line sweep start (0 and 0: no sample sweep)", 0.0, 2.0,
+                  display_unit="mT"),
+        Parameter("sample_stop", 0.0, "T", "sample line sweep stop", 0.0, 2.0, display_unit="mT"),
+        *TraceSeries.trace_parameters,
+    )
+    outer_columns = (Column("segment", ""), Column("direction", ""), Column("supply_field", "T"),
+                     Column("frequency", "Hz"))
+
+    def has_sample(self) -> bool:
+        return self.sample_stop > self.sample_start > 0
+
+    def marker_window_fields(self) -> tuple[float, float]:
+        b = marker_field(self.frequency, self.marker_g)
+        return b - self.marker_window, b + self.marker_window
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.loop_stop <= self.loop_start:
+            problems.append("loop_stop must exceed loop_start")
+        if (self.sample_start or self.sample_stop) and not self.has_sample():
+            problems.append("sample_stop must exceed sample_start > 0 (or leave both 0 for no sample sweep)")
+        return problems
+
+    def check_lab(self, lab: Lab) -> list[str]:
+        problems = super().check_lab(lab) + self.check_sweep_settings(lab)
+        top = max(self.loop_stop, self.marker_window_fields()[1], self.sample_stop)
+        if top > lab.limits.max_field:
+            problems.append(f"the calibration reaches {top * 1e3:g} mT, above the lab's max field "
+                            f"{lab.limits.max_field * 1e3:g} mT")
+        return problems
+
+    def total_points(self) -> int:
+        return 2 * self.loop_points + (2 + self.has_sample()) * self.points
+
+    # --- plan -----------------------------------------------------------------------------------
+    def loop(self, lab: Lab, up: bool) -> Iterator[Message]:
+        fc, li = lab.field, lab.lockin
+        hall = lab.gaussmeter
+        setpoints = np.linspace(self.loop_start, self.loop_stop, self.loop_points)
+        setpoints = setpoints if up else setpoints[::-1]
+        approach(lab, float(setpoints[0]), from_below=up)
+        settle = self.settle_tc * self.time_constant
+        for i, b in enumerate(setpoints):
+            resumed = yield Checkpoint(f"loop {'up' if up else 'down'} point {i}")
+            if resumed:
+                approach(lab, float(b), from_below=up)
+            fc.setpoint = float(b)
+            fc.wait_until_settled()
+            lab.sleep(settle)
+            x, y = li.read_xy()
+            yield Point({"scan": 0, "index": i, "field_set": float(b), "field": hall.read_field(), "x": x, "y": y,
+                         "time": lab.clock.now(), "temperature": float("nan"), "trace": -1,
+                         "segment": LOOP_UP if up else LOOP_DOWN, "direction": 1.0 if up else -1.0,
+                         "supply_field": fc.field, "frequency": self.frequency})
+
+    def plan(self, lab: Lab) -> Iterator[Message]:
+        fc = lab.field
+        supply = lambda: {"supply_field": fc.field}  # noqa: E731
+        lo, hi = self.marker_window_fields()
+        common = {"frequency": self.frequency}
+        try:
+            yield from self.loop(lab, up=True)
+            yield from self.loop(lab, up=False)
+            yield from self.trace(lab, 0, lo, hi, self.frequency, self.power,
+                                  {**common, "segment": MARKER_UP, "direction": 1.0}, per_point=supply)
+            yield from self.trace(lab, 1, lo, hi, self.frequency, self.power,
+                                  {**common, "segment": MARKER_DOWN, "direction": -1.0}, per_point=supply,
+                                  direction="down")
+            if self.has_sample():
+                yield from self.trace(lab, 2, self.sample_start, self.sample_stop, self.frequency, self.power,
+                                      {**common, "segment": SAMPLE, "direction": 1.0}, per_point=supply)
+        finally:
+            self.finish(lab)
+
+    # --- analysis -------------------------------------------------------------------------------
+    def analyse(self, run: RunData) -> dict[str, Any]:
+        p = run.parameters
+        seg = run["segment"].astype(int)
+        freq = float(p.get("frequency", self.frequency))
+        g_marker = float(p.get("marker_g", self.marker_g))
+        loop = (seg == LOOP_UP) | (seg == LOOP_DOWN)
+        out: dict[str, Any] = {}
+        hyst = fit_hysteresis(run["field_set"][loop], run["field"][loop], run["direction"][loop])
+        out["hall_offset_up"] = FitValue(hyst.offset_up, hyst.offset_up_error, "T")
+        out["hall_offset_down"] = FitValue(hyst.offset_down, hyst.offset_down_error, "T")
+        out["remanence"] = FitValue(hyst.remanence, hyst.remanence_error, "T")
+        out["hall_slope_up"] = hyst.slope_up
+        out["hall_slope_down"] = hyst.slope_down
+        model = p.get("lineshape", self.lineshape)
+        bm = float(p.get("mod_amplitude", self.mod_amplitude))
+        expected = marker_field(freq, g_marker)
+        out["marker_field_expected"] = FitValue(expected, 0.0, "T")
+        hall_fits = []
+        for code, label in ((MARKER_UP, "up"), (MARKER_DOWN, "down")):
+            idx = np.flatnonzero(seg == code)
+            by_hall = fit_line(self.trace_field(run, idx), run["x"][idx], model, bm=bm)
+            by_set = fit_line(run["field_set"][idx], run["x"][idx], model, bm=bm)
+            hall_fits.append(by_hall)
+            out[f"marker_field_hall_{label}"] = FitValue(by_hall.b0, by_hall.errors["b0"], "T")
+            corr, err = marker_correction(by_set.b0, by_set.errors["b0"], freq, g_marker)
+            out[f"setpoint_correction_{label}"] = FitValue(corr, err, "T")
+        w = np.array([1 / max(f.errors["b0"], 1e-12) ** 2 for f in hall_fits])
+        measured = float(np.sum(w * [f.b0 for f in hall_fits]) / w.sum())
+        measured_err = float(1 / np.sqrt(w.sum()))
+        corr, corr_err = marker_correction(measured, measured_err, freq, g_marker)
+        out["hall_correction"] = FitValue(corr, corr_err, "T")
+        sample = np.flatnonzero(seg == SAMPLE)
+        if len(sample) >= 8:
+            fit = fit_line(self.trace_field(run, sample), run["x"][sample], model, bm=bm)
+            g0, e0 = g_from_field(fit.b0, fit.errors["b0"], freq)
+            g1, e1 = g_from_field(fit.b0, fit.errors["b0"], freq, corr, corr_err)
+            ratio = g_marker * measured / fit.b0
+            out["sample_field_hall"] = FitValue(fit.b0, fit.errors["b0"], "T")
+            out["sample_g_uncorrected"] = FitValue(g0, e0, "")
+            out["sample_g"] = FitValue(g1, e1, "")
+            out["sample_g_ratio"] = FitValue(ratio, ratio * np.hypot(measured_err / measured,
+                                                                     fit.errors["b0"] / fit.b0), "")
+        return out
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.plotting import new_figure
+
+        seg = run["segment"].astype(int)
+        fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4.2))
+        for code, label in ((LOOP_UP, "up"), (LOOP_DOWN, "down")):
+            m = seg == code
+            ax1.plot(run["field_set"][m] * 1e3, (run["field"][m] - run["field_set"][m]) * 1e6, "o-", label=label)
+        ax1.set_xlabel("setpoint (mT)")
+        ax1.set_ylabel("Hall - setpoint (µT)")
+        ax1.legend()
+        for code, label in ((MARKER_UP, "marker up"), (MARKER_DOWN, "marker down"), (SAMPLE, "sample")):
+            m = seg == code
+            if m.any():
+                ax2.plot(run["field"][m] * 1e3, run["x"][m] * 1e6, ".", ms=3, label=label)
+        if "marker_field_expected" in results:
+            ax2.axvline(results["marker_field_expected"].value * 1e3, color="k", lw=0.8, ls="--",
+                        label="marker, expected")
+        ax2.set_xlabel("Hall field (mT)")
+        ax2.set_ylabel("signal (µV)")
+        ax2.legend(fontsize=8)
+        import matplotlib.pyplot as plt
+
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return Path(path)

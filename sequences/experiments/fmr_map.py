@@ -1,0 +1,205 @@
+"""Frequency-field map: a field sweep at each of N microwave frequencies, power levelled at the
+sample, analysed into resonance fields and linewidths, a Kittel fit (g, Meff or anisotropy field)
+and a damping fit (Gilbert alpha and inhomogeneous broadening)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from drivers.lab import Lab
+from sequences.analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel,
+                                       meff_from_field, resonance_field)
+from sequences.analysis.lineshapes import fit_derivative
+from sequences.experiment import Column, FitValue, Message, Parameter, RunData
+from sequences.experiments.traces import TraceSeries, line_table
+
+
+class ResonancePredictor:
+    """Where the next trace's line should be: the guessed Kittel curve, corrected by what has
+    been measured (an offset after one trace, a refit after two or more)."""
+
+    def __init__(self, geometry: str, g: float, bfield: float):
+        self.geometry, self.g, self.bfield = geometry, g, bfield
+        self.seen: list[tuple[float, float]] = []
+
+    def predict(self, f: float) -> float:
+        model = float(resonance_field(f, self.g, self.bfield, self.geometry))
+        if len(self.seen) == 1:
+            f0, b0 = self.seen[0]
+            model += b0 - float(resonance_field(f0, self.g, self.bfield, self.geometry))
+        return model
+
+    def observe(self, f: float, rows: list[dict[str, Any]]) -> None:
+        b = np.array([r["field"] for r in rows])
+        x = np.array([r["x"] for r in rows])
+        try:
+            b_res = fit_derivative(b, x).b0
+        except (ValueError, RuntimeError):
+            return
+        if not b.min() <= b_res <= b.max():
+            return
+        self.seen.append((f, b_res))
+        if len(self.seen) >= 2 and len({s[0] for s in self.seen}) >= 2:
+            f_all, b_all = np.array(self.seen).T
+            try:
+                fit = fit_kittel(f_all, b_all, geometry=self.geometry, g0=self.g, bfield0=self.bfield)
+                if np.isfinite(fit.g) and fit.g > 0:
+                    self.g, self.bfield = fit.g, fit.bfield
+            except ValueError:
+                pass
+
+
+class FreqFieldMap(TraceSeries):
+    name = "fmr-map"
+    title = "FMR/ESR frequency-field map"
+    parameters = (
+        Parameter("freq_start", 6e9, "Hz", "first microwave frequency", 1e8, 110e9, display_unit="GHz"),
+        Parameter("freq_stop", 18e9, "Hz", "last microwave frequency", 1e8, 110e9, display_unit="GHz"),
+        Parameter("n_freq", 4, "", "number of frequencies (linearly spaced)", 1, 1000, kind=int),
+        Parameter("geometry", "in-plane", "", "Kittel model for the windows and the fit", choices=GEOMETRIES),
+        Parameter("g_guess", 2.0, "", "expected g (centres the first windows)", 0.1, 20.0),
+        Parameter("field_guess", 0.0, "T", "expected mu0 Meff / mu0 HK / mu0 HA of the geometry", -5.0, 5.0,
+                  display_unit="mT"),
+        Parameter("window_low", 10e-3, "T", "half-width of the sweep at the first frequency", 1e-5, 2.0,
+                  display_unit="mT"),
+        Parameter("window_high", 30e-3, "T", "half-width of the sweep at the last frequency", 1e-5, 2.0,
+                  display_unit="mT"),
+        Parameter("track", True, "", "re-centre each window on the lines measured so far", kind=bool),
+        Parameter("power", 1e-3, "W", "microwave power at the sample (levelled)", 0.0, 10.0, display_unit="mW"),
+        Parameter("line_loss", 0.0, "dB", "line loss at 1 GHz to the sample; loss grows as sqrt(f)", 0.0, 60.0),
+        *TraceSeries.trace_parameters,
+    )
+    outer_columns = (Column("frequency", "Hz"), Column("source_power", "W"))
+
+    # --- checks --------------------------------------------------------------------------------
+    def frequencies(self) -> np.ndarray:
+        return np.linspace(self.freq_start, self.freq_stop, self.n_freq)
+
+    def source_power(self, f: float) -> float:
+        """Source power that puts ``power`` at the sample through a sqrt(f) line loss."""
+        return self.power * 10 ** (self.line_loss * np.sqrt(f / 1e9) / 10)
+
+    def half_window(self, k: int) -> float:
+        if self.n_freq == 1:
+            return self.window_low
+        return self.window_low + (self.window_high - self.window_low) * k / (self.n_freq - 1)
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.freq_stop < self.freq_start:
+            problems.append(f"freq_stop ({self.freq_stop / 1e9:g} GHz) is below freq_start "
+                            f"({self.freq_start / 1e9:g} GHz)")
+        if self.n_freq > 1 and self.freq_stop == self.freq_start:
+            problems.append("n_freq > 1 needs freq_stop > freq_start")
+        if not problems:
+            for f in self.frequencies():
+                b = float(resonance_field(f, self.g_guess, self.field_guess, self.geometry))
+                if not np.isfinite(b) or b <= 0:
+                    problems.append(f"no resonance at positive field for {f / 1e9:g} GHz with geometry "
+                                    f"{self.geometry}, g = {self.g_guess:g}, field_guess = "
+                                    f"{self.field_guess * 1e3:g} mT; check the guesses or raise freq_start")
+                    break
+        return problems
+
+    def check_lab(self, lab: Lab) -> list[str]:
+        problems = super().check_lab(lab) + self.check_sweep_settings(lab)
+        p_max = max(self.source_power(f) for f in self.frequencies())
+        if p_max > lab.limits.max_rf_power:
+            problems.append(f"levelled power needs {p_max * 1e3:.3g} mW at the source (power "
+                            f"{self.power * 1e3:g} mW + line loss), above the lab's max RF power "
+                            f"{lab.limits.max_rf_power * 1e3:g} mW")
+        for k, f in enumerate(self.frequencies()):
+            b = float(resonance_field(f, self.g_guess, self.field_guess, self.geometry))
+            if b - self.half_window(k) > lab.limits.max_field:
+                problems.append(f"the line at {f / 1e9:g} GHz is expected near {b * 1e3:.0f} mT, beyond the "
+                                f"lab's max field {lab.limits.max_field * 1e3:g} mT")
+                break
+        return problems
+
+    def total_points(self) -> int:
+        return self.n_freq * self.points
+
+    def estimated_duration(self) -> float:
+        step = 2 * self.window_high / max(self.points - 1, 1)
+        per_point = self.settle_tc * self.time_constant + step / self.ramp_rate
+        return self.n_freq * (self.points * per_point + 2 * self.window_high / self.ramp_rate)
+
+    # --- plan -----------------------------------------------------------------------------------
+    def window(self, lab: Lab, k: int, f: float, predictor: ResonancePredictor,
+               half: float | None = None) -> tuple[float, float]:
+        centre = predictor.predict(f) if self.track else float(resonance_field(f, self.g_guess, self.field_guess,
+                                                                                self.geometry))
+        half = self.half_window(k) if half is None else half
+        lo = max(centre - half, 0.0)
+        hi = min(centre + half, lab.limits.max_field)
+        if hi - lo < half / 4:
+            raise ValueError(f"the window at {f / 1e9:g} GHz ({centre * 1e3:.1f} mT +- {half * 1e3:g} mT) lies "
+                             f"outside 0 .. {lab.limits.max_field * 1e3:g} mT")
+        return lo, hi
+
+    def map_plan(self, lab: Lab, predictor: ResonancePredictor, outer: dict[str, Any], first_trace: int = 0,
+                 per_point=None, first_half: float | None = None) -> Iterator[Message]:
+        """The traces of one map; ``first_half`` widens the first window (searching for the line)."""
+        for k, f in enumerate(self.frequencies()):
+            lo, hi = self.window(lab, k, f, predictor, first_half if k == 0 else None)
+            rows: list[dict[str, Any]] = []
+            extra = {"frequency": float(f), "source_power": self.source_power(f), **outer}
+            yield from self.trace(lab, first_trace + k, lo, hi, float(f), self.source_power(f), extra, rows,
+                                  per_point)
+            if self.track:
+                predictor.observe(float(f), rows)
+
+    def plan(self, lab: Lab) -> Iterator[Message]:
+        try:
+            yield from self.map_plan(lab, ResonancePredictor(self.geometry, self.g_guess, self.field_guess), {})
+        finally:
+            self.finish(lab)
+
+    # --- analysis -------------------------------------------------------------------------------
+    def analyse_map(self, run: RunData, groups: list[np.ndarray]) -> dict[str, Any]:
+        """Line fits per trace, then the Kittel and damping fits over frequency."""
+        p = run.parameters
+        geometry = p.get("geometry", self.geometry)
+        fits = [self.fit_trace(run, idx) for idx in groups]
+        freqs = np.array([float(run["frequency"][idx[0]]) for idx in groups])
+        table = line_table(fits)
+        out: dict[str, Any] = {"geometry": geometry, "trace_frequency": freqs.tolist(), **table,
+                               "line_model": p.get("lineshape", self.lineshape)}
+        ok = np.array([f is not None and np.isfinite(f.b0) for f in fits])
+        if ok.sum() == 0:
+            out["error"] = "no trace could be fitted"
+            return out
+        b = np.array(table["resonance_field"])[ok]
+        be = np.array(table["resonance_field_error"])[ok]
+        n_par = 1 + (geometry != "sphere")
+        if ok.sum() >= n_par:
+            kit = fit_kittel(freqs[ok], b, be, geometry=geometry, g0=p.get("g_guess"), bfield0=p.get("field_guess"))
+            out.update(self.kittel_values(kit))
+            out["kittel_reduced_chi2"] = kit.reduced_chi2
+            if ok.sum() >= 2 and len(np.unique(freqs[ok])) >= 2:
+                w = np.array(table["fwhm"])[ok]
+                we = np.array(table["fwhm_error"])[ok]
+                d = fit_damping(freqs[ok], w, we, kit.g, kit.errors["g"])
+                out["alpha"] = FitValue(d.alpha, d.alpha_error, "")
+                out["inhomogeneous_fwhm"] = FitValue(d.db0, d.db0_error, "T")
+        return out
+
+    @staticmethod
+    def kittel_values(kit: KittelFit) -> dict[str, Any]:
+        out: dict[str, Any] = {"g_factor": FitValue(kit.g, kit.errors["g"], "")}
+        name = FIELD_PARAMETER[kit.geometry]
+        if name:
+            out[name] = FitValue(kit.bfield, kit.errors["bfield"], "T")
+            if name == "mu0_meff":
+                out["meff"] = FitValue(meff_from_field(kit.bfield), meff_from_field(kit.errors["bfield"]), "A/m")
+        return out
+
+    def analyse(self, run: RunData) -> dict[str, Any]:
+        return self.analyse_map(run, self.trace_groups(run))
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import plot_frequency_field_map
+
+        return plot_frequency_field_map(run, results, path, self.trace_groups(run))

@@ -1,0 +1,136 @@
+"""What the membrane experiments share: finding the lock-in at the membrane frequency,
+preparing the interferometer readout, averaging, and tracking a drifting f0.
+
+The lock-in at the membrane frequency demodulates the interferometer's photodiode voltage. A lab
+provides it either as the displacement sensor's ``demodulator`` (an interferometer with a
+built-in lock-in, as in the simulated lab) or, for a lab whose main ``lockin`` is wired to the
+photodiode, by setting ``membrane_lockin = "lockin"`` in the lab config.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from drivers.errors import ConfigError
+from drivers.lab import Lab
+from drivers.roles import LockInAmplifier
+
+
+def membrane_lockin(lab: Lab) -> LockInAmplifier:
+    demod = getattr(lab.displacement, "demodulator", None) if lab.has("displacement") else None
+    if isinstance(demod, LockInAmplifier):
+        return demod
+    if lab.config.get("membrane_lockin") == "lockin" and lab.has("lockin"):
+        return lab.lockin
+    raise ConfigError(f"lab {lab.name!r} has no lock-in at the membrane frequency: use a displacement sensor "
+                      "with a built-in demodulator, or wire the lab's 'lockin' to the interferometer and set "
+                      "membrane_lockin = \"lockin\" in the lab config")
+
+
+def membrane_lab_problems(lab: Lab, frequencies: Iterable[float], roles: Iterable[str] = ()) -> list[str]:
+    """Missing roles, a missing membrane lock-in, and frequencies the lock-in or piezo cannot reach."""
+    problems = [f"lab {lab.name!r} has no instrument for role {r!r}" for r in ("displacement", *roles)
+                if not lab.has(r)]
+    if problems:
+        return problems
+    try:
+        li = membrane_lockin(lab)
+    except ConfigError as exc:
+        return [str(exc)]
+    rng = li.reference_frequency_range
+    for f in frequencies:
+        if not rng.low <= f <= rng.high:
+            problems.append(f"frequency {f:.9g} Hz is outside the membrane lock-in's reference range "
+                            f"[{rng.low:g}, {rng.high:g}] Hz")
+        if "piezo" in roles:
+            prange = getattr(lab.piezo, "frequency_range", None)
+            if prange is not None and not prange.low <= f <= prange.high:
+                problems.append(f"frequency {f:.9g} Hz is outside the piezo's range [{prange.low:g}, {prange.high:g}] Hz")
+    return problems
+
+
+@dataclass
+class Readout:
+    """Lock-in X + iY (V RMS) -> complex peak displacement amplitude (m) via the fringe calibration."""
+
+    lockin: LockInAmplifier
+    metres_per_volt: float
+
+    def read(self) -> complex:
+        x, y = self.lockin.read_xy()
+        return math.sqrt(2) * complex(x, y) * self.metres_per_volt
+
+    def average(self, lab: Lab, duration: float, interval: float) -> complex:
+        """Mean of reads spaced by ``interval`` over ``duration`` (at least one read)."""
+        n = max(1, int(round(duration / interval)))
+        acc = 0j
+        for _ in range(n):
+            lab.sleep(interval)
+            acc += self.read()
+        return acc / n
+
+
+def prepare_readout(lab: Lab, frequency: float, time_constant: float, filter_slope: int,
+                    sensitivity: float) -> Readout:
+    """Calibrate the fringe, lock the working point and set up the membrane lock-in."""
+    sensor = lab.displacement
+    mpv = sensor.calibrate_fringe()
+    sensor.lock_working_point()
+    li = membrane_lockin(lab)
+    li.harmonic = 1
+    li.time_constant = time_constant
+    li.filter_slope = filter_slope
+    li.sensitivity = sensitivity
+    li.phase = 0.0
+    li.reference_frequency = frequency
+    return Readout(li, mpv)
+
+
+def resonance_from_two_points(f1: float, z1: complex, f2: float, z2: complex) -> tuple[float, float]:
+    """f0 and the FWHM from the complex driven response at two frequencies near resonance.
+
+    Near f0 the response is z = C / (f - w) with w = f0 + i FWHM/2 (conjugate for the other Y
+    sign convention), so z1/z2 = (f2 - w)/(f1 - w) gives w directly; the drive's unknown
+    transfer phase and amplitude cancel."""
+    rho = z1 / z2
+    if abs(1 - rho) < 1e-12:
+        raise ValueError("the two responses are identical: no resonance information")
+    w = (f2 - rho * f1) / (1 - rho)
+    return float(w.real), float(2 * abs(w.imag))
+
+
+class FrequencyTracker:
+    """Keeps a drifting f0 in view: drives the piezo at f_ref -/+ FWHM/2, reads the complex
+    response at each after ``settle`` s, and solves for f0 (``resonance_from_two_points``)."""
+
+    def __init__(self, lab: Lab, readout: Readout, amplitude: float, linewidth: float, settle: float,
+                 average: float, interval: float) -> None:
+        self.lab, self.readout = lab, readout
+        self.amplitude, self.linewidth, self.settle = amplitude, linewidth, settle
+        self.average_time, self.interval = average, interval
+        self.history: list[tuple[float, float]] = []
+
+    def measure(self, f_ref: float) -> float:
+        lab, piezo, li = self.lab, self.lab.piezo, self.readout.lockin
+        points = []
+        for f in (f_ref - self.linewidth / 2, f_ref + self.linewidth / 2):
+            piezo.frequency = f
+            li.reference_frequency = f
+            piezo.amplitude = self.amplitude
+            piezo.output = True
+            lab.sleep(self.settle)
+            points.append((f, self.readout.average(lab, self.average_time, self.interval)))
+        piezo.output = False
+        (f1, z1), (f2, z2) = points
+        f0, _ = resonance_from_two_points(f1, z1, f2, z2)
+        if not math.isfinite(f0) or abs(f0 - f_ref) > 20 * self.linewidth:
+            f0 = f_ref  # lost lock: keep the last reference rather than jump away
+        self.history.append((lab.clock.now(), f0))
+        return f0
+
+
+def as_complex(run_x: np.ndarray, run_y: np.ndarray) -> np.ndarray:
+    return np.asarray(run_x, float) + 1j * np.asarray(run_y, float)

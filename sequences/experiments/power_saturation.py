@@ -1,0 +1,90 @@
+"""Power saturation: the same field sweep at a ladder of microwave powers; the line's double
+integral against sqrt(P) is linear until saturation, then bends over (P_half, b)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from drivers.lab import Lab
+from sequences.analysis.saturation import fit_saturation, saturation_curve
+from sequences.experiment import Column, FitValue, Message, Parameter, RunData
+from sequences.experiments.traces import TraceSeries, esr_parameter, line_table
+
+
+class PowerSaturation(TraceSeries):
+    name = "power-saturation"
+    title = "cw-ESR power saturation"
+    parameters = (
+        esr_parameter("field_start"),
+        esr_parameter("field_stop"),
+        esr_parameter("frequency"),
+        Parameter("p_start", 1e-5, "W", "lowest microwave power", 1e-12, 10.0, display_unit="mW"),
+        Parameter("p_stop", 0.1, "W", "highest microwave power", 1e-12, 10.0, display_unit="mW"),
+        Parameter("n_powers", 8, "", "number of powers (logarithmically spaced)", 2, 200, kind=int),
+        Parameter("fit_b", True, "", "fit the inhomogeneity exponent b (else b = 3, homogeneous)", kind=bool),
+        *TraceSeries.trace_parameters,
+    )
+    outer_columns = (Column("frequency", "Hz"), Column("power", "W"))
+
+    def powers(self) -> np.ndarray:
+        return np.geomspace(self.p_start, self.p_stop, self.n_powers)
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.p_stop <= self.p_start:
+            problems.append(f"p_stop ({self.p_stop:g} W) must exceed p_start ({self.p_start:g} W)")
+        if self.field_stop <= self.field_start:
+            problems.append("field_stop must exceed field_start (traces sweep up)")
+        return problems
+
+    def check_lab(self, lab: Lab) -> list[str]:
+        problems = super().check_lab(lab) + self.check_sweep_settings(lab)
+        problems += [p for p in self.make_sweep(self.field_start, self.field_stop, self.frequency,
+                                                self.p_stop).check_lab(lab) if "field_" in p or "power" in p]
+        return problems
+
+    def total_points(self) -> int:
+        return self.n_powers * self.points
+
+    def plan(self, lab: Lab) -> Iterator[Message]:
+        try:
+            for k, p in enumerate(self.powers()):
+                yield from self.trace(lab, k, self.field_start, self.field_stop, self.frequency, float(p),
+                                      {"frequency": self.frequency, "power": float(p)})
+        finally:
+            self.finish(lab)
+
+    def analyse(self, run: RunData) -> dict[str, Any]:
+        groups = self.trace_groups(run)
+        fits = [self.fit_trace(run, g) for g in groups]
+        power = np.array([float(run["power"][g[0]]) for g in groups])
+        table = line_table(fits)
+        area = np.array(table["area"])
+        err = np.array([f.errors["area"] if f else np.nan for f in fits])
+        out: dict[str, Any] = {"power": power.tolist(), "sqrt_power": np.sqrt(power).tolist(), **table,
+                               "area_error": err.tolist()}
+        ok = np.isfinite(area)
+        fit_b = bool(run.parameters.get("fit_b", self.fit_b))
+        try:
+            sat = fit_saturation(power[ok], area[ok], err[ok], b=None if fit_b else 3.0)
+        except ValueError as exc:
+            out["error"] = str(exc)
+            return out
+        out["p_half"] = FitValue(sat.p_half, sat.errors["p_half"], "W")
+        out["inhomogeneity_b"] = FitValue(sat.b, sat.errors["b"], "")
+        out["signal_per_sqrt_w"] = FitValue(sat.a, sat.errors["a"], "")
+        return out
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import plot_series
+
+        p = np.array(results.get("power", []), float)
+        series = {"double integral": (np.array(results.get("area", [])), np.array(results.get("area_error", [])))}
+        curves = {}
+        if "p_half" in results:
+            fine = np.geomspace(p.min(), p.max(), 200)
+            curves["double integral"] = (np.sqrt(fine), saturation_curve(
+                fine, results["signal_per_sqrt_w"].value, results["p_half"].value, results["inhomogeneity_b"].value))
+        return plot_series(np.sqrt(p), series, "sqrt(P) (sqrt W)", path, title=self.title, curves=curves)

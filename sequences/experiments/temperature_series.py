@@ -1,0 +1,185 @@
+"""Temperature series: at each temperature, wait for the controller to settle, then measure a
+frequency-field map (or a single trace). Per temperature: Kittel fit -> g and the anisotropy
+field, and K(T) = Ms(T) mu0 H_A / 2 with Ms(T) from magnetometry (FMR gives H_A, not Ms); with
+one frequency: line position, width and intensity against T (Curie law check)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from drivers.lab import Lab
+from sequences.analysis.kittel import FIELD_PARAMETER, anisotropy_energy
+from sequences.experiment import Column, FitValue, Message, Parameter, RunData
+from sequences.experiments.fmr_map import FreqFieldMap, ResonancePredictor
+from sequences.experiments.traces import parse_list, wait_for_temperature
+
+
+def parse_table(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """'3:5.2e5, 300:3.4e5' -> (temperatures, values), sorted by temperature."""
+    if not str(text).strip():
+        return np.empty(0), np.empty(0)
+    pairs = []
+    for item in str(text).replace(";", ",").split(","):
+        if not item.strip():
+            continue
+        if ":" not in item:
+            raise ValueError(f"{name}: {item.strip()!r} is not 'temperature:value' (e.g. '3:5.2e5, 300:3.4e5')")
+        t, v = item.split(":", 1)
+        try:
+            pairs.append((float(t.strip().rstrip("K")), float(v.strip())))
+        except ValueError:
+            raise ValueError(f"{name}: {item.strip()!r} is not 'temperature:value' with numbers") from None
+    arr = np.array(sorted(pairs))
+    return arr[:, 0], arr[:, 1]
+
+
+class TemperatureSeries(FreqFieldMap):
+    name = "temperature-series"
+    title = "ESR/FMR temperature series"
+    roles = ("rf", "lockin", "field", "temperature")
+    optional_roles = ("gaussmeter",)
+    parameters = (
+        Parameter("temperatures", "300, 150, 5", "K", "comma-separated temperatures, in measuring order", kind=str),
+        Parameter("tolerance", 0.05, "K", "settled when every reading is within this of the setpoint", 1e-4, 50.0),
+        Parameter("stable_time", 10.0, "s", "how long the readings must stay within the tolerance", 0.0, 1e5),
+        Parameter("settle_timeout", 3600.0, "s", "give up waiting for a temperature after this", 1.0, 1e6),
+        Parameter("search_window", 0.0, "T", "half-width of the first trace at each new temperature "
+                  "(0: the normal window); lines can move far between temperatures", 0.0, 2.0, display_unit="mT"),
+        Parameter("ms_table", "", "A/m", "saturation magnetisation from magnetometry, 'T:Ms, T:Ms, ...' "
+                  "(interpolated); needed for K(T)", kind=str),
+        Parameter("ms_rel_error", 0.01, "", "relative uncertainty of the Ms values", 0.0, 1.0),
+        *FreqFieldMap.parameters,
+    )
+    outer_columns = FreqFieldMap.outer_columns + (Column("temperature_set", "K"),)
+
+    def temperature_list(self) -> list[float]:
+        return parse_list(self.temperatures, "temperatures", "K")
+
+    def check(self) -> list[str]:
+        problems = super().check()
+        try:
+            temps = self.temperature_list()
+            if any(t <= 0 for t in temps):
+                problems.append(f"temperatures must be positive kelvin, got {temps}")
+        except ValueError as exc:
+            problems.append(str(exc))
+        try:
+            parse_table(self.ms_table, "ms_table")
+        except ValueError as exc:
+            problems.append(str(exc))
+        return problems
+
+    def check_lab(self, lab: Lab) -> list[str]:
+        problems = super().check_lab(lab)
+        lim = lab.limits
+        for t in self.temperature_list():
+            if not lim.temperature_min <= t <= lim.temperature_max:
+                problems.append(f"temperature {t:g} K is outside the lab's window [{lim.temperature_min:g}, "
+                                f"{lim.temperature_max:g}] K")
+        return problems
+
+    def total_points(self) -> int:
+        return len(self.temperature_list()) * self.n_freq * self.points
+
+    # --- plan -----------------------------------------------------------------------------------
+    def plan(self, lab: Lab) -> Iterator[Message]:
+        predictor = ResonancePredictor(self.geometry, self.g_guess, self.field_guess)
+        history: list[tuple[float, float]] = []  # (temperature, fitted field parameter)
+        temp = lab.temperature
+        try:
+            for i, t_set in enumerate(self.temperature_list()):
+                yield from wait_for_temperature(lab, t_set, self.tolerance, self.stable_time, self.settle_timeout)
+                if len(history) >= 2:  # extrapolate the anisotropy field linearly in temperature
+                    (t1, b1), (t2, b2) = history[-2:]
+                    if t2 != t1:
+                        predictor.bfield = b2 + (b2 - b1) * (t_set - t2) / (t2 - t1)
+                predictor.seen = []
+                search = self.search_window if i > 0 and self.search_window > 0 else None
+                yield from self.map_plan(lab, predictor, {"temperature_set": t_set}, first_trace=i * self.n_freq,
+                                         per_point=lambda: {"temperature": temp.read_temperature()},
+                                         first_half=search)
+                history.append((t_set, predictor.bfield))
+        finally:
+            self.finish(lab)
+
+    # --- analysis -------------------------------------------------------------------------------
+    def analyse(self, run: RunData) -> dict[str, Any]:
+        p = run.parameters
+        groups = self.trace_groups(run)
+        if not groups:
+            return {}
+        t_set = np.array([float(run["temperature_set"][g[0]]) for g in groups])
+        ms_t, ms_v = parse_table(p.get("ms_table", self.ms_table), "ms_table")
+        ms_rel = float(p.get("ms_rel_error", self.ms_rel_error))
+        geometry = p.get("geometry", self.geometry)
+        field_name = FIELD_PARAMETER[geometry]
+        rows: dict[str, list[Any]] = {k: [] for k in (
+            "temperature", "temperature_spread", "g", "g_error", "field_parameter", "field_parameter_error",
+            "anisotropy_constant", "anisotropy_constant_error", "ms_used", "resonance_field", "fwhm", "area",
+            "area_error")}
+        for t in sorted(set(t_set), key=list(t_set).index):
+            sub = [g for g, ts in zip(groups, t_set) if ts == t]
+            actual = np.concatenate([run["temperature"][g] for g in sub])
+            res = self.analyse_map(run, sub)
+            rows["temperature"].append(float(np.mean(actual)))
+            rows["temperature_spread"].append(float(np.ptp(actual)))
+            gv = res.get("g_factor")
+            rows["g"].append(gv.value if gv else float("nan"))
+            rows["g_error"].append(gv.error if gv else float("nan"))
+            bf = res.get(field_name) if field_name else None
+            rows["field_parameter"].append(bf.value if bf else float("nan"))
+            rows["field_parameter_error"].append(bf.error if bf else float("nan"))
+            rows["resonance_field"].append(res.get("resonance_field", [float("nan")])[0])
+            rows["fwhm"].append(res.get("fwhm", [float("nan")])[0])
+            fits = [self.fit_trace(run, g) for g in sub]
+            rows["area"].append(fits[0].area if fits[0] else float("nan"))
+            rows["area_error"].append(fits[0].errors["area"] if fits[0] else float("nan"))
+            if bf is not None and len(ms_t) and field_name in ("mu0_hk", "mu0_ha"):
+                ms = float(np.interp(np.mean(actual), ms_t, ms_v))
+                k, k_err = anisotropy_energy(bf.value, bf.error, ms, ms_rel)
+                rows["anisotropy_constant"].append(k)
+                rows["anisotropy_constant_error"].append(k_err)
+                rows["ms_used"].append(ms)
+            else:
+                rows["anisotropy_constant"].append(float("nan"))
+                rows["anisotropy_constant_error"].append(float("nan"))
+                rows["ms_used"].append(float("nan"))
+        out: dict[str, Any] = {"geometry": geometry, "field_parameter_name": field_name, **rows}
+        k = np.array(rows["anisotropy_constant"])
+        if np.any(np.isfinite(k)):
+            i = int(np.nanargmin(rows["temperature"]))
+            out["anisotropy_constant_lowest_T"] = FitValue(k[i], rows["anisotropy_constant_error"][i], "J/m^3")
+        if int(p.get("n_freq", self.n_freq)) == 1:
+            out.update(self.curie_fit(np.array(rows["temperature"]), np.array(rows["area"]),
+                                      np.array(rows["area_error"])))
+        return out
+
+    @staticmethod
+    def curie_fit(temps: np.ndarray, area: np.ndarray, err: np.ndarray) -> dict[str, Any]:
+        """Intensity = C / T through the origin (S = 1/2 paramagnet); the spread tests the law."""
+        ok = np.isfinite(area) & np.isfinite(temps) & (temps > 0)
+        if ok.sum() < 2:
+            return {}
+        x, y = 1 / temps[ok], area[ok]
+        sig = np.where(np.isfinite(err[ok]) & (err[ok] > 0), err[ok], np.abs(y).max() * 1e-3 + 1e-300)
+        c = np.sum(x * y / sig**2) / np.sum(x * x / sig**2)
+        resid = (y - c * x) / sig
+        chi2 = resid @ resid / max(1, ok.sum() - 1)
+        c_err = np.sqrt(max(1.0, chi2) / np.sum(x * x / sig**2))
+        return {"curie_constant": FitValue(c, c_err, "K"),
+                "curie_deviation": float(np.max(np.abs(y - c * x) / np.abs(c * x)))}
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import plot_series
+
+        t = np.array(results.get("temperature", []), float)
+        series = {"g": (np.array(results.get("g", [])), np.array(results.get("g_error", [])))}
+        name = results.get("field_parameter_name")
+        if name:
+            series[f"{name} (T)"] = (np.array(results["field_parameter"]), np.array(results["field_parameter_error"]))
+        if np.any(np.isfinite(results.get("anisotropy_constant", [np.nan]))):
+            series["K (J/m^3)"] = (np.array(results["anisotropy_constant"]),
+                                   np.array(results["anisotropy_constant_error"]))
+        return plot_series(t, series, "temperature (K)", path, title=self.title)

@@ -1,0 +1,209 @@
+"""Shared machinery of the multi-trace ESR/FMR experiments (maps, series, rotations).
+
+A trace is one :class:`EsrFieldSweep` run inside the outer loop: its plan is relayed (pauses,
+resumes and aborts pass straight through) with the outer variables added to every point.
+Before each trace the field is brought to the start from below (hysteresis-aware: the iron
+yoke's remanence follows the last ramp direction, so every point of an up-sweep must share the
+same history), with the lock-in parked on a long time constant during the long ramp.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, ClassVar, Iterator
+
+import numpy as np
+
+from drivers.errors import InstrumentError
+from drivers.lab import Lab
+from sequences.analysis.lineshape_models import MODELS, LineResult, fit_line
+from sequences.experiment import Checkpoint, Column, Experiment, Message, Note, Parameter, Point, RunData
+from sequences.experiments.esr_sweep import EsrFieldSweep
+
+#: Lock-in time constant while parked (long ramps, temperature waits): nothing is recorded then.
+PARK_TIME_CONSTANT = 0.3
+_ESR = {p.name: p for p in EsrFieldSweep.parameters}
+#: Detection settings every trace shares, taken from the basic sweep (same names, same checks).
+SWEEP_SETTINGS = ("mod_frequency", "mod_amplitude", "harmonic", "time_constant", "filter_slope", "sensitivity",
+                  "phase", "settle_tc", "ramp_rate")
+
+
+def esr_parameter(name: str, **changes: Any) -> Parameter:
+    """A parameter of :class:`EsrFieldSweep`, optionally with another default or doc."""
+    return dataclasses.replace(_ESR[name], **changes)
+
+
+def parse_list(text: str, name: str, unit: str = "") -> list[float]:
+    """'5, 100, 200K' -> [5.0, 100.0, 200.0] (SI numbers; a trailing SI unit symbol is allowed)."""
+    values = []
+    for item in str(text).replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if unit and item.endswith(unit):
+            item = item[: -len(unit)].strip()
+        try:
+            values.append(float(item))
+        except ValueError:
+            raise ValueError(f"{name}: {item!r} is not a number in {unit or 'SI units'}; write e.g. "
+                             f"'5, 100, 300' ") from None
+    if not values:
+        raise ValueError(f"{name} is empty; give a comma-separated list of numbers in {unit or 'SI units'}")
+    return values
+
+
+def approach(lab: Lab, field: float, *, from_below: bool = True, overshoot: float = 2e-3) -> None:
+    """Ramp to ``field`` arriving in the sweep's direction, with the lock-in parked meanwhile."""
+    fc, li = lab.field, lab.lockin
+    tc = li.time_constant
+    li.time_constant = max(tc, PARK_TIME_CONSTANT)
+    before = field - overshoot if from_below else field + overshoot
+    lim = lab.limits.max_field
+    if abs(before) <= lim and (fc.field > before if from_below else fc.field < before):
+        fc.ramp_to(before)
+    fc.ramp_to(field)
+    li.time_constant = tc
+
+
+def wait_for_temperature(lab: Lab, setpoint: float, tolerance: float, stable_time: float, timeout: float,
+                         poll: float = 1.0) -> Iterator[Message]:
+    """Set the temperature and wait until every reading stays within ``tolerance`` for
+    ``stable_time``; pausable (yields checkpoints). Microwaves are off meanwhile."""
+    tc = lab.temperature
+    lab.rf.output = False
+    li = lab.lockin
+    saved = li.time_constant
+    li.time_constant = max(saved, PARK_TIME_CONSTANT)
+    tc.set_setpoint(setpoint)
+    yield Note(f"waiting for {setpoint:g} K (within {tolerance:g} K for {stable_time:g} s)")
+    start = lab.clock.now()
+    stable_since = None
+    while True:
+        t = tc.read_temperature()
+        now = lab.clock.now()
+        if abs(t - setpoint) <= tolerance:
+            stable_since = now if stable_since is None else stable_since
+            if now - stable_since >= stable_time:
+                break
+        else:
+            stable_since = None
+        if now - start > timeout:
+            raise InstrumentError("temperature", f"did not settle at {setpoint:g} K within {tolerance:g} K in "
+                                                 f"{timeout:g} s (last reading {t:.3f} K); raise settle_timeout "
+                                                 f"or tolerance")
+        yield Checkpoint(f"waiting for {setpoint:g} K")
+        lab.sleep(poll)
+    li.time_constant = saved
+    yield Note(f"temperature settled at {t:.3f} K after {lab.clock.now() - start:.0f} s")
+
+
+def relay(plan: Iterator[Message], extra: Callable[[dict[str, Any]], dict[str, Any]],
+          rows: list[dict[str, Any]] | None = None) -> Iterator[Message]:
+    """Run a sub-plan, adding ``extra(point)`` to each point; the engine's replies pass through."""
+    reply = None
+    while True:
+        try:
+            msg = plan.send(reply)
+        except StopIteration:
+            return
+        if type(msg) is Point:
+            msg = Point({**msg.data, **extra(msg.data)})
+            if rows is not None:
+                rows.append(msg.data)
+        reply = yield msg
+
+
+class TraceSeries(Experiment):
+    """Base of experiments made of field sweeps; subclasses define the outer loop."""
+
+    roles = ("rf", "lockin", "field")
+    optional_roles = ("gaussmeter", "temperature")
+    #: Extra per-point columns the outer loop adds (besides ``trace``).
+    outer_columns: ClassVar[tuple[Column, ...]] = ()
+    trace_parameters: ClassVar[tuple[Parameter, ...]] = (
+        esr_parameter("points", default=201),
+        *(esr_parameter(n) for n in SWEEP_SETTINGS),
+        Parameter("lineshape", "lorentzian", "", "line model for each trace (dispersive: with dispersion "
+                  "admixture; voigt: pseudo-Voigt)", choices=(*MODELS, "auto")),
+    )
+
+    def make_sweep(self, field_start: float, field_stop: float, frequency: float, power: float,
+                   direction: str = "up") -> EsrFieldSweep:
+        """The sweep for one trace (validated like any sweep: bad settings fail here)."""
+        settings = {n: self.values[n] for n in SWEEP_SETTINGS + ("points",)}
+        return EsrFieldSweep(field_start=field_start, field_stop=field_stop, frequency=frequency, power=power,
+                             direction=direction, scans=1, **settings)
+
+    def columns(self) -> list[Column]:
+        base = EsrFieldSweep(field_start=0.1, field_stop=0.2, points=2).columns()
+        return base + [Column("trace", ""), *self.outer_columns]
+
+    def check_sweep_settings(self, lab: Lab) -> list[str]:
+        probe = self.make_sweep(0.1, 0.2, 9.5e9, 0.0)
+        return [p for p in probe.check_lab(lab) if "field_" not in p and "power" not in p]
+
+    def trace(self, lab: Lab, index: int, field_start: float, field_stop: float, frequency: float, power: float,
+              outer: dict[str, Any], rows: list[dict[str, Any]] | None = None,
+              per_point: Callable[[], dict[str, Any]] | None = None, direction: str = "up") -> Iterator[Message]:
+        """Measure one trace between ``field_start`` and ``field_stop``, sweeping ``direction``."""
+        sweep = self.make_sweep(field_start, field_stop, frequency, power, direction)
+        yield Note(f"trace {index}: {frequency / 1e9:.4g} GHz, {field_start * 1e3:.3f} .. "
+                   f"{field_stop * 1e3:.3f} mT {direction}" + "".join(f", {k} = {v:.5g}" for k, v in outer.items()))
+        up = direction == "up"
+        approach(lab, field_start if up else field_stop, from_below=up)
+        fixed = {"trace": index, **outer}
+        yield from relay(sweep.plan(lab), (lambda d: {**fixed, **per_point()}) if per_point else (lambda d: fixed),
+                         rows)
+
+    def finish(self, lab: Lab) -> None:
+        """Park the lock-in so the engine's ramp to zero field is cheap to simulate (and quiet)."""
+        try:
+            lab.lockin.time_constant = max(lab.lockin.time_constant, PARK_TIME_CONSTANT)
+        except Exception:
+            pass
+
+    # --- analysis helpers -------------------------------------------------------------------
+    @staticmethod
+    def trace_groups(run: RunData) -> list[np.ndarray]:
+        """Row indices of each trace, sorted by measured field."""
+        if len(run["trace"]) == 0:
+            return []
+        trace = run["trace"].astype(int)
+        groups = []
+        for t in np.unique(trace):
+            idx = np.flatnonzero(trace == t)
+            groups.append(idx[np.argsort(run["field"][idx])])
+        return groups
+
+    @staticmethod
+    def trace_field(run: RunData, idx: np.ndarray) -> np.ndarray:
+        """Measured field of one trace with the probe noise averaged out: the readings regressed
+        on the setpoints (the supply is linear and the remanence fixed within one sweep)."""
+        b_set, b = run["field_set"][idx], run["field"][idx]
+        if len(idx) >= 3 and np.ptp(b_set) > 0:
+            return np.polyval(np.polyfit(b_set, b, 1), b_set)
+        return b
+
+    def fit_trace(self, run: RunData, idx: np.ndarray) -> LineResult | None:
+        """Fit one trace with the chosen line model and the known modulation (None if it fails)."""
+        p = run.parameters
+        model = p.get("lineshape", self.lineshape)
+        bm = float(p.get("mod_amplitude", self.mod_amplitude))
+        try:
+            return fit_line(self.trace_field(run, idx), run["x"][idx], model, bm=bm,
+                            harmonic=int(p.get("harmonic", 1)))
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            return None
+
+
+def line_table(fits: list[LineResult | None]) -> dict[str, list[float]]:
+    """Per-trace resonance field and widths as plain lists (NaN for failed fits)."""
+    nan = float("nan")
+    return {
+        "resonance_field": [f.b0 if f else nan for f in fits],
+        "resonance_field_error": [f.errors["b0"] if f else nan for f in fits],
+        "fwhm": [f.fwhm if f else nan for f in fits],
+        "fwhm_error": [f.errors["fwhm"] if f else nan for f in fits],
+        "dbpp": [f.dbpp if f else nan for f in fits],
+        "area": [f.area if f else nan for f in fits],
+        "phase": [f.phase if f else nan for f in fits],
+    }

@@ -1,0 +1,84 @@
+"""What a target and a lab allow: clock, instruction limits, amplifier and receiver protection.
+
+Built from the lab (:meth:`Constraints.from_lab`): the pulse programmer role declares its clock
+and limits, the lab's :class:`~drivers.lab.LabLimits` give the amplifier limits, and the
+receiver timing comes from ``lab.config["pulsed"]`` (or the pulser's attributes of the same
+name), e.g. ``[pulsed] ringdown_time = 60e-9``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from drivers.pulse_program import ChannelMap
+
+PULSEBLASTER, AWG = "pulseblaster", "awg"
+
+#: Receiver-timing keys read from ``lab.config["pulsed"]`` (seconds).
+TIMING_KEYS = ("ringdown_time", "rf_dead_time")
+
+
+@dataclass(frozen=True)
+class Constraints:
+    clock_hz: float = 500e6
+    min_instruction_ticks: int = 5
+    max_instructions: int = 4096
+    max_loop_count: int = 2**20
+    #: SpinCore manuals: loops nest up to 8 deep (configurable for other boards).
+    max_loop_depth: int = 8
+    #: Largest delay field; longer intervals use LONG_DELAY (32-bit delay count).
+    max_delay_ticks: int = 2**32 - 1
+    max_rf_duty_cycle: float = 0.1
+    max_pulse_length: float = 100e-6
+    ringdown_time: float = 0.0
+    rf_dead_time: float = 0.0
+    channels: ChannelMap = field(default_factory=ChannelMap)
+    target: str = PULSEBLASTER
+    #: Program mode: end with BRANCH 0 (repeat the pass until stopped) instead of STOP.
+    repeat_forever: bool = False
+    #: AWG targets: waveform length must be a multiple of ``waveform_quantum`` samples, at
+    #: least ``min_waveform_samples`` and at most ``max_samples``.
+    waveform_quantum: int = 1
+    min_waveform_samples: int = 1
+    max_samples: int = 2**24
+
+    def __post_init__(self) -> None:
+        if self.target not in (PULSEBLASTER, AWG):
+            raise ValueError(f"target {self.target!r} unknown; use {PULSEBLASTER!r} or {AWG!r}")
+        if not self.clock_hz > 0:
+            raise ValueError(f"clock_hz = {self.clock_hz!r} must be positive")
+
+    @property
+    def tick(self) -> float:
+        return 1.0 / self.clock_hz
+
+    @classmethod
+    def from_lab(cls, lab: Any, **overrides: Any) -> "Constraints":
+        """The constraints of ``lab``'s pulse programmer, its limits and its receiver timing."""
+        kw: dict[str, Any] = {}
+        if lab.has("pulser"):
+            p = lab.pulser
+            kw.update(clock_hz=float(p.clock_hz), min_instruction_ticks=int(p.min_instruction_ticks),
+                      max_instructions=int(p.max_instructions), max_loop_count=int(p.max_loop_count))
+            if isinstance(getattr(p, "channel_map", None), ChannelMap):
+                kw["channels"] = p.channel_map
+            for key in TIMING_KEYS + ("max_loop_depth", "max_delay_ticks"):
+                if hasattr(p, key):
+                    kw[key] = getattr(p, key)
+        lim = lab.limits
+        kw.update(max_rf_duty_cycle=float(lim.max_rf_duty_cycle), max_pulse_length=float(lim.max_pulse_length))
+        pulsed = (getattr(lab, "config", None) or {}).get("pulsed", {}) or {}
+        for key in TIMING_KEYS:
+            if key in pulsed:
+                kw[key] = float(pulsed[key])
+        kw.update(overrides)
+        return cls(**kw)
+
+    @classmethod
+    def for_awg(cls, sample_rate: float, **kw: Any) -> "Constraints":
+        """A sampled-waveform target: one tick per sample, any interval length."""
+        kw.setdefault("min_instruction_ticks", 1)
+        return cls(clock_hz=sample_rate, target=AWG, **kw)
+
+    def with_(self, **kw: Any) -> "Constraints":
+        return replace(self, **kw)

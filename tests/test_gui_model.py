@@ -1,0 +1,115 @@
+"""The Qt-free parts of the GUI: plot layout, the capped point store, the running scan average,
+the colour-map grid and the real-time pacer, checked against simulated runs."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import app.simlab
+from app.engine import MemoryCollector, RunEngine
+from app.gui.pacing import RealTimePacer, paced_subscribers
+from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
+from sequences.experiments import EsrFieldSweep
+
+
+@pytest.fixture
+def esr_lab(world, monkeypatch):
+    monkeypatch.setattr(app.simlab, "_optional_subsystems", lambda: [])  # the ESR bench only
+    return app.simlab.build_sim_lab(world)
+
+
+@pytest.fixture
+def three_scans(esr_lab):
+    exp = EsrFieldSweep(points=41, scans=3, direction="alternate", field_start=0.3375, field_stop=0.34,
+                        ramp_rate=0.1)
+    collector = MemoryCollector()
+    info = RunEngine(esr_lab).run(exp, [collector])
+    return exp, collector, info
+
+
+def test_plot_spec_for_the_esr_sweep():
+    spec = PlotSpec.for_experiment(EsrFieldSweep())
+    assert spec.x == "field" and spec.ys == ["x", "y"]
+    assert (spec.scan, spec.index, spec.map) == ("scan", "index", None)
+    assert spec.units["field"] == "T" and spec.units["x"] == "V"
+    multi = PlotSpec.for_experiment(EsrFieldSweep(scans=4))
+    assert multi.map == ("field", "scan", "x") and multi.scans == 4
+
+
+def test_live_plot_hint_overrides_the_guess():
+    class Hinted(EsrFieldSweep):
+        live_plot = {"x": "field_set", "y": ["y"], "map": ("field_set", "scan", "y")}
+
+    spec = PlotSpec.for_experiment(Hinted())
+    assert spec.x == "field_set" and spec.ys == ["y"] and spec.map == ("field_set", "scan", "y")
+
+
+def test_running_scan_average_equals_the_experiments_own_average(three_scans):
+    exp, collector, info = three_scans
+    avg = ScanAverage(["field", "x", "y"])
+    rows = collector.rows
+    for k in range(0, len(rows), 17):  # in arbitrary batches, as the GUI receives them
+        avg.add(rows[k:k + 17], "index")
+    for i in (0, 17, 40):  # by definition: the mean over the scans of each field point
+        same = [r for r in rows if r["index"] == i]
+        assert len(same) == 3
+        assert avg.mean("x")[i] == pytest.approx(np.mean([r["x"] for r in same]), rel=1e-12)
+        assert avg.mean("field")[i] == pytest.approx(np.mean([r["field"] for r in same]), rel=1e-12)
+    # the experiment's own average (sorted by its calibrated field) holds the same per-point means
+    _, x, y = exp.averaged(collector.run_data(info))
+    np.testing.assert_allclose(np.sort(avg.mean("x")), np.sort(x), rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose(np.sort(avg.mean("y")), np.sort(y), rtol=1e-12, atol=1e-18)
+    assert avg.complete_scans == 3
+
+
+def test_point_store_caps_by_keeping_every_other_point():
+    store = PointStore(["i"], cap=1000)
+    for k in range(0, 10_000, 37):
+        store.extend([{"i": float(j)} for j in range(k, min(k + 37, 10_000))])
+    assert store.seen == 10_000 and store.n <= 1000 and store.stride == 16
+    kept = store.column("i")
+    np.testing.assert_array_equal(kept, np.arange(0, 10_000, 16))
+
+
+def test_map_grid_rows_are_scans_and_columns_are_field_points(three_scans):
+    exp, collector, _ = three_scans
+    grid = MapGrid()
+    grid.add(collector.rows, "field", "scan", "x", "index")
+    img = grid.filled()
+    assert img.shape == (3, 41)
+    for row in collector.rows[::7]:
+        assert img[int(row["scan"]), int(row["index"])] == row["x"]
+    assert grid.x_min == pytest.approx(0.3375, abs=1e-4) and grid.x_max == pytest.approx(0.34, abs=1e-4)
+
+
+def test_pacer_holds_a_simulated_run_to_the_chosen_speed(esr_lab):
+    exp = EsrFieldSweep(points=21, field_start=0.3375, field_stop=0.34, ramp_rate=0.1, settle_tc=10)
+    pacer = RealTimePacer(esr_lab.clock, esr_lab.abort_event, speed=4.0, max_wait=0.5)
+    t0 = time.monotonic()
+    collector = MemoryCollector()
+    RunEngine(esr_lab).run(exp, [collector, pacer])
+    wall = time.monotonic() - t0
+    times = np.array([r["time"] for r in collector.rows])
+    expected = (times[-1] - times[0]) / 4.0  # from the first point on, simulated time / speed
+    assert wall >= expected * 0.95
+    assert wall < expected + 0.5 + 1.0  # plus the capped first ramp and the sweep's own cost
+
+
+def test_pacer_wakes_at_once_on_abort(esr_lab):
+    pacer = RealTimePacer(esr_lab.clock, esr_lab.abort_event, speed=1e-3)
+    pacer.start(None)
+    esr_lab.clock.sleep(10.0)  # 10 s simulated at 1/1000 speed: a long wait, capped to max_wait
+    threading.Timer(0.05, esr_lab.abort_event.set).start()
+    t0 = time.monotonic()
+    pacer.point(0, {})
+    assert time.monotonic() - t0 < 0.3
+    esr_lab.abort_event.clear()
+
+
+def test_real_labs_are_never_paced(esr_lab):
+    assert len(paced_subscribers(esr_lab, 1.0)) == 1
+    esr_lab.world = None  # what a lab built from a config file looks like
+    assert paced_subscribers(esr_lab, 1.0) == []

@@ -1,0 +1,114 @@
+"""Resonator characterisation on the simulated membrane: driven sweep, ringdown, readout chain."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from drivers.errors import InstrumentError
+from sequences.experiment import ParameterError
+from sequences.experiments import EXPERIMENTS
+from sequences.experiments.membrane_resonator import MembraneDrivenSweep, MembraneRingdown
+from sequences.experiments.mrfm_esr import ForceDetectedEsr
+from sim_backend.constants import KB
+from membrane_helpers import membrane_lab, run
+
+
+def test_sweep_and_ringdown_recover_f0_within_1ppm_and_q_within_5_percent(tmp_path):
+    lab = membrane_lab(seed=3)
+    mode = lab.world.membrane.mode
+    # The sweep window is not centred on f0 and the ringdown drive is 0.4 Hz off: both must find it.
+    _, sweep = run(lab, MembraneDrivenSweep(freq_start=mode.f0 - 3.3, freq_stop=mode.f0 + 4.7, points=33))
+    info_s = _analyse(MembraneDrivenSweep(), sweep)
+    info_r, ring = run(lab, MembraneRingdown(drive_frequency=mode.f0 + 0.4, record_time=1.5))
+    for results in (info_s, info_r.results):
+        assert abs(results["f0"].value - mode.f0) / mode.f0 < 1e-6
+        assert results["q"].value == pytest.approx(mode.q, rel=0.05)
+    assert info_r.results["ringdown_time"].value == pytest.approx(mode.ringdown_time, rel=0.05)
+    assert MembraneDrivenSweep().plot(sweep, info_s, tmp_path / "sweep.png").stat().st_size > 10_000
+    assert MembraneRingdown().plot(ring, info_r.results, tmp_path / "ring.png").stat().st_size > 10_000
+    assert not lab.piezo.output  # the run ended safe
+
+
+def _analyse(exp, data):
+    return exp.analyse(data)
+
+
+def test_driven_response_on_resonance_is_q_force_over_k_lagging_90_degrees():
+    lab = membrane_lab(seed=4)
+    system = lab.world.membrane
+    mode, piezo = system.mode, system.piezo
+    sensor, li = lab.displacement, lab.displacement.demodulator
+    m_per_v = sensor.calibrate_fringe()
+    sensor.lock_working_point()
+    li.time_constant, li.filter_slope, li.reference_frequency = 1e-3, 24, mode.f0
+    lab.piezo.frequency, lab.piezo.amplitude, lab.piezo.output = mode.f0, 0.5, True
+    lab.sleep(12 * mode.ringdown_time)
+    z = np.mean([math.sqrt(2) * complex(*li.read_xy()) * m_per_v for _ in range(50) if not lab.sleep(0.01)])
+    force = 0.5 * piezo.force_per_volt
+    assert abs(z) == pytest.approx(mode.q * force / mode.spring_constant, rel=0.02)
+    lag = math.degrees(np.angle(z)) - piezo.phase_deg
+    assert lag == pytest.approx(-90.0, abs=2.0)
+
+
+def test_raw_record_demodulated_in_software_matches_the_lockin():
+    lab = membrane_lab(seed=5)
+    mode = lab.world.membrane.mode
+    sensor, li = lab.displacement, lab.displacement.demodulator
+    m_per_v = sensor.calibrate_fringe()
+    sensor.lock_working_point()
+    li.time_constant, li.reference_frequency = 1e-3, mode.f0
+    lab.piezo.frequency, lab.piezo.amplitude, lab.piezo.output = mode.f0, 1.0, True
+    lab.sleep(10 * mode.ringdown_time)
+    before = math.sqrt(2) * abs(complex(*li.read_xy())) * m_per_v
+    sensor.sample_rate = 10e6
+    t0 = lab.clock.now()
+    x = sensor.acquire(200_000)  # 20 ms of raw displacement samples
+    t = t0 + np.arange(x.size) / sensor.sample_rate
+    digital = 2 * abs(np.mean((x - x.mean()) * np.exp(-2j * np.pi * mode.f0 * t)))
+    assert digital == pytest.approx(before, rel=0.02)
+    after = math.sqrt(2) * abs(complex(*li.read_xy())) * m_per_v
+    assert after == pytest.approx(before, rel=0.02)  # the demodulator kept running during the record
+
+
+def test_thermal_motion_obeys_equipartition_through_the_readout():
+    lab = membrane_lab(seed=6)
+    mode = lab.world.membrane.mode
+    sensor, li = lab.displacement, lab.displacement.demodulator
+    m_per_v = sensor.calibrate_fringe()
+    sensor.lock_working_point()
+    li.time_constant, li.reference_frequency = 1e-3, mode.f0
+    samples = []
+    for _ in range(600):  # 3 ringdown times apart: nearly independent
+        lab.sleep(3 * mode.ringdown_time)
+        samples.append(abs(math.sqrt(2) * complex(*li.read_xy()) * m_per_v) ** 2)
+    mean_x2 = np.mean(samples) / 2  # <x^2> = <|a|^2> / 2
+    assert mean_x2 == pytest.approx(KB * lab.world.thermal.temperature / mode.spring_constant, rel=0.12)
+
+
+def test_bad_input_is_refused_before_any_instrument_is_touched():
+    with pytest.raises(ParameterError, match="freq_start"):
+        MembraneDrivenSweep(freq_start=2e6, freq_stop=1e6)
+    with pytest.raises(ParameterError, match="drive_amplitude"):
+        MembraneRingdown(drive_amplitude=50.0)
+    lab = membrane_lab(seed=7)
+    log_len = len(lab.world.command_log)
+    from app.engine import RunEngine
+
+    with pytest.raises(ParameterError, match="max RF power"):
+        RunEngine(lab).run(ForceDetectedEsr(power=0.5))
+    del lab.instruments["piezo"]
+    with pytest.raises(ParameterError, match="'piezo'"):
+        RunEngine(lab).run(MembraneRingdown())
+    assert len(lab.world.command_log) == log_len
+    with pytest.raises(InstrumentError, match="calibrate_fringe"):
+        lab.displacement.acquire(10)
+    lab.displacement.calibrate_fringe()
+    with pytest.raises(ValueError, match="n_samples"):
+        lab.displacement.acquire(0)
+
+
+def test_membrane_experiments_are_registered():
+    for name in ("membrane-sweep", "membrane-ringdown", "membrane-psd", "mrfm-esr", "mrfm-image"):
+        assert name in EXPERIMENTS
