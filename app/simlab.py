@@ -15,7 +15,8 @@ EXTRA_SUBSYSTEMS: list[Callable[[SimulatedWorld], dict[str, Instrument]]] = []
 
 def _optional_subsystems() -> list[Callable[[SimulatedWorld], dict[str, Instrument]]]:
     found = list(EXTRA_SUBSYSTEMS)
-    for module, func in (("sim_backend.pulsed", "add_pulsed"), ("sim_backend.membrane", "add_membrane")):
+    for module, func in (("sim_backend.pulsed", "add_pulsed"), ("sim_backend.membrane", "add_membrane"),
+                         ("sim_backend.goniometer", "add_goniometer")):
         try:
             mod = __import__(module, fromlist=[func])
             found.append(getattr(mod, func))

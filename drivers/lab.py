@@ -31,6 +31,29 @@ class RealClock:
         time.sleep(max(0.0, seconds))
 
 
+class AbortableClock:
+    """The lab's clock as handed to drivers for their own waits (ramps, polls): a wait wakes
+    within 50 ms of an abort and raises RunAborted, except while the lab is making itself safe
+    (the ramp to zero field must never be cut short)."""
+
+    def __init__(self, lab: "Lab"):
+        self._lab = lab
+
+    def now(self) -> float:
+        return self._lab.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        lab = self._lab
+        if lab.world is not None or lab.making_safe:
+            lab.clock.sleep(seconds)
+            return
+        end = lab.clock.now() + seconds
+        while (left := end - lab.clock.now()) > 0:
+            if lab.abort_event.is_set() and not lab.making_safe:
+                raise RunAborted("run aborted")
+            lab.clock.sleep(min(left, 0.05))
+
+
 @dataclass(frozen=True)
 class LabLimits:
     """Per-lab safety limits, SI units."""
@@ -72,6 +95,11 @@ class Lab:
         self.abort_event = threading.Event()
         #: Called repeatedly during real-time waits (the engine's interlock checks).
         self.watchers: list[Any] = []
+        self.making_safe = False
+        if world is None:  # drivers that wait on a clock (magnet ramps) wait on an abortable one
+            for inst in self.instruments.values():
+                if hasattr(inst, "clock"):
+                    inst.clock = AbortableClock(self)
         self._apply_limits()
 
     def _apply_limits(self) -> None:
@@ -117,8 +145,9 @@ class Lab:
             return
         end = self.clock.now() + seconds
         while (left := end - self.clock.now()) > 0:
-            if self.abort_event.wait(min(left, 0.05)):
+            if self.abort_event.is_set():
                 raise RunAborted("run aborted")
+            self.clock.sleep(min(left, 0.05))
             for watch in self.watchers:  # interlocks keep running through long waits
                 watch()
 
@@ -141,14 +170,18 @@ class Lab:
         """
         errors: list[str] = []
         order = ["rf", "pulser", "piezo", "lockin", "field"]
-        for role in order + [r for r in self.instruments if r not in order]:
-            inst = self.instruments.get(role)
-            if inst is None:
-                continue
-            try:
-                inst.make_safe()
-            except Exception as exc:
-                errors.append(f"{role}: {exc}")
+        self.making_safe = True
+        try:
+            for role in order + [r for r in self.instruments if r not in order]:
+                inst = self.instruments.get(role)
+                if inst is None:
+                    continue
+                try:
+                    inst.make_safe()
+                except Exception as exc:
+                    errors.append(f"{role}: {exc}")
+        finally:
+            self.making_safe = False
         return errors
 
     def close(self) -> None:

@@ -157,3 +157,28 @@ def test_temperature_interlock_aborts_and_ends_safe(sim_lab, tmp_path):
     assert "interlock" in outcome.info.error and "temperature" in outcome.info.error
     assert sim_lab.world.is_safe()
     assert len(read_run(outcome.path)["x"]) == 31
+
+
+def test_abort_interrupts_a_driver_wait_but_not_the_safe_ramp():
+    """Drivers of a real lab wait on the lab's abortable clock: an abort cuts a long wait
+    short, but the ramp to zero during make_safe always runs to the end."""
+    import threading
+
+    from drivers.errors import RunAborted
+    from drivers.lab import Lab, LabLimits, RealClock
+    from sim_backend.instruments import SimRFSource
+    from sim_backend.world import SimulatedWorld
+
+    rf = SimRFSource(SimulatedWorld())
+    rf.clock = RealClock()  # stands in for a driver that waits on its own clock
+    lab = Lab({"rf": rf}, LabLimits(), RealClock())
+    assert rf.clock is not lab.clock and hasattr(rf.clock, "sleep")
+    threading.Timer(0.1, lab.abort_event.set).start()
+    t0 = time.monotonic()
+    with pytest.raises(RunAborted):
+        rf.clock.sleep(5.0)
+    assert time.monotonic() - t0 < 0.5
+    lab.making_safe = True
+    t0 = time.monotonic()
+    rf.clock.sleep(0.2)  # abort still set: ignored while making safe
+    assert time.monotonic() - t0 >= 0.19

@@ -7,6 +7,11 @@ since then divided by ``speed``. Long dead times (the first ramp to the start fi
 at ``max_wait`` per point so the first point does not keep the user waiting. The wait is on the
 lab's abort event, so an abort wakes it at once; pause happens, as always, at the plan's
 checkpoints. Real labs are never paced (their clock is already the wall clock).
+
+A simulated lab computes its physics in Python in the run's worker thread, in the GUI's process:
+flat out, it would take the GIL from the GUI thread for most of every frame (benchmarks/live_plot.py:
+~15 frames/s instead of ~130). ``max_duty`` caps the share of wall time the worker computes (0.5:
+after a point that took 2 ms to simulate it rests 2 ms), so "as fast as possible" stays smooth.
 """
 from __future__ import annotations
 
@@ -21,11 +26,15 @@ class RealTimePacer:
     ``speed`` may be changed while the run goes (read at every point).
     """
 
-    def __init__(self, clock: Any, abort_event: threading.Event, speed: float = 1.0, max_wait: float = 0.5):
+    def __init__(self, clock: Any, abort_event: threading.Event, speed: float = 1.0, max_wait: float = 0.5,
+                 max_duty: float = 1.0):
+        if not 0 < max_duty <= 1:
+            raise ValueError(f"max_duty {max_duty} must be in (0, 1]")
         self.clock = clock
         self.abort_event = abort_event
         self.speed = float(speed)
         self.max_wait = float(max_wait)
+        self.max_duty = float(max_duty)
         self._sim_last = 0.0
         self._wall_last = 0.0
         self.waited = 0.0  # total seconds spent waiting (for tests and the log)
@@ -36,20 +45,27 @@ class RealTimePacer:
         self.waited = 0.0
 
     def point(self, index: int, data: dict[str, Any]) -> None:
-        sim_now = self.clock.now()
+        sim_now, now = self.clock.now(), time.monotonic()
+        busy = now - self._wall_last  # the time this point took to simulate
+        delay = busy * (1.0 / self.max_duty - 1.0)
         speed = self.speed
         if speed > 0:
             wanted = min((sim_now - self._sim_last) / speed, self.max_wait)
-            delay = self._wall_last + wanted - time.monotonic()
-            if delay > 0:
-                self.abort_event.wait(delay)
-                self.waited += delay
+            delay = max(delay, self._wall_last + wanted - now)
+        if delay > 0:
+            delay = min(delay, self.max_wait)
+            self.abort_event.wait(delay)
+            self.waited += delay
         self._sim_last = sim_now
         self._wall_last = time.monotonic()
 
 
-def paced_subscribers(lab: Any, speed: float) -> list[RealTimePacer]:
+#: Share of wall time a simulated run's worker may compute while the GUI shows it.
+GUI_MAX_DUTY = 0.5
+
+
+def paced_subscribers(lab: Any, speed: float, max_duty: float = GUI_MAX_DUTY) -> list[RealTimePacer]:
     """A pacer for a simulated lab (one with a ``world``), none for real hardware."""
     if getattr(lab, "world", None) is None:
         return []
-    return [RealTimePacer(lab.clock, lab.abort_event, speed)]
+    return [RealTimePacer(lab.clock, lab.abort_event, speed, max_duty=max_duty)]

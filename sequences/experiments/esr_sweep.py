@@ -11,6 +11,23 @@ from sequences.analysis.lineshapes import fit_derivative, fit_modulated
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 
 
+#: Lock-in time constant while parked (long ramps, temperature waits): nothing is recorded then.
+PARK_TIME_CONSTANT = 0.3
+
+
+def approach(lab: Lab, field: float, *, from_below: bool = True, overshoot: float = 2e-3) -> None:
+    """Ramp to ``field`` arriving in the sweep's direction, with the lock-in parked meanwhile."""
+    fc, li = lab.field, lab.lockin
+    tc = li.time_constant
+    li.time_constant = max(tc, PARK_TIME_CONSTANT)
+    before = field - overshoot if from_below else field + overshoot
+    lim = lab.limits.max_field
+    if abs(before) <= lim and (fc.field > before if from_below else fc.field < before):
+        fc.ramp_to(before)
+    fc.ramp_to(field)
+    li.time_constant = tc
+
+
 class EsrFieldSweep(Experiment):
     name = "esr-sweep"
     title = "cw-ESR field sweep"
@@ -71,6 +88,9 @@ class EsrFieldSweep(Experiment):
     def total_points(self) -> int:
         return self.points * self.scans
 
+    def step(self) -> float:
+        return abs(self.field_stop - self.field_start) / max(1, self.points - 1)
+
     def settle_time(self) -> float:
         return self.settle_tc * self.time_constant
 
@@ -107,7 +127,8 @@ class EsrFieldSweep(Experiment):
         for scan in range(self.scans):
             down = self.direction == "down" or (self.direction == "alternate" and scan % 2 == 1)
             order = np.arange(self.points)[::-1] if down else np.arange(self.points)
-            fc.ramp_to(float(fields[order[0]]))
+            # Arrive from the sweep's side: the yoke's remanence follows the last ramp direction.
+            approach(lab, float(fields[order[0]]), from_below=not down, overshoot=min(2e-3, 20 * self.step()))
             lab.sleep(settle)
             t_now = temp.read_temperature() if temp else float("nan")
             for i in order:

@@ -17,10 +17,8 @@ from drivers.errors import InstrumentError
 from drivers.lab import Lab
 from sequences.analysis.lineshape_models import MODELS, LineResult, fit_line
 from sequences.experiment import Checkpoint, Column, Experiment, Message, Note, Parameter, Point, RunData
-from sequences.experiments.esr_sweep import EsrFieldSweep
+from sequences.experiments.esr_sweep import PARK_TIME_CONSTANT, EsrFieldSweep, approach
 
-#: Lock-in time constant while parked (long ramps, temperature waits): nothing is recorded then.
-PARK_TIME_CONSTANT = 0.3
 _ESR = {p.name: p for p in EsrFieldSweep.parameters}
 #: Detection settings every trace shares, taken from the basic sweep (same names, same checks).
 SWEEP_SETTINGS = ("mod_frequency", "mod_amplitude", "harmonic", "time_constant", "filter_slope", "sensitivity",
@@ -49,19 +47,6 @@ def parse_list(text: str, name: str, unit: str = "") -> list[float]:
     if not values:
         raise ValueError(f"{name} is empty; give a comma-separated list of numbers in {unit or 'SI units'}")
     return values
-
-
-def approach(lab: Lab, field: float, *, from_below: bool = True, overshoot: float = 2e-3) -> None:
-    """Ramp to ``field`` arriving in the sweep's direction, with the lock-in parked meanwhile."""
-    fc, li = lab.field, lab.lockin
-    tc = li.time_constant
-    li.time_constant = max(tc, PARK_TIME_CONSTANT)
-    before = field - overshoot if from_below else field + overshoot
-    lim = lab.limits.max_field
-    if abs(before) <= lim and (fc.field > before if from_below else fc.field < before):
-        fc.ramp_to(before)
-    fc.ramp_to(field)
-    li.time_constant = tc
 
 
 def wait_for_temperature(lab: Lab, setpoint: float, tolerance: float, stable_time: float, timeout: float,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from sim_backend.membrane.bloch import Protocol
 from sim_backend.membrane.readout import Demodulator, Interferometer
@@ -64,6 +63,7 @@ class MembraneSystem:
         self._skip_until = -math.inf
         #: Lazy integration: the interval [from, until] not yet integrated, with its inputs.
         self._pending: tuple[float, float, tuple] | None = None
+        self._pending_key: tuple | None = None
         self.notes: list[str] = []
 
     # --- configuration ----------------------------------------------------------------------
@@ -165,19 +165,45 @@ class MembraneSystem:
         return (self.coefficients(t, f0), residual, self.demod.time_constant, self.demod.poles,
                 self.ifo.noise_density, tones)
 
+    def quick_key(self) -> tuple | None:
+        """Raw settings the inputs depend on, cheap to compare every clock step (the membrane is
+        attached to every simulated lab: it must cost next to nothing while idle). None while f0
+        drifts (then the inputs change every step anyway)."""
+        if self.mode.f0_drift_rate or self.mode.f0_temp_coeff:
+            return None
+        p, d, mw = self.piezo, self.demod, self.world.microwave
+        spins = None
+        if self.spins is not None and mw.output:
+            mods = tuple((k, v.get("enabled"), v.get("rate"), v.get("deviation"), v.get("depth"))
+                         for k, v in mw.modulation.items())
+            active = d.sine_out > 0 or any(m[1] for m in mods)
+            spins = (mw.frequency, mw.power, mods, self.world.magnet.true_field if active else None)
+        m = self.mode
+        return (self.world.thermal.temperature, p.output, p.amplitude, p.frequency, p.force_per_volt, p.phase_deg,
+                d.frequency, d.phase_deg, d.time_constant, d.poles, d.sine_out, self.ifo.phase,
+                self.ifo.noise_density, self.ifo.v_pp, self.ifo.wavelength, m.f0, m.q, m.m_eff, id(self.spins),
+                self.gradient, self.b1_per_sqrt_w, self.coil_t_per_v, spins)
+
     def advance(self, t0: float, dt: float) -> None:
         """Clock process: extend the pending interval while nothing changes, else integrate it."""
         end = t0 + dt
         if end <= self._skip_until:
             return
         t0 = max(t0, self._skip_until)
+        key = self.quick_key()
         if self._pending is not None and self._pending[1] >= t0 - 1e-12:
             start, _, sig = self._pending
-            if self.inputs(t0) == sig:
+            if key is not None and key == self._pending_key:
                 self._pending = (start, end, sig)
                 return
+            now = self.inputs(t0)
+            if now == sig:
+                self._pending, self._pending_key = (start, end, sig), key
+                return
             self.flush()
-        self._pending = (t0, end, self.inputs(t0))
+            self._pending, self._pending_key = (t0, end, now), key
+            return
+        self._pending, self._pending_key = (t0, end, self.inputs(t0)), key
 
     def flush(self) -> None:
         """Integrate the pending interval exactly (called before any read or retuning)."""
@@ -227,6 +253,8 @@ class MembraneSystem:
         volts = self.ifo.voltage(x) + noise
         # The demodulator sees the same envelope and noise (2f terms removed by its filter).
         u = gain * env[:n] + math.sqrt(2) * noise * np.conj(carrier) * np.exp(-1j * math.radians(self.demod.phase_deg))
+        from scipy.signal import lfilter  # imported here: scipy.signal costs ~1 s to import
+
         a = math.exp(-h / self.demod.time_constant)
         for s in range(1, self.demod.poles + 1):
             u, _ = lfilter([1 - a], [1.0, -a], u, zi=np.array([a * self.state[s]]))
