@@ -74,8 +74,8 @@ def build_lab(config: dict[str, Any], *, source: str = "config") -> Lab:
     """Build a Lab from a parsed config; all problems are reported together."""
     problems: list[str] = []
     lab_table = dict(config.get("lab", {}))
-    for key in set(config) - {"lab", "limits", "instruments"}:
-        problems.append(f"unknown section [{key}]; sections are [lab], [limits], [instruments.<role>]")
+    for key in set(config) - {"lab", "limits", "instruments", "sim"}:
+        problems.append(f"unknown section [{key}]; sections are [lab], [limits], [instruments.<role>], [sim]")
     for key in set(lab_table) - set(LAB_KEYS):
         problems.append(f"[lab] {key!r} unknown; accepted: {', '.join(sorted(LAB_KEYS))}")
     limits = parse_limits(config.get("limits", {}), problems)
@@ -89,9 +89,10 @@ def build_lab(config: dict[str, Any], *, source: str = "config") -> Lab:
     if lab_table.get("simulated"):
         if problems:
             raise ConfigError(f"{source}: " + "; ".join(problems))
+        from app.simconfig import world_from_config
         from app.simlab import build_sim_lab
 
-        lab = build_sim_lab(limits=limits, config=config)
+        lab = build_sim_lab(world_from_config(config.get("sim", {})), limits=limits, config=config)
         lab.name = name
         return lab
     catalog = driver_catalog()

@@ -113,3 +113,15 @@ def test_real_labs_are_never_paced(esr_lab):
     assert len(paced_subscribers(esr_lab, 1.0)) == 1
     esr_lab.world = None  # what a lab built from a config file looks like
     assert paced_subscribers(esr_lab, 1.0) == []
+
+
+def test_duty_cap_leaves_the_gui_thread_half_the_time(esr_lab):
+    """As fast as possible in the GUI still rests as long as it computes (max_duty 0.5)."""
+    exp = EsrFieldSweep(points=61, field_start=0.3375, field_stop=0.34, ramp_rate=0.1)
+    pacer = RealTimePacer(esr_lab.clock, esr_lab.abort_event, speed=0.0, max_duty=0.5)
+    t0 = time.monotonic()
+    RunEngine(esr_lab).run(exp, [MemoryCollector(), pacer])
+    wall = time.monotonic() - t0
+    assert 0.3 < pacer.waited / wall < 0.55
+    with pytest.raises(ValueError):
+        RealTimePacer(esr_lab.clock, esr_lab.abort_event, max_duty=0.0)

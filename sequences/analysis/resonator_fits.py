@@ -27,9 +27,25 @@ class ResonatorFit:
     extra: dict[str, float]
 
 
-def _cov(jac: np.ndarray, resid: np.ndarray) -> np.ndarray:
+def correlation_inflation(resid: np.ndarray) -> float:
+    """1 + 2 sum of the residuals' autocorrelation (to its first zero): the variance factor for
+    serially correlated residuals, e.g. thermal motion that persists for a ringdown time."""
+    r = np.asarray(resid, float) - np.mean(resid)
+    var = float(r @ r)
+    if var <= 0 or r.size < 4:
+        return 1.0
+    total = 1.0
+    for lag in range(1, r.size // 2):
+        rho = float(r[:-lag] @ r[lag:]) / var
+        if rho <= 0:
+            break
+        total += 2 * rho
+    return total
+
+
+def _cov(jac: np.ndarray, resid: np.ndarray, correlated: bool = False) -> np.ndarray:
     dof = max(1, resid.size - jac.shape[1])
-    s2 = float(resid @ resid) / dof
+    s2 = float(resid @ resid) / dof * (correlation_inflation(resid) if correlated else 1.0)
     try:
         return np.linalg.inv(jac.T @ jac) * s2
     except np.linalg.LinAlgError:
@@ -107,7 +123,7 @@ def fit_ringdown(t: np.ndarray, z: np.ndarray, f_ref: float) -> ResonatorFit:
 
     sol = least_squares(resid, [math.exp(icpt), 1 / tau0, floor0], x_scale=[rs, 1 / tau0, rs], max_nfev=5000)
     a, inv_tau, b = sol.x
-    cov = _cov(sol.jac, sol.fun)
+    cov = _cov(sol.jac, sol.fun, correlated=True)
     tau = 1.0 / inv_tau
     err_tau = math.sqrt(max(cov[1, 1], 0)) * tau * tau
     # Phase: weighted linear fit where the signal dominates the floor (weights ~ SNR^2).
@@ -119,7 +135,7 @@ def fit_ringdown(t: np.ndarray, z: np.ndarray, f_ref: float) -> ResonatorFit:
     coef, cov_p = np.polyfit(t[keep], ph, 1, w=np.sqrt(w), cov="unscaled") if keep.sum() > 3 else (
         np.polyfit(t[keep], ph, 1), np.full((2, 2), np.nan))
     res_p = ph - np.polyval(coef, t[keep])
-    s2 = float(np.sum(w * res_p**2) / max(1, keep.sum() - 2))
+    s2 = float(np.sum(w * res_p**2) / max(1, keep.sum() - 2)) * correlation_inflation(res_p * np.sqrt(w))
     f0 = f_ref + coef[0] / (2 * math.pi)
     err_f0 = math.sqrt(max(cov_p[0, 0] * s2, 0)) / (2 * math.pi)
     q = math.pi * f0 * tau

@@ -121,7 +121,8 @@ class MembraneRingdown(Experiment):
     parameters = (
         Parameter("drive_frequency", 1_000_237.5, "Hz", "drive and lock-in reference frequency", *F_RANGE,
                   display_unit="Hz"),
-        Parameter("drive_amplitude", 1.0, "V", "piezo drive amplitude (peak)", 0.0, 10.0),
+        Parameter("drive_amplitude", 5.0, "V", "piezo drive amplitude (peak); far above the thermal motion",
+                  0.0, 10.0),
         Parameter("drive_time", 3.0, "s", "drive time before release (>= 5 ringdown times)", 0.0, 1e4),
         Parameter("record_time", 2.0, "s", "recording time after release", 1e-3, 1e5),
         Parameter("sample_interval", 0.005, "s", "time between lock-in reads", 1e-5, 10.0, display_unit="ms"),

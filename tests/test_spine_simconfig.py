@@ -1,0 +1,40 @@
+"""The [sim] table picks the simulated sample and line from a lab TOML."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.labconfig import build_lab, lab_from_file
+from drivers.errors import ConfigError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_ferromagnet_on_a_broadband_line(tmp_path):
+    lab = build_lab({"lab": {"simulated": True},
+                     "sim": {"sample": "ferromagnet", "line": "broadband", "geometry": "in-plane",
+                             "sample_parameters": {"g": 2.05, "ms0": 6e5}}})
+    from sim_backend.ferromagnet import Ferromagnet
+
+    assert isinstance(lab.world.sample, Ferromagnet)
+    assert lab.world.sample.g == 2.05 and lab.world.sample.ms0 == 6e5
+    assert lab.has("goniometer")  # the simulated lab has a rotation stage
+
+
+def test_powder_sample_and_bad_keys_are_reported_together():
+    lab = build_lab({"lab": {"simulated": True}, "sim": {"sample": "powder",
+                                                         "sample_parameters": {"g": [2.0, 2.01, 2.03]}}})
+    assert lab.world.sample.powder and lab.world.sample.g == (2.0, 2.01, 2.03)
+    with pytest.raises(ConfigError) as err:
+        build_lab({"lab": {"simulated": True}, "sim": {"sample": "unobtainium", "line": "fibre", "colour": 1}})
+    text = str(err.value)
+    assert "sample 'unobtainium' unknown" in text and "line 'fibre' unknown" in text and "'colour' unknown" in text
+    with pytest.raises(ConfigError, match="accepted: .*lorentz_hwhm"):
+        build_lab({"lab": {"simulated": True}, "sim": {"sample_parameters": {"linewidth": 1e-3}}})
+
+
+def test_example_configs_load():
+    lab = lab_from_file(EXAMPLES / "lab-sim-fmr.toml")
+    assert lab.limits.max_ramp_rate == pytest.approx(0.1)
+    assert lab_from_file(EXAMPLES / "lab-sim.toml").limits.max_field == pytest.approx(0.8)
