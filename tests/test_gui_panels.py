@@ -140,6 +140,55 @@ def test_sequence_panel_says_what_it_can_show(qtbot):
         assert "no pulse sequence" in text  # a cw experiment has none
 
 
+def test_sequence_panel_redraws_the_pulsed_sequence_as_parameters_change(qtbot):
+    from sequences.experiments import EXPERIMENTS
+
+    renderer, why = find_renderer()
+    if renderer is None or "t2-hahn" not in EXPERIMENTS:
+        pytest.skip(why or "no pulsed experiments registered")
+    hahn = EXPERIMENTS["t2-hahn"]
+    panel = SequencePanel()
+    qtbot.addWidget(panel)
+    images = []
+    for tau in (0.4e-6, 2.0e-6):
+        panel.set_experiment(hahn(tau_start=tau))
+        panel.redraw()
+        qtbot.waitUntil(lambda: panel.png is not None and len(images) < 2 and panel.png not in images, timeout=10_000)
+        images.append(panel.png)
+        pix = panel.picture.pixmap()
+        assert pix is not None and not pix.isNull() and pix.width() > 300
+    assert images[0] != images[1]  # the diagram follows tau
+
+
+def test_live_plot_ranges_onto_microsecond_delays(qtbot):
+    """Pulsed runs plot against delays ~1e-7 s (pyqtgraph's auto-downsampling alone never ranged
+    onto such data)."""
+    from sequences.experiments import EXPERIMENTS
+
+    if "t2-hahn" not in EXPERIMENTS:
+        pytest.skip("no pulsed experiments registered")
+    from app.engine import MemoryCollector, RunEngine
+
+    lab = app.simlab.build_sim_lab()
+    exp = EXPERIMENTS["t2-hahn"]()
+    collector = MemoryCollector()
+    info = RunEngine(lab).run(exp, [collector])
+    plot = LivePlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 600)
+    plot.show()
+    plot.configure(exp)
+    plot.add_rows(collector.rows)
+    plot.refresh()
+    plot.show_results(info.results)
+    qtbot.wait(50)
+    x = np.array([r[plot.spec.x] for r in collector.rows])
+    lo, hi = plot.plot.viewRange()[0]
+    assert lo <= x.min() and hi >= x.max() and hi - lo < 10 * (x.max() - x.min())
+    assert plot.map_plot.isVisible() and plot.grid.filled().shape[0] == len(collector.rows)
+    assert plot.trace_curves and plot.fit_curve is not None
+
+
 @pytest.mark.skipif(bool(MAGNETS_ERROR), reason="magnets library missing")
 def test_magnet_designer_matches_the_ring_closed_form(qtbot):
     from magnets.closed_forms import ring_centre_field

@@ -19,8 +19,8 @@ def test_sweep_and_ringdown_recover_f0_within_1ppm_and_q_within_5_percent(tmp_pa
     lab = membrane_lab(seed=3)
     mode = lab.world.membrane.mode
     # The sweep window is not centred on f0 and the ringdown drive is 0.4 Hz off: both must find it.
-    _, sweep = run(lab, MembraneDrivenSweep(freq_start=mode.f0 - 3.3, freq_stop=mode.f0 + 4.7, points=33))
-    info_s = _analyse(MembraneDrivenSweep(), sweep)
+    info_sweep, sweep = run(lab, MembraneDrivenSweep(freq_start=mode.f0 - 3.3, freq_stop=mode.f0 + 4.7, points=33))
+    info_s = info_sweep.results
     info_r, ring = run(lab, MembraneRingdown(drive_frequency=mode.f0 + 0.4, record_time=1.5))
     for results in (info_s, info_r.results):
         assert abs(results["f0"].value - mode.f0) / mode.f0 < 1e-6
@@ -29,10 +29,6 @@ def test_sweep_and_ringdown_recover_f0_within_1ppm_and_q_within_5_percent(tmp_pa
     assert MembraneDrivenSweep().plot(sweep, info_s, tmp_path / "sweep.png").stat().st_size > 10_000
     assert MembraneRingdown().plot(ring, info_r.results, tmp_path / "ring.png").stat().st_size > 10_000
     assert not lab.piezo.output  # the run ended safe
-
-
-def _analyse(exp, data):
-    return exp.analyse(data)
 
 
 def test_driven_response_on_resonance_is_q_force_over_k_lagging_90_degrees():

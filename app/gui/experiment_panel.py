@@ -177,6 +177,8 @@ class ExperimentPanel(QtWidgets.QWidget):
         self.cls: type[Experiment] | None = None
         self.choice = QtWidgets.QComboBox()
         self.choice.setObjectName("experiment_choice")
+        self.choice.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(18)
         for name, cls in self.experiments.items():  # the catalogue's order: the basic sweep first
             self.choice.addItem(f"{cls.title or name}  [{name}]", name)
         self.choice.currentIndexChanged.connect(lambda _: self._select(self.choice.currentData()))

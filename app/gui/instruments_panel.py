@@ -188,7 +188,25 @@ class InstrumentsPanel(QtWidgets.QWidget):
             return
         self._state(role, error)
         for name, (value, unit) in values.items():
-            self._reading(role, name).setText(self.VALUE, show(value, unit))
+            child = self._reading(role, name)
+            child.setText(self.VALUE, show(value, unit))
+            self._mark_live(child, "live")
+
+    def set_run_active(self, active: bool) -> None:
+        """While a run owns the instruments, polled readings are marked as older than the run;
+        the run's own points keep the ones it measures live."""
+        self._run_active = active
+        if active:
+            for role, readings in self.readings.items():
+                for child in readings.values():
+                    child.setText(self.STATE, "before run")
+                    child.setForeground(self.VALUE, QtGui.QBrush(QtGui.QColor("#888")))
+                    child.setForeground(self.STATE, QtGui.QBrush(QtGui.QColor("#888")))
+
+    def _mark_live(self, child: QtWidgets.QTreeWidgetItem, text: str) -> None:
+        child.setText(self.STATE, text)
+        child.setForeground(self.VALUE, QtGui.QBrush(QtGui.QColor("#000")))
+        child.setForeground(self.STATE, QtGui.QBrush(QtGui.QColor("#000")))
 
     def _reading(self, role: str, name: str) -> QtWidgets.QTreeWidgetItem:
         child = self.readings[role].get(name)
@@ -220,7 +238,9 @@ class InstrumentsPanel(QtWidgets.QWidget):
         last = rows[-1]
         for column, (role, name, unit) in POINT_READINGS.items():
             if column in last and role in self.items:
-                self._reading(role, name).setText(self.VALUE, show(last[column], unit))
+                child = self._reading(role, name)
+                child.setText(self.VALUE, show(last[column], unit))
+                self._mark_live(child, "live (run)")
 
     def reading_text(self, role: str, name: str) -> str:
         child = self.readings.get(role, {}).get(name)

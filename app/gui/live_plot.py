@@ -16,11 +16,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
+from app.gui.plot_area import COLOURS, PlotArea, new_curve, set_curve_data
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
 from app.units import format_quantity
 from sequences.experiment import FitValue
 
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 LABELS = {"x": "lock-in X", "y": "lock-in Y", "r": "lock-in R", "field": "field", "frequency": "frequency"}
 
 
@@ -57,16 +57,17 @@ class LivePlot(QtWidgets.QWidget):
         self.grid: MapGrid | None = None
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.avg_curves: dict[str, pg.PlotDataItem] = {}
+        self.trace_curves: dict[str, pg.PlotDataItem] = {}
         self.fit_curve: pg.PlotDataItem | None = None
         self.frames = 0  # redraws done (for tests and the benchmark)
         self._dirty = False
-        self._scan_start = 0  # arrival number of the current scan's first point
-        self._scan = None
-        self._latest_trace: np.ndarray | None = None
+        self._segment: Any = None  # (outer, scan) of the points being drawn as "this scan"
+        self._segment_start = 0  # arrival number of its first point
+        self._latest: dict[str, np.ndarray] = {}
         self._placed = False  # cursor moved onto the data yet
         self._texts_at = 0.0
         self._texts_stale = False
-        self.plot_of: dict[str, Any] = {}
+        self._mouse_text = ""
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, int(1000 / fps)))
@@ -89,8 +90,7 @@ class LivePlot(QtWidgets.QWidget):
             bar.addWidget(w)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
-        self.plots: list[pg.PlotItem] = []
-        self.cursors: list[pg.InfiniteLine] = []
+        self.area = PlotArea(self.graphics, self._update_readout)
         self.readout = QtWidgets.QLabel(" ")
         self.readout.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         for label in (self.status, self.readout):  # new text must not re-layout the plot
@@ -99,57 +99,30 @@ class LivePlot(QtWidgets.QWidget):
         self.results = QtWidgets.QLabel("")
         self.results.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.results.setStyleSheet("font-family: monospace;")
+        self.results.setAlignment(QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft)
+        self.results.setWordWrap(True)
+        self.results.setVisible(False)
+        self.results.setMaximumWidth(250)
+        middle = QtWidgets.QHBoxLayout()  # the fit results sit beside the plot, not under it
+        middle.addWidget(self.graphics, 1)
+        middle.addWidget(self.results)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(bar)
-        lay.addWidget(self.graphics, 1)
+        lay.addLayout(middle, 1)
         lay.addWidget(self.readout)
-        lay.addWidget(self.results)
-        self._layout_plots([[]], None)
 
-    def _layout_plots(self, groups: list[list[str]], map_title: str | None) -> None:
-        """One plot per unit group (x axes linked), then the colour map if any."""
-        for old in [*self.plots, getattr(self, "map_plot", None)]:
-            if old is not None:
-                old.setXLink(None)  # unlink before the items are deleted
-        self.graphics.clear()
-        self.plots, self.cursors, self.plot_of = [], [], {}
-        for row, group in enumerate(groups):
-            plot = self.graphics.addPlot(row=row, col=0)
-            # a GridItem draws ~3x faster than the axes' own alpha-blended grid (1e5-point frames)
-            plot.addItem(pg.GridItem(pen=pg.mkPen("#e3e3e3"), textPen=None), ignoreBounds=True)
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.setClipToView(True)
-            plot.addLegend(offset=(10, 10))
-            if self.plots:
-                plot.setXLink(self.plots[0])
-            cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#555", width=1, style=QtCore.Qt.DashLine))
-            cursor.setZValue(10)
-            cursor.sigPositionChanged.connect(self._cursor_moved)
-            plot.addItem(cursor, ignoreBounds=True)
-            self.plots.append(plot)
-            self.cursors.append(cursor)
-            for y in group:
-                self.plot_of[y] = plot
-            self.graphics.ci.layout.setRowStretchFactor(row, 3 if row == 0 else 1)
-        self.plot = self.plots[0]
-        self.cursor = self.cursors[0]
-        self.map_plot = self.graphics.addPlot(row=len(groups), col=0)
-        self.image = pg.ImageItem()
-        self.map_plot.addItem(self.image)
-        self.colour_bar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=15)
-        self.colour_bar.setImageItem(self.image, insert_in=self.map_plot)
-        self.graphics.ci.layout.setRowStretchFactor(len(groups), 2)
-        self.map_plot.setVisible(map_title is not None)
+    @property
+    def plot(self) -> pg.PlotItem:
+        return self.area.plot
 
-    def _cursor_moved(self, line: pg.InfiniteLine) -> None:
-        x = line.value()
-        for c in self.cursors:
-            if c is not line and c.value() != x:
-                c.blockSignals(True)
-                c.setValue(x)
-                c.blockSignals(False)
-        self._update_readout()
+    @property
+    def plots(self) -> list[pg.PlotItem]:
+        return [p for p in (*self.area.plots, self.area.trace_plot) if p is not None]
+
+    @property
+    def map_plot(self) -> pg.PlotItem:
+        return self.area.map_plot
 
     # --- data in ----------------------------------------------------------------------------------
     def configure(self, experiment: Any) -> None:
@@ -157,72 +130,68 @@ class LivePlot(QtWidgets.QWidget):
         self.spec = spec = PlotSpec.for_experiment(experiment)
         names = [n for n in [spec.x, spec.scan, spec.index, *spec.ys] if n]
         self.store = PointStore(dict.fromkeys(names), self.max_points)
-        self.average = ScanAverage([n for n in [spec.x, *spec.ys] if n]) if spec.scan and spec.index else None
+        averaging = spec.scan and spec.index and not spec.outer
+        self.average = ScanAverage([n for n in [spec.x, *spec.ys] if n]) if averaging else None
         self.grid = MapGrid() if spec.map or spec.trace else None
-        self._scan_start, self._scan, self._latest_trace, self._placed = 0, None, None, False
+        self._segment, self._segment_start, self._latest, self._placed = None, 0, {}, False
         groups: dict[str, list[str]] = {}
         for y in spec.ys:
             groups.setdefault(spec.units.get(y, ""), []).append(y)
-        map_title = None
-        if spec.map:
-            map_title = f"{LABELS.get(spec.map[2], spec.map[2])} by {spec.map[1]}"
-        elif spec.trace:
-            map_title = f"{spec.trace}: one row per point"
-        self._layout_plots(list(groups.values()) or [[]], map_title)
-        self.curves, self.avg_curves, self.fit_curve = {}, {}, None
+        self.area.build(list(groups.values()) or ([] if spec.trace_ys else [[]]), trace=bool(spec.trace_ys),
+                        map_shown=self.grid is not None)
+        self.curves, self.avg_curves, self.trace_curves, self.fit_curve = {}, {}, {}, None
         multi = spec.scans > 1 and self.average is not None
         for i, y in enumerate(spec.ys):
             colour = COLOURS[i % len(COLOURS)]
-            name = LABELS.get(y, y) + (" (this scan)" if multi else "")
-            pen = pg.mkPen(colour, width=1)  # 1 px: Qt's fast line path (wider is ~3x slower)
-            self.curves[y] = self._curve(self.plot_of[y], pen, name)
+            self.curves[y] = new_curve(self.area.plot_of[y], colour, LABELS.get(y, y) + (" (this scan)" if multi else ""))
             if multi:
-                self.avg_curves[y] = self._curve(self.plot_of[y], pg.mkPen(pg.mkColor(colour).darker(150), width=2.5),
-                                                 f"{LABELS.get(y, y)} (scan average)")
+                self.avg_curves[y] = new_curve(self.area.plot_of[y], pg.mkColor(colour).darker(150),
+                                               f"{LABELS.get(y, y)} (scan average)", width=2.5)
+        for i, y in enumerate(spec.trace_ys):
+            self.trace_curves[y] = new_curve(self.area.trace_plot, COLOURS[i % len(COLOURS)], f"{y} (latest point)")
         self.show_average.setVisible(multi)
         xlabel = LABELS.get(spec.x, spec.x) if spec.x else "point"
         xunit = spec.units.get(spec.x or "", "") or None
         for i, (unit, group) in enumerate(groups.items()):
-            plot = self.plot_of[group[0]]
+            plot = self.area.plot_of[group[0]]
             title = "signal" if unit == "V" and len(group) > 1 else ", ".join(LABELS.get(y, y) for y in group)
             plot.setLabel("left", title, units=unit or None)
-            if i == len(groups) - 1:  # one x label, under the last trace plot
-                plot.setLabel("bottom", xlabel, units=xunit)
+            # every plot scales its x axis (SI prefix); the name goes under the last one only
+            plot.setLabel("bottom", xlabel if i == len(groups) - 1 else "", units=xunit)
+        if self.area.trace_plot is not None:
+            self.area.trace_plot.setLabel("bottom", spec.trace_x or "sample", units=spec.units.get(spec.trace_x or "") or None)
+            self.area.trace_plot.setLabel("left", ", ".join(spec.trace_ys), units=spec.units.get(spec.trace_ys[0]) or None)
         self.plot.setTitle(getattr(experiment, "title", "") or getattr(experiment, "name", ""))
+        mp = self.map_plot
         if spec.map:
             if spec.map[0] == spec.x:
-                self.map_plot.setXLink(self.plot)
-            self.map_plot.setLabel("bottom", LABELS.get(spec.map[0], spec.map[0]), units=spec.units.get(spec.map[0]) or None)
-            self.map_plot.setLabel("left", spec.map[1])
-            self.map_plot.setTitle(map_title)
+                self.area.map_follows_x()
+            mp.setLabel("bottom", LABELS.get(spec.map[0], spec.map[0]), units=spec.units.get(spec.map[0]) or None)
+            mp.setLabel("left", spec.map[1])
+            mp.setTitle(f"{LABELS.get(spec.map[2], spec.map[2])} by {spec.map[1]}")
         elif spec.trace:
-            self.map_plot.setLabel("bottom", f"{spec.trace} sample")
-            self.map_plot.setLabel("left", "point")
-            self.map_plot.setTitle(map_title)
+            mp.setLabel("bottom", f"{spec.trace} sample")
+            mp.setLabel("left", "point")
+            mp.setTitle(f"{spec.trace}: one row per point")
         self.results.setText("")
+        self.results.setVisible(False)
         self.status.setText("waiting for data")
         self._touch()
-
-    def _curve(self, plot: pg.PlotItem, pen: Any, name: str) -> pg.PlotDataItem:
-        curve = plot.plot([], [], pen=pen, name=name)
-        curve.setDownsampling(auto=True, method="peak")
-        curve.setClipToView(True)
-        return curve
 
     def add_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append points (column name -> value dicts) in arrival order; redrawn at the next frame."""
         if not rows:
             return
         spec = self.spec
-        if spec.scan:  # split at scan boundaries so the current-scan trace starts clean
+        keys = [k for k in (spec.outer, spec.scan) if k]
+        if keys:  # split where a new scan (or outer step) starts, so "this scan" starts clean
             start = 0
             for i, r in enumerate(rows):
-                if r.get(spec.scan) != self._scan:
-                    if i > start:
-                        self._append(rows[start:i])
+                segment = tuple(r.get(k) for k in keys)
+                if segment != self._segment:
+                    self._append(rows[start:i])
                     start = i
-                    self._scan = r.get(spec.scan)
-                    self._scan_start = self.store.seen
+                    self._segment, self._segment_start = segment, self.store.seen
             self._append(rows[start:])
         else:
             self._append(rows)
@@ -240,9 +209,11 @@ class LivePlot(QtWidgets.QWidget):
                 self.grid.add(rows, *spec.map, spec.index)
             elif spec.trace:
                 for r in rows[-self.grid.max_rows:]:
-                    self.grid.add_trace(np.asarray(r[spec.trace]))
-        if spec.trace:
-            self._latest_trace = np.asarray(rows[-1][spec.trace])
+                    self.grid.add_trace(np.asarray(r[spec.trace], float).real)
+        last = rows[-1]
+        for name in [*spec.trace_ys, spec.trace_x]:
+            if name and name in last and np.ndim(last[name]) == 1:
+                self._latest[name] = np.asarray(last[name], float)
 
     def _touch(self) -> None:
         self._dirty = True
@@ -261,20 +232,26 @@ class LivePlot(QtWidgets.QWidget):
             return False
         self._dirty = False
         spec, store = self.spec, self.store
-        start = -(-self._scan_start // store.stride) if spec.scan else 0
+        start = -(-self._segment_start // store.stride)
         x = store.column(spec.x, start) if spec.x else np.arange(start, store.n) * float(store.stride)
         x_ok = store.finite.get(spec.x, True) if spec.x else True
         for y, curve in self.curves.items():
-            curve.setData(x, store.column(y, start), skipFiniteCheck=x_ok and store.finite[y])
+            set_curve_data(curve, x, store.column(y, start), x_ok and store.finite[y])
         show_avg = self.show_average.isChecked()
         if self.avg_curves and self.average is not None and spec.x:
             ax = self.average.mean(spec.x)
             for y, curve in self.avg_curves.items():
                 curve.setVisible(show_avg)
                 if show_avg:
-                    curve.setData(ax, self.average.mean(y))
+                    set_curve_data(curve, ax, self.average.mean(y))
+        axis = self._latest.get(spec.trace_x or "")
+        for y, curve in self.trace_curves.items():
+            if y in self._latest:
+                values = self._latest[y]
+                set_curve_data(curve, axis if axis is not None and len(axis) == len(values) else np.arange(len(values)),
+                               values)
         if self.grid is not None and self.grid.outer_values:
-            self._draw_map()
+            self.area.draw_map(self.grid)
         if not self._placed and len(x):
             finite = x[np.isfinite(x)]
             if finite.size:
@@ -293,54 +270,39 @@ class LivePlot(QtWidgets.QWidget):
             self._status()
             self._update_readout()
 
-    def _draw_map(self) -> None:
-        grid = self.grid
-        img = grid.filled()
-        finite = img[np.isfinite(img)]
-        if not finite.size:
-            return
-        lo, hi = float(finite.min()), float(finite.max())
-        cols = img.shape[1]
-        x0, x1 = (grid.x_min, grid.x_max) if math.isfinite(grid.x_min) else (0.0, float(cols - 1))
-        y0 = min(grid.outer_values)
-        y1 = max(grid.outer_values)
-        w = (x1 - x0) / max(1, cols - 1) or 1.0
-        h = (y1 - y0) / max(1, img.shape[0] - 1) or 1.0
-        self.image.setImage(np.nan_to_num(img, nan=lo), autoLevels=False, levels=(lo, hi if hi > lo else lo + 1e-30))
-        self.image.setRect(QtCore.QRectF(x0 - w / 2, y0 - h / 2, w * cols, h * img.shape[0]))
-        self.colour_bar.setLevels((lo, hi if hi > lo else lo + 1e-30))
-
     def _status(self) -> None:
         spec, n = self.spec, self.store.seen
         text = f"{n} points"
         if self.store.stride > 1:
             text += f" (showing 1 in {self.store.stride}: cap {self.max_points})"
-        if spec.scan and self._scan is not None:
-            text += f" · scan {int(self._scan) + 1} of {spec.scans}"
+        if spec.outer and self._segment is not None:
+            text += f" · {spec.outer} {self._segment[0]}"
+        if spec.scan and self._segment is not None and self._segment[-1] is not None:
+            text += f" · scan {int(self._segment[-1]) + 1} of {spec.scans}"
             if self.average is not None and spec.scans > 1:
                 text += f" · average of {self.average.complete_scans} complete scan(s)"
         self.status.setText(text)
 
     # --- cursor and mouse read-out ------------------------------------------------------------------
     def _mouse_moved(self, pos: Any) -> None:
-        for plot in self.plots:
-            if plot.isVisible() and plot.sceneBoundingRect().contains(pos):
-                p = plot.vb.mapSceneToView(pos)
-                ys = [y for y, pl in self.plot_of.items() if pl is plot]
-                xu = self.spec.units.get(self.spec.x or "", "")
-                yu = self.spec.units.get(ys[0], "") if ys else ""
-                self._mouse_text = f"mouse: {describe(p.x(), xu)}, {describe(p.y(), yu)}"
-                self._update_readout()
-                return
+        plot = self.area.plot_at(pos)
+        if plot is None:
+            return
+        p = plot.vb.mapSceneToView(pos)
+        ys = [y for y, pl in self.area.plot_of.items() if pl is plot]
+        xu = self.spec.units.get(self.spec.x or "", "") if plot is not self.area.trace_plot else ""
+        yu = self.spec.units.get(ys[0], "") if ys else ""
+        self._mouse_text = f"mouse: {describe(p.x(), xu)}, {describe(p.y(), yu)}"
+        self._update_readout()
 
     def _update_readout(self, *_: Any) -> None:
         spec = self.spec
-        xc = float(self.cursor.value())
+        xc = self.area.cursor_x()
         xu = spec.units.get(spec.x or "", "")
-        parts = [f"cursor {LABELS.get(spec.x, spec.x) if spec.x else 'point'} = {describe(xc, xu)}"]
+        parts = [f"cursor {LABELS.get(spec.x, spec.x) if spec.x else 'point'} = {describe(xc, xu)}"] if self.curves else []
         for y, value in self.values_at(xc).items():
             parts.append(f"{LABELS.get(y, y)} = {describe(value, spec.units.get(y, ''))}")
-        mouse = getattr(self, "_mouse_text", "")
+        mouse = self._mouse_text
         self.readout.setText("   ".join(parts) + (f"      {mouse}" if mouse else ""))
 
     def values_at(self, xc: float) -> dict[str, float]:
@@ -349,13 +311,17 @@ class LivePlot(QtWidgets.QWidget):
         curves = self.avg_curves if self.avg_curves and self.show_average.isChecked() else self.curves
         for y, curve in curves.items():
             xs, ys = curve.xData, curve.yData
-            if xs is None or not len(xs):
+            if xs is None or not len(xs) or not np.isfinite(xs).any():
                 continue
-            out[y] = float(ys[int(np.nanargmin(np.abs(xs - xc)))]) if np.isfinite(xs).any() else float("nan")
+            out[y] = float(ys[int(np.nanargmin(np.abs(xs - xc)))])
         return out
 
     def place_cursor(self, x: float) -> None:
-        self.cursor.setValue(x)
+        self.area.place_cursor(x)
+
+    @property
+    def cursor(self) -> Any:
+        return self.area.cursor
 
     # --- end of run ---------------------------------------------------------------------------------
     def show_results(self, results: dict[str, Any]) -> None:
@@ -375,7 +341,9 @@ class LivePlot(QtWidgets.QWidget):
                 centre = results.get("resonance_field")
                 if isinstance(centre, FitValue):
                     self.place_cursor(centre.value)
-        self.results.setText(format_results(results))
+        text = format_results(results)
+        self.results.setText(("fit results\n\n" + text) if text else "")
+        self.results.setVisible(bool(text))
         self._touch()
         self._update_texts(force=True)
 
@@ -396,6 +364,7 @@ class LivePlot(QtWidgets.QWidget):
         self.refresh()
         for plot in self.plots:
             plot.enableAutoRange()
+        self._update_texts(force=True)
 
     def export_png(self, path: str | Path) -> Path:
         self.refresh()

@@ -62,7 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.log.watch_world(getattr(self.lab, "world", None))
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self._dock("Experiment", self.experiment_panel, Qt.LeftDockWidgetArea)
-        self._dock("Run control", self.run_panel, Qt.LeftDockWidgetArea)
+        self._dock("Run control", self.run_panel, Qt.RightDockWidgetArea)
         self._dock("Instruments", self.instruments, Qt.RightDockWidgetArea)
         self._dock("Log", self.log, Qt.BottomDockWidgetArea)
         self._dock("Sequence", self.sequence, Qt.BottomDockWidgetArea)
@@ -90,9 +90,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def default_layout(self) -> None:
         """Dock sizes for a first start (later starts restore the saved layout)."""
         d = self.docks
-        self.resizeDocks([d["Experiment"], d["Instruments"]], [430, 360], Qt.Horizontal)
-        self.resizeDocks([d["Experiment"], d["Run control"]], [600, 330], Qt.Vertical)
-        self.resizeDocks([d["Log"]], [200], Qt.Vertical)
+        self.resizeDocks([d["Experiment"], d["Run control"]], [400, 420], Qt.Horizontal)
+        self.resizeDocks([d["Run control"], d["Instruments"]], [330, 400], Qt.Vertical)
+        self.resizeDocks([d["Log"]], [210], Qt.Vertical)
 
     # --- construction helpers -------------------------------------------------------------------
     def _dock(self, title: str, widget: QtWidgets.QWidget, area: Qt.DockWidgetArea) -> None:
@@ -197,6 +197,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # --- run events -----------------------------------------------------------------------------
     def _on_run_started(self, info: Any) -> None:
         self.poller.suspended.set()
+        self.instruments.set_run_active(True)
         self.plot.configure(info.experiment)
         self.log.engine(f"run started: {info.experiment.name} -> {info.path}")
         self.statusBar().showMessage(f"running {info.experiment.title} -> {info.path}")
@@ -216,6 +217,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.log.engine(f"safe state: {err}", "ERROR")
 
     def _on_run_finished(self, outcome: Any, error: str) -> None:
+        self.instruments.set_run_active(False)
         self.poller.suspended.clear()
         self.poller.request_snapshot()
         if outcome is not None:

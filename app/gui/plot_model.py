@@ -17,10 +17,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 #: Columns that describe where a point is, not what was measured.
-BOOKKEEPING = {"scan", "index", "time", "temperature", "point"}
-#: Preferred x-axis columns, best first.
-X_PREFERENCE = ("field", "frequency", "field_set", "frequency_set", "tau", "delay", "pulse_length",
-                "duration", "angle", "power", "temperature_set", "position", "amplitude")
+BOOKKEEPING = {"scan", "index", "time", "temperature", "point", "trace", "segment", "record", "direction"}
+#: Columns counting an outer loop (one map row each), best first.
+OUTER = ("trace", "scan", "segment")
+#: Preferred x-axis columns, best first ("time" last: a ringdown's axis, an ESR run's clock).
+X_PREFERENCE = ("field", "frequency", "field_set", "frequency_set", "tau", "t_rec", "tp", "delay",
+                "pulse_length", "duration", "angle", "temperature_set", "time")
 MAX_TRACES = 4
 
 
@@ -34,6 +36,9 @@ class PlotSpec:
     scan: str | None = None
     index: str | None = None
     trace: str | None = None  # an array column: latest trace + a waterfall map
+    trace_ys: list[str] = field(default_factory=list)  # array columns drawn as the latest trace
+    outer: str | None = None  # an outer loop (one sweep per frequency, angle...): no scan average
+    trace_x: str | None = None  # an array column that is the records' own axis (e.g. echo_time)
     map: tuple[str, str, str] | None = None  # (x column, outer column, z column)
     scans: int = 1
 
@@ -50,11 +55,18 @@ class PlotSpec:
         ys = list(hint.get("y") or _choose_ys(scalars, x))
         scan = hint.get("scan", "scan" if "scan" in scalars else None)
         index = hint.get("index", "index" if "index" in scalars else None)
-        trace = hint.get("trace", arrays[0] if arrays else None)
+        signal_arrays = [a for a in arrays if "time" not in a]  # echo_time etc. are axes, not signals
+        trace = hint.get("trace", signal_arrays[0] if signal_arrays else None)
+        trace_ys = list(hint.get("trace_y") or signal_arrays[:2])
+        trace_x = hint.get("trace_x", next((a for a in arrays if "time" in a), None))
         map_spec = hint.get("map")
+        outer = hint.get("outer", next((c for c in OUTER if c in scalars and c != scan), None))
+        if map_spec is None and outer and index and x and ys:
+            map_spec = (x, outer, ys[0])  # e.g. one field sweep per microwave frequency
         if map_spec is None and scan and index and scans > 1 and x and ys:
             map_spec = (x, scan, ys[0])  # scans as rows: drift between scans shows at a glance
-        return cls(x, ys[:MAX_TRACES], units, scan, index, trace, tuple(map_spec) if map_spec else None, scans)
+        return cls(x=x, ys=ys[:MAX_TRACES], units=units, scan=scan, index=index, trace=trace,
+                   map=tuple(map_spec) if map_spec else None, scans=scans, trace_ys=trace_ys, outer=outer, trace_x=trace_x)
 
 
 def _choose_x(scalars: Sequence[str], units: dict[str, str]) -> str | None:

@@ -1,17 +1,12 @@
 """Sequence panel: the timing diagram of the current experiment's pulse sequence, redrawn as
 its parameters change.
 
-The diagram is drawn by the pulse-sequence package's own matplotlib renderer (the one behind
-``spinbench sequence show``), off the GUI thread into a PNG that the panel shows. The panel
-finds, at run time:
-
-- the sequence: ``experiment.sequence()`` (or ``pulse_sequence()``) of the selected experiment;
-- the renderer: a function in ``sequences.pulse`` (or its ``plot``/``plotting``/``diagram``/
-  ``render``/``timing`` module) whose name says timing/diagram/plot, called with the sequence
-  and either a matplotlib ``ax`` or an output ``path``.
-
-When ``sequences.pulse`` is not installed, or the experiment has no pulse sequence, the panel
-says so instead of drawing.
+The diagram is drawn by the pulse-sequence package's own matplotlib renderer,
+``sequences.pulse.render.render_timing`` (the one behind ``spinbench sequence show``), off the GUI
+thread into a PNG that the panel shows. The sequence is the selected experiment's
+``sequence()``, resolved with the values of its first point (``sequence_values(x0)``), so editing
+a pulse length or ``tau_start`` in the form redraws it. When ``sequences.pulse`` is missing, or
+the experiment has no pulse sequence (cw experiments), the panel says so instead of drawing.
 """
 from __future__ import annotations
 
@@ -38,6 +33,11 @@ def find_renderer() -> tuple[Callable[..., Any] | None, str]:
     except ImportError as exc:
         return None, ("Pulse sequences are not installed yet (sequences/pulse: the pulse-sequence issue). "
                       f"The timing diagram appears here once it lands. ({exc})")
+    try:
+        from sequences.pulse.render import render_timing
+        return render_timing, ""
+    except ImportError:
+        pass
     for word in RENDERER_WORDS:
         for name in RENDERER_MODULES:
             try:
@@ -50,20 +50,35 @@ def find_renderer() -> tuple[Callable[..., Any] | None, str]:
     return None, "sequences.pulse is installed but has no timing-diagram renderer the panel recognises."
 
 
-def sequence_of(experiment: Any) -> Any:
+def sequence_of(experiment: Any) -> tuple[Any, dict[str, float] | None]:
+    """(sequence, values of the first point) of an experiment, or (None, None)."""
     for name in ("sequence", "pulse_sequence"):
         fn = getattr(experiment, name, None)
         if callable(fn):
-            return fn()
-    return None
+            values = None
+            if callable(getattr(experiment, "sequence_values", None)):
+                xs = experiment.sweep_values() if callable(getattr(experiment, "sweep_values", None)) else [float("nan")]
+                values = experiment.sequence_values(float(xs[0]))
+            return fn(), values
+    return None, None
 
 
-def render_png(renderer: Callable[..., Any], sequence: Any) -> bytes:
+def render_png(renderer: Callable[..., Any], sequence: Any, values: dict[str, float] | None = None,
+               title: str | None = None) -> bytes:
     """Draw with the package's renderer into PNG bytes (matplotlib Agg, safe in a worker)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     params = inspect.signature(renderer).parameters
+    if "values" in params and "path" in params:  # render_timing(seq, *, values, title, ...) -> Figure
+        kwargs: dict[str, Any] = {"values": values}
+        if "title" in params and title:
+            kwargs["title"] = title
+        fig = renderer(sequence, **kwargs)
+        FigureCanvasAgg(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90)
+        return buf.getvalue()
     if "ax" in params or "axes" in params:
         fig = Figure(figsize=(9, 3.2), dpi=100)
         FigureCanvasAgg(fig)
@@ -118,7 +133,7 @@ class SequencePanel(QtWidgets.QWidget):
             self.message.setText(self.unavailable)
             return
         try:
-            sequence = sequence_of(self.experiment)
+            sequence, values = sequence_of(self.experiment)
         except Exception as exc:
             self.message.setText(f"Cannot build the sequence: {type(exc).__name__}: {exc}")
             return
@@ -129,8 +144,10 @@ class SequencePanel(QtWidgets.QWidget):
             return
         self._generation += 1
         gen, renderer = self._generation, self.renderer
+        title = f"{getattr(self.experiment, 'title', '')} — first point"
         self.message.setText("drawing…")
-        self._task = Task(lambda: render_png(renderer, sequence), lambda r, e: self._show(gen, r, e), name="sequence-diagram", owner=self)
+        self._task = Task(lambda: render_png(renderer, sequence, values, title), lambda r, e: self._show(gen, r, e),
+                          name="sequence-diagram", owner=self)
 
     def _show(self, gen: int, png: Any, error: str) -> None:
         if gen != self._generation:

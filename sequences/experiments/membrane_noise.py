@@ -112,7 +112,9 @@ class MembraneThermalSpectrum(Experiment):
         m_eff = k / (2 * math.pi * f0) ** 2
         out = {name: FitValue(v, e, unit) for name, (v, e), unit in
                ((n, fit[n], u) for n, u in (("f0", "Hz"), ("q", ""), ("spring_constant", "N/m"),
-                                            ("force_noise", "N/sqrt(Hz)"), ("mean_square", "m^2")))}
+                                            ("force_noise", "N/sqrt(Hz)")))}
+        x2, x2_err = fit["mean_square"]
+        out["rms_amplitude"] = FitValue(math.sqrt(x2), 0.5 * x2_err / math.sqrt(x2), "m")  # sqrt(kB T / k)
         out["effective_mass"] = FitValue(m_eff, m_eff * fit["spring_constant"][1] / k, "kg")
         out["force_sensitivity"] = FitValue(sensitivity, float("nan"), "N/sqrt(Hz)")
         # A floor far below the peak's wings inside the fit span is not measurable: then ~0, error nan.

@@ -98,6 +98,7 @@ class ForceDetectedEsr(Experiment):
             fits = [fit_modulated(b, s, sweep, m) for m in ("lorentzian", "gaussian")]
             fit = min(fits, key=lambda f: f.residual_rms)
             b0, b0_err, width = fit.b0, fit.errors["b0"], fit.dbpp * _FWHM_PER_DBPP[fit.model]
+            b0_err = b0_err if np.isfinite(b0_err) else float("nan")  # curve_fit gives inf when unsure
             model, peak = fit.model, float(np.max(np.abs(s)))
         elif protocol == "cyclic_adiabatic_inversion":
             b0, b0_err = zero_crossing(b, s)

@@ -1,0 +1,147 @@
+"""The pyqtgraph items of the live plot: a row of plots per unit (sharing the first plot's x
+range, one way: two-way links fight over auto-range), an optional plot of the latest record
+(array columns), an optional colour map, and a cursor line in each x-sharing plot."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from app.gui._qt import QtCore, pg
+from app.gui.plot_model import MapGrid
+
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+
+#: Curves with more points than this get pyqtgraph's automatic peak downsampling. Below it,
+#: drawing is cheap anyway, and pyqtgraph 0.14's auto-downsampling computes its factor from the
+#: view range before the first auto-range: with x values ~1e-7 (pulse delays in s) against the
+#: initial 0..1 view it keeps no point at all, so the plot never ranges onto the data.
+DOWNSAMPLE_ABOVE = 2000
+
+
+def new_curve(plot: pg.PlotItem, colour: Any, name: str, width: float = 1) -> pg.PlotDataItem:
+    """A curve with clip-to-view (downsampling is switched on by :func:`set_curve_data`);
+    1 px pens take Qt's fast line path (a 1.5 px pen made 1e5-point frames ~3x slower)."""
+    curve = plot.plot([], [], pen=pg.mkPen(colour, width=width), name=name)
+    curve.setDownsampling(auto=False, method="peak")
+    curve.setClipToView(True)
+    return curve
+
+
+def set_curve_data(curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray, skip_finite_check: bool = False) -> None:
+    big = len(x) > DOWNSAMPLE_ABOVE
+    if curve.opts["autoDownsample"] != big:
+        curve.setDownsampling(auto=big, method="peak")
+    curve.setData(x, y, skipFiniteCheck=skip_finite_check)
+
+
+class PlotArea:
+    def __init__(self, graphics: pg.GraphicsLayoutWidget, on_cursor: Callable[[], None]):
+        self.graphics = graphics
+        self.on_cursor = on_cursor
+        self.plots: list[pg.PlotItem] = []
+        self.cursors: list[pg.InfiniteLine] = []
+        self.plot_of: dict[str, pg.PlotItem] = {}
+        self.followers: list[pg.PlotItem] = []
+        self.trace_plot: pg.PlotItem | None = None
+        self.build([[]], trace=False, map_shown=False)
+
+    def build(self, groups: list[list[str]], *, trace: bool, map_shown: bool) -> None:
+        """Rows: one plot per group of y columns, the latest-record plot, the colour map."""
+        if self.plots:
+            try:
+                self.plots[0].vb.sigXRangeChanged.disconnect(self._follow_x)
+            except (RuntimeError, TypeError):
+                pass
+        self.graphics.clear()
+        self.plots, self.cursors, self.plot_of, self.followers = [], [], {}, []
+        layout = self.graphics.ci.layout
+        row = 0
+        for group in groups:
+            plot = self._plot(row)
+            if self.plots:  # the first plot drives the x range of the others
+                plot.enableAutoRange(x=False)
+                self.followers.append(plot)
+            cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#555", width=1, style=QtCore.Qt.DashLine))
+            cursor.setZValue(10)
+            cursor.sigPositionChanged.connect(self._cursor_moved)
+            plot.addItem(cursor, ignoreBounds=True)
+            self.plots.append(plot)
+            self.cursors.append(cursor)
+            for y in group:
+                self.plot_of[y] = plot
+            layout.setRowStretchFactor(row, 3 if row == 0 else 1)
+            row += 1
+        self.trace_plot = None
+        if trace:
+            self.trace_plot = self._plot(row)
+            layout.setRowStretchFactor(row, 2)
+            row += 1
+        self.plot = self.plots[0] if self.plots else self.trace_plot
+        self.cursor = self.cursors[0] if self.cursors else None
+        if self.plots:
+            self.plots[0].vb.sigXRangeChanged.connect(self._follow_x)
+        self.map_plot = self.graphics.addPlot(row=row, col=0)
+        self.image = pg.ImageItem()
+        self.map_plot.addItem(self.image)
+        self.colour_bar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=15)
+        self.colour_bar.setImageItem(self.image, insert_in=self.map_plot)
+        layout.setRowStretchFactor(row, 2)
+        self.map_plot.setVisible(map_shown)
+
+    def _plot(self, row: int) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=0)
+        # a GridItem draws ~3x faster than the axes' own alpha-blended grid (1e5-point frames)
+        plot.addItem(pg.GridItem(pen=pg.mkPen("#e3e3e3"), textPen=None), ignoreBounds=True)
+        plot.setClipToView(True)
+        plot.addLegend(offset=(10, 10))
+        return plot
+
+    def map_follows_x(self) -> None:
+        self.map_plot.enableAutoRange(x=False)
+        self.followers.append(self.map_plot)
+
+    def _follow_x(self, _vb: Any, x_range: Any) -> None:
+        for plot in self.followers:
+            plot.setXRange(*x_range, padding=0)
+
+    def _cursor_moved(self, line: pg.InfiniteLine) -> None:
+        x = line.value()
+        for c in self.cursors:
+            if c is not line and c.value() != x:
+                c.blockSignals(True)
+                c.setValue(x)
+                c.blockSignals(False)
+        self.on_cursor()
+
+    def cursor_x(self) -> float:
+        return float(self.cursor.value()) if self.cursor is not None else float("nan")
+
+    def place_cursor(self, x: float) -> None:
+        if self.cursor is not None:
+            self.cursor.setValue(x)
+
+    def draw_map(self, grid: MapGrid) -> None:
+        img = grid.filled()
+        finite = img[np.isfinite(img)]
+        if not finite.size:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        hi = hi if hi > lo else lo + 1e-30
+        cols = img.shape[1]
+        x0, x1 = (grid.x_min, grid.x_max) if math.isfinite(grid.x_min) else (0.0, float(cols - 1))
+        y0, y1 = min(grid.outer_values), max(grid.outer_values)
+        w = (x1 - x0) / max(1, cols - 1) or 1.0
+        h = (y1 - y0) / max(1, img.shape[0] - 1) or 1.0
+        # points not measured yet are NaN: pyqtgraph draws them transparent
+        self.image.setImage(img, autoLevels=False, levels=(lo, hi))
+        self.image.setRect(QtCore.QRectF(x0 - w / 2, y0 - h / 2, w * cols, h * img.shape[0]))
+        self.colour_bar.setLevels((lo, hi))
+
+    def plot_at(self, scene_pos: Any) -> pg.PlotItem | None:
+        for plot in [*self.plots, self.trace_plot]:
+            if plot is not None and plot.isVisible() and plot.sceneBoundingRect().contains(scene_pos):
+                return plot
+        return None
