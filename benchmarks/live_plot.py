@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -113,7 +112,6 @@ def ours(rows: list[dict[str, float]], seconds: float, app, stream: bool, speed:
     bridge.points_ready.connect(drain)
     engine = thread = None
     if stream:
-        simlab._optional_subsystems = lambda: []  # the ESR bench: no membrane/pulsed processes
         lab = simlab.build_sim_lab()
         exp = EsrFieldSweep(points=5000, field_start=0.3371, field_stop=0.340, ramp_rate=0.1, settle_tc=2)
         engine = RunEngine(lab)

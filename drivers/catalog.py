@@ -4,7 +4,7 @@ Every class is constructible as ``Class(address, name=role, **options)`` and ope
 transport lazily (on the first command), so building a lab never touches an instrument.
 Options every driver accepts: ``timeout`` (s), ``retries`` (extra attempts for idempotent
 queries), ``transport`` (an already-built :class:`drivers.transport.Transport`), plus the
-per-driver options listed in ``docs/readme-drivers.md``.
+per-driver options listed in ``docs/drivers.md``.
 """
 from __future__ import annotations
 

@@ -16,9 +16,8 @@ from sequences.experiments import EsrFieldSweep
 
 
 @pytest.fixture
-def esr_lab(world, monkeypatch):
-    monkeypatch.setattr(app.simlab, "_optional_subsystems", lambda: [])  # the ESR bench only
-    return app.simlab.build_sim_lab(world)
+def esr_lab(world):
+    return app.simlab.build_sim_lab(world)  # the lab ``spinbench gui --sim`` opens
 
 
 @pytest.fixture

@@ -19,12 +19,8 @@ from app.storage import read_run  # noqa: E402
 
 
 @pytest.fixture
-def lab(world, monkeypatch):
-    """The simulated ESR bench. The pulsed and membrane subsystems are left out: their processes
-    advance with every simulated step (membrane: ~50x slower clock) and no test here uses them."""
-    import app.simlab
-
-    monkeypatch.setattr(app.simlab, "_optional_subsystems", lambda: [])
+def lab(world):
+    """The lab ``spinbench gui --sim`` opens."""
     return build_sim_lab(world)
 
 

@@ -17,7 +17,7 @@ from app.simlab import build_sim_lab  # noqa: E402
 from app.engine import MemoryCollector, RunEngine  # noqa: E402
 from sequences.experiments import EsrFieldSweep  # noqa: E402
 
-FRAMES = 3000
+FRAMES = 5000
 
 
 def rss_bytes() -> int:
@@ -28,14 +28,7 @@ def rss_bytes() -> int:
 @pytest.fixture(scope="module")
 def sim_rows():
     """One scan of a simulated sweep: the rows the soak replays over and over."""
-    import app.simlab
-
-    saved = app.simlab._optional_subsystems
-    app.simlab._optional_subsystems = lambda: []  # the ESR bench only (fast simulated clock)
-    try:
-        lab = build_sim_lab()
-    finally:
-        app.simlab._optional_subsystems = saved
+    lab = build_sim_lab()
     exp = EsrFieldSweep(points=201, field_start=0.336, field_stop=0.342, ramp_rate=0.1)
     collector = MemoryCollector()
     RunEngine(lab).run(exp, [collector])

@@ -9,7 +9,7 @@ estimated duration is ``Experiment.estimated_duration()``. Typed texts persist p
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.units import UnitError, parse_quantity, to_display

@@ -6,7 +6,7 @@ from typing import Any, Sequence as Seq
 
 from drivers.errors import ConfigError
 
-#: Rule ids, in the order the validator checks them (docs/readme-sequences.md explains each).
+#: Rule ids, in the order the validator checks them (docs/sequences.md explains each).
 RULES = (
     "parameter",        # a parameter without a value, or a value of the wrong kind
     "negative",         # negative duration or delay
