@@ -124,3 +124,14 @@ def test_duty_cap_leaves_the_gui_thread_half_the_time(esr_lab):
     assert 0.3 < pacer.waited / wall < 0.55
     with pytest.raises(ValueError):
         RealTimePacer(esr_lab.clock, esr_lab.abort_event, max_duty=0.0)
+
+
+def test_outer_loop_experiments_map_each_sweep_and_do_not_average_across_them():
+    from sequences.experiments import EXPERIMENTS
+
+    cls = EXPERIMENTS.get("fmr-map")
+    if cls is None:
+        pytest.skip("fmr-map not registered")
+    spec = PlotSpec.for_experiment(cls())
+    assert spec.outer == "trace" and spec.map == (spec.x, "trace", spec.ys[0])
+    assert "trace" not in spec.ys and "scan" not in spec.ys

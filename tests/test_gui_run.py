@@ -43,13 +43,9 @@ def window(qtbot, tmp_path, lab, settings):
     win.close()
 
 
-def lab_safe(world) -> bool:
-    """``world.is_safe()``, allowing the simulated supply's float residue after a ramp: the
-    SimClock can stop a ramp ~1e-12 s short, leaving ~1e-12 A (so ``is_safe()`` is False for some
-    ramp settings whatever the GUI does; reported to the lead). Everything else is exact."""
-    m = world.magnet
-    return (not world.microwave.output and world.modulation_amplitude_v == 0.0
-            and m.target_current == 0.0 and abs(m.current) < 1e-9)
+def settled(qtbot, win) -> None:
+    """Wait for the form's background check against the lab (it runs off the GUI thread)."""
+    qtbot.waitUntil(lambda: not win.experiment_panel.checking, timeout=5000)
 
 
 def type_into(qtbot, win, name: str, text: str) -> QtWidgets.QLineEdit:
@@ -58,6 +54,7 @@ def type_into(qtbot, win, name: str, text: str) -> QtWidgets.QLineEdit:
     editor.selectAll()
     editor.clear()
     qtbot.keyClicks(editor, text)
+    settled(qtbot, win)
     return editor
 
 
@@ -109,7 +106,7 @@ def test_esr_sweep_runs_live_and_writes_its_file(qtbot, window, world, tmp_path)
     assert win.plot.fit_curve is not None
     assert "g_factor" in win.plot.results.text()
     assert run.results["g_factor"].value == pytest.approx(world.sample.g, abs=1e-3)
-    assert lab_safe(world)
+    assert world.is_safe()
     assert win.findChild(QtWidgets.QLabel, "run_state").text() == "completed"
 
 
@@ -132,7 +129,7 @@ def test_pause_stops_the_world_and_resume_finishes_without_double_points(qtbot, 
     assert outcome.info.status == "completed"
     run = read_run(outcome.path)
     assert sorted(run["index"].astype(int)) == list(range(41))  # each field point exactly once
-    assert lab_safe(world)
+    assert world.is_safe()
 
 
 def test_abort_reaches_safe_state_within_a_second(qtbot, window, world):
@@ -141,18 +138,18 @@ def test_abort_reaches_safe_state_within_a_second(qtbot, window, world):
     win.run_panel.speed.setValue(2.0)
     click(qtbot, win, "start")
     qtbot.waitUntil(lambda: win.plot.n_points >= 3, timeout=10_000)
-    assert world.microwave.output and not lab_safe(world)
+    assert world.microwave.output and not world.is_safe()
     with qtbot.waitSignal(win.controller.run_finished, timeout=30_000) as finished:
         t0 = time.monotonic()
         click(qtbot, win, "abort")
-        qtbot.waitUntil(lambda: lab_safe(world), timeout=1000)
+        qtbot.waitUntil(world.is_safe, timeout=1000)
         safe_after = time.monotonic() - t0
     assert safe_after < 1.0
     outcome, _ = finished.args
     assert outcome.info.status == "aborted" and outcome.info.safe_state_errors == []
     assert read_run(outcome.path).status == "aborted"
     assert 0 < outcome.info.points < 301
-    assert lab_safe(world)
+    assert world.is_safe()
 
 
 def test_invalid_parameter_shows_inline_error_and_nothing_starts(qtbot, window, world, tmp_path):
@@ -220,7 +217,7 @@ def test_closing_during_a_run_asks_then_aborts_safely(qtbot, lab, world, setting
     win.close()  # answered "yes": abort, then close when the lab is safe
     qtbot.waitUntil(lambda: win._closed, timeout=5000)
     assert len(questions) == 2 and "in progress" in questions[0]
-    assert lab_safe(world)
+    assert world.is_safe()
     assert read_run(win.controller.last_outcome.path).status == "aborted"
 
 

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
+from app.gui.bridge import Task
 from app.units import UnitError, parse_quantity, to_display
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
@@ -175,6 +176,8 @@ class ExperimentPanel(QtWidgets.QWidget):
         self.problems: list[str] = []
         self.current: Experiment | None = None
         self.cls: type[Experiment] | None = None
+        self.checking = False  # a lab check is running in the background
+        self._generation = 0
         self.choice = QtWidgets.QComboBox()
         self.choice.setObjectName("experiment_choice")
         self.choice.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
@@ -229,6 +232,8 @@ class ExperimentPanel(QtWidgets.QWidget):
     def experiment(self) -> Experiment:
         """A validated experiment, or ParameterError listing every problem."""
         if self.current is None:
+            if self.checking:
+                raise ParameterError(["still checking the parameters against the lab; try again in a moment"])
             raise ParameterError(self.problems or ["no experiment selected"])
         return self.current
 
@@ -273,7 +278,9 @@ class ExperimentPanel(QtWidgets.QWidget):
             self.settings.endGroup()
 
     def validate(self) -> None:
-        """Re-check the whole form; update the problem list, duration and ``current``."""
+        """Re-check the whole form. Field and cross-parameter checks are immediate; the lab's
+        check (limits; for pulsed experiments every point's sequence is compiled, ~1 ms a point)
+        runs in a worker so typing never waits for it. ``current`` is set once all have passed."""
         problems = [f.error for f in self.fields.values() if f.error]
         exp = None
         if self.cls is None:
@@ -281,22 +288,39 @@ class ExperimentPanel(QtWidgets.QWidget):
         elif not problems:
             try:
                 exp = self.cls(**self.values())
-                if self.lab is not None:
-                    problems += exp.check_lab(self.lab)
             except ParameterError as exc:
                 problems += exc.problems
             except ValueError as exc:
                 problems.append(str(exc))
+        self._generation += 1
+        if exp is not None and self.lab is not None:
+            self.checking = True
+            gen, lab = self._generation, self.lab
+            self._show(exp, [], pending=True)
+            self._task = Task(lambda: exp.check_lab(lab), lambda found, err: self._checked(gen, exp, found, err),
+                              name="check-lab", owner=self)
+            return
+        self.checking = False
+        self._show(exp, problems)
+
+    def _checked(self, gen: int, exp: Experiment, found: Any, error: str) -> None:
+        if gen != self._generation:
+            return  # the form changed meanwhile; a newer check is on its way
+        self.checking = False
+        self._show(exp, list(found or []) + ([f"checking against the lab failed: {error}"] if error else []))
+
+    def _show(self, exp: Experiment | None, problems: list[str], pending: bool = False) -> None:
         self.problems = problems
-        self.current = exp if not problems else None
-        self.problems_label.setText("\n".join(f"• {p}" for p in problems if p not in
-                                              {f.error for f in self.fields.values()}))
+        self.current = exp if exp is not None and not problems and not pending else None
+        field_errors = {f.error for f in self.fields.values()}
+        text = "\n".join(f"• {p}" for p in problems if p not in field_errors)
+        self.problems_label.setText("checking against the lab…" if pending else text)
         if exp is not None:
             est = exp.estimated_duration()
             self.duration.setText(f"Estimated duration: {format_duration(est)} · {exp.total_points()} points")
-            if self.settings is not None:
-                for n, text in self.texts().items():
-                    self.settings.setValue(f"experiment/{exp.name}/{n}", text)
+            if self.settings is not None and not pending:
+                for n, t in self.texts().items():
+                    self.settings.setValue(f"experiment/{exp.name}/{n}", t)
         else:
             self.duration.setText("Estimated duration: — (fix the parameters above)")
         self.changed.emit(self.current)

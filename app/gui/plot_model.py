@@ -1,7 +1,7 @@
 """What the live plot shows and the data behind it, without Qt (testable headless).
 
 - :class:`PlotSpec` decides the axes from an experiment's columns (or from its optional
-  ``live_plot`` class attribute, see docs/readme-gui.md).
+  ``live_plot`` class attribute, see docs/gui.md).
 - :class:`PointStore` keeps scalar columns in growable numpy arrays with a point cap: past the
   cap it keeps every other point and from then on every second one (and so on), so memory
   and redraw cost stay bounded however long the run (live plots in other frameworks re-read
@@ -51,19 +51,20 @@ class PlotSpec:
         hint = dict(getattr(type(experiment), "live_plot", None) or {})
         values = getattr(experiment, "values", {}) or {}
         scans = int(values.get("scans", 1) or 1)
-        x = hint.get("x") or _choose_x(scalars, units)
-        ys = list(hint.get("y") or _choose_ys(scalars, x))
+        x = hint["x"] if "x" in hint else _choose_x(scalars, units)
+        ys = list(hint["y"] if "y" in hint else _choose_ys(scalars, x))
         scan = hint.get("scan", "scan" if "scan" in scalars else None)
         index = hint.get("index", "index" if "index" in scalars else None)
         signal_arrays = [a for a in arrays if "time" not in a]  # echo_time etc. are axes, not signals
         trace = hint.get("trace", signal_arrays[0] if signal_arrays else None)
-        trace_ys = list(hint.get("trace_y") or signal_arrays[:2])
+        trace_ys = list(hint["trace_y"] if "trace_y" in hint else signal_arrays[:2])
         trace_x = hint.get("trace_x", next((a for a in arrays if "time" in a), None))
         map_spec = hint.get("map")
+        auto_map = "map" not in hint  # an explicit None means: no map
         outer = hint.get("outer", next((c for c in OUTER if c in scalars and c != scan), None))
-        if map_spec is None and outer and index and x and ys:
+        if auto_map and outer and index and x and ys:
             map_spec = (x, outer, ys[0])  # e.g. one field sweep per microwave frequency
-        if map_spec is None and scan and index and scans > 1 and x and ys:
+        if auto_map and map_spec is None and scan and index and scans > 1 and x and ys:
             map_spec = (x, scan, ys[0])  # scans as rows: drift between scans shows at a glance
         return cls(x=x, ys=ys[:MAX_TRACES], units=units, scan=scan, index=index, trace=trace,
                    map=tuple(map_spec) if map_spec else None, scans=scans, trace_ys=trace_ys, outer=outer, trace_x=trace_x)

@@ -55,6 +55,7 @@ def main(argv: list[str]) -> int:
     for name, text in {"field_start": "336.5", "field_stop": "341", "points": "151", "scans": "2",
                        "direction": "alternate", "ramp_rate": "100"}.items():
         ep.set_text(name, text)
+    _spin(app, 10, until=lambda: not ep.checking)  # the form's check against the lab runs off-thread
     if not win.run_panel.start():
         print("could not start:", win.run_panel.message.text())
         return 1
@@ -79,6 +80,14 @@ def main(argv: list[str]) -> int:
     win.magnet.compute()
     _spin(app, 20, until=lambda: win.magnet.report is not None)
     _grab(app, win, out / "magnet-designer.png")
+    if "t2-hahn" in ep.experiments:  # a pulsed experiment: its timing diagram
+        ep.select("t2-hahn")
+        _spin(app, 10, until=lambda: not ep.checking)
+        win.docks["Sequence"].raise_()
+        win.resizeDocks([win.docks["Sequence"]], [420], QtCore.Qt.Vertical)
+        win.sequence.redraw()
+        _spin(app, 20, until=lambda: win.sequence.png is not None)
+        _grab(app, win, out / "sequence-panel.png")
     win.close()
     return 0
 
