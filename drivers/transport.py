@@ -24,6 +24,7 @@ Recovery rules (from failures users hit, ``shared/reference/instruments.md`` §4
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -86,6 +87,8 @@ class Transport:
         self.events: deque[tuple[float, str, str]] = deque(maxlen=50)
         self.reconnects = 0
         self.retried_queries = 0
+        #: Instrument traffic at DEBUG, retries at WARNING (the GUI's log panel shows both).
+        self.log = logging.getLogger(f"drivers.{instrument}")
 
     # --- byte layer (subclasses) -----------------------------------------------------------
     def _open(self) -> None:
@@ -126,6 +129,7 @@ class Transport:
                 return
             if not self._connecting:  # the hook's own writes are re-run by the hook, not replayed
                 self._unconfirmed.append((command, idempotent))
+            self.log.debug("%s <- %s", self.address, command)
 
     def query(self, command: str, parse: Callable[[str], T] = str, *, idempotent: bool = True,  # type: ignore[assignment]
               timeout: float | None = None) -> T:
@@ -157,8 +161,10 @@ class Transport:
                         raise self._error(f"{last}; not retried because {self._unsafe(lost)}", command) from None
                     if attempt + 1 < attempts:
                         self.retried_queries += 1
+                        self.log.warning("%s: %s (command %r); retrying", self.address, last, command)
                     continue
                 self._unconfirmed.clear()
+                self.log.debug("%s <- %s -> %s", self.address, command, text)
                 return value
             self._replay = []  # the state is unknown now; the caller gets the error
         tries = f" after {attempts} attempts" if attempts > 1 else ""

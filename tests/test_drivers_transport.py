@@ -116,3 +116,19 @@ def test_replayed_settings_survive_a_second_loss():
     with make(script) as t:
         t.write("SLVL 0.1", idempotent=True)
         assert t.query("SNAP? 1,2") == "1,2"
+
+
+def test_traffic_is_logged_under_the_instrument_name(caplog):
+    """The GUI's log panel shows real instruments' traffic from these records."""
+    import logging
+
+    from drivers.scripted import ScriptedTransport
+
+    t = ScriptedTransport([(b"FREQ 1000\n", None), (b"FREQ?\n", b"1000\n")], instrument="lockin",
+                          address="GPIB0::8::INSTR")
+    with caplog.at_level(logging.DEBUG, logger="drivers.lockin"):
+        t.write("FREQ 1000")
+        assert t.query("FREQ?", float) == 1000.0
+    messages = [r.getMessage() for r in caplog.records if r.name == "drivers.lockin"]
+    assert any("FREQ 1000" in m for m in messages)
+    assert any("FREQ? -> 1000" in m for m in messages)
