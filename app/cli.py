@@ -45,8 +45,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from app.runner import experiment_from_settings, run_experiment
 
-    experiment = experiment_from_settings(args.experiment, args.set or [])  # before touching hardware
-    lab = _lab(args)
+    lab = _lab(args)  # drivers connect lazily: building the lab sends nothing
+    try:
+        experiment = experiment_from_settings(args.experiment, args.set or [], lab)  # every problem at once
+    except Exception:
+        lab.close()
+        raise
     try:
         outcome = run_experiment(experiment, lab, args.out, subscribers=[] if args.quiet else [ProgressBar()])
     finally:
@@ -140,8 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, ValueError, FileNotFoundError, InstrumentError) as exc:
-        print(f"spinbench: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # e.g. `spinbench list | head`
+        sys.stderr.close()
+        return 0
+    except (ConfigError, ValueError, OSError, InstrumentError) as exc:
+        problems = getattr(exc, "problems", None)
+        if problems and len(problems) > 1:
+            print(f"spinbench: error: {len(problems)} problems:", file=sys.stderr)
+            for problem in problems:
+                print(f"  - {problem}", file=sys.stderr)
+        else:
+            print(f"spinbench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("spinbench: interrupted", file=sys.stderr)

@@ -13,10 +13,11 @@ from sequences.experiment import Experiment, ParameterError
 from sequences.experiments import get_experiment
 
 
-def parse_settings(experiment: type[Experiment], items: Iterable[str]) -> dict[str, Any]:
-    """``["field_start=320mT", "points=201"]`` -> SI values; every problem reported at once."""
+def _parse(experiment: type[Experiment], items: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+    """Parse ``name=value`` items (units at the edge); returns the values and every problem."""
     values: dict[str, Any] = {}
     problems: list[str] = []
+    unknown: list[str] = []
     names = {p.name: p for p in experiment.parameters}
     for item in items:
         if "=" not in item:
@@ -25,7 +26,7 @@ def parse_settings(experiment: type[Experiment], items: Iterable[str]) -> dict[s
         key, raw = (s.strip() for s in item.split("=", 1))
         spec = names.get(key)
         if spec is None:
-            problems.append(f"unknown parameter {key!r}; {experiment.name} accepts {', '.join(names)}")
+            unknown.append(key)
             continue
         if spec.kind is float and spec.choices is None:
             try:
@@ -39,9 +40,43 @@ def parse_settings(experiment: type[Experiment], items: Iterable[str]) -> dict[s
                 problems.append(f"{key} = {raw!r}: choose one of {list(spec.choices)}")
         else:
             values[key] = raw
+    if unknown:
+        problems.insert(0, f"unknown parameter(s) {', '.join(repr(k) for k in unknown)}; "
+                           f"{experiment.name} accepts {', '.join(names)}")
+    return values, problems
+
+
+def parse_settings(experiment: type[Experiment], items: Iterable[str]) -> dict[str, Any]:
+    """``["field_start=320mT", "points=201"]`` -> SI values; every problem reported at once."""
+    values, problems = _parse(experiment, items)
     if problems:
         raise ParameterError(problems)
     return values
+
+
+def experiment_from_settings(name: str, settings: Iterable[str], lab: Lab | None = None) -> Experiment:
+    """Build an experiment from ``name=value`` strings, reporting every problem together:
+    unparsable values, unknown names, out-of-range values, inconsistent parameters and, when a
+    lab is given, its limits (checked on the remaining valid values)."""
+    cls = get_experiment(name)
+    values, problems = _parse(cls, settings)
+    good: dict[str, Any] = {}
+    for key, value in values.items():
+        try:
+            good[key] = cls.parameter(key).coerce(value)
+        except ValueError as exc:
+            problems.append(str(exc))
+    try:
+        experiment: Experiment | None = cls(**good)
+    except ParameterError as exc:
+        problems += exc.problems
+        experiment = None
+    if experiment is not None and lab is not None:
+        problems += experiment.check_lab(lab)
+    if problems:
+        raise ParameterError(problems)
+    assert experiment is not None
+    return experiment
 
 
 @dataclass
@@ -71,6 +106,3 @@ def run_experiment(experiment: Experiment, lab: Lab, out_dir: str | Path = "runs
     return RunOutcome(info, path, png)
 
 
-def experiment_from_settings(name: str, settings: Iterable[str]) -> Experiment:
-    cls = get_experiment(name)
-    return cls(**parse_settings(cls, settings))

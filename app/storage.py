@@ -214,15 +214,34 @@ def write_results(f: h5py.File, results: dict[str, Any]) -> None:
             grp[key].attrs["json"] = True
 
 
-def read_run(path: str | Path) -> RunData:
-    """Load a run back (also a run still being written, or one that crashed)."""
+def open_run_file(path: str | Path) -> h5py.File:
+    """Open a run file for reading: a finished one, one still being written (SWMR), or one left
+    by a crash. Anything else gets an error that says what the file is."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no run file at {path}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a regular file (a run file is an HDF5 file, *.h5)")
+    if not h5py.is_hdf5(path):
+        raise ValueError(f"{path} is not an HDF5 file (a spinbench run file is HDF5, *.h5)")
     try:
-        f = h5py.File(path, "r", libver="latest", swmr=True)
-    except OSError:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
+    except OSError as exc:
+        text = str(exc)
+        if "truncated" in text:
+            raise ValueError(f"{path} is truncated (the file is shorter than its header says: "
+                             f"copied incompletely or the disk filled up): {text}") from None
+        # Open for writing by a run (or left flagged by a killed one): read it as SWMR does.
+        try:
+            return h5py.File(path, "r", libver="latest", swmr=True)
+        except OSError as exc2:
+            raise ValueError(f"{path} cannot be read as HDF5: {exc2}") from None
+
+
+def read_run(path: str | Path) -> RunData:
+    """Load a run back (also a run still being written, or one that crashed)."""
+    path = Path(path)
+    f = open_run_file(path)
     with f:
         if f.attrs.get("format") != FORMAT:
             raise ValueError(f"{path} is not a spinbench run file (format {f.attrs.get('format')!r})")
@@ -244,7 +263,7 @@ def read_run(path: str | Path) -> RunData:
     n = min((len(v) for v in cols.values()), default=0)
     cols = {k: v[:n] for k, v in cols.items()}  # columns flushed at different instants
     if status == "running":
-        status = "incomplete (the run was interrupted before it could close the file)"
+        status = "incomplete (still being written, or the run was interrupted before it closed the file)"
     return RunData(cols, meta.get("parameters", {}), metadata=meta, results=results, status=status, path=path)
 
 

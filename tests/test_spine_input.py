@@ -34,7 +34,7 @@ def test_role_level_limit_refuses_setpoint(sim_lab):
 @pytest.mark.parametrize("settings, message", [
     (["points=0"], "points = 0"),
     (["points=-3"], "points = -3"),
-    (["nonsense=1"], "unknown parameter 'nonsense'"),
+    (["nonsense=1"], r"unknown parameter\(s\) 'nonsense'"),
     (["field_start=320 mQ"], "unknown unit 'mQ'"),
     (["field_start=320Hz"], "expected T"),
     (["direction=sideways"], "not one of"),
@@ -116,3 +116,18 @@ def test_metadata_snapshot_is_complete(sim_lab, tmp_path):
     assert meta["spinbench_version"] and meta["started"] and meta["ended"]
     assert meta["status"] == "completed"
     assert run.results["g_factor"].value == pytest.approx(2.0036, abs=2e-4)
+
+
+def test_every_problem_is_reported_at_once(sim_lab, capsys):
+    with pytest.raises(ParameterError) as err:
+        experiment_from_settings("esr-sweep", ["bogus=1", "nix=2", "field_start=1.9T", "points=x", "power=3W",
+                                               "mod_frequency=1MHz"], sim_lab)
+    problems = err.value.problems
+    assert len(problems) == 5
+    assert "'bogus', 'nix'" in problems[0] and problems[0].count("accepts") == 1
+    text = " ".join(problems)
+    for expected in ("points = 'x'", "mod_frequency", "max field", "max RF power"):
+        assert expected in text
+    assert sim_lab.world.command_log == []
+    assert main(["run", "esr-sweep", "--sim", "--set", "points=x", "--set", "power=3W"]) == 2
+    assert "2 problems" in capsys.readouterr().err

@@ -182,3 +182,22 @@ def test_abort_interrupts_a_driver_wait_but_not_the_safe_ramp():
     t0 = time.monotonic()
     rf.clock.sleep(0.2)  # abort still set: ignored while making safe
     assert time.monotonic() - t0 >= 0.19
+
+
+@pytest.mark.parametrize("kind", ["truncated", "text", "directory", "empty"])
+def test_unreadable_run_files_get_a_clear_error(tmp_path, sim_lab, kind):
+    from app.cli import main
+
+    good = run_experiment(EsrFieldSweep(points=30), sim_lab, tmp_path / "runs", plot=False).path
+    bad = tmp_path / "bad.h5"
+    if kind == "truncated":
+        bad.write_bytes(good.read_bytes()[:3000])
+    elif kind == "text":
+        bad.write_text("field,x\n0.33,1e-6\n")
+    elif kind == "directory":
+        bad.mkdir()
+    else:
+        bad.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"truncated|not an HDF5 file|not a regular file"):
+        read_run(bad)
+    assert main(["show", str(bad)]) == 2
