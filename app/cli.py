@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from app.units import format_quantity, to_display
+from app.units import digits_for, format_quantity, to_display
 from drivers.errors import ConfigError, InstrumentError
 from sequences.experiment import FitValue
 
@@ -26,16 +27,24 @@ def _lab(args: argparse.Namespace):
 
 
 def format_results(results: dict[str, Any]) -> str:
+    """One line per result; values with their uncertainty, to the digits the uncertainty allows."""
     lines = []
     for name, value in results.items():
         if isinstance(value, FitValue):
-            if value.unit and value.unit not in ("", "V"):
-                shown = format_quantity(value.value, value.unit, 7)
-                err = "" if value.error != value.error else f" ± {format_quantity(value.error, value.unit, 2)}"
+            v, e = float(value.value), float(value.error)
+            if not math.isfinite(v):
+                continue  # not determined: the experiment's notes say why
+            has_err = math.isfinite(e) and e > 0
+            digits = digits_for(v, e) if has_err else 7
+            if value.unit and value.unit != "V":
+                shown = format_quantity(v, value.unit, digits)
+                err = f" ± {format_quantity(e, value.unit, 2)}" if has_err else ""
             else:
-                shown = f"{value.value:.7g} {value.unit}".strip()
-                err = "" if value.error != value.error else f" ± {value.error:.2g}"
+                shown = f"{v:.{digits}g} {value.unit}".strip()
+                err = f" ± {e:.2g}" if has_err else ""
             lines.append(f"  {name:24s} {shown}{err}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            continue
         elif not hasattr(value, "__len__") or isinstance(value, str):
             lines.append(f"  {name:24s} {value}")
     return "\n".join(lines)
@@ -60,9 +69,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if outcome.png:
         print(f"plot:     {outcome.png}")
     print(f"status:   {info.status}" + (f" ({info.error})" if info.error else ""))
+    if "warning" in info.results:
+        print(f"warning:  {info.results['warning']}")
     if info.results:
         print("results:")
-        print(format_results(info.results))
+        print(format_results({k: v for k, v in info.results.items() if k != "warning"}))
     return 0 if info.status == "completed" else 3
 
 
@@ -74,7 +85,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for p in cls.parameters:
             unit = p.display_unit or p.unit
             default = to_display(p.default, p.unit, p.display_unit) if p.kind is float and p.choices is None else p.default
-            shown = f"{default:.6g}" if isinstance(default, float) else str(default)
+            shown = f"{default:.10g}" if isinstance(default, float) else str(default)
             bounds = ""
             if p.choices:
                 bounds = f"  one of {list(p.choices)}"

@@ -28,6 +28,9 @@ from sim_backend.world import SimulatedWorld
 SAMPLES = ("paramagnet", "gtensor", "powder", "ferromagnet")
 LINES = ("cavity", "broadband")
 GEOMETRIES = ("in-plane", "out-of-plane", "sphere")
+#: Physical constraints on sample parameters (names shared by the simulated samples).
+POSITIVE = {"g", "n_spins", "p_half", "ms0", "quadrature_nodes", "n_orientations", "bloch_temperature"}
+NON_NEGATIVE = {"alpha", "saturation_b", "amplitude"}
 SIM_KEYS = {"sample", "line", "line_loss", "seed", "geometry", "sample_parameters"}
 
 
@@ -54,7 +57,26 @@ def _sample(kind: str, params: dict[str, Any], geometry: str, problems: list[str
     if bad:
         problems.append(f"[sim.sample_parameters] {bad} unknown for {kind}; accepted: {', '.join(sorted(names))}")
         return None
-    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+    values: dict[str, Any] = {}
+    for key, value in params.items():
+        items = value if isinstance(value, list) else [value]
+        if isinstance(value, bool) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                               for v in items):
+            problems.append(f"[sim.sample_parameters] {key} = {value!r}: give a number (SI units) "
+                            f"or a list of numbers")
+            continue
+        if any(v != v or abs(v) == float("inf") for v in items):
+            problems.append(f"[sim.sample_parameters] {key} = {value!r}: must be finite")
+            continue
+        if (key in NON_NEGATIVE or key.endswith(("_hwhm", "_sigma", "_fwhm"))) and any(v < 0 for v in items):
+            problems.append(f"[sim.sample_parameters] {key} = {value!r}: must not be negative")
+            continue
+        if key in POSITIVE and any(v <= 0 for v in items):
+            problems.append(f"[sim.sample_parameters] {key} = {value!r}: must be positive")
+            continue
+        values[key] = tuple(value) if isinstance(value, list) else value
+    if problems:
+        return None
     return cls(**{**extra, **values})
 
 

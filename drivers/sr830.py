@@ -71,6 +71,9 @@ class SR830(SRSLockIn):
         bits = self._ask("LIAS?", parse_int)
         return [text for bit, text in LIA_STATUS.items() if bits & (1 << bit)]
 
+    def is_overloaded(self) -> bool:
+        return any("overload" in text for text in self.status())
+
     def snapshot(self) -> dict[str, Any]:
         out = super().snapshot()
         out.update({"reserve": self.reserve, "input": self.input_config})

@@ -106,3 +106,41 @@ def test_second_harmonic_detects_second_derivative():
     # L'' = (6x^2 - 2)/(1 + x^2)^3: positive side lobes a quarter of the central extremum.
     lobe = np.max(x * -np.sign(x[centre]))
     assert 0.15 < lobe / abs(x[centre]) < 0.35
+
+
+def test_second_harmonic_analysis_recovers_the_line():
+    sample = Paramagnet(g=2.0041, lorentz_hwhm=0.18e-3)
+    info, _ = sweep(sample, harmonic=2, mod_amplitude=true_dbpp(sample) / 4, points=301)
+    r = info.results
+    assert "warning" not in r, r.get("warning")
+    assert abs(r["g_factor"].value - sample.g) < 2e-4
+    assert np.isfinite(r["g_factor"].error) and r["g_factor"].error < 1e-4
+    assert r["linewidth_pp"].value == pytest.approx(true_dbpp(sample), rel=0.05)
+
+
+def test_no_line_is_reported_as_such_not_fitted_to_noise():
+    """Off the cavity's resonance (9.4 GHz into a 9.5 GHz cavity, Q 3000) nothing is detected."""
+    world = SimulatedWorld(Paramagnet(), seed=4)
+    lab = build_sim_lab(world)
+    info = RunEngine(lab).run(EsrFieldSweep(frequency=9.4e9, field_start=0.3327, field_stop=0.3377, points=201),
+                              [MemoryCollector()])
+    assert info.status == "completed"
+    assert "no line found" in info.results["warning"]
+    assert "g_factor" not in info.results
+
+
+def test_lockin_overload_is_flagged_not_fitted():
+    sample = Paramagnet()
+    world = SimulatedWorld(sample, seed=2)
+    lab = build_sim_lab(world)
+    notes = []
+
+    class Notes:
+        def note(self, text):
+            notes.append(text)
+
+    info = RunEngine(lab).run(EsrFieldSweep(sensitivity=1e-6, points=201, field_start=0.3363, field_stop=0.3413),
+                              [MemoryCollector(), Notes()])
+    assert "overload" in info.results["warning"]
+    assert "g_factor" not in info.results
+    assert any("lock-in overload" in n for n in notes)

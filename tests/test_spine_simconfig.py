@@ -38,3 +38,13 @@ def test_example_configs_load():
     lab = lab_from_file(EXAMPLES / "lab-sim-fmr.toml")
     assert lab.limits.max_ramp_rate == pytest.approx(0.1)
     assert lab_from_file(EXAMPLES / "lab-sim.toml").limits.max_field == pytest.approx(0.8)
+
+
+def test_sample_parameters_are_checked_before_the_run():
+    with pytest.raises(ConfigError) as err:
+        build_lab({"lab": {"simulated": True},
+                   "sim": {"sample_parameters": {"g": "two", "lorentz_hwhm": -1e-3, "n_spins": 0}}})
+    text = str(err.value)
+    assert "g = 'two': give a number" in text
+    assert "lorentz_hwhm = -0.001: must not be negative" in text
+    assert "n_spins = 0: must be positive" in text

@@ -93,6 +93,11 @@ class LockInAmplifier(Instrument):
     @abstractmethod
     def auto_phase(self) -> None: ...
 
+    def is_overloaded(self) -> bool:
+        """True if an input, filter or output overload occurred since the last call (when the
+        instrument can tell; False otherwise). A clipped reading must not be fitted silently."""
+        return False
+
     def settle_time(self, time_constants: float | None = None) -> float:
         """Time to wait after a step so the output has settled (99 % by default)."""
         n = SETTLE_99_TAU[self.filter_slope] if time_constants is None else time_constants

@@ -116,28 +116,76 @@ def modulated_line(b: np.ndarray, b0: float, dbpp: float, amp: float, offset: fl
     return amp * comp + offset
 
 
+def even_harmonic_guess(b: np.ndarray, y: np.ndarray, model: str) -> LineFit:
+    """Start values for a second-harmonic (second-derivative-like) line: the centre is the
+    central extremum; the zero crossings either side are ~dBpp apart (exact for Lorentzian
+    and Gaussian lines with small modulation)."""
+    centre = int(np.argmax(np.abs(y - np.median(y))))
+    sign = np.sign(y[centre] - np.median(y)) or 1.0
+    above = (y - np.median(y)) * sign > 0
+    left, right = centre, centre
+    while left > 0 and above[left - 1]:
+        left -= 1
+    while right < len(y) - 1 and above[right + 1]:
+        right += 1
+    width = max(abs(b[right] - b[left]), 3 * abs(b[1] - b[0]) if len(b) > 1 else 1e-6)
+    return LineFit(model=model, b0=float(b[centre]), dbpp=float(width), app=float(np.ptp(y)), offset=0.0,
+                   errors={"b0": np.nan, "dbpp": np.nan, "app": np.nan, "offset": np.nan}, residual_rms=np.nan)
+
+
 def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic: int = 1,
                   start: LineFit | None = None) -> LineFit:
     """Fit with the modulation amplitude known, so the intrinsic width is recovered even when
-    Bm is not << dBpp (over-modulation broadens the apparent line)."""
+    Bm is not << dBpp (over-modulation broadens the apparent line). ``app`` of the result is
+    the peak-to-peak amplitude of the fitted curve."""
     b, y = np.asarray(b, float), np.asarray(y, float)
-    start = start or fit_derivative(b, y, model)
+    if start is None:
+        start = fit_derivative(b, y, model) if harmonic == 1 else even_harmonic_guess(b, y, model)
     scale = float(np.ptp(b)) or 1.0
     b_ref = start.b0
     dbpp0 = start.dbpp if bm < start.dbpp else max(start.dbpp / 3, start.dbpp - bm)
-    probe = modulated_line(np.array([b_ref - dbpp0 / 2, b_ref + dbpp0 / 2]), b_ref, dbpp0, 1.0, 0.0,
-                           model=model, bm=bm, harmonic=harmonic)
-    amp0 = start.app / (abs(probe[0] - probe[1]) or 1.0)
+    unit = modulated_line(b, b_ref, dbpp0, 1.0, 0.0, model=model, bm=bm, harmonic=harmonic)
+    amp0 = float(np.dot(unit, y - np.median(y)) / (np.dot(unit, unit) or 1.0))  # linear least squares
 
     def f(x: np.ndarray, c: float, w: float, a: float, o: float) -> np.ndarray:
         return modulated_line(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, a, o,
                               model=model, bm=bm, harmonic=harmonic)
 
-    popt, pcov = curve_fit_scaled(f, (b - b_ref) / scale, y, [0.0, dbpp0 / scale, amp0, start.offset],
-                                  [dbpp0 / scale, dbpp0 / scale, abs(amp0) or 1.0, abs(start.app) or 1.0])
+    popt, pcov = curve_fit_scaled(f, (b - b_ref) / scale, y, [0.0, dbpp0 / scale, amp0, 0.0],
+                                  [dbpp0 / scale, dbpp0 / scale, abs(amp0) or 1.0, float(np.ptp(y)) or 1.0])
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     curve = f((b - b_ref) / scale, *popt)
-    return LineFit(model=model, b0=b_ref + popt[0] * scale, dbpp=abs(popt[1]) * scale, app=start.app,
+    pp = float(np.ptp(curve))
+    return LineFit(model=model, b0=b_ref + popt[0] * scale, dbpp=abs(popt[1]) * scale, app=pp,
                    offset=popt[3], errors={"b0": perr[0] * scale, "dbpp": perr[1] * scale,
-                                           "app": start.errors["app"], "offset": perr[3]},
+                                           "app": pp * perr[2] / abs(popt[2]) if popt[2] else np.nan,
+                                           "offset": perr[3]},
                    residual_rms=float(np.sqrt(np.mean((y - curve) ** 2))), curve=curve)
+
+
+def robust_noise(y: np.ndarray) -> float:
+    """Noise of a trace from its point-to-point differences (median absolute deviation): a
+    smooth line hardly changes adjacent differences, so this is the noise even on a line."""
+    d = np.diff(np.asarray(y, float))
+    if len(d) < 4:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
+
+
+def line_problem(b: np.ndarray, fit: LineFit, noise: float, min_snr: float = 8.0) -> str:
+    """Why a fitted line is not a measured line ('' if it is): too weak against the noise,
+    centre outside the sweep, or wider than the sweep can show."""
+    span = float(np.ptp(b))
+    snr = abs(fit.app) / noise if noise > 0 else float("inf")
+    if not np.isfinite(fit.b0) or not np.isfinite(fit.dbpp):
+        return "the fit did not converge"
+    if snr < min_snr:
+        return (f"the fitted line's amplitude is only {snr:.1f} x the noise ({noise:.3g} V); "
+                f"check the field window, the microwave frequency (cavity tuned?) and the power")
+    if not (b.min() <= fit.b0 <= b.max()):
+        return (f"the fitted centre {fit.b0 * 1e3:.4f} mT is outside the sweep "
+                f"({b.min() * 1e3:.4f}..{b.max() * 1e3:.4f} mT)")
+    if fit.dbpp > 0.5 * span:
+        return (f"the fitted width {fit.dbpp * 1e3:.4g} mT is more than half the sweep ({span * 1e3:.4g} mT): "
+                f"widen the sweep")
+    return ""

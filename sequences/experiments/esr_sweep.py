@@ -7,8 +7,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.lineshapes import fit_derivative, fit_modulated
-from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
+from sequences.analysis.lineshapes import fit_derivative, fit_modulated, line_problem, robust_noise
+from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
 
 
 #: Lock-in time constant while parked (long ramps, temperature waits): nothing is recorded then.
@@ -45,7 +45,8 @@ class EsrFieldSweep(Experiment):
                   display_unit="kHz"),
         Parameter("mod_amplitude", 0.03e-3, "T", "field-modulation amplitude (peak); keep <= linewidth/3",
                   0.0, 5e-3, display_unit="mT"),
-        Parameter("harmonic", 1, "", "detection harmonic (1: first derivative, 2: second)", 1, 4, kind=int),
+        Parameter("harmonic", 1, "", "detection harmonic (1: first derivative, 2: second)", kind=int,
+                  choices=(1, 2)),
         Parameter("time_constant", 10e-3, "s", "lock-in time constant", 1e-5, 100.0, display_unit="ms"),
         Parameter("filter_slope", 12, "dB/oct", "lock-in filter slope", kind=int, choices=(6, 12, 18, 24)),
         Parameter("sensitivity", 1e-3, "V", "lock-in full scale", 1e-9, 1.0, display_unit="mV"),
@@ -101,7 +102,8 @@ class EsrFieldSweep(Experiment):
 
     def columns(self) -> list[Column]:
         return [Column("scan", ""), Column("index", ""), Column("field_set", "T"), Column("field", "T"),
-                Column("x", "V"), Column("y", "V"), Column("time", "s"), Column("temperature", "K")]
+                Column("x", "V"), Column("y", "V"), Column("time", "s"), Column("temperature", "K"),
+                Column("overload", "")]
 
     def _setup(self, lab: Lab) -> None:
         li, rf, fc = lab.lockin, lab.rf, lab.field
@@ -131,6 +133,8 @@ class EsrFieldSweep(Experiment):
             approach(lab, float(fields[order[0]]), from_below=not down, overshoot=min(2e-3, 20 * self.step()))
             lab.sleep(settle)
             t_now = temp.read_temperature() if temp else float("nan")
+            li.is_overloaded()  # clear the latched status of the ramp
+            warned = False
             for i in order:
                 resumed = yield Checkpoint(f"scan {scan} point {i}")
                 if resumed:  # re-issue everything a pause may have disturbed
@@ -140,9 +144,15 @@ class EsrFieldSweep(Experiment):
                 fc.wait_until_settled()
                 lab.sleep(settle)
                 x, y = li.read_xy()
+                overload = li.is_overloaded()
+                if overload and not warned:
+                    warned = True
+                    yield Note(f"lock-in overload at {fields[i] * 1e3:.4f} mT in scan {scan}: the reading is "
+                               f"clipped; raise the sensitivity (full scale {li.sensitivity:g} V)")
                 measured = hall.read_field() if hall else fc.field
                 yield Point({"scan": scan, "index": int(i), "field_set": float(fields[i]), "field": measured,
-                             "x": x, "y": y, "time": lab.clock.now(), "temperature": t_now})
+                             "x": x, "y": y, "time": lab.clock.now(), "temperature": t_now,
+                             "overload": float(overload)})
 
     # --- analysis --------------------------------------------------------------------------
     @staticmethod
@@ -177,24 +187,43 @@ class EsrFieldSweep(Experiment):
         freq = float(p.get("frequency", self.frequency))
         bm = float(p.get("mod_amplitude", self.mod_amplitude))
         harmonic = int(p.get("harmonic", self.harmonic))
-        apparent = fit_derivative(b, x)
+        out: dict[str, Any] = {"scans_averaged": int(run["scan"].max()) + 1 if len(run["scan"]) else 0}
+        if "overload" in run.columns and np.any(run["overload"] > 0):
+            n = int(np.sum(run["overload"] > 0))
+            out["warning"] = (f"lock-in overload on {n} points: the line is clipped, no fit reported; "
+                              f"raise the sensitivity")
+            return out
+        noise = robust_noise(x)
+        apparent = fit_derivative(b, x) if harmonic == 1 else None
         # The intrinsic line: refit both shapes with the known modulation, keep the better one.
-        fits = [fit_modulated(b, x, bm, m, harmonic) for m in ("lorentzian", "gaussian")] if bm > 0 else [apparent]
+        if bm > 0 or harmonic != 1:
+            fits = [fit_modulated(b, x, bm, m, harmonic) for m in ("lorentzian", "gaussian")]
+        else:
+            fits = [apparent]
         fit = min(fits, key=lambda f: f.residual_rms)
+        problem = line_problem(b, fit, noise)
+        if problem:
+            out["warning"] = f"no line found: {problem}"
+            out["snr"] = FitValue(abs(fit.app) / noise if noise > 0 else float("inf"), float("nan"), "")
+            return out
         g, g_err = fit.g_factor(freq)
-        return {
+        out.update({
             "model": fit.model,
             "resonance_field": FitValue(fit.b0, fit.errors["b0"], "T"),
             "g_factor": FitValue(g, g_err, ""),
             "linewidth_pp": FitValue(fit.dbpp, fit.errors["dbpp"], "T"),
-            "linewidth_pp_apparent": FitValue(apparent.dbpp, apparent.errors["dbpp"], "T"),
-            "apparent_model": apparent.model,
-            "amplitude_pp": FitValue(apparent.app, apparent.errors["app"], "V"),
+        })
+        if apparent is not None:
+            out["linewidth_pp_apparent"] = FitValue(apparent.dbpp, apparent.errors["dbpp"], "T")
+            out["apparent_model"] = apparent.model
+        out.update({
+            "amplitude_pp": FitValue(abs(fit.app), fit.errors["app"], "V"),
+            "snr": FitValue(abs(fit.app) / noise if noise > 0 else float("inf"), float("nan"), ""),
             "residual_rms": FitValue(fit.residual_rms, float("nan"), "V"),
-            "scans_averaged": int(run["scan"].max()) + 1 if len(run["scan"]) else 0,
             "fit_field": b,
             "fit_curve": fit.curve,
-        }
+        })
+        return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
         from sequences.analysis.plotting import plot_esr_spectrum

@@ -165,8 +165,12 @@ class SimLockIn(_SimInstrument, LockInAmplifier):
         self._cmd("SNAP? 1,2")
         z = self.world.lockin.output
         fs = self._sensitivity
-        self.overloaded = abs(z.real) > fs or abs(z.imag) > fs
+        self.overloaded = self.overloaded or abs(z.real) > fs or abs(z.imag) > fs  # latched
         return max(-fs, min(fs, z.real)), max(-fs, min(fs, z.imag))
+
+    def is_overloaded(self) -> bool:
+        was, self.overloaded = self.overloaded, False
+        return was
 
     def auto_phase(self) -> None:
         import math
