@@ -264,5 +264,6 @@ class MemoryCollector:
 
         from sequences.experiment import RunData
 
-        cols = {c.name: np.asarray([r[c.name] for r in self.rows]) for c in info.columns}
+        # A column a point does not carry reads as NaN, as in the HDF5 file.
+        cols = {c.name: np.asarray([r.get(c.name, np.nan) for r in self.rows]) for c in info.columns}
         return RunData(cols, dict(info.experiment.values), status=info.status)

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 #: Columns that describe where a point is, not what was measured.
-BOOKKEEPING = {"scan", "index", "time", "temperature", "point", "trace", "segment", "record", "direction"}
+BOOKKEEPING = {"scan", "index", "time", "temperature", "point", "trace", "segment", "record", "direction", "overload"}
 #: Columns counting an outer loop (one map row each), best first.
 OUTER = ("trace", "scan", "segment")
 #: Preferred x-axis columns, best first ("time" last: a ringdown's axis, an ESR run's clock).
