@@ -37,6 +37,7 @@ def column_units(run) -> dict[str, str]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from app.storage import read_run
+    from sequences.io import bes3t_files
     from sequences.io.export import export_bes3t, export_csv
 
     src = Path(args.file)
@@ -47,6 +48,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         return 0
     paths = export_bes3t(run, out_dir, src.stem, axis=args.axis, channels=args.channels)
-    for p in paths:
-        print(f"wrote {p} + {p.with_suffix('.DTA').name}")
+    for p in paths:  # the data set's files: .DSC, .DTA and, for non-linear axes, .XGF/.YGF
+        first, *rest = bes3t_files(p)
+        print(f"wrote {first}" + "".join(f" + {f.name}" for f in rest))
     return 0

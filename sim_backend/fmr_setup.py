@@ -32,6 +32,10 @@ class BroadbandLine:
     def response(self, f: float) -> float:
         return self.gain * self.transmission(f)
 
+    def power_at_sample(self, source_power: float, f: float) -> float:
+        """Microwave power (W) that reaches the sample from a source giving ``source_power``."""
+        return source_power * self.transmission(f)
+
 
 def use_broadband_line(world: Any, *, loss_db_per_sqrt_ghz: float = 0.0, gain: float = 2e-5) -> BroadbandLine:
     line = BroadbandLine(gain=gain, loss_db_per_sqrt_ghz=loss_db_per_sqrt_ghz)

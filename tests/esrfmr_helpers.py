@@ -28,6 +28,28 @@ def esr_lab(world: SimulatedWorld, *, goniometer: bool = False, gaussmeter: bool
                modulation_t_per_v=world.modulation_t_per_v, world=world)
 
 
+class PowerAtSample:
+    """Stands in for ``world.sample`` and records, per microwave frequency, the power that reaches
+    the real sample through the world's line (``power_at_sample`` of a broadband line; the
+    source power for the cavity) whenever the simulator evaluates the sample."""
+
+    def __init__(self, world: SimulatedWorld):
+        self.world, self.sample = world, world.sample
+        self.seen: dict[float, set[float]] = {}
+        world.sample = self
+
+    def absorption(self, field: Any, frequency: float, power: float, temperature: float) -> Any:
+        line = self.world.resonator
+        at_sample = line.power_at_sample(power, frequency) if hasattr(line, "power_at_sample") else power
+        self.seen.setdefault(float(frequency), set()).add(float(at_sample))
+        return self.sample.absorption(field, frequency, power, temperature)
+
+    def __getattr__(self, name: str) -> Any:  # set_stage_rotation etc. reach the real sample
+        if name == "sample":
+            raise AttributeError(name)
+        return getattr(self.sample, name)
+
+
 def run(lab: Lab, experiment: Any):
     """Run to completion in this thread; returns (RunInfo, RunData)."""
     collector = MemoryCollector()

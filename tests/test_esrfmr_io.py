@@ -63,6 +63,11 @@ def test_run_exports_to_bes3t_and_csv_through_the_cli(tmp_path, capsys):
     assert main(["export", str(outcome.path), "--format", "bes3t", "--out", str(tmp_path / "b")]) == 0
     files = sorted((tmp_path / "b").glob("*.DSC"))
     assert len(files) == 2
+    told = capsys.readouterr().out  # the message names every file written, axis files included
+    written = sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert any(name.endswith(".XGF") for name in written)  # the measured (Hall) axis is not linear
+    for name in written:
+        assert name in told, name
     spectra = run_spectra(run)
     for spectrum, dsc in zip(spectra, files):
         back = read_bes3t(dsc)

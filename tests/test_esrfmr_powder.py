@@ -24,4 +24,16 @@ def test_powder_spectrum_gives_three_principal_g_values(g, widths, tmp_path):
     found = [r["g1"].value, r["g2"].value, r["g3"].value]
     assert found == pytest.approx(sorted(g, reverse=True), abs=5e-4)
     assert all(0 < r[k].error < 5e-4 for k in ("g1", "g2", "g3"))
+    assert r["snr"] > 50 and "warning" not in r
     assert exp.plot(data, r, tmp_path / "powder.png").exists()
+
+
+def test_noise_gives_no_principal_g_values():
+    """A sweep below the pattern holds only noise: the fit must not be reported as g-values."""
+    world = SimulatedWorld(GTensorCentre(g=(2.0021, 2.0087, 2.0310), powder=True), seed=33)
+    exp = EsrPowderSweep(field_start=0.300, field_stop=0.306, points=151, time_constant=3e-3, mod_amplitude=0.05e-3,
+                         sensitivity=1e-4)
+    info, _ = run(esr_lab(world), exp)
+    r = info.results
+    assert r["warning"].startswith("no powder pattern found")
+    assert not {"g1", "g2", "g3", "g_iso"} & set(r)

@@ -12,7 +12,7 @@ from sim_backend.world import SimulatedWorld
 H, MU_B = 6.62607015e-34, 9.2740100783e-24
 
 
-def test_power_saturation_recovers_p_half_and_b(tmp_path):
+def test_power_saturation_recovers_p_half_and_b():
     sample = Paramagnet(g=2.0036, lorentz_hwhm=0.15e-3, p_half=5e-3, saturation_b=1.5)
     world = SimulatedWorld(sample, seed=61)
     b0 = H * 9.5e9 / (sample.g * MU_B)
@@ -25,4 +25,15 @@ def test_power_saturation_recovers_p_half_and_b(tmp_path):
     # Unsaturated: the double integral grows as sqrt(P).
     area, p = np.array(r["area"]), np.array(r["power"])
     assert area[1] / area[0] == pytest.approx(np.sqrt(p[1] / p[0]), rel=0.03)
-    assert exp.plot(data, r, tmp_path / "sat.png").exists()
+    # The plot: data with error bars and units, the fit curve, P_half in the legend.
+    fig = exp.figure(data, r)
+    ax, ax_norm = fig.axes
+    assert ax.get_ylabel() == "double integral (µV mT²)" and ax.get_xlabel() == "√P (√mW)"
+    assert ax_norm.get_xlabel() == "microwave power P (mW)"
+    bars = ax.containers[0]  # errorbar container: (points, caps, bar collections)
+    assert len(bars.lines[2][0].get_segments()) == len(p)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(f"P½ = {r['p_half'].value * 1e3:.3g}" in t for t in labels)
+    fit = next(line for line in ax.get_lines() if line.get_label().startswith("fit: P½"))
+    assert np.interp(np.sqrt(p[-1] * 1e3), fit.get_xdata(), fit.get_ydata()) == \
+        pytest.approx(area[-1] * 1e12, rel=0.05)

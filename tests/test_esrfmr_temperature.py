@@ -58,11 +58,36 @@ def test_paramagnet_series_follows_curie_law():
     exp = TemperatureSeries(temperatures="300, 100", stable_time=2.0, freq_start=9.5e9, freq_stop=9.5e9, n_freq=1,
                             geometry="sphere", g_guess=2.0036, field_guess=0.0, window_low=1.2e-3,
                             window_high=1.2e-3, points=121, time_constant=3e-3, mod_amplitude=0.03e-3)
-    info, _ = run(esr_lab(world), exp)
+    info, data = run(esr_lab(world), exp)
     r = info.results
     assert np.allclose(r["g"], 2.0036, atol=1e-4)
     assert r["area"][1] / r["area"][0] == pytest.approx(3.0, rel=0.03)  # intensity ~ 1/T
     assert r["curie_deviation"] < 0.03
+    # The plot shows the double integral against T with the fitted C/T curve, in units.
+    ax = exp.figure(data, r).axes[-1]
+    assert ax.get_ylabel() == "double integral (µV mT²)" and ax.get_xlabel() == "temperature (K)"
+    curve = next(line for line in ax.get_lines() if line.get_label().startswith("Curie law"))
+    assert np.interp(r["temperature"][1], curve.get_xdata(), curve.get_ydata()) == \
+        pytest.approx(r["area"][1] * 1e12, rel=0.03)
+
+
+def test_series_without_a_line_reports_no_anisotropy():
+    """The docs' old temperature-series example on the default lab (paramagnet in the X-band
+    cavity, maps at 10 .. 30 GHz): only noise, so no g, no anisotropy field and no K."""
+    world = SimulatedWorld(seed=24)
+    world.thermal.time_constant = 3.0
+    exp = TemperatureSeries(temperatures="300, 150", stable_time=2.0, geometry="easy-plane", g_guess=2.0,
+                            field_guess=0.6, ms_table="5:5.2e5, 150:4.6e5, 300:3.4e5", freq_start=10e9,
+                            freq_stop=30e9, n_freq=2, window_low=40e-3, window_high=110e-3, points=61)
+    info, data = run(esr_lab(world), exp)
+    r = info.results
+    assert info.status == "completed"
+    assert "at 300 K: no line found in any trace" in r["warning"] and "at 150 K: no line found" in r["warning"]
+    for key in ("g", "field_parameter", "anisotropy_constant", "resonance_field", "fwhm"):
+        assert np.all(np.isnan(r[key])), key
+    assert "anisotropy_constant_lowest_T" not in r
+    fig = exp.figure(data, r)  # the plot says why it is empty
+    assert any("no line found" in t.get_text() for t in fig.axes[0].texts)
 
 
 def test_temperature_that_never_settles_fails_with_a_clear_message():

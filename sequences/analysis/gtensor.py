@@ -223,11 +223,29 @@ class PlaneFit:
     errors: dict[str, float]
 
 
+#: Goniometer angles closer than this (deg, modulo 180) count as the same orientation of g^2.
+ANGLE_TOLERANCE = 1e-3
+
+
+def distinct_orientations(theta_deg: np.ndarray, tol: float = ANGLE_TOLERANCE) -> int:
+    """How many of the angles differ modulo 180 deg (g^2 repeats every 180 deg). Wraps the circle:
+    a read-back 179.99999999999662 deg is the same orientation as 0 deg."""
+    v = np.sort(np.mod(np.asarray(theta_deg, float), 180.0))
+    if len(v) == 0:
+        return 0
+    gaps = np.r_[np.diff(v), v[0] + 180.0 - v[-1]]
+    return max(1, int(np.sum(gaps > tol)))
+
+
 def fit_rotation_plane(theta_deg: np.ndarray, g_eff: np.ndarray, g_err: np.ndarray | None = None) -> PlaneFit:
+    """g^2 = A + B cos 2theta + C sin 2theta by weighted linear least squares; ValueError when the
+    angles cannot determine the three coefficients or the result is not a g^2 pattern."""
     t = np.deg2rad(np.asarray(theta_deg, float))
     g_eff = np.asarray(g_eff, float)
-    if len(np.unique(np.round(np.rad2deg(2 * t) % 360, 6))) < 3:
-        raise ValueError("a rotation-plane fit needs at least three angles distinct modulo 180 degrees")
+    n = distinct_orientations(theta_deg)
+    if n < 3:
+        raise ValueError(f"a rotation-plane fit needs at least three angles distinct modulo 180 degrees, got {n} "
+                         f"({', '.join(f'{a:.6g}' for a in np.asarray(theta_deg, float))} deg)")
     sig = 2 * g_eff * (np.ones_like(g_eff) * 1e-4 if g_err is None else np.asarray(g_err, float))
     design = np.column_stack([np.ones_like(t), np.cos(2 * t), np.sin(2 * t)]) / sig[:, None]
     coef, *_ = np.linalg.lstsq(design, g_eff**2 / sig, rcond=None)
@@ -236,13 +254,16 @@ def fit_rotation_plane(theta_deg: np.ndarray, g_eff: np.ndarray, g_err: np.ndarr
     cov = np.linalg.inv(design.T @ design) * (max(1.0, resid @ resid / dof) if dof > 0 else 1.0)
     a, bc, cc = coef
     amp = np.hypot(bc, cc)
-    gmax, gmin = np.sqrt(a + amp), np.sqrt(max(a - amp, 0.0))
+    if not a - amp > 0:
+        raise ValueError(f"the rotation pattern is not a g^2 curve (A = {a:.4g}, amplitude {amp:.4g}: minimum "
+                         f"g^2 <= 0); the line positions are inconsistent")
+    gmax, gmin = np.sqrt(a + amp), np.sqrt(a - amp)
     # First-order errors of a +- amp.
     grad_amp = np.array([0.0, bc / amp, cc / amp]) if amp > 0 else np.zeros(3)
-    e_max = np.sqrt(np.array([1.0, 0, 0]) @ cov @ np.array([1.0, 0, 0]) + grad_amp @ cov @ grad_amp
-                    + 2 * np.array([1.0, 0, 0]) @ cov @ grad_amp) / (2 * gmax)
-    e_min = np.sqrt(np.array([1.0, 0, 0]) @ cov @ np.array([1.0, 0, 0]) + grad_amp @ cov @ grad_amp
-                    - 2 * np.array([1.0, 0, 0]) @ cov @ grad_amp) / (2 * max(gmin, 1e-12))
+    unit_a = np.array([1.0, 0.0, 0.0])
+    var_sum = unit_a @ cov @ unit_a + grad_amp @ cov @ grad_amp
+    e_max = np.sqrt(max(var_sum + 2 * unit_a @ cov @ grad_amp, 0.0)) / (2 * gmax)
+    e_min = np.sqrt(max(var_sum - 2 * unit_a @ cov @ grad_amp, 0.0)) / (2 * gmin)
     return PlaneFit(gmax, gmin, float(np.rad2deg(0.5 * np.arctan2(cc, bc))), coef,
                     {"g_max": float(e_max), "g_min": float(e_min)})
 

@@ -134,30 +134,50 @@ def _start(f: np.ndarray, b: np.ndarray, geometry: str) -> tuple[float, float]:
 class DampingFit:
     alpha: float
     alpha_error: float
-    db0: float  # inhomogeneous FWHM (T)
+    db0: float  # inhomogeneous FWHM (T), never negative
     db0_error: float
     slope: float  # T/Hz
     slope_error: float
+    #: The free fit gave a negative inhomogeneous width (``db0_free``): refitted with dB0 = 0.
+    db0_fixed: bool = False
+    db0_free: float = float("nan")
+
+
+def _line_fit(design: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted linear least squares; covariance scaled by the reduced chi^2 when above 1."""
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    resid = target - design @ coef
+    dof = len(target) - design.shape[1]
+    chi2 = float(resid @ resid / dof) if dof > 0 else 1.0
+    return coef, np.linalg.inv(design.T @ design) * max(1.0, chi2)
 
 
 def fit_damping(f: np.ndarray, fwhm: np.ndarray, fwhm_err: np.ndarray | None, g: float,
                 g_err: float = 0.0) -> DampingFit:
-    """Linear fit FWHM = dB0 + (2 alpha / gamma') f; alpha = slope gamma' / 2."""
+    """Linear fit FWHM = dB0 + (2 alpha / gamma') f; alpha = slope gamma' / 2.
+
+    Widths are never negative: if the free intercept comes out below zero, the slope is refitted
+    through the origin and dB0 = 0 is reported with the free fit's uncertainty (``db0_fixed``).
+    A linewidth that does not grow with frequency has no Gilbert damping: ValueError."""
     f, w = np.asarray(f, float), np.asarray(fwhm, float)
     if len(f) < 2 or len(np.unique(f)) < 2:
         raise ValueError("the damping fit needs linewidths at two or more distinct frequencies")
     sig = np.ones_like(w) if fwhm_err is None else np.where(np.asarray(fwhm_err) > 0, fwhm_err, 1.0)
     design = np.column_stack([np.ones_like(f), f]) / sig[:, None]
-    coef, *_ = np.linalg.lstsq(design, w / sig, rcond=None)
-    resid = (w - coef[0] - coef[1] * f) / sig
-    dof = len(f) - 2
-    chi2 = float(resid @ resid / dof) if dof > 0 else 1.0
-    cov = np.linalg.inv(design.T @ design) * max(1.0, chi2)
+    coef, cov = _line_fit(design, w / sig)
+    db0, db0_err = float(coef[0]), float(np.sqrt(cov[0, 0]))
+    slope, slope_err = float(coef[1]), float(np.sqrt(cov[1, 1]))
+    fixed = db0 < 0
+    if fixed:
+        coef1, cov1 = _line_fit(design[:, 1:], w / sig)
+        slope, slope_err = float(coef1[0]), float(np.sqrt(cov1[0, 0]))
+    if not slope > 0:
+        raise ValueError(f"the linewidth does not grow with frequency (slope {slope * 1e9 * 1e3:.3g} mT/GHz): "
+                         f"no Gilbert damping fit")
     gp = gamma_prime(g)
-    alpha = coef[1] * gp / 2
-    alpha_err = abs(alpha) * np.hypot(np.sqrt(cov[1, 1]) / abs(coef[1]) if coef[1] else np.inf,
-                                      g_err / g if g else 0.0)
-    return DampingFit(alpha, alpha_err, coef[0], float(np.sqrt(cov[0, 0])), coef[1], float(np.sqrt(cov[1, 1])))
+    alpha = slope * gp / 2
+    alpha_err = abs(alpha) * np.hypot(slope_err / slope, g_err / g if g else 0.0)
+    return DampingFit(alpha, float(alpha_err), 0.0 if fixed else db0, db0_err, slope, slope_err, fixed, db0)
 
 
 def anisotropy_energy(b_aniso: float, b_aniso_err: float, ms: float, ms_rel_err: float = 0.0) -> tuple[float, float]:

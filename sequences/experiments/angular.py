@@ -15,10 +15,10 @@ import numpy as np
 
 from drivers.lab import Lab
 from sequences.analysis.constants import H, MU_B
-from sequences.analysis.gtensor import MOUNTS, TensorFit, fit_g_tensor, fit_rotation_plane, rotation_directions
-from sequences.analysis.lineshapes import fit_derivative
+from sequences.analysis.gtensor import (MOUNTS, TensorFit, distinct_orientations, fit_g_tensor, fit_rotation_plane,
+                                       rotation_directions)
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
-from sequences.experiments.traces import PARK_TIME_CONSTANT, TraceSeries, esr_parameter, line_table
+from sequences.experiments.traces import PARK_TIME_CONSTANT, TraceSeries, esr_parameter, line_table, no_line_warning
 
 
 class AngularDependence(TraceSeries):
@@ -44,9 +44,16 @@ class AngularDependence(TraceSeries):
         return np.linspace(self.angle_start, self.angle_stop, self.n_angles)
 
     def check(self) -> list[str]:
+        problems = []
         if self.field_stop <= self.field_start:
-            return ["field_stop must exceed field_start (traces sweep up)"]
-        return []
+            problems.append("field_stop must exceed field_start (traces sweep up)")
+        n = distinct_orientations(self.angles())
+        if self.mount in MOUNTS and n < 3:
+            problems.append(f"the g^2 rotation pattern repeats every 180 deg: angles "
+                            f"{', '.join(f'{a:g}' for a in self.angles())} deg give only {n} distinct "
+                            f"orientation(s), the rotation-plane fit needs 3; raise n_angles or shorten the range "
+                            f"(e.g. angle_stop = 180 - 180/n_angles), or use mount = none for no g fit")
+        return problems
 
     def check_lab(self, lab: Lab) -> list[str]:
         if not lab.has("goniometer"):
@@ -76,22 +83,17 @@ class AngularDependence(TraceSeries):
                 rows: list[dict[str, Any]] = []
                 yield from self.trace(lab, k, lo, hi, self.frequency, self.power,
                                       {"frequency": self.frequency, "angle": float(gonio.angle)}, rows)
-                if self.track:
-                    b = np.array([r["field"] for r in rows])
-                    try:
-                        centre = fit_derivative(b, np.array([r["x"] for r in rows])).b0
-                    except (ValueError, RuntimeError):
-                        continue
-                    if b.min() < centre < b.max():
-                        half = (hi - lo) / 2
-                        lo, hi = max(centre - half, 0.0), min(centre + half, lab.limits.max_field)
+                centre = self.line_centre(rows) if self.track else None
+                if centre is not None:
+                    half = (hi - lo) / 2
+                    lo, hi = max(centre - half, 0.0), min(centre + half, lab.limits.max_field)
         finally:
             self.finish(lab)
 
     def analyse(self, run: RunData) -> dict[str, Any]:
         p = run.parameters
         groups = self.trace_groups(run)
-        fits = [self.fit_trace(run, g) for g in groups]
+        fits, problems = self.fit_traces(run, groups)
         angles = np.array([float(run["angle"][g[0]]) for g in groups])
         freq = np.array([float(run["frequency"][g[0]]) for g in groups])
         table = line_table(fits)
@@ -102,33 +104,47 @@ class AngularDependence(TraceSeries):
         mount = p.get("mount", self.mount)
         out: dict[str, Any] = {"angle": angles.tolist(), **table, "g_eff": g_eff.tolist(),
                                "g_eff_error": g_err.tolist(), "mount": mount}
+        warnings = [w for w in [no_line_warning([f"{a:.4g} deg" for a in angles], problems)] if w]
         ok = np.isfinite(g_eff)
         if mount != "none":
             out["directions"] = rotation_directions(angles, mount).tolist()
-        try:
-            plane = fit_rotation_plane(angles[ok], g_eff[ok], g_err[ok])
-        except (ValueError, np.linalg.LinAlgError):
-            return out
-        out["g_max_in_plane"] = FitValue(plane.g_max, plane.errors["g_max"], "")
-        out["g_min_in_plane"] = FitValue(plane.g_min, plane.errors["g_min"], "")
-        out["angle_of_g_max"] = FitValue(plane.theta_max, float("nan"), "deg")
-        out["g2_coefficients"] = plane.coefficients.tolist()
+        if ok.any():
+            try:
+                plane = fit_rotation_plane(angles[ok], g_eff[ok], g_err[ok])
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                warnings.append(f"no in-plane g values: {exc}")
+            else:
+                out["g_max_in_plane"] = FitValue(plane.g_max, plane.errors["g_max"], "")
+                out["g_min_in_plane"] = FitValue(plane.g_min, plane.errors["g_min"], "")
+                out["angle_of_g_max"] = FitValue(plane.theta_max, float("nan"), "deg")
+                out["g2_coefficients"] = plane.coefficients.tolist()
+        if warnings:
+            out["warning"] = "; ".join(warnings)
         return out
 
-    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import plot_series
+    def figure(self, run: RunData, results: dict[str, Any]) -> Any:
+        """Resonance field and g_eff against angle, with the g^2 fit (a matplotlib Figure)."""
+        from sequences.analysis.fmr_plots import series_figure
 
         a = np.array(results.get("angle", []), float)
-        series = {"resonance field (T)": (np.array(results["resonance_field"]),
-                                          np.array(results["resonance_field_error"])),
-                  "g_eff": (np.array(results["g_eff"]), np.array(results["g_eff_error"]))}
+        series = {"resonance field (mT)": (np.array(results.get("resonance_field", []), float) * 1e3,
+                                           np.array(results.get("resonance_field_error", []), float) * 1e3),
+                  "g_eff": (np.array(results.get("g_eff", []), float), np.array(results.get("g_eff_error", []), float))}
         curves = {}
-        if "g2_coefficients" in results:
+        if "g2_coefficients" in results and len(a):
             ca, cb, cc = results["g2_coefficients"]
             fine = np.linspace(a.min(), a.max(), 300)
             t = np.deg2rad(fine)
-            curves["g_eff"] = (fine, np.sqrt(np.clip(ca + cb * np.cos(2 * t) + cc * np.sin(2 * t), 0, None)))
-        return plot_series(a, series, "goniometer angle (deg)", path, title=self.title, curves=curves)
+            label = (f"g² = A + B cos 2θ + C sin 2θ: g_max = {results['g_max_in_plane'].value:.5f}, "
+                     f"g_min = {results['g_min_in_plane'].value:.5f}")
+            curves["g_eff"] = (fine, np.sqrt(np.clip(ca + cb * np.cos(2 * t) + cc * np.sin(2 * t), 0, None)), label)
+        return series_figure(a, series, "goniometer angle (deg)", title=self.title, curves=curves,
+                             warning=results.get("warning"))
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import save_figure
+
+        return save_figure(self.figure(run, results), path)
 
 
 def g_tensor_from_runs(results: Iterable[dict[str, Any]]) -> TensorFit:

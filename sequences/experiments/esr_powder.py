@@ -8,6 +8,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from sequences.analysis.gtensor import fit_powder, powder_signal
+from sequences.analysis.lineshape_models import MIN_SNR
 from drivers.lab import Lab
 from sequences.experiment import FitValue, Message, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
@@ -32,8 +33,17 @@ class EsrPowderSweep(EsrFieldSweep):
         p = run.parameters
         freq = float(p.get("frequency", self.frequency))
         bm = float(p.get("mod_amplitude", self.mod_amplitude))
-        fit = fit_powder(b, x, freq, bm=bm)
         out: dict[str, Any] = {}
+        try:
+            fit = fit_powder(b, x, freq, bm=bm)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            return {"warning": f"no powder pattern found: the fit failed ({exc})"}
+        snr = float(np.ptp(fit.curve - fit.offset)) / max(fit.residual_rms, 1e-300)
+        out["snr"] = snr
+        if not snr >= MIN_SNR:
+            out["warning"] = (f"no powder pattern found: SNR {snr:.2g} below {MIN_SNR:g} (fitted pattern "
+                              f"peak-to-peak over the residual rms); no g-values")
+            return out
         for k, (g, e) in enumerate(zip(fit.g, fit.g_errors), start=1):
             out[f"g{k}"] = FitValue(float(g), float(e), "")
         out["g_iso"] = FitValue(float(np.mean(fit.g)), float(np.sqrt(np.sum(fit.g_errors**2)) / 3), "")
@@ -64,6 +74,9 @@ class EsrPowderSweep(EsrFieldSweep):
         ax.set_ylabel("signal (µV)")
         ax.legend(fontsize=8)
         ax.set_title(self.title)
+        from sequences.analysis.fmr_plots import show_warning
+
+        show_warning(ax, results.get("warning"))
         import matplotlib.pyplot as plt
 
         fig.tight_layout()

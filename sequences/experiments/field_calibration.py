@@ -10,7 +10,7 @@ import numpy as np
 from drivers.lab import Lab
 from sequences.analysis.constants import DPPH_G
 from sequences.analysis.field_calibration import fit_hysteresis, g_from_field, marker_correction, marker_field
-from sequences.analysis.lineshape_models import fit_line
+from sequences.analysis.lineshape_models import LineResult, fit_significant_line, line_signal
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.traces import TraceSeries, approach, esr_parameter
 
@@ -119,61 +119,117 @@ class FieldCalibration(TraceSeries):
         out["remanence"] = FitValue(hyst.remanence, hyst.remanence_error, "T")
         out["hall_slope_up"] = hyst.slope_up
         out["hall_slope_down"] = hyst.slope_down
-        model = p.get("lineshape", self.lineshape)
-        bm = float(p.get("mod_amplitude", self.mod_amplitude))
+        warnings = []
         expected = marker_field(freq, g_marker)
         out["marker_field_expected"] = FitValue(expected, 0.0, "T")
+        fits = self.segment_fits(run)
         hall_fits = []
         for code, label in ((MARKER_UP, "up"), (MARKER_DOWN, "down")):
-            idx = np.flatnonzero(seg == code)
-            by_hall = fit_line(self.trace_field(run, idx), run["x"][idx], model, bm=bm)
-            by_set = fit_line(run["field_set"][idx], run["x"][idx], model, bm=bm)
+            (by_hall, why), (by_set, why_set) = fits.get(code, ((None, "the sweep was not recorded"), (None, "")))
+            if by_hall is None or by_set is None:
+                warnings.append(f"no marker line found sweeping {label}: {why or why_set}")
+                continue
             hall_fits.append(by_hall)
             out[f"marker_field_hall_{label}"] = FitValue(by_hall.b0, by_hall.errors["b0"], "T")
             corr, err = marker_correction(by_set.b0, by_set.errors["b0"], freq, g_marker)
             out[f"setpoint_correction_{label}"] = FitValue(corr, err, "T")
-        w = np.array([1 / max(f.errors["b0"], 1e-12) ** 2 for f in hall_fits])
-        measured = float(np.sum(w * [f.b0 for f in hall_fits]) / w.sum())
-        measured_err = float(1 / np.sqrt(w.sum()))
-        corr, corr_err = marker_correction(measured, measured_err, freq, g_marker)
-        out["hall_correction"] = FitValue(corr, corr_err, "T")
-        sample = np.flatnonzero(seg == SAMPLE)
-        if len(sample) >= 8:
-            fit = fit_line(self.trace_field(run, sample), run["x"][sample], model, bm=bm)
-            g0, e0 = g_from_field(fit.b0, fit.errors["b0"], freq)
-            g1, e1 = g_from_field(fit.b0, fit.errors["b0"], freq, corr, corr_err)
-            ratio = g_marker * measured / fit.b0
-            out["sample_field_hall"] = FitValue(fit.b0, fit.errors["b0"], "T")
-            out["sample_g_uncorrected"] = FitValue(g0, e0, "")
-            out["sample_g"] = FitValue(g1, e1, "")
-            out["sample_g_ratio"] = FitValue(ratio, ratio * np.hypot(measured_err / measured,
-                                                                     fit.errors["b0"] / fit.b0), "")
+        measured = measured_err = corr = corr_err = float("nan")
+        if hall_fits:
+            w = np.array([1 / max(f.errors["b0"], 1e-12) ** 2 for f in hall_fits])
+            measured = float(np.sum(w * [f.b0 for f in hall_fits]) / w.sum())
+            measured_err = float(1 / np.sqrt(w.sum()))
+            corr, corr_err = marker_correction(measured, measured_err, freq, g_marker)
+            out["hall_correction"] = FitValue(corr, corr_err, "T")
+        if SAMPLE in fits:
+            (fit, why), _ = fits[SAMPLE]
+            if fit is None:
+                idx = np.flatnonzero(seg == SAMPLE)
+                b = run["field"][idx]
+                warnings.append(f"no line found in the sample sweep ({b.min() * 1e3:.3f} .. {b.max() * 1e3:.3f} mT "
+                                f"Hall field): {why}; no sample g")
+            else:
+                g0, e0 = g_from_field(fit.b0, fit.errors["b0"], freq)
+                out["sample_field_hall"] = FitValue(fit.b0, fit.errors["b0"], "T")
+                out["sample_g_uncorrected"] = FitValue(g0, e0, "")
+                if hall_fits:
+                    g1, e1 = g_from_field(fit.b0, fit.errors["b0"], freq, corr, corr_err)
+                    ratio = g_marker * measured / fit.b0
+                    out["sample_g"] = FitValue(g1, e1, "")
+                    out["sample_g_ratio"] = FitValue(ratio, ratio * np.hypot(measured_err / measured,
+                                                                             fit.errors["b0"] / fit.b0), "")
+        if warnings:
+            out["warning"] = "; ".join(warnings)
         return out
 
-    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+    def segment_fits(self, run: RunData) -> dict[int, tuple[tuple[LineResult | None, str], ...]]:
+        """Significance-tested line fits of the marker sweeps (on the Hall and the setpoint axis)
+        and of the sample sweep (Hall axis; the second entry repeats it)."""
+        p = run.parameters
+        seg = run["segment"].astype(int)
+        model = p.get("lineshape", self.lineshape)
+        bm = float(p.get("mod_amplitude", self.mod_amplitude))
+        harmonic = int(p.get("harmonic", 1))
+        out = {}
+        for code in (MARKER_UP, MARKER_DOWN, SAMPLE):
+            idx = np.flatnonzero(seg == code)
+            if len(idx) < 8:
+                continue
+            idx = idx[np.argsort(run["field_set"][idx])]
+            by_hall = fit_significant_line(self.trace_field(run, idx), run["x"][idx], model, bm=bm, harmonic=harmonic)
+            by_set = by_hall if code == SAMPLE else fit_significant_line(run["field_set"][idx], run["x"][idx], model,
+                                                                         bm=bm, harmonic=harmonic)
+            out[code] = (by_hall, by_set)
+        return out
+
+    def figure(self, run: RunData, results: dict[str, Any]) -> Any:
+        """Hall - setpoint loops; marker and sample sweeps with their fitted lines."""
+        from sequences.analysis.fmr_plots import show_warning
         from sequences.analysis.plotting import new_figure
 
+        p = run.parameters
         seg = run["segment"].astype(int)
-        fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4.2))
+        bm = float(p.get("mod_amplitude", self.mod_amplitude))
+        harmonic = int(p.get("harmonic", 1))
+        fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4.6))
         for code, label in ((LOOP_UP, "up"), (LOOP_DOWN, "down")):
             m = seg == code
-            ax1.plot(run["field_set"][m] * 1e3, (run["field"][m] - run["field_set"][m]) * 1e6, "o-", label=label)
+            ax1.plot(run["field_set"][m] * 1e3, (run["field"][m] - run["field_set"][m]) * 1e6, "o-",
+                     label=f"sweeping {label}")
+        if "remanence" in results:
+            ax1.set_title(f"Hall − setpoint: remanence {results['remanence'].value * 1e6:.2f} µT", fontsize=9)
         ax1.set_xlabel("setpoint (mT)")
-        ax1.set_ylabel("Hall - setpoint (µT)")
-        ax1.legend()
+        ax1.set_ylabel("Hall − setpoint (µT)")
+        ax1.legend(fontsize=8)
+        fits = self.segment_fits(run)
         for code, label in ((MARKER_UP, "marker up"), (MARKER_DOWN, "marker down"), (SAMPLE, "sample")):
-            m = seg == code
-            if m.any():
-                ax2.plot(run["field"][m] * 1e3, run["x"][m] * 1e6, ".", ms=3, label=label)
+            idx = np.flatnonzero(seg == code)
+            if not len(idx):
+                continue
+            idx = idx[np.argsort(run["field_set"][idx])]
+            b = self.trace_field(run, idx)
+            points = ax2.plot(run["field"][idx] * 1e3, run["x"][idx] * 1e6, ".", ms=3, label=label)[0]
+            fit = fits.get(code, ((None, ""),))[0][0]
+            if fit is not None:
+                fine = np.linspace(b.min(), b.max(), 600)
+                shape = [fit.fwhm_lorentz, fit.fwhm_gauss] if fit.model == "voigt" else \
+                    [fit.fwhm, fit.phase] if fit.model == "lorentzian-dispersive" else [fit.fwhm]
+                curve = line_signal(fit.model, fine, fit.b0, np.array(shape), fit.area, fit.offset, bm, harmonic)
+                ax2.plot(fine * 1e3, curve * 1e6, "-", color=points.get_color(), lw=1.2,
+                         label=f"{label} fit: {fit.b0 * 1e3:.4f} mT")
         if "marker_field_expected" in results:
             ax2.axvline(results["marker_field_expected"].value * 1e3, color="k", lw=0.8, ls="--",
                         label="marker, expected")
+        if "sample_g" in results:
+            ax2.set_title(f"sample g = {results['sample_g'].value:.5f} ± {results['sample_g'].error:.1g} "
+                          f"(marker-corrected)", fontsize=9)
         ax2.set_xlabel("Hall field (mT)")
-        ax2.set_ylabel("signal (µV)")
-        ax2.legend(fontsize=8)
-        import matplotlib.pyplot as plt
+        ax2.set_ylabel("lock-in X (µV)")
+        ax2.legend(fontsize=7)
+        show_warning(ax2, results.get("warning"))
+        fig.suptitle(f"{self.title} at {float(p.get('frequency', self.frequency)) / 1e9:.4g} GHz")
+        return fig
 
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return Path(path)
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import save_figure
+
+        return save_figure(self.figure(run, results), path)

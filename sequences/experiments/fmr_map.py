@@ -11,9 +11,8 @@ import numpy as np
 from drivers.lab import Lab
 from sequences.analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel,
                                        meff_from_field, resonance_field)
-from sequences.analysis.lineshapes import fit_derivative
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
-from sequences.experiments.traces import TraceSeries, line_table
+from sequences.experiments.traces import TraceSeries, line_table, no_line_warning
 
 
 class ResonancePredictor:
@@ -31,14 +30,9 @@ class ResonancePredictor:
             model += b0 - float(resonance_field(f0, self.g, self.bfield, self.geometry))
         return model
 
-    def observe(self, f: float, rows: list[dict[str, Any]]) -> None:
-        b = np.array([r["field"] for r in rows])
-        x = np.array([r["x"] for r in rows])
-        try:
-            b_res = fit_derivative(b, x).b0
-        except (ValueError, RuntimeError):
-            return
-        if not b.min() <= b_res <= b.max():
+    def observe(self, f: float, b_res: float | None) -> None:
+        """Record the centre of a line found at ``f`` (None: no line found, nothing learnt)."""
+        if b_res is None:
             return
         self.seen.append((f, b_res))
         if len(self.seen) >= 2 and len({s[0] for s in self.seen}) >= 2:
@@ -149,7 +143,7 @@ class FreqFieldMap(TraceSeries):
             yield from self.trace(lab, first_trace + k, lo, hi, float(f), self.source_power(f), extra, rows,
                                   per_point)
             if self.track:
-                predictor.observe(float(f), rows)
+                predictor.observe(float(f), self.line_centre(rows))
 
     def plan(self, lab: Lab) -> Iterator[Message]:
         try:
@@ -159,31 +153,43 @@ class FreqFieldMap(TraceSeries):
 
     # --- analysis -------------------------------------------------------------------------------
     def analyse_map(self, run: RunData, groups: list[np.ndarray]) -> dict[str, Any]:
-        """Line fits per trace, then the Kittel and damping fits over frequency."""
+        """Line fits per trace, then the Kittel and damping fits over the traces where a line was
+        found; a ``warning`` entry says which traces had none and which fits were not possible."""
         p = run.parameters
         geometry = p.get("geometry", self.geometry)
-        fits = [self.fit_trace(run, idx) for idx in groups]
+        fits, problems = self.fit_traces(run, groups)
         freqs = np.array([float(run["frequency"][idx[0]]) for idx in groups])
         table = line_table(fits)
         out: dict[str, Any] = {"geometry": geometry, "trace_frequency": freqs.tolist(), **table,
                                "line_model": p.get("lineshape", self.lineshape)}
-        ok = np.array([f is not None and np.isfinite(f.b0) for f in fits])
-        if ok.sum() == 0:
-            out["error"] = "no trace could be fitted"
-            return out
-        b = np.array(table["resonance_field"])[ok]
-        be = np.array(table["resonance_field_error"])[ok]
+        warnings = [w for w in [no_line_warning([f"{f / 1e9:.4g} GHz" for f in freqs], problems)] if w]
+        ok = np.array([f is not None for f in fits], bool)
         n_par = 1 + (geometry != "sphere")
-        if ok.sum() >= n_par:
+        n_freq = len(np.unique(freqs[ok]))
+        if ok.any() and n_freq < n_par:
+            warnings.append(f"a {geometry} Kittel fit needs lines at {n_par} distinct frequencies, found "
+                            f"{n_freq}: no g or field parameter")
+        if n_freq >= n_par:
+            b = np.array(table["resonance_field"])[ok]
+            be = np.array(table["resonance_field_error"])[ok]
             kit = fit_kittel(freqs[ok], b, be, geometry=geometry, g0=p.get("g_guess"), bfield0=p.get("field_guess"))
             out.update(self.kittel_values(kit))
             out["kittel_reduced_chi2"] = kit.reduced_chi2
-            if ok.sum() >= 2 and len(np.unique(freqs[ok])) >= 2:
+            if n_freq >= 2:
                 w = np.array(table["fwhm"])[ok]
                 we = np.array(table["fwhm_error"])[ok]
-                d = fit_damping(freqs[ok], w, we, kit.g, kit.errors["g"])
-                out["alpha"] = FitValue(d.alpha, d.alpha_error, "")
-                out["inhomogeneous_fwhm"] = FitValue(d.db0, d.db0_error, "T")
+                try:
+                    d = fit_damping(freqs[ok], w, we, kit.g, kit.errors["g"])
+                except ValueError as exc:
+                    warnings.append(str(exc))
+                else:
+                    out["alpha"] = FitValue(d.alpha, d.alpha_error, "")
+                    out["inhomogeneous_fwhm"] = FitValue(d.db0, d.db0_error, "T")
+                    if d.db0_fixed:
+                        warnings.append(f"the free damping fit gave a negative inhomogeneous FWHM "
+                                        f"({d.db0_free * 1e3:.3g} mT); refitted through zero width")
+        if warnings:
+            out["warning"] = "; ".join(warnings)
         return out
 
     @staticmethod
@@ -199,7 +205,13 @@ class FreqFieldMap(TraceSeries):
     def analyse(self, run: RunData) -> dict[str, Any]:
         return self.analyse_map(run, self.trace_groups(run))
 
-    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import plot_frequency_field_map
+    def figure(self, run: RunData, results: dict[str, Any]) -> Any:
+        """The frequency-field colour map with the Kittel curve, and linewidths vs frequency."""
+        from sequences.analysis.fmr_plots import map_figure
 
-        return plot_frequency_field_map(run, results, path, self.trace_groups(run))
+        return map_figure(run, results, self.trace_groups(run))
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import save_figure
+
+        return save_figure(self.figure(run, results), path)

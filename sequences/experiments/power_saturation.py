@@ -8,9 +8,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.saturation import fit_saturation, saturation_curve
+from sequences.analysis.saturation import fit_saturation
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
-from sequences.experiments.traces import TraceSeries, esr_parameter, line_table
+from sequences.experiments.traces import TraceSeries, esr_parameter, line_table, no_line_warning
 
 
 class PowerSaturation(TraceSeries):
@@ -58,33 +58,35 @@ class PowerSaturation(TraceSeries):
 
     def analyse(self, run: RunData) -> dict[str, Any]:
         groups = self.trace_groups(run)
-        fits = [self.fit_trace(run, g) for g in groups]
+        fits, problems = self.fit_traces(run, groups)
         power = np.array([float(run["power"][g[0]]) for g in groups])
         table = line_table(fits)
         area = np.array(table["area"])
-        err = np.array([f.errors["area"] if f else np.nan for f in fits])
-        out: dict[str, Any] = {"power": power.tolist(), "sqrt_power": np.sqrt(power).tolist(), **table,
-                               "area_error": err.tolist()}
+        err = np.array(table["area_error"])
+        out: dict[str, Any] = {"power": power.tolist(), "sqrt_power": np.sqrt(power).tolist(), **table}
+        warnings = [w for w in [no_line_warning([f"{p * 1e3:.3g} mW" for p in power], problems)] if w]
         ok = np.isfinite(area)
         fit_b = bool(run.parameters.get("fit_b", self.fit_b))
         try:
             sat = fit_saturation(power[ok], area[ok], err[ok], b=None if fit_b else 3.0)
         except ValueError as exc:
-            out["error"] = str(exc)
-            return out
-        out["p_half"] = FitValue(sat.p_half, sat.errors["p_half"], "W")
-        out["inhomogeneity_b"] = FitValue(sat.b, sat.errors["b"], "")
-        out["signal_per_sqrt_w"] = FitValue(sat.a, sat.errors["a"], "")
+            warnings.append(f"no saturation fit: {exc}")
+        else:
+            out["p_half"] = FitValue(sat.p_half, sat.errors["p_half"], "W")
+            out["inhomogeneity_b"] = FitValue(sat.b, sat.errors["b"], "")
+            out["signal_per_sqrt_w"] = FitValue(sat.a, sat.errors["a"], "")
+        if warnings:
+            out["warning"] = "; ".join(warnings)
         return out
 
-    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import plot_series
+    def figure(self, run: RunData, results: dict[str, Any]) -> Any:
+        """Double integral vs sqrt(P) and normalised vs P, with the fit and P_half."""
+        from sequences.analysis.fmr_plots import saturation_figure
 
-        p = np.array(results.get("power", []), float)
-        series = {"double integral": (np.array(results.get("area", [])), np.array(results.get("area_error", [])))}
-        curves = {}
-        if "p_half" in results:
-            fine = np.geomspace(p.min(), p.max(), 200)
-            curves["double integral"] = (np.sqrt(fine), saturation_curve(
-                fine, results["signal_per_sqrt_w"].value, results["p_half"].value, results["inhomogeneity_b"].value))
-        return plot_series(np.sqrt(p), series, "sqrt(P) (sqrt W)", path, title=self.title, curves=curves)
+        return saturation_figure(np.array(results.get("power", []), float), np.array(results.get("area", []), float),
+                                 np.array(results.get("area_error", []), float), results, title=self.title)
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import save_figure
+
+        return save_figure(self.figure(run, results), path)

@@ -119,10 +119,13 @@ class TemperatureSeries(FreqFieldMap):
             "temperature", "temperature_spread", "g", "g_error", "field_parameter", "field_parameter_error",
             "anisotropy_constant", "anisotropy_constant_error", "ms_used", "resonance_field", "fwhm", "area",
             "area_error")}
+        warnings = []
         for t in sorted(set(t_set), key=list(t_set).index):
             sub = [g for g, ts in zip(groups, t_set) if ts == t]
             actual = np.concatenate([run["temperature"][g] for g in sub])
             res = self.analyse_map(run, sub)
+            if "warning" in res:
+                warnings.append(f"at {t:g} K: {res['warning']}")
             rows["temperature"].append(float(np.mean(actual)))
             rows["temperature_spread"].append(float(np.ptp(actual)))
             gv = res.get("g_factor")
@@ -131,11 +134,8 @@ class TemperatureSeries(FreqFieldMap):
             bf = res.get(field_name) if field_name else None
             rows["field_parameter"].append(bf.value if bf else float("nan"))
             rows["field_parameter_error"].append(bf.error if bf else float("nan"))
-            rows["resonance_field"].append(res.get("resonance_field", [float("nan")])[0])
-            rows["fwhm"].append(res.get("fwhm", [float("nan")])[0])
-            fits = [self.fit_trace(run, g) for g in sub]
-            rows["area"].append(fits[0].area if fits[0] else float("nan"))
-            rows["area_error"].append(fits[0].errors["area"] if fits[0] else float("nan"))
+            for key in ("resonance_field", "fwhm", "area", "area_error"):  # first trace: Curie law
+                rows[key].append(res[key][0])
             if bf is not None and len(ms_t) and field_name in ("mu0_hk", "mu0_ha"):
                 ms = float(np.interp(np.mean(actual), ms_t, ms_v))
                 k, k_err = anisotropy_energy(bf.value, bf.error, ms, ms_rel)
@@ -149,11 +149,13 @@ class TemperatureSeries(FreqFieldMap):
         out: dict[str, Any] = {"geometry": geometry, "field_parameter_name": field_name, **rows}
         k = np.array(rows["anisotropy_constant"])
         if np.any(np.isfinite(k)):
-            i = int(np.nanargmin(rows["temperature"]))
+            i = int(np.nanargmin(np.where(np.isfinite(k), rows["temperature"], np.nan)))
             out["anisotropy_constant_lowest_T"] = FitValue(k[i], rows["anisotropy_constant_error"][i], "J/m^3")
         if int(p.get("n_freq", self.n_freq)) == 1:
             out.update(self.curie_fit(np.array(rows["temperature"]), np.array(rows["area"]),
                                       np.array(rows["area_error"])))
+        if warnings:
+            out["warning"] = "; ".join(warnings)
         return out
 
     @staticmethod
@@ -171,15 +173,31 @@ class TemperatureSeries(FreqFieldMap):
         return {"curie_constant": FitValue(c, c_err, "K"),
                 "curie_deviation": float(np.max(np.abs(y - c * x) / np.abs(c * x)))}
 
-    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import plot_series
+    def figure(self, run: RunData, results: dict[str, Any]) -> Any:
+        """g, the anisotropy field and K against temperature (a matplotlib Figure)."""
+        from sequences.analysis.fmr_plots import series_figure
 
         t = np.array(results.get("temperature", []), float)
-        series = {"g": (np.array(results.get("g", [])), np.array(results.get("g_error", [])))}
+        series = {"g": (np.array(results.get("g", []), float), np.array(results.get("g_error", []), float))}
         name = results.get("field_parameter_name")
         if name:
-            series[f"{name} (T)"] = (np.array(results["field_parameter"]), np.array(results["field_parameter_error"]))
+            series[f"{name} (mT)"] = (np.array(results["field_parameter"], float) * 1e3,
+                                      np.array(results["field_parameter_error"], float) * 1e3)
         if np.any(np.isfinite(results.get("anisotropy_constant", [np.nan]))):
-            series["K (J/m^3)"] = (np.array(results["anisotropy_constant"]),
-                                   np.array(results["anisotropy_constant_error"]))
-        return plot_series(t, series, "temperature (K)", path, title=self.title)
+            series["K (kJ/m³)"] = (np.array(results["anisotropy_constant"], float) / 1e3,
+                                   np.array(results["anisotropy_constant_error"], float) / 1e3)
+        if "curie_constant" in results:
+            series["double integral (µV mT²)"] = (np.array(results["area"], float) * 1e12,
+                                                  np.array(results["area_error"], float) * 1e12)
+        curves = {}
+        if "curie_constant" in results and np.any(t > 0):
+            fine = np.linspace(max(t[t > 0].min() * 0.8, 1e-3), t.max() * 1.05, 200)
+            c = results["curie_constant"].value
+            curves["double integral (µV mT²)"] = (fine, c / fine * 1e12, f"Curie law C/T, C = {c:.4g}")
+        return series_figure(t, series, "temperature (K)", title=self.title, curves=curves,
+                             warning=results.get("warning"))
+
+    def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
+        from sequences.analysis.fmr_plots import save_figure
+
+        return save_figure(self.figure(run, results), path)

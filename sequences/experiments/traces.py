@@ -15,7 +15,7 @@ import numpy as np
 
 from drivers.errors import InstrumentError
 from drivers.lab import Lab
-from sequences.analysis.lineshape_models import MODELS, LineResult, fit_line
+from sequences.analysis.lineshape_models import MODELS, LineResult, fit_significant_line
 from sequences.experiment import Checkpoint, Column, Experiment, Message, Note, Parameter, Point, RunData
 from sequences.experiments.esr_sweep import PARK_TIME_CONSTANT, EsrFieldSweep, approach
 
@@ -168,20 +168,44 @@ class TraceSeries(Experiment):
             return np.polyval(np.polyfit(b_set, b, 1), b_set)
         return b
 
-    def fit_trace(self, run: RunData, idx: np.ndarray) -> LineResult | None:
-        """Fit one trace with the chosen line model and the known modulation (None if it fails)."""
+    def fit_trace(self, run: RunData, idx: np.ndarray) -> tuple[LineResult | None, str]:
+        """Fit one trace with the chosen line model and the known modulation, and test the line
+        (see :func:`fit_significant_line`): (fit, '') or (None, why no line was found)."""
         p = run.parameters
         model = p.get("lineshape", self.lineshape)
         bm = float(p.get("mod_amplitude", self.mod_amplitude))
-        try:
-            return fit_line(self.trace_field(run, idx), run["x"][idx], model, bm=bm,
-                            harmonic=int(p.get("harmonic", 1)))
-        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+        return fit_significant_line(self.trace_field(run, idx), run["x"][idx], model, bm=bm,
+                                    harmonic=int(p.get("harmonic", 1)))
+
+    def fit_traces(self, run: RunData, groups: list[np.ndarray]) -> tuple[list[LineResult | None], list[str]]:
+        """Per-trace fits (None where no line was found) and the reasons ('' where one was)."""
+        pairs = [self.fit_trace(run, idx) for idx in groups]
+        return [f for f, _ in pairs], [why for _, why in pairs]
+
+    def line_centre(self, rows: list[dict[str, Any]]) -> float | None:
+        """Centre of a significant line in a just-measured trace (for tracking), else None."""
+        if len(rows) < 8:
             return None
+        b = np.array([r["field"] for r in rows])
+        order = np.argsort(b)
+        model = "lorentzian" if self.lineshape == "auto" else self.lineshape
+        fit, _ = fit_significant_line(b[order], np.array([r["x"] for r in rows])[order], model,
+                                      bm=self.mod_amplitude, harmonic=self.harmonic)
+        return None if fit is None else fit.b0
+
+
+def no_line_warning(labels: list[str], problems: list[str]) -> str | None:
+    """One 'no line found' warning for the results naming each trace without a line, or None."""
+    missing = [f"{label}: {why}" for label, why in zip(labels, problems) if why]
+    if not missing:
+        return None
+    head = "no line found in any trace" if len(missing) == len(labels) else \
+        f"no line found in {len(missing)} of {len(labels)} traces (left out of the fits)"
+    return head + " — " + "; ".join(missing)
 
 
 def line_table(fits: list[LineResult | None]) -> dict[str, list[float]]:
-    """Per-trace resonance field and widths as plain lists (NaN for failed fits)."""
+    """Per-trace resonance field, widths, area and SNR as plain lists (NaN where no line was found)."""
     nan = float("nan")
     return {
         "resonance_field": [f.b0 if f else nan for f in fits],
@@ -190,5 +214,7 @@ def line_table(fits: list[LineResult | None]) -> dict[str, list[float]]:
         "fwhm_error": [f.errors["fwhm"] if f else nan for f in fits],
         "dbpp": [f.dbpp if f else nan for f in fits],
         "area": [f.area if f else nan for f in fits],
+        "area_error": [f.errors["area"] if f else nan for f in fits],
+        "snr": [f.snr if f else nan for f in fits],
         "phase": [f.phase if f else nan for f in fits],
     }

@@ -212,9 +212,12 @@ def write_bes3t(path: str | Path, x: np.ndarray, data: np.ndarray, *, y: np.ndar
     lines.append("ZTYP\tNODATA")
     lines += ["*", "*\tItem Formats:", "*", "IRFMT\tD"] + (["IIFMT\tD"] if cplx else [])
     for letter, v, _, _ in axes:
+        axis_file = dsc.with_suffix(f".{letter}GF")
         if v is not None and not _is_linear(v):
             lines.append(f"{letter}FMT\tD")
-            v.astype(">f8").tofile(dsc.with_suffix(f".{letter}GF"))
+            v.astype(">f8").tofile(axis_file)
+        elif axis_file.exists():  # left by an earlier export under this name: it would mislead
+            axis_file.unlink()
     lines += ["*", "*\tData Ranges and Resolutions:", "*"]
     for letter, v, _, _ in axes:
         if v is not None:
@@ -244,3 +247,13 @@ def write_bes3t(path: str | Path, x: np.ndarray, data: np.ndarray, *, y: np.ndar
     dta = dsc.with_suffix(".DTA")
     out.tofile(dta)
     return dsc, dta
+
+
+def bes3t_files(dsc: str | Path) -> list[Path]:
+    """Every file of one BES3T data set: the .DSC, the .DTA and the .XGF/.YGF axis files its
+    descriptor uses (IGD axes)."""
+    dsc = Path(dsc)
+    desc, _ = parse_dsc(dsc.read_text(encoding="latin-1"))
+    files = [dsc, dsc.with_suffix(".DTA")]
+    files += [dsc.with_suffix(f".{letter}GF") for letter in "XY" if desc.get(f"{letter}TYP") == "IGD"]
+    return files
