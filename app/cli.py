@@ -47,6 +47,9 @@ def format_results(results: dict[str, Any]) -> str:
             continue
         elif not hasattr(value, "__len__") or isinstance(value, str):
             lines.append(f"  {name:24s} {value}")
+        elif isinstance(value, (list, tuple)) and 0 < len(value) <= 12 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            lines.append(f"  {name:24s} " + ", ".join(f"{v:.6g}" for v in value))
     return "\n".join(lines)
 
 
