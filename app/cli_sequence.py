@@ -20,6 +20,7 @@ from drivers.errors import ConfigError
 from drivers.lab import LabLimits
 from sequences.pulse import (LIBRARY, Constraints, Sequence, compile_awg, compile_pulseblaster, get_sequence,
                              resolve, validate)
+from sequences.pulse.errors import format_seconds
 from sequences.pulse.library import CYCLES
 from sequences.pulse.render import render_timing
 from sim_backend.pulsed import SimPulseBlaster
@@ -77,7 +78,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Sequence, dict[str, float], Cons
     values = parse_values(seq, args.set or [])
     if args.cycle:
         seq = seq.with_cycle(CYCLES[args.cycle](seq))
-    if args.averages:
+    if args.averages is not None:  # 0 or less is reported by the validator ([loop] averages)
         seq = seq.with_cycle(seq.phase_cycle, args.averages)
     return seq, values, constraints_from_args(args)
 
@@ -89,10 +90,17 @@ def _print_violations(violations) -> int:
     return len(errors)
 
 
+def _shown(seq: Sequence, name: str, value: float) -> str:
+    """A parameter as the user would type it: counts as numbers, durations with a unit (2us)."""
+    if name in seq.integer_parameters:
+        return f"{int(value)}"
+    return format_seconds(float(value)).replace(" ", "")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     for name, make in LIBRARY.items():
         seq = make()
-        params = ", ".join(f"{k}={v:g}" for k, v in seq.parameters.items())
+        params = ", ".join(f"{k}={_shown(seq, k, v)}" for k, v in seq.parameters.items())
         print(f"{name:20s} {seq.description}  [cycle: {seq.phase_cycle.name}]\n{'':20s} {params}")
     return 0
 

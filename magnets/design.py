@@ -271,6 +271,32 @@ class HalbachDesign:
                                f"radius {a.radius * 1e3:.4g} / {b.radius * 1e3:.4g} mm)")
         return out
 
+    def free_radius(self) -> tuple[float, str]:
+        """Radius (m) of the largest sphere about the centre that no magnet's bounding volume enters,
+        and which part limits it. A ring's bound is its annulus (radius -+ the in-plane
+        half-diagonal, z -+ half the height); a shim's is a sphere of its half-diagonal."""
+        best, who = math.inf, "nothing"
+        for i, r in enumerate(self.rings):
+            d = math.hypot(max(r.radius - r.shape.half_diagonal_xy, 0.0), max(abs(r.z) - r.height / 2, 0.0))
+            if d < best:
+                best, who = d, f"ring {i}"
+        for j, s in enumerate(self.shims):
+            half = math.hypot(s.shape.half_diagonal_xy, _z_extent(s.shape) / 2)
+            d = max(float(np.linalg.norm(s.position)) - half, 0.0)
+            if d < best:
+                best, who = d, f"shim {j}"
+        return best, who
+
+    def dsv_problem(self, dsv: float) -> str:
+        """Why a DSV of diameter ``dsv`` (m) cannot be used on this design ('' if it can)."""
+        if not (dsv > 0 and math.isfinite(dsv)):
+            return f"DSV diameter {dsv!r} m must be > 0 (e.g. 10 mm)"
+        free, who = self.free_radius()
+        if dsv / 2 > free:
+            return (f"DSV diameter {dsv * 1e3:.4g} mm does not fit in the bore: {who} comes within "
+                    f"{free * 1e3:.4g} mm of the centre, so the DSV diameter must be <= {2 * free * 1e3:.4g} mm")
+        return ""
+
     def layout(self, temperature: float | None = None, *, expansion: bool = True) -> MagnetArray:
         """All magnets at ``temperature`` (K; default the reference temperature): remanence from
         each material's B_r(T), positions scaled by the holder's expansion and magnet sizes by

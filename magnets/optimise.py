@@ -54,9 +54,19 @@ class OptimisationResult:
     values: np.ndarray
     evaluations: int
     stages: list[str]
-    history: list[tuple[int, float]] = field(default_factory=list)
+    history: list[tuple[int, float]] = field(default_factory=list)  # (evaluations, best objective)
     target_ppm: float | None = None
     stopped: bool = False
+    #: (evaluations, p-p ppm of the best design so far): the objective without its penalties
+    ppm_history: list[tuple[int, float]] = field(default_factory=list)
+    engine: str = "dipole"
+    n_points: int = 300
+    target_field: float | None = None
+    field_penalty: float = 0.0  # ppm the best design pays in the objective for missing target_field
+
+    @property
+    def objective_label(self) -> str:
+        return f"{self.engine} model, {self.n_points} points on the DSV surface"
 
     @property
     def improvement(self) -> float:
@@ -68,10 +78,26 @@ class OptimisationResult:
         return self.target_ppm is None or self.after.ppm_pp <= self.target_ppm
 
     def summary(self) -> str:
-        lines = [f"homogeneity over {self.dsv * 1e3:.3g} mm DSV: {self.before.ppm_pp:.4g} -> "
+        lines = [f"homogeneity over {self.dsv * 1e3:.3g} mm DSV ({self.objective_label}): {self.before.ppm_pp:.4g} -> "
                  f"{self.after.ppm_pp:.4g} ppm p-p ({self.improvement:.3g}x), {self.evaluations} evaluations, "
                  f"stages {'+'.join(self.stages)}"
                  + ("" if self.reached_target else f"; target {self.target_ppm:.4g} ppm NOT reached")]
+        if self.target_field is not None:
+            lines.append(f"  B0 {self.after.mean * 1e3:.5g} mT for target_field {self.target_field * 1e3:.5g} mT: the "
+                         f"objective adds the miss ({self.field_penalty:.3g} ppm), trading homogeneity against "
+                         f"field")
+        if not self.reached_target:
+            names = ", ".join(v.name for v in self.variables)
+            tips = ["add rings (another mirror pair)"]
+            if not any(v.name.endswith(".radius") for v in self.variables):
+                tips.append("vary 'radius'")
+            if not any(v.name.startswith("shim") for v in self.variables):
+                tips.append("add [[shim]] magnets and vary 'shims'")
+            if self.target_field is not None:
+                tips.append("drop or loosen target_field")
+            tips.append("shrink the DSV")
+            lines.append(f"  why not: {len(self.variables)} variable(s) ({names}) cannot cancel enough field "
+                         f"harmonics (a mirror pair of rings cancels the 2nd order only): {', '.join(tips)}")
         lines += [f"  {v.name} = {x * 1e3:.4f} mm" for v, x in zip(self.variables, self.values)]
         return "\n".join(lines)
 
@@ -181,15 +207,18 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
         raise ValueError(f"engine {engine!r}; use 'dipole' or 'exact'")
     if method not in ("auto", "local", "global"):
         raise ValueError(f"method {method!r}; use 'auto', 'local' or 'global'")
-    if not dsv > 0:
-        raise ValueError(f"DSV diameter {dsv!r} m must be > 0")
+    problem = design.dsv_problem(dsv)
+    if problem:
+        raise ValueError(problem)
     pts = sphere_surface(dsv / 2, n_points)
     variables, setters = _variables(design, vary, symmetric, shim_range, z_max, radius_span)
     lo = np.array([v.low for v in variables])
     span = np.array([v.high - v.low for v in variables])
     x0 = np.clip((np.array([v.start for v in variables]) - lo) / span, 0, 1)
-    state = {"evals": 0, "best": math.inf, "best_x": x0.copy(), "it": 0, "stage": ""}
+    state = {"evals": 0, "best": math.inf, "best_x": x0.copy(), "it": 0, "stage": "", "best_pp": math.inf,
+             "best_penalty": 0.0}
     history: list[tuple[int, float]] = []
+    ppm_history: list[tuple[int, float]] = []
 
     def objective(u: np.ndarray) -> float:
         if state["evals"] >= max_evaluations:
@@ -197,17 +226,17 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
         u = np.clip(u, 0, 1)
         cand = _apply(design, variables, setters, lo + u * span)
         h = homogeneity(field_of(pts, cand, engine))
-        f = h.ppm_pp + 1e7 * _overlap(cand)
-        if target_field is not None:
-            f += abs(h.mean - target_field) / target_field * 1e6
+        penalty = abs(h.mean - target_field) / target_field * 1e6 if target_field is not None else 0.0
+        f = h.ppm_pp + 1e7 * _overlap(cand) + penalty
         state["evals"] += 1
         if f < state["best"]:
-            state["best"], state["best_x"] = f, u.copy()
+            state.update(best=f, best_x=u.copy(), best_pp=h.ppm_pp, best_penalty=penalty)
         return f
 
     def tick(*_args, **_kw) -> bool:
         state["it"] += 1
         history.append((state["evals"], state["best"]))
+        ppm_history.append((state["evals"], state["best_pp"]))
         stop = bool(callback(Progress(state["stage"], state["it"], state["evals"], state["best"], max_evaluations))) \
             if callback else False
         if stop or state["evals"] >= max_evaluations:
@@ -219,6 +248,8 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
     stages: list[str] = []
     before = homogeneity(field_of(pts, design, engine))
     objective(x0)
+    history.append((state["evals"], state["best"]))
+    ppm_history.append((state["evals"], state["best_pp"]))
     stopped = False
     bounds = [(0.0, 1.0)] * len(x0)
     try:
@@ -249,5 +280,8 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
     problems = best.overlap_problems()
     if problems:
         raise ValueError("optimiser could not find a collision-free design: " + "; ".join(problems))
+    history.append((state["evals"], state["best"]))
+    ppm_history.append((state["evals"], state["best_pp"]))
     return OptimisationResult(best, before, homogeneity(field_of(pts, best, engine)), dsv, variables, values,
-                              state["evals"], stages, history, target_ppm, stopped)
+                              state["evals"], stages, history, target_ppm, stopped, ppm_history, engine, n_points,
+                              target_field, state["best_penalty"])

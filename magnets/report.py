@@ -88,8 +88,9 @@ def _ring_line(i: int, design: HalbachDesign) -> str:
 def design_report(design: HalbachDesign, dsv: float, species: Sequence[str | float] = ("1H", "electron"),
                   engine: str = "exact", n_points: int = 400, compare_dipole: bool = True) -> DesignReport:
     """Compute the report of ``design`` over a DSV of diameter ``dsv`` (m)."""
-    if not dsv > 0:
-        raise ValueError(f"DSV diameter {dsv!r} m must be > 0")
+    problem = design.dsv_problem(dsv)
+    if problem:
+        raise ValueError(problem)
     for sp in species:
         gamma_bar(sp)  # validate names before computing anything
     arr = design.layout()

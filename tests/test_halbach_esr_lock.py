@@ -57,6 +57,13 @@ def test_lock_calibrated_from_a_run_cuts_line_drift_tenfold_and_is_logged(tmp_pa
     drift_free = free.results["line_drift_pp"].value
     assert free.results["magnet_temperature_pp"].value > 1.0
     assert drift_free > 0.4e-3  # the line walks ~0.6 mT: several linewidths
+    # the position is reported per axis, by name: on the setpoint axis it walks with the magnet; on
+    # the measured (Hall) axis it sits at the resonance field (it used to be one unlabelled
+    # 'line_position_mean' on the setpoint axis)
+    assert "line_position_mean" not in free.results
+    on_setpoint, measured = free.results["line_position_setpoint"], free.results["line_position_measured"]
+    assert on_setpoint.error > 100e-6 and abs(on_setpoint.value - B_RES) > 100e-6
+    assert measured.value == pytest.approx(B_RES, abs=25e-6) and measured.error < 15e-6
     # the run calibrates the lock: the slope of line position vs magnet temperature
     alpha_fit = free.results["alpha_fit"].value
     assert alpha_fit == pytest.approx(ALPHA, rel=0.02)

@@ -66,3 +66,36 @@ def test_render_returns_a_figure_for_the_gui():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[:2] == ["RF", "ADC"] and "trigger" in labels
     assert any(t.get_text() == "x 8" for t in ax.texts)  # the comb loop is bracketed, not drawn 8 times
+
+
+def test_list_shows_parameters_with_units(capsys):
+    assert main(["sequence", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "e-0" not in listed  # no bare SI like 2e-08
+    assert "p90=20ns" in listed and "rep_delay=200us" in listed and "n_echoes=8" in listed
+
+
+def test_linear_diagram_breaks_the_long_repetition_delay():
+    """On a linear axis the 200 us repetition delay used to squeeze the CPMG pulses into a sliver
+    at t = 0; it is now drawn short with a break mark and its real length."""
+    from matplotlib.patches import Rectangle
+
+    fig = render_timing(get_sequence("cpmg"), scale="linear")
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    rf = sorted(p.get_x() for p in ax.patches if isinstance(p, Rectangle) and p.get_y() == 2)  # RF row
+    assert len(rf) >= 3
+    assert (rf[1] - rf[0]) / (hi - lo) > 0.1  # p1 -> first pi pulse (600 ns) spans a readable share
+    texts = [t.get_text() for t in ax.texts]
+    assert any("200 us" in t and "not to scale" in t for t in texts)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "0" in ticks
+    # a shot without a dominant empty interval keeps a plain linear axis
+    plain = render_timing(get_sequence("hahn-echo", rep_delay=1e-6), scale="linear")
+    assert not any("not to scale" in t.get_text() for t in plain.axes[0].texts)
+
+
+def test_t2_hahn_too_short_tau_says_what_to_change(capsys):
+    assert main(["run", "t2-hahn", "--sim", "--set", "tau_start=150ns", "--set", "points=3"]) == 2
+    err = capsys.readouterr().err
+    assert "use tau_start >= 208 ns or acq_time <= 140 ns" in err

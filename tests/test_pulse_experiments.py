@@ -73,12 +73,26 @@ def test_cpmg_train_recovers_t2():
 def test_fid_spectrum_finds_the_offset_and_the_linewidth():
     sample = PulsedSample(static_field=B0, linewidth=2e6)
     offset = 1.5e6
-    info, *_ = run("fid", sample, frequency=sample.gamma * B0 - offset)  # carrier 1.5 MHz below the line
+    info, _, _, collector = run("fid", sample, frequency=sample.gamma * B0 - offset)  # carrier 1.5 MHz below
     r = info.results
     assert r["peak_offset"].value == pytest.approx(offset, abs=50e3)
     assert r["resonance_frequency"].value == pytest.approx(sample.gamma * B0, abs=50e3)
     assert r["gaussian_fwhm"].value == pytest.approx(sample.linewidth, rel=0.08)
     assert r["lorentzian_fwhm"].value == pytest.approx(1 / (math.pi * sample.t2), rel=0.5)
+    # the plot's legend says which width is which: the spectrum drawn is narrower (dead-time points
+    # missing) than the line's FWHM from the envelope fit, and a bare "FWHM" misled the reader
+    from sequences.analysis.pulsed_plots import spectrum_figure
+
+    run_data = collector.run_data(info)
+    trace = np.asarray(run_data["trace_re"])[-1] + 1j * np.asarray(run_data["trace_im"])[-1]
+    fig = spectrum_figure(np.arange(len(trace)) / 250e6, trace, r["spectrum_freq"], r["spectrum_real"], r)
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert r["spectrum_fwhm"].value < 0.9 * r["linewidth"].value
+    spectral = next(t for t in labels if "half-height width of this spectrum" in t)
+    assert f"{r['spectrum_fwhm'].value / 1e6:.3f} MHz" in spectral
+    line = next(t for t in labels if "line FWHM" in t)
+    assert f"{r['linewidth'].value / 1e6:.3f} MHz" in line and "Voigt fit to the FID envelope" in line
+    assert not any(t.startswith("peak") and "FWHM" in t for t in labels)
 
 
 def test_pulsed_run_through_the_electromagnet_sees_its_remanence(tmp_path):

@@ -21,6 +21,8 @@ def seq(*items, **kw) -> Sequence:
 CASES = {
     "parameter": (seq(pulse("20ns"), delay("tau"), REP), {}, "needs parameter 'tau'", None),
     "negative": (seq(pulse("20ns"), delay("tau - 100ns"), REP, parameters={"tau": 50e-9}), {}, "is negative", 0.0),
+    "zero-length": (seq(pulse("p90"), delay("100ns"), acquire("100ns"), REP, parameters={"p90": 0.0}), {},
+                    "lasts 'p90' = 0 s, less than one clock tick", 2e-9),
     "outside-block": (seq(pulse("20ns"), Block("20ns", (Event("adc", "30ns"),)), REP), {},
                       "after its block ends", 20e-9),
     "overlap": (seq(Block("40ns", (Event("rf", "20ns"), Event("rf", "20ns", "10ns", phase="y"))), REP), {},
@@ -134,3 +136,26 @@ def test_an_invalid_sequence_never_reaches_a_driver(world):
     assert lab.pulser.loaded == []
     assert not [c for c in world.command_log if c[1] in ("pulser", "digitizer", "rf")]
     assert world.pulsed.programs_run == 0
+
+
+def test_zero_length_pulses_and_acquisitions_are_errors_not_silently_dropped():
+    """A zero-length pulse used to vanish from the program and the run went ahead (p90 = 0 gave a
+    'T1'); now the validator, the experiment parameters and the CLI all refuse it."""
+    from app.cli import main
+    from sequences.experiments import EXPERIMENTS
+    from sequences.pulse import get_sequence
+
+    for name, values in (("nutation", {"tp": 0.0}), ("hahn-echo", {"p90": 0.0}), ("cpmg", {"p180": 0.0}),
+                         ("fid", {"acq_time": 0.0})):
+        found = [v for v in validate(get_sequence(name), C.with_(max_rf_duty_cycle=1), values)
+                 if v.rule == "zero-length"]
+        assert found and found[0].severity == "error", (name, values)
+    for settings in ({"p90": 0.0}, {"p180": 0.0}):
+        with pytest.raises(ParameterError, match="outside"):
+            EXPERIMENTS["t1"](**settings)
+    with pytest.raises(ParameterError, match="tp_start"):
+        EXPERIMENTS["nutation"](tp_start=0.0)
+    assert all(p.low > 0 for p in EXPERIMENTS["cpmg"].parameters if p.name in ("p90", "p180"))
+    assert main(["run", "t1", "--sim", "--set", "p90=0ns"]) == 2
+    assert main(["sequence", "compile", "cpmg", "--averages", "0"]) == 2
+    assert main(["sequence", "check", "nutation", "--set", "tp=0ns"]) == 1

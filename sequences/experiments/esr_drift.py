@@ -107,10 +107,16 @@ class EsrDriftSweep(EsrFieldSweep):
     # --- analysis --------------------------------------------------------------------------
     @staticmethod
     def line_positions(run: RunData) -> dict[str, np.ndarray]:
-        """Per scan: line position on the nominal field axis, its error, and the time and magnet
-        temperature at which the sweep passed it."""
+        """Per scan: line position on the nominal (setpoint) field axis, its error, the position on
+        the measured axis (``field``: Hall probe, or the controller's readback), and the time and
+        magnet temperature at which the sweep passed it.
+
+        The setpoint axis is the one the lock holds still and the drift is measured on; the
+        measured axis is the field at the probe (it includes the magnet's remanence and, for a
+        probe at the sample, the drift itself)."""
         scans = run["scan"].astype(int)
-        out: dict[str, list[float]] = {"b0": [], "b0_error": [], "time": [], "magnet_temperature": []}
+        out: dict[str, list[float]] = {"b0": [], "b0_error": [], "b0_measured": [], "time": [],
+                                       "magnet_temperature": []}
         for s in np.unique(scans):
             sel = scans == s
             b, x = run["field_set"][sel], run["x"][sel]
@@ -118,6 +124,10 @@ class EsrDriftSweep(EsrFieldSweep):
             fit = fit_derivative(b[order], x[order])
             out["b0"].append(fit.b0)
             out["b0_error"].append(fit.errors["b0"])
+            # the same line on the measured axis: setpoint + the scan's median (measured - setpoint);
+            # the median ignores the probe's noise and the odd point after a ramp (magnet hysteresis)
+            offset = float(np.median(np.asarray(run["field"][sel], float) - b))
+            out["b0_measured"].append(fit.b0 + offset)
             # time and magnet temperature when the sweep crossed the line (they change during a scan)
             at = lambda col: float(np.interp(fit.b0, b[order], run[col][sel][order]))  # noqa: E731
             out["time"].append(at("time"))
@@ -128,8 +138,12 @@ class EsrDriftSweep(EsrFieldSweep):
         pos = self.line_positions(run)
         b0, t, temp = pos["b0"], pos["time"], pos["magnet_temperature"]
         results: dict[str, Any] = {
+            # drift and position on the setpoint axis (what the sweep commanded; the lock holds it)
             "line_drift_pp": FitValue(float(np.ptp(b0)), float(np.sqrt(2) * np.max(pos["b0_error"])), "T"),
-            "line_position_mean": FitValue(float(np.mean(b0)), float(np.std(b0)), "T"),
+            "line_position_setpoint": FitValue(float(np.mean(b0)), float(np.std(b0)), "T"),
+            # ... and where the probe (Hall or controller readback) put the field at the line
+            "line_position_measured": FitValue(float(np.mean(pos["b0_measured"])),
+                                                    float(np.std(pos["b0_measured"])), "T"),
             "magnet_temperature_pp": FitValue(float(np.ptp(temp)), float("nan"), "K"),
             "line_positions": b0, "line_times": t, "line_magnet_temperatures": temp,
         }
@@ -148,13 +162,13 @@ class EsrDriftSweep(EsrFieldSweep):
             sel = run["scan"] == s
             order = np.argsort(run["field_set"][sel])
             ax.plot(run["field_set"][sel][order] * 1e3, run["x"][sel][order] * 1e6, lw=0.8, label=f"scan {s}")
-        ax.set_xlabel("nominal field (mT)")
+        ax.set_xlabel("field setpoint (nominal axis, mT)")
         ax.set_ylabel("signal (µV)")
         b0 = results.get("line_positions")
         if b0 is not None and len(b0):
             axt.plot(np.asarray(results["line_times"]), (np.asarray(b0) - b0[0]) * 1e6, "o-", label="line position")
             axt.set_xlabel("time (s)")
-            axt.set_ylabel("line shift (µT)")
+            axt.set_ylabel("line shift on the setpoint axis (µT)")
             ax2 = axt.twinx()
             ax2.plot(np.asarray(results["line_times"]), results["line_magnet_temperatures"], "r.--", label="magnet T")
             ax2.set_ylabel("magnet temperature (K)", color="r")

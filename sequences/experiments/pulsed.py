@@ -10,12 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from drivers.lab import Lab
 from drivers.pulse_program import PulseProgram
 from sequences.analysis.pulsed import (echo_centre, fid_spectrum, fit_damped_sine, fit_decay, fit_fid_envelope,
                                        fit_recovery, principal_phase)
 from sequences.analysis.pulsed_plots import plot_spectrum, plot_sweep
 from sequences.experiment import Column, FitValue, Parameter, RunData
-from sequences.experiments.pulsed_base import COMMON, PulsedExperiment, sweep_parameters
+from sequences.experiments.pulsed_base import COMMON, MIN_PULSE, PulsedExperiment, sweep_parameters
+from sequences.pulse import Constraints
+from sequences.pulse.errors import format_seconds
 
 
 def common(**defaults: Any) -> tuple[Parameter, ...]:
@@ -32,7 +35,7 @@ class Nutation(PulsedExperiment):
     title = "Rabi nutation (pulse length sweep)"
     sequence_name = "nutation"
     sweep = "tp"
-    parameters = common() + sweep_parameters("tp", 10e-9, 170e-9, 41, "linear", "pulse length")
+    parameters = common() + sweep_parameters("tp", 10e-9, 170e-9, 41, "linear", "pulse length (> 0)", MIN_PULSE)
 
     def columns(self) -> list[Column]:
         return [Column("tp", "s"), Column("signal_re", "V"), Column("signal_im", "V")]
@@ -119,7 +122,28 @@ class T2HahnEcho(PulsedExperiment):
     sequence_name = "hahn-echo"
     sweep = "tau"
     passthrough = ("p90", "p180", "acq_time", "rep_delay")
-    parameters = common() + sweep_parameters("tau", 400e-9, 3e-6, 14, "linear", "pulse spacing tau")
+    # A 256 ns window centred on 2 tau holds the core of a 2 MHz-wide line's echo (FWHM ~0.44 us) and
+    # lets the receiver open a 60 ns ring-down after the pi pulse from tau = 208 ns (a 512 ns window
+    # would need tau >= 336 ns).
+    parameters = common(acq_time=256e-9) + sweep_parameters("tau", 400e-9, 3e-6, 14, "linear",
+                                                             "pulse spacing tau")
+
+    def check_lab(self, lab: Lab) -> list[str]:
+        """The sequence rules, preceded by what to change when the echo window hits the pi pulse."""
+        problems = super().check_lab(lab)
+        if any(("[ring-down]" in p or "[negative]" in p or "[rx-during-tx]" in p) for p in problems):
+            ring = Constraints.from_lab(lab).ringdown_time
+            tau_min = self.p180 / 2 + self.acq_time / 2 + ring
+            first = min(self.tau_start, self.tau_stop)
+            if first < tau_min:
+                acq_max = 2 * (first - self.p180 / 2 - ring)
+                fix = f" or acq_time <= {format_seconds(acq_max)}" if acq_max > 0 else ""
+                problems.insert(0, f"tau_start = {format_seconds(first)} is too short for a "
+                                   f"{format_seconds(self.acq_time)} echo window centred on 2 tau: the receiver "
+                                   f"must open {format_seconds(ring)} (ring-down) after the pi pulse, so tau >= "
+                                   f"p180/2 + acq_time/2 + ring-down = {format_seconds(tau_min)}; use tau_start >= "
+                                   f"{format_seconds(tau_min)}{fix}")
+        return problems
 
     def columns(self) -> list[Column]:
         n = self.record_length()

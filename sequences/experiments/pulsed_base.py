@@ -24,6 +24,10 @@ from sequences.pulse.pulseblaster import plan_program
 from sequences.pulse.timeline import TimedEvent
 from sequences.pulse.validate import check
 
+#: Shortest pulse length a parameter accepts (s): a zero-length pulse is no pulse at all, and
+#: the validator's min-instruction rule then checks the target's own limit (10 ns here).
+MIN_PULSE = 1e-9
+
 #: 9.5 GHz resonance of a g = 2.0023 line (physics.md): h f / (g muB).
 X_BAND_FIELD = 0.3389837
 
@@ -32,8 +36,8 @@ COMMON: tuple[Parameter, ...] = (
     Parameter("power", 0.0625, "W", "source power (B1 grows as sqrt(P))", 0.0, 10.0, display_unit="mW"),
     Parameter("field", X_BAND_FIELD, "T", "static field set first; 0 leaves the magnet alone (ignored without a "
               "field controller)", -2.0, 2.0, display_unit="mT"),
-    Parameter("p90", 20e-9, "s", "pi/2 pulse length", 0.0, 1e-3, display_unit="ns"),
-    Parameter("p180", 40e-9, "s", "pi pulse length", 0.0, 1e-3, display_unit="ns"),
+    Parameter("p90", 20e-9, "s", "pi/2 pulse length (> 0)", MIN_PULSE, 1e-3, display_unit="ns"),
+    Parameter("p180", 40e-9, "s", "pi pulse length (> 0)", MIN_PULSE, 1e-3, display_unit="ns"),
     Parameter("dead_time", 80e-9, "s", "pulse end to acquisition start (>= ring-down)", 0.0, 1.0, display_unit="ns"),
     Parameter("acq_time", 512e-9, "s", "acquisition window per record", 1e-9, 1.0, display_unit="ns"),
     Parameter("sample_rate", 250e6, "Hz", "digitizer sample rate", 1e3, 1e9, display_unit="MHz"),
@@ -48,9 +52,10 @@ COMMON: tuple[Parameter, ...] = (
 
 
 def sweep_parameters(name: str, start: float, stop: float, points: int, spacing: str,
-                     doc: str) -> tuple[Parameter, ...]:
-    return (Parameter(f"{name}_start", start, "s", f"first {doc}", 0.0, 100.0, display_unit="us"),
-            Parameter(f"{name}_stop", stop, "s", f"last {doc}", 0.0, 100.0, display_unit="us"),
+                     doc: str, low: float = 0.0) -> tuple[Parameter, ...]:
+    """``<name>_start``, ``<name>_stop``, ``points``, ``spacing``; ``low`` > 0 for pulse lengths."""
+    return (Parameter(f"{name}_start", start, "s", f"first {doc}", low, 100.0, display_unit="us"),
+            Parameter(f"{name}_stop", stop, "s", f"last {doc}", low, 100.0, display_unit="us"),
             Parameter("points", points, "", "points in the sweep", 2, 100_000, kind=int),
             Parameter("spacing", spacing, "", "linear or logarithmic steps", choices=("linear", "log")))
 

@@ -10,6 +10,7 @@ from drivers.errors import ConfigError
 RULES = (
     "parameter",        # a parameter without a value, or a value of the wrong kind
     "negative",         # negative duration or delay
+    "zero-length",      # a pulse or receiver gate shorter than one clock tick (it would vanish)
     "outside-block",    # an event that runs past the end of its block
     "overlap",          # two events on the same channel at once
     "granularity",      # loop bodies must be whole clock ticks (warning: durations off the tick grid)

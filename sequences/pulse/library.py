@@ -38,7 +38,11 @@ def fid() -> Sequence:
 
 
 def hahn_echo() -> Sequence:
-    """pi/2_x - tau - pi_x - tau - echo (window centred on 2 tau). Two-step cycle on the pi/2."""
+    """pi/2_x - tau - pi_x - tau - echo (window centred on 2 tau). Two-step cycle on the pi/2.
+
+    The 256 ns window lets the receiver open a 60 ns ring-down after the pi pulse from tau = 208 ns
+    (tau >= p180/2 + acq_time/2 + ring-down); lengthen it for narrow lines with long echoes.
+    """
     return Sequence("hahn-echo", (
         pulse("p90", "x", name="p1", markers=TRIGGER),
         delay("tau - p90/2 - p180/2", "tau1"),
@@ -46,7 +50,7 @@ def hahn_echo() -> Sequence:
         delay("tau - p180/2 - acq_time/2", "tau2"),
         acquire("acq_time"),
         delay("rep_delay", "rep"),
-    ), _params("p90", "p180", "acq_time", "rep_delay", tau=400e-9), two_step("p1"),
+    ), _params("p90", "p180", "rep_delay", acq_time=256e-9, tau=400e-9), two_step("p1"),
         description="Hahn echo; echo at 2 tau from the centre of the pi/2 pulse")
 
 

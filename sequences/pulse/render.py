@@ -46,21 +46,57 @@ def _unroll_shown(nodes: list[RNode], shift: int, passes: int, events: list[Time
 
 
 class _Scale:
-    """Maps ticks to display x: linear, or piecewise with log-compressed intervals."""
+    """Maps ticks to display x: linear, or piecewise with log-compressed intervals.
 
-    def __init__(self, edges: list[int], total: int, schematic: bool, tick_s: float):
+    On the linear scale an empty interval (no channel active) much longer than everything else -
+    the repetition delay of a CPMG shot is 20x its train - would squeeze the pulses into a sliver
+    at t = 0; such intervals are *broken*: drawn at a short fixed width with a break mark and
+    their real length written on them (``breaks``). Everything else keeps true proportions.
+    """
+
+    #: An empty interval is broken when longer than this many times the unbroken rest of the shot.
+    BREAK_RATIO = 2.0
+    #: Width of a broken interval, as a fraction of the unbroken rest of the shot.
+    BREAK_WIDTH = 0.12
+
+    def __init__(self, edges: list[int], total: int, schematic: bool, tick_s: float,
+                 busy: list[tuple[int, int]] = ()):
         self.schematic, self.tick_s = schematic, tick_s
         self.edges = sorted(set(edges) | {0, total})
+        self.breaks: list[tuple[int, int]] = []
+        self.cuts: list[tuple[int, int]] = []  # (drawn tick, ticks of loop passes not drawn before it)
+        gaps = np.diff(self.edges).astype(float)
         if schematic:
-            gaps = np.diff(self.edges)
             d_min = max(float(gaps[gaps > 0].min()) if np.any(gaps > 0) else 1.0, 1.0)
             widths = np.where(gaps > 0, 1.0 + np.log2(np.maximum(gaps, d_min) / d_min), 0.0)
             self.x = np.concatenate([[0.0], np.cumsum(widths)])
-        else:
-            self.x = np.asarray(self.edges, float) * tick_s * 1e6
+            return
+        empty = np.array([not any(s < b and e > a for s, e in busy) for a, b in zip(self.edges[:-1], self.edges[1:])],
+                         bool)
+        broken = np.zeros(len(gaps), bool)
+        while True:  # break the longest empty interval while it dwarfs the unbroken rest
+            candidates = np.where(empty & ~broken, gaps, -1.0)
+            k = int(np.argmax(candidates)) if len(gaps) else 0
+            rest = float(gaps[~broken].sum()) - (candidates[k] if len(gaps) else 0.0)
+            if not len(gaps) or candidates[k] <= 0 or rest <= 0 or candidates[k] <= self.BREAK_RATIO * rest:
+                break
+            broken[k] = True
+        widths = gaps.copy()
+        if broken.any():
+            widths[broken] = self.BREAK_WIDTH * float(gaps[~broken].sum())
+            self.breaks = [(self.edges[k], self.edges[k + 1]) for k in np.flatnonzero(broken)]
+        self.x = np.concatenate([[0.0], np.cumsum(widths)]) * tick_s * 1e6
 
     def __call__(self, tick: float) -> float:
         return float(np.interp(tick, self.edges, self.x))
+
+    def time_us(self, x: float) -> float | None:
+        """Real time (us) at display x, or None inside a broken interval (no tick label there)."""
+        for a, b in self.breaks:
+            if self(a) < x < self(b):
+                return None
+        tick = float(np.interp(x, self.x, self.edges))
+        return (tick + sum(c for at, c in self.cuts if at <= tick + 1e-9)) * self.tick_s * 1e6
 
 
 def render_timing(seq: Sequence, *, constraints: Constraints | None = None,
@@ -81,7 +117,11 @@ def render_timing(seq: Sequence, *, constraints: Constraints | None = None,
     total = shot.stop - shot.start - cut
     tick_s = 1.0 / float(resolved.clock_hz)
     edges = [t for e in events for t in (e.start, e.stop)] + [t for b in brackets for t in b[:2]]
-    sx = _Scale(edges, total, scale == "schematic", tick_s)
+    sx = _Scale(edges, total, scale == "schematic", tick_s, [(e.start, e.stop) for e in events])
+    # ticks left out by drawing only the first passes of each top-level loop: real time after it
+    top_loops = [n for n in shot.nodes if isinstance(n, RLoop) and n.count > 0]
+    sx.cuts = [(b[1], n.count * n.body_ticks - (b[1] - b[0]))
+               for n, b in zip(top_loops, [b for b in brackets if b[3] == 0])]
     channels = [RF, ADC] + sorted({e.channel for e in events} - {RF, ADC})
     channels = [ch for ch in channels if ch in {e.channel for e in events} or ch in (RF, ADC)]
     shown = [str(v) for v in (violations or []) if v.severity == "error"][:6]
@@ -122,7 +162,8 @@ def render_timing(seq: Sequence, *, constraints: Constraints | None = None,
     for s in ax.spines.values():
         s.set_visible(False)
     if scale == "linear":
-        ax.set_xlabel("time (us)")
+        ax.set_xlabel("time (us)" + ("; // = interval not to scale" if sx.breaks else ""))
+        _mark_breaks(ax, sx, tick_s, top)
     else:
         ax.set_xticks([])
         _label_intervals(ax, sx, tick_s)
@@ -132,6 +173,27 @@ def render_timing(seq: Sequence, *, constraints: Constraints | None = None,
     if path is not None:
         fig.savefig(path, dpi=110)
     return fig
+
+
+def _mark_breaks(ax, sx: _Scale, tick_s: float, top: float) -> None:
+    """Break marks and real lengths on the intervals the linear scale does not draw to scale;
+    tick labels give real time and are left out inside a break."""
+    from matplotlib.ticker import FuncFormatter
+
+    for a, b in sx.breaks:
+        xa, xb = sx(a), sx(b)
+        for x in (xa + 0.3 * (xb - xa), xa + 0.5 * (xb - xa)):
+            ax.plot([x - 0.06 * (xb - xa), x + 0.06 * (xb - xa)], [-0.3, top + 0.05], color="0.35", lw=1.0,
+                    clip_on=False)
+        ax.text((xa + xb) / 2, top * 0.5, f"{format_seconds((b - a) * tick_s)}\n(not to scale)", ha="center",
+                va="center", fontsize=8, color="0.2", bbox=dict(fc="white", ec="none", alpha=0.85))
+
+    def label(x: float, _pos) -> str:
+        t = sx.time_us(x)
+        return "" if t is None else f"{t:.4g}"
+
+    if sx.breaks:
+        ax.xaxis.set_major_formatter(FuncFormatter(label))
 
 
 def _label_intervals(ax, sx: _Scale, tick_s: float) -> None:

@@ -17,7 +17,7 @@ from typing import Iterator, Mapping, Union
 
 from sequences.pulse.errors import Violation, format_seconds
 from sequences.pulse.expr import Expr, ExprError, Number, exact, round_ticks
-from sequences.pulse.model import RF, Block, Loop, Sequence, WaitTrigger, exact_values
+from sequences.pulse.model import ADC, RF, Block, Loop, Sequence, WaitTrigger, exact_values
 
 
 @dataclass(frozen=True)
@@ -270,6 +270,13 @@ class _Walker:
                 self._problem(ew, "negative", f"duration {format_seconds(float(dur))} is negative",
                               float(dur), 0.0, "s")
                 dur = Fraction(0)
+            elif ev.channel in (RF, ADC) and self.ticks(t + delay + dur) <= self.ticks(t + delay):
+                # a pulse or receiver gate of no length would silently vanish from the program
+                what = ("pulse" if ev.channel == RF else "receiver gate") + (f" {ev.name!r}" if ev.name else "")
+                text = (ev.duration or item.duration).text
+                self._problem(ew, "zero-length", f"{what} lasts {text!r} = {format_seconds(float(dur))}, less than "
+                              f"one clock tick; pulse and acquisition lengths must be > 0",
+                              float(dur), float(1 / self.clock), "s")
             if delay + dur > d:
                 self._problem(ew, "outside-block",
                               f"ends {format_seconds(float(delay + dur - d))} after its block ends "
