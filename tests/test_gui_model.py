@@ -94,7 +94,8 @@ def test_pacer_holds_a_simulated_run_to_the_chosen_speed(esr_lab):
     times = np.array([r["time"] for r in collector.rows])
     expected = (times[-1] - times[0]) / 4.0  # from the first point on, simulated time / speed
     assert wall >= expected * 0.95
-    assert wall < expected + 0.5 + 1.0  # plus the capped first ramp and the sweep's own cost
+    # Plus the capped first ramp and the sweep's own cost, generous for a loaded CI machine.
+    assert wall < 1.5 * expected + 5.0
 
 
 def test_pacer_wakes_at_once_on_abort(esr_lab):
