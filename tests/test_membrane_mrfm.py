@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 
+from sequences.analysis.membrane_plots import force_spectrum_figure
+from sequences.experiment import FitValue
 from sequences.experiments.mrfm_esr import ForceDetectedEsr
 from sequences.experiments.mrfm_imaging import MrfmImaging1D
 from sim_backend.constants import G_E, HBAR, KB, MU_B
@@ -36,8 +38,54 @@ def test_force_detected_esr_finds_the_resonance_within_a_tenth_of_the_linewidth(
     fwhm = 2 / (sample.species.gamma * sample.t2)  # intrinsic line, 114 uT
     assert abs(info.results["resonance_field"].value - B_RES) < fwhm / 10
     assert info.results["g_factor"].value == pytest.approx(G_E, abs=2e-4)
+    assert "warning" not in info.results and info.results["model"] in ("lorentzian", "gaussian")
+    # Saturation-broadened line convolved with the 10 nm film's 0.2 mT slice: wider than intrinsic.
+    assert fwhm < info.results["linewidth_fwhm"].value < 5 * fwhm
     assert lab.world.is_safe() and not lab.world.microwave.output
     assert exp.plot(data, info.results, tmp_path / "esr.png").stat().st_size > 10_000
+
+
+def finite_results(results: dict) -> None:
+    for name, value in results.items():
+        if isinstance(value, FitValue):
+            assert math.isfinite(value.value), f"{name} is {value.value}"
+
+
+def test_esr_of_the_default_film_in_the_documented_window_gives_its_profile_width(tmp_path):
+    # The phantom is a 2 um film in 2e4 T/m: its spectrum is a 40 mT wide plateau (with the two
+    # depletions as dips), which no single line fits; the half-maximum crossings measure it.
+    lab = membrane_lab(25, sample=phantom_sample())
+    k, q = lab.world.membrane.mode.spring_constant, lab.world.membrane.mode.q
+    exp = ForceDetectedEsr(field_start=0.305, field_stop=0.373, points=69, spring_constant=k, quality_factor=q)
+    assert (exp.field_start, exp.field_stop, exp.points) == (ForceDetectedEsr().field_start,
+                                                             ForceDetectedEsr().field_stop, ForceDetectedEsr().points)
+    info, data = run(lab, exp)
+    r = info.results
+    assert "warning" not in r and r["model"] == "half maximum"
+    assert r["linewidth_fwhm"].value == pytest.approx(2e-6 * 2e4, rel=0.05)
+    assert abs(r["resonance_field"].value - B_RES) < 0.5e-3
+    assert r["peak_force"].value == pytest.approx(k * r["peak_amplitude"].value / q, rel=1e-9)
+    finite_results(r)
+    exp.plot(data, r, tmp_path / "film.png")
+
+
+@pytest.mark.parametrize("window, why", [
+    ((B_RES - 1e-3, B_RES + 1e-3), "not contained"),  # the old documented 2 mT window, inside the plateau
+    ((B_RES + 10e-3, B_RES + 35e-3), "not contained"),  # the low end inside the plateau
+    ((B_RES - 60e-3, B_RES - 40e-3), "noise"),  # nowhere near the film
+])
+def test_esr_refuses_a_centre_or_width_it_cannot_measure(window, why):
+    lab = membrane_lab(26, sample=phantom_sample())
+    exp = ForceDetectedEsr(field_start=window[0], field_stop=window[1], points=21, average=0.5)
+    info, data = run(lab, exp)
+    r = info.results
+    assert why in r["warning"]
+    assert not {"resonance_field", "g_factor", "linewidth_fwhm", "model"} & set(r)
+    assert "peak_force" not in r and "spring_constant" in r["note"]  # k and Q not given
+    finite_results(r)
+    fig = force_spectrum_figure(*ForceDetectedEsr.signal(data)[:2], None, r, info.status)
+    assert fig.axes[0].get_title() == "force-detected ESR \u2014 completed"
+    assert any(why in t.get_text().replace("\n", " ") for t in fig.axes[0].texts)
 
 
 def test_spin_force_comes_only_from_the_resonant_slice():

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 from drivers.errors import InstrumentError
+from sequences.analysis.membrane_plots import driven_sweep_figure
+from sequences.analysis.resonator_fits import averaged_thermal_variance
 from sequences.experiment import ParameterError
 from sequences.experiments import EXPERIMENTS
 from sequences.experiments.membrane_resonator import MembraneDrivenSweep, MembraneRingdown
+from sequences.experiments.membrane_common import prepare_readout
 from sequences.experiments.mrfm_esr import ForceDetectedEsr
 from sim_backend.constants import KB
 from membrane_helpers import membrane_lab, run
@@ -27,8 +30,55 @@ def test_sweep_and_ringdown_recover_f0_within_1ppm_and_q_within_5_percent(tmp_pa
         assert results["q"].value == pytest.approx(mode.q, rel=0.05)
     assert info_r.results["ringdown_time"].value == pytest.approx(mode.ringdown_time, rel=0.05)
     assert MembraneDrivenSweep().plot(sweep, info_s, tmp_path / "sweep.png").stat().st_size > 10_000
+    # The phase falls through -180 degrees across the resonance: drawn unwrapped, without a jump.
+    fig = driven_sweep_figure(sweep, info_s)
+    amplitude_axes, phase_axes = fig.axes
+    measured, fitted = (np.asarray(line.get_ydata()) for line in phase_axes.lines[:2])
+    assert np.ptp(measured) > 150 and np.max(np.abs(np.diff(measured))) < 60
+    assert np.max(np.abs(np.diff(fitted))) < 10
+    assert abs(np.interp(0.0, phase_axes.lines[1].get_xdata(), fitted) - measured[np.argmin(
+        np.abs(phase_axes.lines[0].get_xdata()))]) < 30  # fit and data on the same branch
+    assert amplitude_axes.get_title() == "membrane driven sweep \u2014 completed"
     assert MembraneRingdown().plot(ring, info_r.results, tmp_path / "ring.png").stat().st_size > 10_000
     assert not lab.piezo.output  # the run ended safe
+
+
+def test_ringdown_error_bars_match_the_scatter_over_seeds():
+    # Thermal motion stays correlated for a ringdown time, so treating the lock-in samples as
+    # independent gave error bars up to 5x too small (the default seed read 5 sigma off).
+    q_pulls, f_pulls, rel_errors, limits = [], [], [], []
+    for seed in range(24):
+        lab = membrane_lab(seed)
+        mode = lab.world.membrane.mode
+        info, _ = run(lab, MembraneRingdown(drive_frequency=mode.f0 + 0.4))
+        r = info.results
+        q_pulls.append((r["q"].value - mode.q) / r["q"].error)
+        f_pulls.append((r["f0"].value - mode.f0) / r["f0"].error)
+        rel_errors.append(r["q"].error / r["q"].value)
+        # Thermal limit of a ringdown: sigma_Q / Q = 2 sqrt(kB T / k) / A (A: initial amplitude).
+        x_th = math.sqrt(KB * lab.world.thermal.temperature / mode.spring_constant)
+        limits.append(2 * x_th / r["initial_amplitude"].value)
+    for pulls in (np.array(q_pulls), np.array(f_pulls)):
+        assert abs(pulls.mean()) < 3 / math.sqrt(pulls.size)  # no bias beyond the noise
+        assert 0.6 < pulls.std(ddof=1) < 1.6
+        assert np.max(np.abs(pulls)) < 4
+    assert np.median(np.array(rel_errors) / np.array(limits)) == pytest.approx(1.0, rel=0.25)
+
+
+def test_averaged_thermal_noise_is_quieter_off_resonance_as_the_sweep_weights_assume():
+    # A sweep point averages the thermal motion for T in a frame turning at f0 - f: 3 Hz off
+    # resonance it is ~7x quieter than on it. The sweep fit weights its points by this.
+    lab = membrane_lab(seed=8)
+    mode = lab.world.membrane.mode
+    x2 = KB * lab.world.thermal.temperature / mode.spring_constant
+    for detuning in (0.0, 3.0):
+        readout = prepare_readout(lab, mode.f0 + detuning, 1e-3, 24, 1.0)
+        z = []
+        for _ in range(120):
+            lab.sleep(1.5)  # ~5 ringdown times: independent points, as in the sweep
+            z.append(readout.average(lab, 0.3, 0.01))
+        predicted = 2 * x2 * averaged_thermal_variance(detuning, mode.ringdown_time, 0.3)
+        assert np.mean(np.abs(z) ** 2) == pytest.approx(predicted, rel=0.2)
 
 
 def test_driven_response_on_resonance_is_q_force_over_k_lagging_90_degrees():

@@ -29,6 +29,60 @@ def principal_projection(z: np.ndarray) -> tuple[np.ndarray, float]:
     return s, math.atan2(axis[1], axis[0])
 
 
+def quadrature_noise(z: np.ndarray) -> float:
+    """Noise per point of the principal-axis signal, from the perpendicular component (which
+    carries no spin signal) by its median absolute deviation: unlike point-to-point
+    differences it is not inflated by steep line edges."""
+    z = np.asarray(z, complex)
+    _, angle = principal_projection(z)
+    perp = (z * complex(math.cos(angle), -math.sin(angle))).imag
+    return float(1.4826 * np.median(np.abs(perp - np.median(perp))))
+
+
+def line_window_problem(b: np.ndarray, s: np.ndarray, noise: float, min_snr: float = 6.0,
+                        edge_fraction: float = 0.25) -> str:
+    """Why a force-detected spectrum (sorted by field) shows no line whose centre and width can
+    be measured ('' when it does): the largest signal is not clearly above the noise, or the
+    signal has not fallen back towards zero (off resonance) at both ends of the window, i.e.
+    the line (or the film's slice profile) extends beyond it."""
+    b, s = np.asarray(b, float), np.asarray(s, float)
+    peak = float(np.max(np.abs(s)))
+    snr = peak / noise if noise > 0 else math.inf
+    if snr < min_snr:
+        return (f"the largest signal, {peak * 1e12:.3g} pm, is only {snr:.1f} x the noise ({noise * 1e12:.2g} pm): "
+                f"no line in {b[0] * 1e3:.4f}..{b[-1] * 1e3:.4f} mT")
+    ne = max(2, b.size // 10)
+    ends = (float(np.mean(s[:ne])), float(np.mean(s[-ne:])))
+    limit = edge_fraction * peak + 2 * noise / math.sqrt(ne)
+    if max(abs(e) for e in ends) > limit:
+        return (f"the line is not contained in the field window: at its ends ({b[0] * 1e3:.4f} and "
+                f"{b[-1] * 1e3:.4f} mT) the signal is still {100 * abs(ends[0]) / peak:.0f} % and "
+                f"{100 * abs(ends[1]) / peak:.0f} % of the largest ({peak * 1e12:.3g} pm)")
+    return ""
+
+
+def half_maximum(b: np.ndarray, s: np.ndarray, noise: float) -> tuple[float, float, float, float]:
+    """(centre, centre error, FWHM, FWHM error) of a peak from its outermost half-maximum
+    crossings above the baseline at the window's ends: for shapes no Lorentzian or Gaussian
+    describes, such as a film thicker than a slice, whose spectrum is its profile. Errors:
+    noise / slope at each crossing."""
+    b, s = np.asarray(b, float), np.asarray(s, float)
+    ne = max(2, b.size // 10)
+    base = float(np.median(np.concatenate([s[:ne], s[-ne:]])))
+    level = base + (float(np.max(s)) - base) / 2
+    above = np.flatnonzero(s >= level)
+    i, j = int(above[0]), int(above[-1])
+    if i == 0 or j == b.size - 1:
+        raise ValueError("the half maximum is not crossed inside the window")
+    crossings, errs = [], []
+    for lo, hi in ((i - 1, i), (j, j + 1)):
+        slope = (s[hi] - s[lo]) / (b[hi] - b[lo])
+        crossings.append(b[lo] + (level - s[lo]) / slope)
+        errs.append(noise / abs(slope))
+    spread = math.hypot(*errs)
+    return 0.5 * (crossings[0] + crossings[1]), 0.5 * spread, crossings[1] - crossings[0], spread
+
+
 def voigt(x: np.ndarray, sigma: float, hwhm: float) -> np.ndarray:
     """Area-normalised Voigt profile (Gaussian sigma convolved with Lorentzian HWHM)."""
     x = np.asarray(x, float)

@@ -1,8 +1,9 @@
 """Closed-form fits for a mechanical resonator read out by a lock-in (mr-anchors C.1).
 
 - Driven response: z(f) = A e^{i phi} f0^2 / (f0^2 - f^2 + i f f0 / Q) + background.
-- Ringdown: |z(t)| = sqrt(A^2 e^{-2 t / tau} + floor^2), tau = Q / (pi f0); the lock-in phase
-  advances at 2 pi (f0 - f_ref) while the free mode rings, which gives f0.
+- Ringdown: the free mode's envelope (signal and thermal motion alike) obeys
+  dz/dt = (-1/tau + 2 pi i (f0 - f_ref)) z + noise, tau = Q / (pi f0): fitted as a first-order
+  autoregression of the lock-in samples, which gives tau, f0 and honest errors together.
 - Thermal spectrum: S_x(f) = A / ((f0^2 - f^2)^2 + (f f0 / Q)^2) + B (white floor B);
   equipartition <x^2> = kB T / k gives k, and S_F = 4 kB T k / (w0 Q). A lock-in output read
   at a finite rate folds the spectrum: the model is folded the same way before fitting.
@@ -14,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares, minimize
+from scipy.optimize import least_squares, minimize, nnls
 
 from sequences.analysis.constants import KB
 
@@ -27,25 +28,9 @@ class ResonatorFit:
     extra: dict[str, float]
 
 
-def correlation_inflation(resid: np.ndarray) -> float:
-    """1 + 2 sum of the residuals' autocorrelation (to its first zero): the variance factor for
-    serially correlated residuals, e.g. thermal motion that persists for a ringdown time."""
-    r = np.asarray(resid, float) - np.mean(resid)
-    var = float(r @ r)
-    if var <= 0 or r.size < 4:
-        return 1.0
-    total = 1.0
-    for lag in range(1, r.size // 2):
-        rho = float(r[:-lag] @ r[lag:]) / var
-        if rho <= 0:
-            break
-        total += 2 * rho
-    return total
-
-
-def _cov(jac: np.ndarray, resid: np.ndarray, correlated: bool = False) -> np.ndarray:
+def _cov(jac: np.ndarray, resid: np.ndarray) -> np.ndarray:
     dof = max(1, resid.size - jac.shape[1])
-    s2 = float(resid @ resid) / dof * (correlation_inflation(resid) if correlated else 1.0)
+    s2 = float(resid @ resid) / dof
     try:
         return np.linalg.inv(jac.T @ jac) * s2
     except np.linalg.LinAlgError:
@@ -58,17 +43,30 @@ def driven_model(f: np.ndarray, f0: float, q: float, amp: complex, bg: complex) 
     return amp * f0**2 / ((f0 - f) * (f0 + f) + 1j * f * f0 / q) + bg
 
 
-def fit_driven_response(f: np.ndarray, z: np.ndarray) -> ResonatorFit:
+def fit_driven_response(f: np.ndarray, z: np.ndarray, average_time: float = 0.0) -> ResonatorFit:
     """Complex Lorentzian fit of a driven sweep (amplitude and phase together). Lock-ins differ
-    in the sign convention of Y, so both z and conj(z) are tried; the better fit is kept."""
+    in the sign convention of Y, so both z and conj(z) are tried; the better fit is kept.
+
+    ``average_time`` (s, the averaging per point) weights the points by their noise: thermal
+    motion averaged for T in a frame turning at f0 - f is much quieter off resonance than on
+    it, so equal weights would understate the errors of f0 and Q."""
     f, z = np.asarray(f, float), np.asarray(z, complex)
     if f.size < 6:
         raise ValueError(f"need at least 6 sweep points to fit a resonance, got {f.size}")
-    fits = [_fit_driven_once(f, z, conj) for conj in (False, True)]
+    fits = [_fit_driven_once(f, z, conj, average_time) for conj in (False, True)]
     return min(fits, key=lambda r: r.extra["residual_rms"])
 
 
-def _fit_driven_once(f: np.ndarray, z: np.ndarray, conj: bool) -> ResonatorFit:
+def averaged_thermal_variance(detuning: np.ndarray, tau: float, average_time: float) -> np.ndarray:
+    """Variance (relative to the unaveraged one) of the mean over ``average_time`` of thermal
+    motion (an envelope correlated as e^{-|t|/tau}) seen in a frame detuned by ``detuning`` Hz:
+    (2/T^2) Re[T/a - (1 - e^{-aT})/a^2], a = 1/tau - 2 pi i detuning."""
+    a = 1.0 / tau - 2j * math.pi * np.asarray(detuning, float)
+    t = max(average_time, 1e-300)
+    return (2.0 / t**2) * np.real(t / a - (1.0 - np.exp(-a * t)) / a**2)
+
+
+def _fit_driven_once(f: np.ndarray, z: np.ndarray, conj: bool, average_time: float = 0.0) -> ResonatorFit:
     z = np.conj(z) if conj else z
     p2 = np.abs(z) ** 2
     i = int(np.argmax(p2))
@@ -84,64 +82,122 @@ def _fit_driven_once(f: np.ndarray, z: np.ndarray, conj: bool) -> ResonatorFit:
         gamma = abs(p[1]) * scale
         return f0, f0 / gamma, complex(p[2], p[3]) * zs * scale / fc, complex(p[4], p[5]) * zs
 
+    weight = np.ones(f.size)
+
     def resid(p: np.ndarray) -> np.ndarray:
-        r = (driven_model(f, *unpack(p)) - z) / zs
+        r = (driven_model(f, *unpack(p)) - z) / zs * weight
         return np.concatenate([r.real, r.imag])
 
-    p0 = np.array([0.0, 1.0, (amp0 * fc / (zs * scale)).real, (amp0 * fc / (zs * scale)).imag, 0.0, 0.0])
-    sol = least_squares(resid, p0, x_scale="jac", max_nfev=5000)
+    p = np.array([0.0, 1.0, (amp0 * fc / (zs * scale)).real, (amp0 * fc / (zs * scale)).imag, 0.0, 0.0])
+    # Unweighted first; then weights 1/sqrt(thermal + white) with the white share (readout noise)
+    # taken from the residuals by non-negative least squares.
+    for stage in range(3 if average_time > 0 else 1):
+        sol = least_squares(resid, p, x_scale="jac", max_nfev=5000)
+        p = sol.x
+        if stage == 2 or average_time <= 0:
+            break
+        f0, q, _, _ = unpack(p)
+        v = averaged_thermal_variance(f - f0, q / (math.pi * f0), average_time)
+        v = v / float(np.max(v))
+        if stage == 1:
+            r = (driven_model(f, *unpack(p)) - z) / zs
+            coef, _ = nnls(np.vstack([v, np.ones_like(v)]).T, (r.real**2 + r.imag**2) / 2)
+            v = v + (coef[1] / coef[0] if coef[0] > 0 else 1e6)
+        weight = 1.0 / np.sqrt(v)
     f0, q, amp, bg = unpack(sol.x)
     cov = _cov(sol.jac, sol.fun)
     err_f0 = math.sqrt(max(cov[0, 0], 0)) * scale
     err_gamma = math.sqrt(max(cov[1, 1], 0)) * scale
     gamma = f0 / q
-    return ResonatorFit(f0, q, {"f0": err_f0, "q": q * math.hypot(err_gamma / gamma, err_f0 / f0)},
+    r = driven_model(f, f0, q, amp, bg) - z
+    return ResonatorFit(f0, q, {"f0": err_f0, "q": q * math.hypot(err_gamma / gamma, err_f0 / f0),
+                                "linewidth": err_gamma},
                         {"amplitude": abs(amp) * q, "phase_deg": math.degrees(math.atan2(amp.imag, amp.real)) - 90.0,
-                         "background": abs(bg), "residual_rms": float(np.sqrt(np.mean(sol.fun**2))) * zs,
+                         "background": abs(bg), "residual_rms": float(np.sqrt(np.mean(r.real**2 + r.imag**2) / 2)),
                          "conjugated": float(conj), "linewidth": gamma})
 
 
 # --- ringdown ----------------------------------------------------------------------------------
-def fit_ringdown(t: np.ndarray, z: np.ndarray, f_ref: float) -> ResonatorFit:
-    """Amplitude decay and phase advance of a free ringdown recorded by a lock-in at f_ref."""
+def _decay_rate(t: np.ndarray, z: np.ndarray, lag: int) -> tuple[complex, float]:
+    """Complex rate lam = -1/tau + 2 pi i (f0 - f_ref) of z_k = exp(lam h_k) z_{k-1} + e_k, by
+    instrumental variables (instrument z_{k-1-lag}, which no noise in e_k reaches), Gauss-Newton
+    for uneven steps h_k. Returns (lam, E|lam_hat - lam|^2) from the residuals' autocovariance
+    at lags <= ``lag`` (the noise in e_k is stationary; the signal sits in the regressor)."""
+    h = np.diff(t)
+    y0, y1 = z[:-1], z[1:]
+    w = y0[:y0.size - lag]  # instrument for row k: z_{k-1-lag}
+    y0, y1, h = y0[lag:], y1[lag:], h[lag:]
+    rho = complex(np.sum(y1 * np.conj(w)) / np.sum(y0 * np.conj(w)))
+    if not np.isfinite(rho) or rho == 0:
+        raise ValueError("ringdown fit failed: the record does not decay like a single mode")
+    lam = complex(np.log(rho)) / float(np.mean(h))
+    for _ in range(30):
+        rho_k = np.exp(lam * h)
+        step = np.sum((y1 - rho_k * y0) * np.conj(w)) / np.sum(h * rho_k * y0 * np.conj(w))
+        lam += complex(step)
+        if abs(step) <= 1e-12 * abs(lam):
+            break
+    rho_k = np.exp(lam * h)
+    e = y1 - rho_k * y0
+    denom = abs(np.sum(h * rho_k * y0 * np.conj(w))) ** 2
+    n = e.size
+    total = float(np.vdot(e, e).real) / max(1, n - 2) * float(np.vdot(w, w).real)
+    for k in range(1, min(lag, n - 1) + 1):
+        c = np.sum(e[k:] * np.conj(e[:-k])) / max(1, n - 2)
+        total += 2.0 * float((c * np.sum(w[:-k] * np.conj(w[k:]))).real)
+    return lam, max(total, 0.0) / denom
+
+
+def lockin_settling(time_constant: float, poles: int) -> float:
+    """Time after which a p-pole lock-in filter has forgotten a step and its output noise has
+    decorrelated: (2 p + 2) time constants (4 poles: 10 tc, where the correlation is 5e-3)."""
+    return (2 * max(1, poles) + 2) * time_constant
+
+
+def fit_ringdown(t: np.ndarray, z: np.ndarray, f_ref: float, noise_time: float = 0.0) -> ResonatorFit:
+    """Decay time and frequency of a free ringdown recorded by a lock-in at f_ref.
+
+    The thermal motion obeys the same equation as the ringing mode, so signal + thermal motion
+    is one first-order autoregression z_k = exp(lam h) z_{k-1} + (white innovations), with
+    lam = -1/tau + 2 pi i (f0 - f_ref): fitting that (not |z| against an exponential) leaves
+    white residuals and honest error bars, although the thermal motion stays correlated for a
+    ringdown time. The lock-in's own noise, correlated over ``noise_time`` (its filter, about
+    (2 poles + 2) time constants), would bias a plain regression; the instrument
+    z_{k-1-lag} with lag * h > noise_time removes that. |f0 - f_ref| must stay below 1/(2 h).
+    The amplitude and noise floor (for plotting) come from |z| = sqrt(A^2 e^{-2t/tau} + floor^2)
+    with tau held."""
     t, z = np.asarray(t, float), np.asarray(z, complex)
     if t.size < 8:
         raise ValueError(f"need at least 8 ringdown samples, got {t.size}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("ringdown sample times must increase")
     t = t - t[0]
+    h = float(np.mean(np.diff(t)))
+    lag = int(math.ceil(max(noise_time, 0.0) / h)) + 1
+    if t.size - lag < 8:
+        raise ValueError(f"need at least {lag + 8} ringdown samples for lock-in noise correlated over "
+                         f"{noise_time:g} s at {h:g} s spacing, got {t.size}")
+    lam, var = _decay_rate(t, z, lag)
+    inv_tau = -lam.real
+    if inv_tau <= 0:
+        raise ValueError("ringdown fit failed: the amplitude does not decay")
+    tau = 1.0 / inv_tau
+    err_rate = math.sqrt(var / 2)  # each of Re and Im of a circular complex error
+    f0 = f_ref + lam.imag / (2 * math.pi)
+    q = math.pi * f0 * tau
     r = np.abs(z)
-    floor0 = float(np.median(r[-max(3, r.size // 10):]))
-    strong = r > max(3 * floor0, 0.05 * r[0])
-    if strong.sum() < 4:
-        raise ValueError("ringdown starts too close to the noise floor to fit")
-    slope, icpt = np.polyfit(t[strong], np.log(r[strong]), 1)
-    tau0 = -1.0 / slope if slope < 0 else float(t[-1])
-    rs = float(r[0]) or 1.0
+    rs = float(np.max(r)) or 1.0
+    decay = np.exp(-2 * t * inv_tau)
 
     def resid(p: np.ndarray) -> np.ndarray:
-        a, inv_tau, b = p
-        return (np.sqrt(a * a * np.exp(-2 * t * inv_tau) + b * b) - r) / rs
+        return (np.sqrt(p[0] ** 2 * decay + p[1] ** 2) - r) / rs
 
-    sol = least_squares(resid, [math.exp(icpt), 1 / tau0, floor0], x_scale=[rs, 1 / tau0, rs], max_nfev=5000)
-    a, inv_tau, b = sol.x
-    cov = _cov(sol.jac, sol.fun, correlated=True)
-    tau = 1.0 / inv_tau
-    err_tau = math.sqrt(max(cov[1, 1], 0)) * tau * tau
-    # Phase: weighted linear fit where the signal dominates the floor (weights ~ SNR^2).
-    keep = r > 10 * max(abs(b), 1e-30)
-    if keep.sum() < 4:
-        keep = strong
-    ph = np.unwrap(np.angle(z[keep]))
-    w = (r[keep] / max(abs(b), 1e-30 * rs)) ** 2
-    coef, cov_p = np.polyfit(t[keep], ph, 1, w=np.sqrt(w), cov="unscaled") if keep.sum() > 3 else (
-        np.polyfit(t[keep], ph, 1), np.full((2, 2), np.nan))
-    res_p = ph - np.polyval(coef, t[keep])
-    s2 = float(np.sum(w * res_p**2) / max(1, keep.sum() - 2)) * correlation_inflation(res_p * np.sqrt(w))
-    f0 = f_ref + coef[0] / (2 * math.pi)
-    err_f0 = math.sqrt(max(cov_p[0, 0] * s2, 0)) / (2 * math.pi)
-    q = math.pi * f0 * tau
-    return ResonatorFit(f0, q, {"f0": err_f0, "q": q * err_tau / tau, "tau": err_tau},
+    floor0 = float(np.median(r[-max(3, r.size // 10):]))
+    sol = least_squares(resid, [float(r[0]), floor0], x_scale=[rs, rs], max_nfev=2000)
+    a, b = sol.x
+    return ResonatorFit(f0, q, {"f0": err_rate / (2 * math.pi), "q": q * err_rate * tau, "tau": err_rate * tau * tau},
                         {"tau": tau, "amplitude": abs(a), "floor": abs(b),
-                         "residual_rms": float(np.sqrt(np.mean(sol.fun**2))) * rs})
+                         "residual_rms": float(np.sqrt(np.mean(sol.fun**2))) * rs, "lag": float(lag)})
 
 
 # --- thermal spectrum ---------------------------------------------------------------------------
@@ -165,6 +221,26 @@ def baseband_psd(traces: np.ndarray, rate: float, time_constant: float, poles: i
     return df, s / h2, n_seg
 
 
+def welch_variance_factor(segment: int, record: int | None = None) -> float:
+    """How much the errors' variance of a Whittle fit to a Welch spectrum (Hann, 50 % overlap)
+    exceeds the count of averaged segments alone: neighbouring frequency ordinates of a
+    tapered periodogram are correlated (Hann: rho = 0.44, 0.03 for 1, 2 bins: 1 + 2 sum = 1.94)
+    and overlapping segments of one ``record`` too (Hann at 50 %: up to 1.06). The likelihood
+    treats each as new."""
+    from scipy.signal import get_window
+
+    seg = max(4, int(segment))
+    w = get_window("hann", seg)
+    w2 = np.abs(np.fft.rfft(w * w)) ** 2
+    bins = 1.0 + 2.0 * float(np.sum(w2[1:] / w2[0]))
+    step = seg - seg // 2
+    norm = float(w @ w)
+    k = max(1, (int(record) - seg) // step + 1) if record else 10**9  # segments per record
+    overlap = 1.0 + 2.0 * sum((1 - j / k) * (float(w[:seg - j * step] @ w[j * step:]) / norm) ** 2
+                              for j in range(1, min(k, -(-seg // step))))
+    return bins * overlap
+
+
 def psd_model(f: np.ndarray, f0: float, q: float, peak: float, floor: float) -> np.ndarray:
     """S_x(f) of a thermally driven oscillator (peak value at f0) plus a white floor."""
     f = np.asarray(f, float)
@@ -186,10 +262,12 @@ def folded(model, f: np.ndarray, sampling: tuple[float, float, float, int] | Non
 
 
 def fit_thermal_psd(f: np.ndarray, s: np.ndarray, temperature: float, n_avg: int,
-                    sampling: tuple[float, float, float, int] | None = None) -> dict[str, tuple[float, float]]:
+                    sampling: tuple[float, float, float, int] | None = None,
+                    variance_factor: float = 1.0) -> dict[str, tuple[float, float]]:
     """Whittle (maximum-likelihood) fit of an averaged periodogram; returns value, error pairs for
     f0, Q, peak, floor, k (from equipartition), S_F and sqrt(S_F). ``sampling`` (f_ref, rate,
-    time constant, poles) folds the model like the lock-in's sampled output."""
+    time constant, poles) folds the model like the lock-in's sampled output.
+    ``variance_factor`` (``welch_variance_factor``) accounts for correlated ordinates."""
     f, s = np.asarray(f, float), np.asarray(s, float)
     i = int(np.argmax(s))
     fc = float(f[i])
@@ -223,7 +301,7 @@ def fit_thermal_psd(f: np.ndarray, s: np.ndarray, temperature: float, n_avg: int
         dp[k] = eps
         grads.append((np.log(model_of(sol.x + dp)) - base) / eps)
     g = np.array(grads)
-    cov = np.linalg.pinv(n_avg * g @ g.T)
+    cov = np.linalg.pinv(n_avg * g @ g.T) * max(variance_factor, 1.0)
 
     def derived(p: np.ndarray) -> np.ndarray:
         f0_, q_, peak_, _ = unpack(p)

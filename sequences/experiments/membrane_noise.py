@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.resonator_fits import baseband_psd, fit_thermal_psd
+from sequences.analysis.resonator_fits import baseband_psd, fit_thermal_psd, welch_variance_factor
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import membrane_lab_problems, prepare_readout
 from sequences.experiments.membrane_resonator import F_RANGE, _lockin_parameters
@@ -82,14 +82,21 @@ class MembraneThermalSpectrum(Experiment):
                          "temperature": temp.read_temperature() if temp else float("nan")})
 
     @staticmethod
-    def spectrum(run: RunData) -> tuple[np.ndarray, np.ndarray, int]:
+    def segment_samples(run: RunData) -> int:
+        """Welch segment length in samples (at most one record)."""
+        p = run.parameters
+        n = int(np.atleast_2d(run["x"]).shape[1])
+        seg_s = float(p.get("segment", 0.0))
+        return min(n, int(round(seg_s * float(p["sample_rate"])))) if seg_s > 0 else n // 2
+
+    @classmethod
+    def spectrum(cls, run: RunData) -> tuple[np.ndarray, np.ndarray, int]:
         """(absolute frequency, one-sided S_x in m^2/Hz, segments averaged)."""
         p = run.parameters
         rate = float(p["sample_rate"])
-        seg_s = float(p.get("segment", 0.0))
         traces = np.atleast_2d(run["x"]) + 1j * np.atleast_2d(run["y"])
-        seg = int(round(seg_s * rate)) if seg_s > 0 else traces.shape[1] // 2
-        df, s, n_avg = baseband_psd(traces, rate, float(p["time_constant"]), int(p["filter_slope"]) // 6, seg)
+        df, s, n_avg = baseband_psd(traces, rate, float(p["time_constant"]), int(p["filter_slope"]) // 6,
+                                    cls.segment_samples(run))
         return float(p["center_frequency"]) + df, s, n_avg
 
     def analyse(self, run: RunData) -> dict[str, Any]:
@@ -102,7 +109,8 @@ class MembraneThermalSpectrum(Experiment):
         centre = f[np.argmax(np.where(np.abs(f - float(p["center_frequency"])) < 0.45 * rate, s, 0))]
         window = (np.abs(f - centre) <= span) & (np.abs(f - float(p["center_frequency"])) <= 0.45 * rate)
         sampling = (float(p["center_frequency"]), rate, float(p["time_constant"]), int(p["filter_slope"]) // 6)
-        fit = fit_thermal_psd(f[window], s[window], temperature, n_avg, sampling)
+        fit = fit_thermal_psd(f[window], s[window], temperature, n_avg, sampling,
+                              welch_variance_factor(self.segment_samples(run), np.atleast_2d(run["x"]).shape[1]))
         k, _ = fit["spring_constant"]
         q, _ = fit["q"]
         floor, floor_err = fit["floor"]

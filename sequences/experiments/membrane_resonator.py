@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.resonator_fits import fit_driven_response, fit_ringdown
+from sequences.analysis.resonator_fits import fit_driven_response, fit_ringdown, lockin_settling
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
 
@@ -92,12 +92,15 @@ class MembraneDrivenSweep(Experiment):
         piezo.output = False
 
     def analyse(self, run: RunData) -> dict[str, Any]:
-        fit = fit_driven_response(run["frequency"], as_complex(run["x"], run["y"]))
+        p = run.parameters
+        interval = float(p.get("read_interval", self.read_interval))
+        reads = max(1, int(round(float(p.get("average", self.average)) / interval)))  # as Readout.average
+        fit = fit_driven_response(run["frequency"], as_complex(run["x"], run["y"]), average_time=reads * interval)
         tau = fit.q / (math.pi * fit.f0)
         return {
             "f0": FitValue(fit.f0, fit.errors["f0"], "Hz"),
             "q": FitValue(fit.q, fit.errors["q"], ""),
-            "linewidth": FitValue(fit.extra["linewidth"], fit.errors["f0"] * math.sqrt(2), "Hz"),
+            "linewidth": FitValue(fit.extra["linewidth"], fit.errors["linewidth"], "Hz"),
             "ringdown_time": FitValue(tau, tau * fit.errors["q"] / fit.q, "s"),
             "peak_amplitude": FitValue(fit.extra["amplitude"], float("nan"), "m"),
             "residual_rms": FitValue(fit.extra["residual_rms"], float("nan"), "m"),
@@ -131,6 +134,13 @@ class MembraneRingdown(Experiment):
     def check(self) -> list[str]:
         if self.sample_interval * 8 > self.record_time:
             return [f"record_time {self.record_time:g} s holds fewer than 8 samples of {self.sample_interval:g} s"]
+        # The fit skips the filter's settling and uses samples that far apart as instruments.
+        span = lockin_settling(self.time_constant, self.filter_slope // 6)
+        need = 2 * math.ceil(span / self.sample_interval) + 9
+        if self.samples() < need:
+            return [f"record_time {self.record_time:g} s holds {self.samples()} samples of {self.sample_interval:g} s; "
+                    f"the fit needs at least {need} with a {self.time_constant:g} s, {self.filter_slope} dB/oct lock-in "
+                    f"filter (it settles in {span:g} s)"]
         return []
 
     def check_lab(self, lab: Lab) -> list[str]:
@@ -170,9 +180,12 @@ class MembraneRingdown(Experiment):
     def analyse(self, run: RunData) -> dict[str, Any]:
         p = run.parameters
         t = np.asarray(run["time"], float)
-        keep = t >= 10 * float(p.get("time_constant", self.time_constant))  # past the filter's delay
+        # The lock-in filter settles, and its noise decorrelates, within ~(2 poles + 2) time constants.
+        span = lockin_settling(float(p.get("time_constant", self.time_constant)),
+                               int(p.get("filter_slope", self.filter_slope)) // 6)
+        keep = t >= span
         fit = fit_ringdown(t[keep], as_complex(run["x"], run["y"])[keep],
-                           float(p.get("drive_frequency", self.drive_frequency)))
+                           float(p.get("drive_frequency", self.drive_frequency)), noise_time=span)
         return {
             "f0": FitValue(fit.f0, fit.errors["f0"], "Hz"),
             "q": FitValue(fit.q, fit.errors["q"], ""),

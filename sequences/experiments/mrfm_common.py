@@ -14,7 +14,6 @@ spin force F = m_z dBz/dz drives the mode on resonance (physics.md, mr-anchors C
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from drivers.lab import Lab
@@ -111,7 +110,7 @@ def stop_protocol(lab: Lab, li: LockInAmplifier) -> None:
     li.reference_amplitude = 0.0
 
 
-def to_force(exp_values: dict[str, Any], displacement: float) -> float:
-    """Force amplitude F = k x / Q on resonance (nan when k or Q is not given)."""
+def to_force(exp_values: dict[str, Any], displacement: float) -> float | None:
+    """Force amplitude F = k x / Q on resonance (None when k or Q is not given)."""
     k, q = float(exp_values.get("spring_constant", 0.0)), float(exp_values.get("quality_factor", 0.0))
-    return k * displacement / q if k > 0 and q > 0 else math.nan
+    return k * displacement / q if k > 0 and q > 0 else None

@@ -10,11 +10,12 @@ import numpy as np
 from drivers.lab import Lab
 from sequences.analysis.constants import H, MU_B
 from sequences.analysis.lineshapes import fit_modulated
-from sequences.analysis.mrfm import _peak, fit_peak, principal_projection, zero_crossing
+from sequences.analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
+                                    quadrature_noise, zero_crossing)
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
-from sequences.experiments.mrfm_common import (MRFM_PARAMETERS, protocol_problems, start_protocol,
-                                               stop_protocol, sweep_amplitude, to_force)
+from sequences.experiments.mrfm_common import (MRFM_PARAMETERS, protocol_problems, resonance_field,
+                                               start_protocol, stop_protocol, sweep_amplitude, to_force)
 
 _FWHM_PER_DBPP = {"lorentzian": 3**0.5, "gaussian": (2 * np.log(2)) ** 0.5}
 
@@ -25,9 +26,11 @@ class ForceDetectedEsr(Experiment):
     roles = ("displacement", "rf", "field")
     optional_roles = ("gaussmeter", "temperature")
     parameters = (
-        Parameter("field_start", 0.3378, "T", "first field", -2.0, 2.0, display_unit="mT"),
-        Parameter("field_stop", 0.3398, "T", "last field", -2.0, 2.0, display_unit="mT"),
-        Parameter("points", 41, "", "field points", 5, 100_000, kind=int),
+        # Defaults contain the default simulated sample's spectrum: a 2 um film in 2e4 T/m spans
+        # 40 mT around 339 mT (at 9.5 GHz), plus the line's own width.
+        Parameter("field_start", 0.305, "T", "first field", -2.0, 2.0, display_unit="mT"),
+        Parameter("field_stop", 0.373, "T", "last field", -2.0, 2.0, display_unit="mT"),
+        Parameter("points", 69, "", "field points", 5, 100_000, kind=int),
     ) + MRFM_PARAMETERS
 
     def check(self) -> list[str]:
@@ -83,46 +86,95 @@ class ForceDetectedEsr(Experiment):
 
     # --- analysis --------------------------------------------------------------------------
     @staticmethod
-    def signal(run: RunData) -> tuple[np.ndarray, np.ndarray]:
+    def signal(run: RunData) -> tuple[np.ndarray, np.ndarray, float]:
+        """(field, principal-axis signal, noise per point), sorted by field."""
         b = np.asarray(run["field"], float)
-        s, _ = principal_projection(as_complex(run["x"], run["y"]))
+        z = as_complex(run["x"], run["y"])
+        s, _ = principal_projection(z)
         order = np.argsort(b)
-        return b[order], s[order]
+        return b[order], s[order], quadrature_noise(z)
 
     def analyse(self, run: RunData) -> dict[str, Any]:
         p = {**self.values, **run.parameters}
-        b, s = self.signal(run)
-        protocol = p["protocol"]
-        sweep = sweep_amplitude(_Values(p))
+        b, s, noise = self.signal(run)
+        peak = float(np.max(np.abs(s)))
+        out: dict[str, Any] = {}
+        notes: list[str] = []
+        problem = line_window_problem(b, s, noise)
+        if problem:
+            where = f"spins with g = {p['g_factor']:g} resonate at {resonance_field(_Values(p)) * 1e3:.4f} mT"
+            advice = (f"check that the window covers where {where}, and the power and the modulation"
+                      if "noise" in problem else f"widen the window around the line ({where})")
+            out["warning"] = f"no resonance field, g or linewidth reported: {problem}; {advice}"
+        else:
+            try:
+                out.update(self._line(b, s, noise, p))
+                if "note" in out:
+                    notes.append(out.pop("note"))
+            except (ValueError, RuntimeError) as exc:  # no zero crossing / half maximum; fit did not converge
+                out["warning"] = f"no resonance field, g or linewidth reported: {exc}"
+        out["peak_amplitude"] = FitValue(peak, noise, "m")
+        out["snr"] = FitValue(peak / noise if noise > 0 else float("inf"), float("nan"), "")
+        force = to_force(p, peak)
+        if force is not None:
+            out["peak_force"] = FitValue(force, force * noise / peak if peak > 0 else float("nan"), "N")
+        else:
+            notes.append("peak_force = k x / Q needs spring_constant and quality_factor (both from membrane-psd), "
+                         "e.g. --set spring_constant=5924 --set quality_factor=1e6")
+        if notes:
+            out["note"] = "; ".join(notes)
+        return out
+
+    @staticmethod
+    def _line(b: np.ndarray, s: np.ndarray, noise: float, p: dict[str, Any]) -> dict[str, Any]:
+        """Centre and width of a contained line; a model is believed only when its residual is
+        at the noise (else: half-maximum crossings, or the zero crossing for odd shapes)."""
+        protocol, span = p["protocol"], float(np.ptp(b))
+
+        def believable(center: float, width: float, err: float, rms: float) -> bool:
+            return (b[0] <= center <= b[-1] and 0 < width < span and np.isfinite(err)
+                    and rms <= 2 * noise)
+
+        out: dict[str, Any] = {}
         if protocol in ("field_modulation", "frequency_modulation"):
-            fits = [fit_modulated(b, s, sweep, m) for m in ("lorentzian", "gaussian")]
+            fits = [fit_modulated(b, s, sweep_amplitude(_Values(p)), m) for m in ("lorentzian", "gaussian")]
             fit = min(fits, key=lambda f: f.residual_rms)
-            b0, b0_err, width = fit.b0, fit.errors["b0"], fit.dbpp * _FWHM_PER_DBPP[fit.model]
-            b0_err = b0_err if np.isfinite(b0_err) else float("nan")  # curve_fit gives inf when unsure
-            model, peak = fit.model, float(np.max(np.abs(s)))
+            factor = _FWHM_PER_DBPP[fit.model]
+            if believable(fit.b0, fit.dbpp * factor, fit.errors["b0"], fit.residual_rms):
+                out.update(model=fit.model, b0=(fit.b0, fit.errors["b0"]),
+                           width=(fit.dbpp * factor, fit.errors["dbpp"] * factor))
+            else:
+                out.update(model="zero crossing", b0=zero_crossing(b, s),
+                           note=f"no modulated Lorentzian or Gaussian fits (residual "
+                                f"{fit.residual_rms / noise:.1f} x the noise): no linewidth")
         elif protocol == "cyclic_adiabatic_inversion":
-            b0, b0_err = zero_crossing(b, s)
-            width, model, peak = float("nan"), "zero crossing", float(np.max(np.abs(s)))
+            out.update(model="zero crossing", b0=zero_crossing(b, s))
         else:
             fit = fit_peak(b, s)
-            b0, b0_err, width, model, peak = fit.center, fit.errors["center"], fit.width, fit.model, fit.height
+            if believable(fit.center, fit.width, fit.errors["center"], fit.residual_rms):
+                out.update(model=fit.model, b0=(fit.center, fit.errors["center"]),
+                           width=(fit.width, fit.errors["width"]))
+            else:
+                c, c_err, w, w_err = half_maximum(b, s, noise)
+                out.update(model="half maximum", b0=(c, c_err), width=(w, w_err),
+                           note=f"no Lorentzian or Gaussian fits (residual {fit.residual_rms / noise:.1f} x the "
+                                f"noise; a film thicker than a slice shows its profile): centre and FWHM from the "
+                                f"half-maximum crossings")
+        b0, b0_err = out.pop("b0")
         g = H * float(p["mw_frequency"]) / (MU_B * b0)
-        return {
-            "model": model,
-            "resonance_field": FitValue(b0, b0_err, "T"),
-            "g_factor": FitValue(g, g * b0_err / b0, ""),
-            "linewidth_fwhm": FitValue(width, float("nan"), "T"),
-            "peak_amplitude": FitValue(peak, float("nan"), "m"),
-            "peak_force": FitValue(to_force(p, peak), float("nan"), "N"),
-        }
+        result: dict[str, Any] = {"model": out.pop("model"), "resonance_field": FitValue(b0, b0_err, "T"),
+                                  "g_factor": FitValue(g, g * b0_err / b0, "")}
+        if "width" in out:
+            result["linewidth_fwhm"] = FitValue(*out.pop("width"), "T")
+        result.update(out)
+        return result
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
         from sequences.analysis.membrane_plots import plot_force_spectrum
 
-        b, s = self.signal(run)
+        b, s, _ = self.signal(run)
         curve = None
-        if results.get("model") in ("lorentzian", "gaussian") and run.parameters.get("protocol") in (
-                "cyclic_saturation",):
+        if results.get("model") in ("lorentzian", "gaussian") and run.parameters.get("protocol") == "cyclic_saturation":
             fit = fit_peak(b, s)
             fine = np.linspace(b.min(), b.max(), 600)
             curve = (fine, _peak(fit.model, fine, fit.center, fit.width, fit.height, fit.offset))

@@ -46,7 +46,7 @@ def expm_small(m: np.ndarray) -> np.ndarray:
 @dataclass
 class MembraneMode:
     """Fundamental (1,1) mode of a SiN membrane. Defaults are seed-like: f0 ~ 1 MHz, Q = 1e6,
-    m_eff = 150 ng, giving sqrt(S_F) = 3.96 fN/sqrt(Hz) at 300 K (physics.md)."""
+    m_eff = 150 ng, giving sqrt(S_F) = 3.95 fN/sqrt(Hz) at 300 K (physics.md)."""
 
     f0: float = 1_000_237.5  # Hz at t = 0 and temperature t_ref
     q: float = 1.0e6
