@@ -27,3 +27,14 @@ def sim_lab(world):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_in_the_main_thread(request):
+    """Qt wrappers left by a GUI test must be destroyed in this (the GUI) thread, not by an
+    automatic collection in some later test's worker thread (see app/gui/gc_guard.py)."""
+    yield
+    if request.node.module.__name__.rsplit(".", 1)[-1].startswith("test_gui"):
+        import gc
+
+        gc.collect()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from app.gui._qt import QSettings, Qt, QtGui, QtWidgets, QTimer
+from app.gui.gc_guard import GuiThreadCollector
 from app.gui.data_browser import DataBrowser
 from app.gui.experiment_panel import ExperimentPanel
 from app.gui.instruments_panel import InstrumentPoller, InstrumentsPanel
@@ -35,6 +36,8 @@ class MainWindow(QtWidgets.QMainWindow):
                  settings: QSettings | None = None, speed: float | None = None, poll_period: float = 1.0):
         super().__init__()
         self.setObjectName("spinbench_main")
+        self.collector = GuiThreadCollector(parent=self)  # GC only in this thread while open
+        self.collector.start()
         self.settings = settings if settings is not None else default_settings()
         self.lab_factory = lab_factory
         self.lab: Lab | None = lab_factory()
@@ -252,6 +255,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.lab is not None:
             self.lab.close()
         self._closed = True
+        self.collector.stop()
         event.accept()
 
     def save_settings(self) -> None:
