@@ -156,9 +156,11 @@ def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic:
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     curve = f((b - b_ref) / scale, *popt)
     pp = float(np.ptp(curve))
+    with np.errstate(invalid="ignore"):  # a degenerate fit (flat data) has no finite errors
+        app_err = pp * perr[2] / abs(popt[2]) if popt[2] else np.nan
     return LineFit(model=model, b0=b_ref + popt[0] * scale, dbpp=abs(popt[1]) * scale, app=pp,
                    offset=popt[3], errors={"b0": perr[0] * scale, "dbpp": perr[1] * scale,
-                                           "app": pp * perr[2] / abs(popt[2]) if popt[2] else np.nan,
+                                           "app": app_err,
                                            "offset": perr[3]},
                    residual_rms=float(np.sqrt(np.mean((y - curve) ** 2))), curve=curve)
 
