@@ -44,7 +44,9 @@ def test_instruments_panel_shows_identities_readings_and_inline_errors(qtbot, es
     qtbot.addWidget(panel)
     poller.start()
     try:
-        qtbot.waitUntil(lambda: panel.reading_text("field", "field") != "", timeout=5000)
+        # one poll emits role by role: wait for the last role polled, not just the field
+        qtbot.waitUntil(lambda: panel.reading_text("field", "field") != ""
+                        and panel.reading_text("temperature", "temperature") != "", timeout=5000)
         assert panel.reading_text("field", "field") == "250 mT"
         assert panel.items["lockin"].text(1).endswith(esr_lab.lockin.identity())
         temp = float(panel.reading_text("temperature", "temperature").split()[0])
