@@ -25,6 +25,7 @@ from scipy.optimize import least_squares
 from scipy.special import ellipk
 
 from sequences.analysis.constants import H, MU_B
+from sequences.analysis.fitting import residual_scaled_errors
 from sequences.analysis.lineshape_models import _THETA, d_pseudo_voigt, pseudo_voigt, tch_width
 
 
@@ -176,12 +177,7 @@ def fit_powder(b: np.ndarray, y: np.ndarray, frequency: float, *, bm: float = 0.
             break
         w = w_new
     p, r = best.x, best.fun * yscale
-    dof = max(1, len(y) - len(p))
-    try:
-        cov = np.linalg.inv(best.jac.T @ best.jac) * (best.fun @ best.fun) / dof
-        perr = np.sqrt(np.clip(np.diag(cov), 0, np.inf))
-    except np.linalg.LinAlgError:
-        perr = np.full(len(p), np.nan)
+    perr = residual_scaled_errors(best)
     g = gref + p[:3] * 1e-3
     ge = perr[:3] * 1e-3
     order = np.argsort(g)[::-1]

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import least_squares
 
+from sequences.analysis.fitting import residual_scaled_errors
 from sequences.analysis.lineshapes import fit_derivative
 
 C4LN2 = 4 * np.log(2)
@@ -180,12 +181,7 @@ def fit_line(b: np.ndarray, y: np.ndarray, model: str = "lorentzian", *, bm: flo
                         max_nfev=4000)
     p = sol.x
     r = sol.fun * yscale
-    dof = max(1, len(y) - len(p))
-    try:
-        cov = np.linalg.inv(sol.jac.T @ sol.jac) * (sol.fun @ sol.fun) / dof
-        perr = np.sqrt(np.clip(np.diag(cov), 0, np.inf))
-    except np.linalg.LinAlgError:
-        perr = np.full(len(p), np.nan)
+    perr = residual_scaled_errors(sol)
     shape = p[1:1 + ns] * scale
     if model == "lorentzian-dispersive":
         shape[1] = p[2]
