@@ -37,8 +37,8 @@ def column_units(run) -> dict[str, str]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from app.storage import read_run
-    from sequences.io import bes3t_files
-    from sequences.io.export import export_bes3t, export_csv
+    from formats import bes3t_files
+    from app.run_export import export_bes3t, export_csv
 
     src = Path(args.file)
     run = read_run(src)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from esrfmr_helpers import esr_lab, run
 
-from sequences.analysis.gtensor import distinct_orientations, fit_rotation_plane
+from analysis.gtensor import distinct_orientations, fit_rotation_plane
 from sequences.experiment import FitValue, ParameterError
 from sequences.experiments.angular import AngularDependence, g_tensor_from_runs
 from sim_backend.gtensor_sample import GTensorCentre

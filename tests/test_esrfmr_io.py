@@ -9,8 +9,8 @@ from app.cli import main
 from app.runner import run_experiment
 from app.storage import read_run
 from sequences.experiments.fmr_map import FreqFieldMap
-from sequences.io import Bes3tError, read_bes3t, read_csv, write_bes3t
-from sequences.io.export import T_PER_G, export_bes3t, run_spectra
+from formats import Bes3tError, read_bes3t, read_csv, write_bes3t
+from app.run_export import T_PER_G, export_bes3t, run_spectra
 from sim_backend.ferromagnet import Ferromagnet
 from sim_backend.fmr_setup import use_broadband_line
 from sim_backend.orientation import frame_from_axes

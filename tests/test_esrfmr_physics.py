@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sequences.analysis.gtensor import powder_density_x
-from sequences.analysis.kittel import gamma_prime, resonance_field
+from analysis.gtensor import powder_density_x
+from analysis.kittel import gamma_prime, resonance_field
 from sim_backend.ferromagnet import SPHERE, Ferromagnet
 from sim_backend.gtensor_sample import GTensorCentre
 from sim_backend.orientation import axis_rotation, euler_zyz, frame_from_axes

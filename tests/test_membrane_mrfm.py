@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from sequences.analysis.membrane_plots import force_spectrum_figure
+from analysis.membrane_plots import force_spectrum_figure
 from sequences.experiment import FitValue
 from sequences.experiments.mrfm_esr import ForceDetectedEsr
 from sequences.experiments.mrfm_imaging import MrfmImaging1D

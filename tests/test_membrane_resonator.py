@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from drivers.errors import InstrumentError
-from sequences.analysis.membrane_plots import driven_sweep_figure
-from sequences.analysis.resonator_fits import averaged_thermal_variance
+from analysis.membrane_plots import driven_sweep_figure
+from analysis.resonator_fits import averaged_thermal_variance
 from sequences.experiment import ParameterError
 from sequences.experiments import EXPERIMENTS
 from sequences.experiments.membrane_resonator import MembraneDrivenSweep, MembraneRingdown

@@ -81,7 +81,7 @@ def test_fid_spectrum_finds_the_offset_and_the_linewidth():
     assert r["lorentzian_fwhm"].value == pytest.approx(1 / (math.pi * sample.t2), rel=0.5)
     # the plot's legend says which width is which: the spectrum drawn is narrower (dead-time points
     # missing) than the line's FWHM from the envelope fit, and a bare "FWHM" misled the reader
-    from sequences.analysis.pulsed_plots import spectrum_figure
+    from analysis.pulsed_plots import spectrum_figure
 
     run_data = collector.run_data(info)
     trace = np.asarray(run_data["trace_re"])[-1] + 1j * np.asarray(run_data["trace_im"])[-1]

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.constants import H, MU_B
-from sequences.analysis.gtensor import (MOUNTS, TensorFit, distinct_orientations, fit_g_tensor, fit_rotation_plane,
+from analysis.constants import H, MU_B
+from analysis.gtensor import (MOUNTS, TensorFit, distinct_orientations, fit_g_tensor, fit_rotation_plane,
                                        rotation_directions)
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.traces import PARK_TIME_CONSTANT, TraceSeries, esr_parameter, line_table, no_line_warning
@@ -124,7 +124,7 @@ class AngularDependence(TraceSeries):
 
     def figure(self, run: RunData, results: dict[str, Any]) -> Any:
         """Resonance field and g_eff against angle, with the g^2 fit (a matplotlib Figure)."""
-        from sequences.analysis.fmr_plots import series_figure
+        from analysis.fmr_plots import series_figure
 
         a = np.array(results.get("angle", []), float)
         series = {"resonance field (mT)": (np.array(results.get("resonance_field", []), float) * 1e3,
@@ -142,7 +142,7 @@ class AngularDependence(TraceSeries):
                              warning=results.get("warning"))
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import save_figure
+        from analysis.fmr_plots import save_figure
 
         return save_figure(self.figure(run, results), path)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from drivers.lab import Lab
 from magnets.lock import FieldFrequencyLock
-from sequences.analysis.lineshapes import fit_derivative
+from analysis.lineshapes import fit_derivative
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
 
@@ -155,7 +155,7 @@ class EsrDriftSweep(EsrFieldSweep):
         return results
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.plotting import new_figure
+        from analysis.plotting import new_figure
 
         fig, (ax, axt) = new_figure(2, 1, figsize=(8, 6))
         for s in np.unique(run["scan"].astype(int)):

@@ -7,8 +7,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from sequences.analysis.gtensor import fit_powder, powder_signal
-from sequences.analysis.lineshape_models import MIN_SNR
+from analysis.gtensor import fit_powder, powder_signal
+from analysis.lineshape_models import MIN_SNR
 from drivers.lab import Lab
 from sequences.experiment import FitValue, Message, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
@@ -56,7 +56,7 @@ class EsrPowderSweep(EsrFieldSweep):
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.plotting import new_figure
+        from analysis.plotting import new_figure
 
         b, x, _ = self.averaged(run)
         fig, ax = new_figure(figsize=(8, 4.5))
@@ -74,7 +74,7 @@ class EsrPowderSweep(EsrFieldSweep):
         ax.set_ylabel("signal (µV)")
         ax.legend(fontsize=8)
         ax.set_title(self.title)
-        from sequences.analysis.fmr_plots import show_warning
+        from analysis.fmr_plots import show_warning
 
         show_warning(ax, results.get("warning"))
         import matplotlib.pyplot as plt

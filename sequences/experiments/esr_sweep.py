@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.lineshapes import fit_derivative, fit_modulated, line_problem, robust_noise
+from analysis.lineshapes import fit_derivative, fit_modulated, line_problem, robust_noise
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
 
 
@@ -226,6 +226,6 @@ class EsrFieldSweep(Experiment):
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.plotting import plot_esr_spectrum
+        from analysis.plotting import plot_esr_spectrum
 
         return plot_esr_spectrum(run, results, path, self.averaged(run))

@@ -8,9 +8,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.constants import DPPH_G
-from sequences.analysis.field_calibration import fit_hysteresis, g_from_field, marker_correction, marker_field
-from sequences.analysis.lineshape_models import LineResult, fit_significant_line, line_signal
+from analysis.constants import DPPH_G
+from analysis.field_calibration import fit_hysteresis, g_from_field, marker_correction, marker_field
+from analysis.lineshape_models import LineResult, fit_significant_line, line_signal
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.traces import TraceSeries, approach, esr_parameter
 
@@ -183,8 +183,8 @@ class FieldCalibration(TraceSeries):
 
     def figure(self, run: RunData, results: dict[str, Any]) -> Any:
         """Hall - setpoint loops; marker and sample sweeps with their fitted lines."""
-        from sequences.analysis.fmr_plots import show_warning
-        from sequences.analysis.plotting import new_figure
+        from analysis.fmr_plots import show_warning
+        from analysis.plotting import new_figure
 
         p = run.parameters
         seg = run["segment"].astype(int)
@@ -230,6 +230,6 @@ class FieldCalibration(TraceSeries):
         return fig
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import save_figure
+        from analysis.fmr_plots import save_figure
 
         return save_figure(self.figure(run, results), path)

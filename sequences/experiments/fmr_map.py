@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel,
+from analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel,
                                        meff_from_field, resonance_field)
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.traces import TraceSeries, line_table, no_line_warning
@@ -207,11 +207,11 @@ class FreqFieldMap(TraceSeries):
 
     def figure(self, run: RunData, results: dict[str, Any]) -> Any:
         """The frequency-field colour map with the Kittel curve, and linewidths vs frequency."""
-        from sequences.analysis.fmr_plots import map_figure
+        from analysis.fmr_plots import map_figure
 
         return map_figure(run, results, self.trace_groups(run))
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import save_figure
+        from analysis.fmr_plots import save_figure
 
         return save_figure(self.figure(run, results), path)

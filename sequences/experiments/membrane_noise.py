@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.resonator_fits import baseband_psd, fit_thermal_psd, welch_variance_factor
+from analysis.resonator_fits import baseband_psd, fit_thermal_psd, welch_variance_factor
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import membrane_lab_problems, prepare_readout
 from sequences.experiments.membrane_resonator import F_RANGE, _lockin_parameters
@@ -135,6 +135,6 @@ class MembraneThermalSpectrum(Experiment):
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.membrane_plots import plot_psd
+        from analysis.membrane_plots import plot_psd
 
         return plot_psd(run, results, path, self.spectrum(run))

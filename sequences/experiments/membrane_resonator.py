@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.resonator_fits import fit_driven_response, fit_ringdown, lockin_settling
+from analysis.resonator_fits import fit_driven_response, fit_ringdown, lockin_settling
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
 
@@ -107,7 +107,7 @@ class MembraneDrivenSweep(Experiment):
         }
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.membrane_plots import plot_driven_sweep
+        from analysis.membrane_plots import plot_driven_sweep
 
         return plot_driven_sweep(run, results, path)
 
@@ -195,6 +195,6 @@ class MembraneRingdown(Experiment):
         }
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.membrane_plots import plot_ringdown
+        from analysis.membrane_plots import plot_ringdown
 
         return plot_ringdown(run, results, path)

@@ -18,7 +18,7 @@ from typing import Any
 
 from drivers.lab import Lab
 from drivers.roles import LockInAmplifier
-from sequences.analysis.constants import H, MU_B
+from analysis.constants import H, MU_B
 from sequences.experiment import Parameter
 
 PROTOCOLS = ("cyclic_saturation", "field_modulation", "frequency_modulation", "cyclic_adiabatic_inversion")

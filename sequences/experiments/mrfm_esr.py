@@ -8,9 +8,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.constants import H, MU_B
-from sequences.analysis.lineshapes import fit_modulated
-from sequences.analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
+from analysis.constants import H, MU_B
+from analysis.lineshapes import fit_modulated
+from analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
                                     quadrature_noise, zero_crossing)
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
@@ -170,7 +170,7 @@ class ForceDetectedEsr(Experiment):
         return result
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.membrane_plots import plot_force_spectrum
+        from analysis.membrane_plots import plot_force_spectrum
 
         b, s, _ = self.signal(run)
         curve = None

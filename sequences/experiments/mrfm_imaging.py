@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.mrfm import depletion_features, principal_projection, reconstruct, voigt
+from analysis.mrfm import depletion_features, principal_projection, reconstruct, voigt
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import FrequencyTracker, as_complex, membrane_lab_problems, prepare_readout
 from sequences.experiments.mrfm_common import (MRFM_PARAMETERS, protocol_problems, resonance_field, set_rate,
@@ -164,7 +164,7 @@ class MrfmImaging1D(Experiment):
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.membrane_plots import plot_profile
+        from analysis.membrane_plots import plot_profile
 
         s, _ = principal_projection(as_complex(run["x"], run["y"]))
         return plot_profile(np.asarray(run["slice_z"]), s, np.asarray(results.get("profile_z", [])),

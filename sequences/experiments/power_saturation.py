@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.saturation import fit_saturation
+from analysis.saturation import fit_saturation
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.traces import TraceSeries, esr_parameter, line_table, no_line_warning
 
@@ -81,12 +81,12 @@ class PowerSaturation(TraceSeries):
 
     def figure(self, run: RunData, results: dict[str, Any]) -> Any:
         """Double integral vs sqrt(P) and normalised vs P, with the fit and P_half."""
-        from sequences.analysis.fmr_plots import saturation_figure
+        from analysis.fmr_plots import saturation_figure
 
         return saturation_figure(np.array(results.get("power", []), float), np.array(results.get("area", []), float),
                                  np.array(results.get("area_error", []), float), results, title=self.title)
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import save_figure
+        from analysis.fmr_plots import save_figure
 
         return save_figure(self.figure(run, results), path)

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from sequences.analysis.kittel import FIELD_PARAMETER, anisotropy_energy
+from analysis.kittel import FIELD_PARAMETER, anisotropy_energy
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.fmr_map import FreqFieldMap, ResonancePredictor
 from sequences.experiments.traces import parse_list, wait_for_temperature
@@ -175,7 +175,7 @@ class TemperatureSeries(FreqFieldMap):
 
     def figure(self, run: RunData, results: dict[str, Any]) -> Any:
         """g, the anisotropy field and K against temperature (a matplotlib Figure)."""
-        from sequences.analysis.fmr_plots import series_figure
+        from analysis.fmr_plots import series_figure
 
         t = np.array(results.get("temperature", []), float)
         series = {"g": (np.array(results.get("g", []), float), np.array(results.get("g_error", []), float))}
@@ -198,6 +198,6 @@ class TemperatureSeries(FreqFieldMap):
                              warning=results.get("warning"))
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
-        from sequences.analysis.fmr_plots import save_figure
+        from analysis.fmr_plots import save_figure
 
         return save_figure(self.figure(run, results), path)

@@ -24,9 +24,9 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.special import ellipk
 
-from sequences.analysis.constants import H, MU_B
-from sequences.analysis.fitting import residual_scaled_errors
-from sequences.analysis.lineshape_models import _THETA, d_pseudo_voigt, pseudo_voigt, tch_width
+from analysis.constants import H, MU_B
+from analysis.fitting import residual_scaled_errors
+from analysis.lineshape_models import _THETA, d_pseudo_voigt, pseudo_voigt, tch_width
 
 
 def powder_density_x(x: np.ndarray, a: np.ndarray) -> np.ndarray:

@@ -20,8 +20,8 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import least_squares
 
-from sequences.analysis.fitting import residual_scaled_errors
-from sequences.analysis.lineshapes import fit_derivative
+from analysis.fitting import residual_scaled_errors
+from analysis.lineshapes import fit_derivative
 
 C4LN2 = 4 * np.log(2)
 MODELS = ("lorentzian", "gaussian", "voigt", "lorentzian-dispersive")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import least_squares
 
-from sequences.analysis.constants import H, MU0, MU_B
+from analysis.constants import H, MU0, MU_B
 
 GEOMETRIES = ("in-plane", "out-of-plane", "sphere", "easy-axis", "easy-plane", "hard-axis")
 #: What the geometry's field parameter means (for reports).

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares, minimize, nnls
 
-from sequences.analysis.constants import KB
+from analysis.constants import KB
 
 
 @dataclass

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sequences.analysis.constants import DPPH_G, H, MU_B
+from analysis.constants import DPPH_G, H, MU_B
 
 
 @dataclass

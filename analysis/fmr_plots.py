@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from sequences.analysis.kittel import FIELD_PARAMETER, gamma_prime, resonance_field
-from sequences.analysis.plotting import new_figure
+from analysis.kittel import FIELD_PARAMETER, gamma_prime, resonance_field
+from analysis.plotting import new_figure
 
 
 def _value(results: dict[str, Any], name: str) -> float:
@@ -169,7 +169,7 @@ def saturation_figure(power: np.ndarray, area: np.ndarray, area_error: np.ndarra
                       title: str = "") -> Any:
     """Double integral against sqrt(P) (linear until saturation) and the same normalised by
     sqrt(P) against P (flat, then falling past P_half), with the fit and P_half marked."""
-    from sequences.analysis.saturation import saturation_curve
+    from analysis.saturation import saturation_curve
 
     p, s, e = (np.asarray(v, float) for v in (power, area, area_error))
     unit = 1e12  # V T^2 -> µV mT^2

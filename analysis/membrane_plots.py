@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from sequences.analysis.plotting import new_figure
-from sequences.analysis.resonator_fits import (driven_model, fit_driven_response, folded, lockin_settling,
+from analysis.plotting import new_figure
+from analysis.resonator_fits import (driven_model, fit_driven_response, folded, lockin_settling,
                                                psd_model)
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from sequences.experiment import RunData
-from sequences.io.bes3t import write_bes3t
-from sequences.io.csvfile import write_csv
+from formats.bes3t import write_bes3t
+from formats.csvfile import write_csv
 
 T_PER_G = 1e-4
 #: Per-trace variables worth naming in the file, in order of preference for a 2-D y axis.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from sequences.analysis.constants import H, MU_B
+from analysis.constants import H, MU_B
 
 _LORENTZ_PP = 2 * (1 / np.sqrt(3)) / (4 / 3) ** 2 * 2  # peak-to-peak of -2x/(1+x^2)^2
 _GAUSS_PP = 2 * np.exp(-0.5)  # peak-to-peak of -u exp(-u^2/2)
