@@ -26,7 +26,7 @@ from scipy.special import ellipk
 
 from analysis.constants import H, MU_B
 from analysis.fitting import residual_scaled_errors
-from analysis.lineshape_models import _THETA, d_pseudo_voigt, pseudo_voigt, tch_width
+from analysis.line_profiles import _THETA, d_pseudo_voigt, pseudo_voigt, tch_width
 
 
 def powder_density_x(x: np.ndarray, a: np.ndarray) -> np.ndarray:

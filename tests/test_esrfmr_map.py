@@ -7,7 +7,7 @@ from esrfmr_helpers import PowerAtSample, assert_safe, esr_lab, run
 
 from drivers.lab import LabLimits
 from analysis.kittel import fit_damping
-from analysis.lineshape_models import d_lorentzian, fit_significant_line
+from analysis.line_profiles import d_lorentzian, fit_significant_line
 from sequences.experiment import ParameterError
 from sequences.experiments import EXPERIMENTS
 from sequences.experiments.fmr_map import FreqFieldMap

@@ -4,7 +4,7 @@ from drivers.roles.field import FieldController, Gaussmeter
 from drivers.roles.goniometer import Goniometer
 from drivers.roles.lockin import LockInAmplifier
 from drivers.roles.mechanical import DisplacementSensor, PiezoDrive
-from drivers.roles.pulsed import Digitizer, PulseProgrammer
+from drivers.roles.pulser_digitizer import Digitizer, PulseProgrammer
 from drivers.roles.rf import RFSource
 from drivers.roles.temperature import TemperatureController
 

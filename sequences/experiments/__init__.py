@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 from sequences.experiment import Experiment
-from sequences.experiments.esr_sweep import EsrFieldSweep
+from sequences.experiments.angular import AngularDependence, g_tensor_from_runs
 from sequences.experiments.esr_drift import EsrDriftSweep
-from sequences.experiments.pulsed import PULSED_EXPERIMENTS
-from sequences.experiments.esr_fmr import ESR_FMR_EXPERIMENTS
-from sequences.experiments.membrane import MEMBRANE_EXPERIMENTS
+from sequences.experiments.esr_powder import EsrPowderSweep
+from sequences.experiments.esr_sweep import EsrFieldSweep
+from sequences.experiments.field_calibration import FieldCalibration
+from sequences.experiments.fmr_map import FreqFieldMap
+from sequences.experiments.membrane_noise import MembraneThermalSpectrum
+from sequences.experiments.membrane_resonator import MembraneDrivenSweep, MembraneRingdown
+from sequences.experiments.mrfm_esr import ForceDetectedEsr
+from sequences.experiments.mrfm_imaging import MrfmImaging1D
+from sequences.experiments.nutation_relaxation_fid import PULSED_EXPERIMENTS
+from sequences.experiments.power_saturation import PowerSaturation
+from sequences.experiments.temperature_series import TemperatureSeries
 
-EXPERIMENTS: dict[str, type[Experiment]] = {
-    EsrFieldSweep.name: EsrFieldSweep,
-    EsrDriftSweep.name: EsrDriftSweep,
-    **{cls.name: cls for cls in PULSED_EXPERIMENTS},
-    **{cls.name: cls for cls in ESR_FMR_EXPERIMENTS},
-    **{cls.name: cls for cls in MEMBRANE_EXPERIMENTS},
-}
+EXPERIMENTS: dict[str, type[Experiment]] = {cls.name: cls for cls in (
+    EsrFieldSweep, EsrDriftSweep, *PULSED_EXPERIMENTS,
+    FreqFieldMap, TemperatureSeries, AngularDependence, PowerSaturation, EsrPowderSweep, FieldCalibration,
+    MembraneDrivenSweep, MembraneRingdown, MembraneThermalSpectrum, ForceDetectedEsr, MrfmImaging1D,
+)}
 
 
 def get_experiment(name: str) -> type[Experiment]:
@@ -26,4 +32,6 @@ def get_experiment(name: str) -> type[Experiment]:
         raise ConfigError(f"unknown experiment {name!r}; available: {', '.join(sorted(EXPERIMENTS))}") from None
 
 
-__all__ = ["EXPERIMENTS", "get_experiment", "EsrFieldSweep"]
+__all__ = ["EXPERIMENTS", "get_experiment", "EsrFieldSweep", "EsrDriftSweep", "FreqFieldMap", "TemperatureSeries",
+           "AngularDependence", "PowerSaturation", "EsrPowderSweep", "FieldCalibration", "MembraneDrivenSweep",
+           "MembraneRingdown", "MembraneThermalSpectrum", "ForceDetectedEsr", "MrfmImaging1D", "g_tensor_from_runs"]

@@ -18,7 +18,7 @@ from analysis.constants import H, MU_B
 from analysis.gtensor import (MOUNTS, TensorFit, distinct_orientations, fit_g_tensor, fit_rotation_plane,
                                        rotation_directions)
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
-from sequences.experiments.traces import PARK_TIME_CONSTANT, TraceSeries, esr_parameter, line_table, no_line_warning
+from sequences.experiments.trace_series import PARK_TIME_CONSTANT, TraceSeries, esr_parameter, line_table, no_line_warning
 
 
 class AngularDependence(TraceSeries):

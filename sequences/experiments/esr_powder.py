@@ -8,11 +8,11 @@ from typing import Any, Iterator
 import numpy as np
 
 from analysis.gtensor import fit_powder, powder_signal
-from analysis.lineshape_models import MIN_SNR
+from analysis.line_profiles import MIN_SNR
 from drivers.lab import Lab
 from sequences.experiment import FitValue, Message, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
-from sequences.experiments.traces import PARK_TIME_CONSTANT, approach
+from sequences.experiments.trace_series import PARK_TIME_CONSTANT, approach
 
 
 class EsrPowderSweep(EsrFieldSweep):

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from analysis.lineshapes import fit_derivative, fit_modulated, line_problem, robust_noise
+from analysis.peak_to_peak_fit import fit_derivative, fit_modulated, line_problem, robust_noise
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
 
 

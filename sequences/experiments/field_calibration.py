@@ -9,10 +9,10 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.constants import DPPH_G
-from analysis.field_calibration import fit_hysteresis, g_from_field, marker_correction, marker_field
-from analysis.lineshape_models import LineResult, fit_significant_line, line_signal
+from analysis.field_correction import fit_hysteresis, g_from_field, marker_correction, marker_field
+from analysis.line_profiles import LineResult, fit_significant_line, line_signal
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.traces import TraceSeries, approach, esr_parameter
+from sequences.experiments.trace_series import TraceSeries, approach, esr_parameter
 
 #: Segment codes of the ``segment`` column.
 LOOP_UP, LOOP_DOWN, MARKER_UP, MARKER_DOWN, SAMPLE = range(5)

@@ -12,7 +12,7 @@ from drivers.lab import Lab
 from analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel,
                                        meff_from_field, resonance_field)
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
-from sequences.experiments.traces import TraceSeries, line_table, no_line_warning
+from sequences.experiments.trace_series import TraceSeries, line_table, no_line_warning
 
 
 class ResonancePredictor:

@@ -9,12 +9,12 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.constants import H, MU_B
-from analysis.lineshapes import fit_modulated
+from analysis.peak_to_peak_fit import fit_modulated
 from analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
                                     quadrature_noise, zero_crossing)
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
-from sequences.experiments.mrfm_common import (MRFM_PARAMETERS, protocol_problems, resonance_field,
+from sequences.experiments.mrfm_protocols import (MRFM_PARAMETERS, protocol_problems, resonance_field,
                                                start_protocol, stop_protocol, sweep_amplitude, to_force)
 
 _FWHM_PER_DBPP = {"lorentzian": 3**0.5, "gaussian": (2 * np.log(2)) ** 0.5}

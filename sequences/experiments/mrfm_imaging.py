@@ -18,7 +18,7 @@ from drivers.lab import Lab
 from analysis.mrfm import depletion_features, principal_projection, reconstruct, voigt
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import FrequencyTracker, as_complex, membrane_lab_problems, prepare_readout
-from sequences.experiments.mrfm_common import (MRFM_PARAMETERS, protocol_problems, resonance_field, set_rate,
+from sequences.experiments.mrfm_protocols import (MRFM_PARAMETERS, protocol_problems, resonance_field, set_rate,
                                                start_protocol, stop_protocol, sweep_amplitude)
 
 _THETA = (np.arange(64) + 0.5) * 2 * math.pi / 64

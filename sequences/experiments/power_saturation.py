@@ -10,7 +10,7 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.saturation import fit_saturation
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
-from sequences.experiments.traces import TraceSeries, esr_parameter, line_table, no_line_warning
+from sequences.experiments.trace_series import TraceSeries, esr_parameter, line_table, no_line_warning
 
 
 class PowerSaturation(TraceSeries):

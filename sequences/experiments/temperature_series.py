@@ -13,7 +13,7 @@ from drivers.lab import Lab
 from analysis.kittel import FIELD_PARAMETER, anisotropy_energy
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.fmr_map import FreqFieldMap, ResonancePredictor
-from sequences.experiments.traces import parse_list, wait_for_temperature
+from sequences.experiments.trace_series import parse_list, wait_for_temperature
 
 
 def parse_table(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from sequences.pulse.expr import Expr, ExprError
 from sequences.pulse.library import LIBRARY, get_sequence
 from sequences.pulse.model import (ADC, NO_CYCLE, RF, Block, Event, Loop, PhaseCycle, Sequence, WaitTrigger,
                                    acquire, cyclops, delay, exorcycle, loop, pulse, two_step)
-from sequences.pulse.pulseblaster import decode
+from sequences.pulse.pulseblaster_compiler import decode
 from sequences.pulse.timeline import Resolved, TimedEvent, Timeline, resolve
 from sequences.pulse.validate import check, errors, require_valid, validate
 

@@ -12,7 +12,7 @@ from sequences.pulse.constraints import AWG, PULSEBLASTER, Constraints
 from sequences.pulse.errors import SequenceError
 from sequences.pulse.expr import Number
 from sequences.pulse.model import Sequence
-from sequences.pulse.pulseblaster import plan_program
+from sequences.pulse.pulseblaster_compiler import plan_program
 from sequences.pulse.validate import require_valid
 
 

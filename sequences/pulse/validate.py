@@ -17,7 +17,7 @@ from sequences.pulse.constraints import AWG, Constraints
 from sequences.pulse.errors import RULES, SequenceError, Violation, format_seconds
 from sequences.pulse.expr import Number, exact
 from sequences.pulse.model import ADC, RF, Sequence
-from sequences.pulse.pulseblaster import plan_program
+from sequences.pulse.pulseblaster_compiler import plan_program
 from sequences.pulse.timeline import RLoop, Resolved, TimedEvent, Timeline, iter_nodes, resolve
 
 #: Unrolling beyond this many events is refused (rule "memory") rather than attempted.

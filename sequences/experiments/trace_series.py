@@ -15,7 +15,7 @@ import numpy as np
 
 from drivers.errors import InstrumentError
 from drivers.lab import Lab
-from analysis.lineshape_models import MODELS, LineResult, fit_significant_line
+from analysis.line_profiles import MODELS, LineResult, fit_significant_line
 from sequences.experiment import Checkpoint, Column, Experiment, Message, Note, Parameter, Point, RunData
 from sequences.experiments.esr_sweep import PARK_TIME_CONSTANT, EsrFieldSweep, approach
 

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from analysis.fitting import residual_scaled_errors
-from analysis.lineshapes import fit_derivative
+from analysis.peak_to_peak_fit import fit_derivative
 
 C4LN2 = 4 * np.log(2)
 MODELS = ("lorentzian", "gaussian", "voigt", "lorentzian-dispersive")

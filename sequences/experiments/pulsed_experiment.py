@@ -20,7 +20,7 @@ from sequences.pulse import Constraints, SequenceError, get_sequence, resolve
 from sequences.pulse.errors import Violation
 from sequences.pulse.library import CYCLES
 from sequences.pulse.model import ADC, RF, Sequence
-from sequences.pulse.pulseblaster import plan_program
+from sequences.pulse.pulseblaster_compiler import plan_program
 from sequences.pulse.timeline import TimedEvent
 from sequences.pulse.validate import check
 

@@ -12,11 +12,11 @@ import numpy as np
 
 from drivers.lab import Lab
 from drivers.pulse_program import PulseProgram
-from analysis.pulsed import (echo_centre, fid_spectrum, fit_damped_sine, fit_decay, fit_fid_envelope,
+from analysis.pulsed_fits import (echo_centre, fid_spectrum, fit_damped_sine, fit_decay, fit_fid_envelope,
                                        fit_recovery, principal_phase)
 from analysis.pulsed_plots import plot_spectrum, plot_sweep
 from sequences.experiment import Column, FitValue, Parameter, RunData
-from sequences.experiments.pulsed_base import COMMON, MIN_PULSE, PulsedExperiment, sweep_parameters
+from sequences.experiments.pulsed_experiment import COMMON, MIN_PULSE, PulsedExperiment, sweep_parameters
 from sequences.pulse import Constraints
 from sequences.pulse.errors import format_seconds
 
