@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import argparse
 import math
-import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
+from app import cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve
 from app.units import digits_for, format_quantity, to_display
 from drivers.errors import ConfigError, InstrumentError
 from sequences.experiment import FitValue
 
 #: Modules that add subcommands: each has ``add_parser(subparsers)`` setting ``func``.
-SUBCOMMANDS = ["app.cli_sim_serve", "app.cli_sequence", "app.cli_halbach", "app.cli_export", "app.cli_gui"]
+SUBCOMMANDS = [cli_sim_serve, cli_sequence, cli_halbach, cli_export, cli_gui]
 
 
 def _lab(args: argparse.Namespace):
@@ -144,13 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", help="where to write the plot (default: next to the file)")
     p.set_defaults(func=cmd_show)
     for module in SUBCOMMANDS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        mod.add_parser(sub)
+        module.add_parser(sub)
     return parser
 
 

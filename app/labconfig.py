@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from app.units import UnitError, parse_quantity
+from drivers.catalog import DRIVERS
 from drivers.errors import ConfigError
 from drivers.lab import Lab, LabLimits, RealClock
 from drivers.roles import ROLES
@@ -38,10 +39,6 @@ INSTRUMENT_KEYS = {"driver", "address", "options", "timeout"}
 
 
 def driver_catalog() -> dict[str, str]:
-    try:
-        from drivers.catalog import DRIVERS
-    except ImportError:
-        DRIVERS = {}
     return dict(DRIVERS)
 
 

@@ -5,6 +5,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from app.durations import format_duration
+
 
 class ProgressBar:
     def __init__(self, stream: TextIO | None = None, width: int = 32, min_interval: float = 0.1):
@@ -39,7 +41,6 @@ class ProgressBar:
         filled = int(round(frac * self.width))
         elapsed = time.monotonic() - self._t0
         eta = elapsed / done * (self.total - done) if done else float("nan")
-        eta_text = "--:--" if eta != eta else f"{int(eta // 60):02d}:{int(eta % 60):02d}"
         self.stream.write(f"\r{self._label} [{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{done}/{self.total} {frac:4.0%} ETA {eta_text}")
+                          f"{done}/{self.total} {frac:4.0%} ETA {format_duration(eta)}")
         self.stream.flush()

@@ -29,16 +29,13 @@ def _one_blas_thread():
     """A context running BLAS single-threaded. The kernel's products are skinny (inner or outer
     dimension 3): a second thread gains nothing on an idle 2-core machine (64 vs 68 ms for
     1000 magnets x 1e4 points) but costs 7-13x when the cores are shared (810 vs 116 ms
-    measured under load). Without threadpoolctl the kernel runs as BLAS is configured."""
+    measured under load)."""
     global _blas
-    try:
-        if _blas is None:
-            from threadpoolctl import ThreadpoolController
+    if _blas is None:  # built on first use: finding the BLAS libraries takes a while
+        from threadpoolctl import ThreadpoolController
 
-            _blas = ThreadpoolController()
-        return _blas.limit(limits=1, user_api="blas")
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return contextlib.nullcontext()
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 def _as_points(points: np.ndarray) -> np.ndarray:
@@ -103,10 +100,9 @@ def dipole_field_plain(points: np.ndarray, source: HalbachDesign | MagnetArray,
 
 
 def _magpylib():
-    try:
-        import magpylib
-    except ImportError as exc:  # pragma: no cover - magpylib is a dependency
-        raise RuntimeError("the exact field engine needs magpylib (pip install 'magpylib>=6,<7')") from exc
+    """magpylib, imported on first use of the exact engine (its import is slow)."""
+    import magpylib
+
     return magpylib
 
 

@@ -157,9 +157,7 @@ def test_duty_cap_leaves_the_gui_thread_half_the_time(monkeypatch):
 def test_outer_loop_experiments_map_each_sweep_and_do_not_average_across_them():
     from sequences.experiments import EXPERIMENTS
 
-    cls = EXPERIMENTS.get("fmr-map")
-    if cls is None:
-        pytest.skip("fmr-map not registered")
+    cls = EXPERIMENTS["fmr-map"]
     spec = PlotSpec.for_experiment(cls())
     assert spec.outer == "trace" and spec.map == (spec.x, "trace", spec.ys[0])
     assert "trace" not in spec.ys and "scan" not in spec.ys

@@ -9,7 +9,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-pytest.importorskip("pytestqt")
 from PySide6 import QtWidgets  # noqa: E402
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 

@@ -10,8 +10,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-pytest.importorskip("pytestqt")
-
 from app.gui.live_plot import LivePlot  # noqa: E402
 from app.simlab import build_sim_lab  # noqa: E402
 from app.engine import MemoryCollector, RunEngine  # noqa: E402

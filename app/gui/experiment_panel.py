@@ -8,9 +8,9 @@ estimated duration is ``Experiment.estimated_duration()``. Typed texts persist p
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from app.durations import format_duration
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.gui.bridge import Task
 from app.units import UnitError, parse_quantity, to_display
@@ -19,15 +19,6 @@ from sequences.experiment import Experiment, Parameter, ParameterError
 
 ERROR_STYLE = "color: #b00020;"
 BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; }"
-
-
-def format_duration(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "unknown"
-    seconds = round(seconds)
-    h, rem = divmod(int(seconds), 3600)
-    m, s = divmod(rem, 60)
-    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s" if m else f"{s} s"
 
 
 def display_text(p: Parameter, value: Any) -> str:

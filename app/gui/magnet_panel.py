@@ -1,5 +1,7 @@
 """Magnet designer: Halbach ring-stack parameters -> field map, homogeneity over a DSV, B0,
-Larmor frequencies, magnet count and mass, and temperature drift (the ``magnets`` library).
+Larmor frequencies, magnet count and mass, and temperature drift. The numbers are
+``magnets.report.design_report`` (the same report ``spinbench halbach`` prints); the panel adds
+only the field map.
 
 The field is computed in a background task (the dipole engine takes milliseconds, the exact
 magpylib engine can take seconds), so typing never freezes the window; a newer request
@@ -15,16 +17,11 @@ import numpy as np
 
 from app.gui._qt import QtCore, QtWidgets, QTimer, pg
 from app.gui.bridge import Task
-
-try:  # the magnets library (issue 7); the panel says so when it is missing
-    from magnets.design import Cuboid, HalbachDesign, Ring, stack
-    from magnets.field import field as b_field
-    from magnets.materials import HOLDERS, MATERIALS
-    from magnets.sampling import homogeneity, larmor, plane, sphere_surface
-    from magnets.thermal import drift
-    MAGNETS_ERROR = ""
-except ImportError as exc:  # pragma: no cover - depends on what has landed
-    MAGNETS_ERROR = f"the magnets library is not available ({exc})"
+from magnets.design import Cuboid, HalbachDesign, Ring, stack
+from magnets.field import field as b_field
+from magnets.materials import HOLDERS, MATERIALS
+from magnets.report import DesignReport, design_report
+from magnets.sampling import plane
 
 
 @dataclass
@@ -42,7 +39,7 @@ class MagnetInputs:
     half_width: float = 20e-3
     engine: str = "dipole"
 
-    def design(self) -> "HalbachDesign":
+    def design(self) -> HalbachDesign:
         ring = Ring(self.n, self.radius, Cuboid.cube(self.edge), self.material)
         rings = stack(ring, self.rings, self.spacing) if self.rings > 1 else [ring]
         design = HalbachDesign(rings, holder=self.holder, name="gui design")
@@ -53,56 +50,34 @@ class MagnetInputs:
 
 
 @dataclass
-class MagnetReport:
-    b0: float  # T
-    ppm_pp: float
-    ppm_rms: float
-    f_1h: float  # Hz
-    f_e: float  # Hz
-    count: int
-    mass: float  # kg
-    ppm_per_k: float
-    hz_per_k_1h: float
+class MagnetView:
+    """What the panel shows: the library's design report plus the field map of the xy plane."""
+
+    report: DesignReport
     map_ppm: np.ndarray  # (n, n) deviation of |B| from B0 on the xy plane
-    half_width: float
+    half_width: float  # m
 
-    def text(self) -> str:
-        return (f"B0 = {self.b0 * 1e3:.5g} mT   homogeneity over the DSV: {self.ppm_pp:.4g} ppm p-p, "
-                f"{self.ppm_rms:.3g} ppm rms\n"
-                f"1H Larmor {self.f_1h / 1e6:.6g} MHz · free electron {self.f_e / 1e9:.5g} GHz\n"
-                f"{self.count} magnets, {self.mass * 1e3:.4g} g · drift {self.ppm_per_k:.4g} ppm/K "
-                f"= {self.hz_per_k_1h / 1e3:.4g} kHz/K (1H)")
+    @property
+    def b0(self) -> float:
+        return self.report.b0
 
 
-def compute(inputs: MagnetInputs, map_points: int = 41) -> MagnetReport:
+def compute(inputs: MagnetInputs, map_points: int = 41) -> MagnetView:
     """Everything the panel shows, for one set of inputs (runs in a worker thread)."""
     design = inputs.design()
-    surface = sphere_surface(inputs.dsv / 2, 400)
-    hom = homogeneity(b_field(surface, design, inputs.engine))
-    b0 = float(np.linalg.norm(b_field(np.zeros((1, 3)), design, inputs.engine)[0]))
+    report = design_report(design, inputs.dsv, ("1H", "electron"), engine=inputs.engine, compare_dipole=False)
     pts, _, _ = plane("xy", inputs.half_width, map_points)
     mag = np.linalg.norm(b_field(pts, design, "dipole"), axis=1).reshape(map_points, map_points)
-    d = drift(design, engine="dipole")
-    centre = np.array([[0.0, 0.0, b0]])
-    return MagnetReport(b0, hom.ppm_pp, hom.ppm_rms, float(larmor(centre, "1H")[0]), float(larmor(centre, "e")[0]),
-                        design.n_magnets, design.mass, d.ppm_per_k, d.hz_per_k("1H"),
-                        (mag - b0) / b0 * 1e6, inputs.half_width)
+    return MagnetView(report, (mag - report.b0) / report.b0 * 1e6, inputs.half_width)
 
 
 class MagnetPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.report: MagnetReport | None = None
+        self.report: MagnetView | None = None
         self.error = ""
         self._generation = 0
         lay = QtWidgets.QVBoxLayout(self)
-        if MAGNETS_ERROR:
-            label = QtWidgets.QLabel(f"Magnet designer unavailable: {MAGNETS_ERROR}.")
-            label.setWordWrap(True)
-            lay.addWidget(label)
-            self.placeholder = label
-            return
-        self.placeholder = None
         form = QtWidgets.QFormLayout()
         self.n = self._spin(form, "magnets per ring", 16, 2, 200, 0, "")
         self.edge = self._spin(form, "cube edge", 12.0, 1.0, 100.0, 2, "mm")
@@ -195,8 +170,6 @@ class MagnetPanel(QtWidgets.QWidget):
 
     def compute(self) -> None:
         """Start a computation for the current inputs (the result arrives later)."""
-        if self.placeholder is not None:
-            return
         self._generation += 1
         gen = self._generation
         inputs = self.inputs()
@@ -213,7 +186,7 @@ class MagnetPanel(QtWidgets.QWidget):
         if report is None:
             return
         self.report = report
-        self.result.setText(report.text())
+        self.result.setText(report.report.text())
         hw = report.half_width
         img = report.map_ppm
         finite = img[np.isfinite(img)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from app.durations import format_duration
 from app.gui._qt import QtCore, QtWidgets, QTimer
-from app.gui.experiment_panel import format_duration
 from app.gui.run_controller import RunController
 from sequences.experiment import Experiment, ParameterError
 

@@ -3,103 +3,45 @@ its parameters change.
 
 The diagram is drawn by the pulse-sequence package's own matplotlib renderer,
 ``sequences.pulse.render.render_timing`` (the one behind ``spinbench sequence show``), off the GUI
-thread into a PNG that the panel shows. The sequence is the selected experiment's
+thread into a PNG that the panel shows. The sequence is the selected pulsed experiment's
 ``sequence()``, resolved with the values of its first point (``sequence_values(x0)``), so editing
-a pulse length or ``tau_start`` in the form redraws it. When ``sequences.pulse`` is missing, or
-the experiment has no pulse sequence (cw experiments), the panel says so instead of drawing.
+a pulse length or ``tau_start`` in the form redraws it. A continuous-wave experiment has no pulse
+sequence: the panel says so instead of drawing.
 """
 from __future__ import annotations
 
-import importlib
-import inspect
 import io
-import tempfile
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from app.gui._qt import QtCore, QtGui, QtWidgets, QTimer
 from app.gui.bridge import Task
-
-RENDERER_MODULES = ("sequences.pulse", "sequences.pulse.plot", "sequences.pulse.plotting",
-                    "sequences.pulse.diagram", "sequences.pulse.render", "sequences.pulse.timing")
-RENDERER_WORDS = ("timing_diagram", "plot_timing", "plot_sequence", "render_timing", "draw_timing",
-                  "timing", "diagram", "render", "plot")
-
-
-def find_renderer() -> tuple[Callable[..., Any] | None, str]:
-    """(renderer, why-not text). The renderer draws a sequence with matplotlib."""
-    try:
-        importlib.import_module("sequences.pulse")
-    except ImportError as exc:
-        return None, ("Pulse sequences are not installed yet (sequences/pulse: the pulse-sequence issue). "
-                      f"The timing diagram appears here once it lands. ({exc})")
-    try:
-        from sequences.pulse.render import render_timing
-        return render_timing, ""
-    except ImportError:
-        pass
-    for word in RENDERER_WORDS:
-        for name in RENDERER_MODULES:
-            try:
-                mod = importlib.import_module(name)
-            except ImportError:
-                continue
-            fn = getattr(mod, word, None)
-            if callable(fn) and not inspect.isclass(fn):
-                return fn, ""
-    return None, "sequences.pulse is installed but has no timing-diagram renderer the panel recognises."
+from sequences.experiment import Experiment
+from sequences.experiments.pulsed_experiment import PulsedExperiment
+from sequences.pulse import Sequence
+from sequences.pulse.render import render_timing
 
 
-def sequence_of(experiment: Any) -> tuple[Any, dict[str, float] | None]:
-    """(sequence, values of the first point) of an experiment, or (None, None)."""
-    for name in ("sequence", "pulse_sequence"):
-        fn = getattr(experiment, name, None)
-        if callable(fn):
-            values = None
-            if callable(getattr(experiment, "sequence_values", None)):
-                xs = experiment.sweep_values() if callable(getattr(experiment, "sweep_values", None)) else [float("nan")]
-                values = experiment.sequence_values(float(xs[0]))
-            return fn(), values
-    return None, None
+def sequence_of(experiment: Experiment) -> tuple[Sequence | None, dict[str, float] | None]:
+    """(sequence, values of its first point) of a pulsed experiment; (None, None) for cw ones."""
+    if not isinstance(experiment, PulsedExperiment):
+        return None, None
+    return experiment.sequence(), experiment.sequence_values(float(experiment.sweep_values()[0]))
 
 
-def render_png(renderer: Callable[..., Any], sequence: Any, values: dict[str, float] | None = None,
-               title: str | None = None) -> bytes:
-    """Draw with the package's renderer into PNG bytes (matplotlib Agg, safe in a worker)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    params = inspect.signature(renderer).parameters
-    if "values" in params and "path" in params:  # render_timing(seq, *, values, title, ...) -> Figure
-        kwargs: dict[str, Any] = {"values": values}
-        if "title" in params and title:
-            kwargs["title"] = title
-        fig = renderer(sequence, **kwargs)
-        FigureCanvasAgg(fig)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        return buf.getvalue()
-    if "ax" in params or "axes" in params:
-        fig = Figure(figsize=(9, 3.2), dpi=100)
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot(111)
-        result = renderer(sequence, **{("ax" if "ax" in params else "axes"): ax})
-        fig = getattr(result, "figure", None) or fig
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight")
-        return buf.getvalue()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "sequence.png"
-        result = renderer(sequence, path)
-        if hasattr(result, "savefig"):
-            result.savefig(path)
-        return path.read_bytes()
+def render_png(sequence: Sequence, values: dict[str, float] | None = None, title: str | None = None) -> bytes:
+    """The timing diagram as PNG bytes (matplotlib Agg, safe in a worker thread)."""
+    fig = render_timing(sequence, values=values, title=title)
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
 
 
 class SequencePanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.renderer, self.unavailable = find_renderer()
         self.experiment: Any = None
         self.png: bytes | None = None
         self._generation = 0
@@ -119,7 +61,7 @@ class SequencePanel(QtWidgets.QWidget):
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(250)
         self.debounce.timeout.connect(self.redraw)
-        self.message.setText(self.unavailable or "Choose a pulsed experiment to see its timing diagram.")
+        self.message.setText("Choose a pulsed experiment to see its timing diagram.")
 
     def set_experiment(self, experiment: Any) -> None:
         """Called when the form changes (None while it is invalid); redraws shortly after."""
@@ -129,9 +71,6 @@ class SequencePanel(QtWidgets.QWidget):
         self.debounce.start()
 
     def redraw(self) -> None:
-        if self.renderer is None:
-            self.message.setText(self.unavailable)
-            return
         try:
             sequence, values = sequence_of(self.experiment)
         except Exception as exc:
@@ -143,10 +82,10 @@ class SequencePanel(QtWidgets.QWidget):
             self.picture.clear()
             return
         self._generation += 1
-        gen, renderer = self._generation, self.renderer
+        gen = self._generation
         title = f"{getattr(self.experiment, 'title', '')} — first point"
         self.message.setText("drawing…")
-        self._task = Task(lambda: render_png(renderer, sequence, values, title), lambda r, e: self._show(gen, r, e),
+        self._task = Task(lambda: render_png(sequence, values, title), lambda r, e: self._show(gen, r, e),
                           name="sequence-diagram", owner=self)
 
     def _show(self, gen: int, png: Any, error: str) -> None:
