@@ -3,7 +3,9 @@
 The script is a list of ``(bytes the driver must write, bytes the instrument answers)``.
 The reply is given verbatim, termination included, so a test can also send an unterminated,
 garbled or malformed reply; ``TIMEOUT`` makes the read time out and ``DROP`` loses the
-connection. A write that differs from the script, a reply nobody read, and script entries
+connection. On a GPIB, USB or VXI-11 address ``(CLEAR, None)`` is where the driver must send a
+device clear (``viClear``); it empties the scripted output buffer. On a socket or serial
+address a clear is a drain: the unread reply, if any, is discarded and nothing is scripted. A write that differs from the script, a reply nobody read, and script entries
 left over at :meth:`ScriptedTransport.finish` all fail the test.
 
 This is not the simulated backend: it checks wire bytes, not behaviour.
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.transport import ConnectionLost, Transport, TransportTimeout
+from drivers.transport import ConnectionLost, Transport, TransportTimeout, has_device_clear
 
 TIMEOUT = object()
 DROP = object()
+#: The script entry for a device clear (it is not bytes on the wire but a bus operation).
+CLEAR = b"<device clear>"
 
 
 class ProtocolMismatch(AssertionError):
@@ -40,6 +44,14 @@ class ScriptedTransport(Transport):
 
     def _close(self) -> None:
         self._pending = None  # a reopened connection has nothing stale in it
+
+    def _clear(self) -> bool:
+        self._pending = None
+        if not has_device_clear(self.address):
+            return False
+        self._send(CLEAR)
+        self._pending = None
+        return True
 
     def _send(self, data: bytes) -> None:
         if self._pending is not None:

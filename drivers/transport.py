@@ -11,16 +11,25 @@ subclasses only move bytes:
 * :class:`drivers.transport_visa.SerialTransport` — pyserial directly, address ``serial:/dev/ttyUSB0``.
 * :class:`drivers.scripted.ScriptedTransport` — byte-exact scripts for protocol tests.
 
-Recovery rules (from failures users hit, ``shared/reference/instruments.md`` §4):
+Recovery rules (from failures users hit on real buses):
 
-* After a timeout or a malformed reply the connection is closed and reopened: pyvisa-py
-  hands the stale late reply to the next query on a SOCKET otherwise (pyvisa-py #376), and a
-  serial port's input buffer is discarded on reopen.
+* After a timeout or a reply that does not parse, the transport first tries to put the
+  instrument back in step without dropping the session: a **device clear** (``viClear`` on
+  GPIB, USBTMC and VXI-11 resources; on raw sockets and serial lines, which have none, a
+  drain of whatever already arrived), then a **marker query** (``*OPC?`` unless the driver
+  names another), reading and discarding stale replies until the marker's answer comes.
+  This matters because on GPIB, VXI-11 and USBTMC the instrument's output buffer survives a
+  closed session: reopening alone leaves every later query one reply behind.
+* If that fails (no marker answer, a lost link) the session is closed and reopened; the
+  driver's connect hook (interface selection, headers) runs first, then the clear and the
+  marker again, then the replay of settings in doubt.
 * Only queries are retried, and only idempotent ones (``retries`` extra attempts). A reply
-  confirms every write sent before it on the same connection; writes not yet confirmed when a
-  connection is lost are re-sent before the retry if they are idempotent settings (``FREQ
-  1000`` sent twice is harmless), otherwise the transport refuses to guess and raises.
-* Every failure surfaces as :class:`InstrumentError` naming instrument, address and command.
+  confirms every write sent before it; writes not yet confirmed when a failure happened are
+  re-sent before the retry if they are idempotent settings (``FREQ 1000`` sent twice is
+  harmless), otherwise the transport refuses to guess and raises. An instrument without an
+  error queue is only confirmed by its next query, so every setting since then is replayed.
+* Every failure surfaces as :class:`InstrumentError` naming instrument, address, command and,
+  for a reply that did not parse, the reply.
 """
 from __future__ import annotations
 
@@ -58,7 +67,8 @@ class Transport:
 
     def __init__(self, address: str, *, instrument: str = "instrument", read_termination: str = "\n",
                  write_termination: str = "\n", timeout: float = 2.0, retries: int = 2,
-                 encoding: str = "ascii", query_delay: float = 0.0):
+                 encoding: str = "ascii", query_delay: float = 0.0,
+                 marker: tuple[str, str] | None = None):
         if not timeout > 0:
             raise ConfigError(f"{instrument}: timeout must be > 0 s, got {timeout!r}")
         if int(retries) != retries or retries < 0:
@@ -79,6 +89,11 @@ class Transport:
         self.on_connect: Callable[["Transport"], None] | None = None
         self._is_open = False
         self._connecting = False
+        self._resync_on_connect = False
+        #: (query, its reply) proving the instrument is in step after a clear: the driver sets it.
+        self.marker = marker
+        #: How many stale replies a resynchronisation reads past before giving up.
+        self.max_stale_replies = 8
         self._unconfirmed: list[tuple[str, bool]] = []
         self._replay: list[str] = []
         #: After a failure on a serial line, wait for a quiet line before talking again.
@@ -87,6 +102,9 @@ class Transport:
         self.events: deque[tuple[float, str, str]] = deque(maxlen=50)
         self.reconnects = 0
         self.retried_queries = 0
+        self.device_clears = 0
+        self.resyncs = 0
+        self.stale_replies = 0
         #: Instrument traffic at DEBUG, retries at WARNING (the GUI's log panel shows both).
         self.log = logging.getLogger(f"drivers.{instrument}")
 
@@ -110,18 +128,19 @@ class Transport:
         with self.lock:
             try:
                 self._connect()
-                self._flush_replay(command)
+                self._flush_replay()
                 self._send(self._encode(command))
             except TransportError as exc:
                 lost = self._in_doubt() + [(command, idempotent)]
                 self._reset(lost)
+                self._resync_on_connect = self.marker is not None
                 if not (self.retries and all(idem for _, idem in lost)):
                     self._replay = []
                     raise self._error(f"connection failed while sending ({exc}); not retried because "
                                       f"{self._unsafe(lost)}", command) from None
                 try:  # one reconnect, then give up
                     self._connect()
-                    self._flush_replay(command)
+                    self._flush_replay()
                 except TransportError as exc2:
                     self._reset([])
                     self._replay = []
@@ -135,8 +154,10 @@ class Transport:
               timeout: float | None = None) -> T:
         """Send ``command`` and return ``parse(reply)``.
 
-        A timeout, lost connection or a reply ``parse`` rejects (it raises ``ValueError`` or
-        :class:`ReplyError`) is retried up to ``retries`` times for idempotent queries.
+        ``parse`` validates the reply against what ``command`` can return (it raises
+        ``ValueError`` or :class:`ReplyError` otherwise). A timeout, lost connection or rejected
+        reply puts the instrument back in step (see the module doc) and is retried up to
+        ``retries`` times for idempotent queries.
         """
         attempts = 1 + (self.retries if idempotent else 0)
         last = ""
@@ -145,20 +166,21 @@ class Transport:
                 text = None
                 try:
                     self._connect()
-                    self._flush_replay(command)
+                    self._flush_replay()
                     self._send(self._encode(command))
                     if self.query_delay:
                         time.sleep(self.query_delay)
                     text = self._decode(self._receive(timeout or self.timeout))
                     value = parse(text)
-                except (TransportError, ValueError) as exc:
+                except (TransportError, ValueError, OverflowError) as exc:
                     last = self._describe(exc, text, timeout)
                     self.events.append((time.monotonic(), command, last))
                     lost = self._in_doubt()
-                    self._reset(lost)
                     if not all(idem for _, idem in lost):
+                        self._reset(lost)
                         self._replay = []
                         raise self._error(f"{last}; not retried because {self._unsafe(lost)}", command) from None
+                    self._recover(lost, exc)
                     if attempt + 1 < attempts:
                         self.retried_queries += 1
                         self.log.warning("%s: %s (command %r); retrying", self.address, last, command)
@@ -202,7 +224,7 @@ class Transport:
         if isinstance(exc, TransportTimeout):
             return (f"no reply within {timeout or self.timeout:g} s (check the address, the instrument's "
                     f"interface settings and the read termination {self.read_termination!r})")
-        if isinstance(exc, ValueError) and text is not None:
+        if isinstance(exc, (ValueError, OverflowError, ReplyError)) and text is not None:
             return f"malformed reply {text!r}: {exc}"
         return str(exc)
 
@@ -211,21 +233,77 @@ class Transport:
             return
         self._open()
         self._is_open = True
-        if self.on_connect is not None and not self._connecting:
-            self._connecting = True  # the hook's own commands must not re-run the hook
-            try:
+        if self._connecting:
+            return
+        self._connecting = True  # the hook's own commands must not re-run the hook or the replay
+        try:
+            # Order after a (re)connection: the driver's hook (interface, channel, headers) first,
+            # so that the marker's reply and every replayed setting go where they should; then
+            # the clear and marker if the session was dropped after a failure; then the replay.
+            if self.on_connect is not None:
                 self.on_connect(self)
-            except BaseException:
-                self._reset([])
-                raise
-            finally:
-                self._connecting = False
+            if self._resync_on_connect:
+                if not self._resync():
+                    raise TransportError(f"no answer to the marker query {self.marker[0]!r} "  # type: ignore[index]
+                                         "after reconnecting")
+                self._resync_on_connect = False
+        except BaseException:
+            self._reset(self._in_doubt())
+            raise
+        finally:
+            self._connecting = False
 
-    def _flush_replay(self, command: str) -> None:
-        """Re-send the idempotent writes a lost connection may have swallowed."""
-        while self._replay:
+    def _flush_replay(self) -> None:
+        """Re-send the idempotent writes a failure may have swallowed (never from inside the hook)."""
+        while self._replay and not self._connecting:
             self._send(self._encode(self._replay[0]))
             self._unconfirmed.append((self._replay.pop(0), True))
+
+    def _recover(self, lost: list[tuple[str, bool]], exc: Exception) -> None:
+        """Back in step after a failed query: clear + marker on this session, else a new session."""
+        if self._is_open and not isinstance(exc, ConnectionLost):
+            try:
+                if self._resync():
+                    self._replay = [cmd for cmd, idem in lost if idem]
+                    self._unconfirmed = []
+                    return
+            except TransportError:
+                pass
+        self._reset(lost)
+        self._resync_on_connect = self.marker is not None
+
+    def _resync(self) -> bool:
+        """Device clear, then the marker query; True once the instrument is known to be in step.
+
+        Stale replies (answers to earlier queries still in the instrument's output buffer or on
+        the wire) are read and discarded until the marker's answer arrives.
+        """
+        self.device_clears += 1
+        cleared = self._clear()
+        if self.marker is None:
+            return cleared
+        query, expected = self.marker
+        self._send(self._encode(query))
+        for _ in range(self.max_stale_replies + 1):
+            try:
+                text = self._decode(self._receive(self.timeout))
+            except ReplyError:
+                self.stale_replies += 1
+                continue
+            except TransportTimeout:
+                return False
+            if text.lstrip("+") == expected:
+                self.resyncs += 1
+                return True
+            self.stale_replies += 1
+            self.log.warning("%s: discarded stale reply %r while resynchronising", self.address, text[:80])
+        return False
+
+    def _clear(self) -> bool:
+        """Empty the instrument's output buffer and the line. True when that is certain (a
+        real device clear); False for a best-effort drain (sockets and serial lines have no
+        device clear: a reply still on its way can arrive later)."""
+        return False
 
     def _in_doubt(self) -> list[tuple[str, bool]]:
         """Writes that may not have arrived: unconfirmed ones, then replays not yet re-sent."""
@@ -269,6 +347,13 @@ class Transport:
 
     def _error(self, message: str, command: str) -> InstrumentError:
         return InstrumentError(self.instrument, message, address=self.address, command=command)
+
+
+def has_device_clear(address: str) -> bool:
+    """GPIB, USBTMC and VXI-11/HiSLIP resources have a device clear (IEEE 488.1 DCL/SDC, USBTMC
+    INITIATE_CLEAR, VXI-11 device_clear); raw sockets and serial lines do not."""
+    head = address.upper()
+    return head.startswith(("GPIB", "USB")) or (head.startswith("TCPIP") and head.endswith("::INSTR"))
 
 
 def open_transport(address: str, **options: Any) -> Transport:

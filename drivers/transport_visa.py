@@ -7,13 +7,15 @@ import threading
 from typing import Any
 
 from drivers.errors import ConfigError, InstrumentError
-from drivers.transport import ConnectionLost, ReplyError, Transport, TransportTimeout
+from drivers.transport import ConnectionLost, ReplyError, Transport, TransportTimeout, has_device_clear
 
 # --- pyvisa ------------------------------------------------------------------------------------
 _RESOURCE_MANAGERS: dict[str, Any] = {}
 _RM_LOCK = threading.Lock()
 
 PARITIES = ("none", "odd", "even", "mark", "space")
+#: How long a drain waits for more stale bytes before it calls the line empty.
+DRAIN_READ_S = 0.02
 STOP_BITS = (1, 1.5, 2)
 
 
@@ -113,6 +115,27 @@ class VisaTransport(Transport):
         except (pyvisa.errors.VisaIOError, OSError) as exc:
             raise ConnectionLost(f"write failed: {exc}") from None
 
+    def _clear(self) -> bool:
+        """``viClear`` where the bus has one; otherwise (or where the VISA library lacks it, as
+        pyvisa-sim does) read and discard what is waiting."""
+        import pyvisa
+
+        if has_device_clear(self.address):
+            try:
+                self._res.clear()
+                return True
+            except (pyvisa.errors.Error, NotImplementedError, OSError) as exc:
+                self.log.debug("%s: device clear unavailable (%s); draining instead", self.address, exc)
+        self._res.timeout = DRAIN_READ_S * 1000.0
+        try:
+            for _ in range(64):
+                self._res.read_raw()
+        except (pyvisa.errors.Error, OSError):
+            pass
+        finally:
+            self._res.timeout = self.timeout * 1000.0
+        return False
+
     def _receive(self, timeout: float) -> bytes:
         import pyvisa
         from pyvisa import constants
@@ -177,6 +200,11 @@ class SerialTransport(Transport):
             self._port.write(data)
         except (serial.SerialException, OSError) as exc:
             raise ConnectionLost(f"write failed: {exc}") from None
+
+    def _clear(self) -> bool:
+        """A serial line has no device clear: discard what is waiting (the marker does the rest)."""
+        self._port.reset_input_buffer()
+        return False
 
     def _receive(self, timeout: float) -> bytes:
         import serial

@@ -36,6 +36,9 @@ class WireInstrument:
     default_timeout = 2.0
     #: "scpi" (SYST:ERR? queue), "esr" (*ESR? bits) or "none".
     error_check = "none"
+    #: The query and reply that prove the instrument is back in step after a device clear
+    #: (IEEE 488.2 ``*OPC?`` answers 1 once everything before it has been executed).
+    marker: tuple[str, str] | None = ("*OPC?", "1")
     #: Driver-specific options and their defaults (subclasses extend).
     driver_options: dict[str, Any] = {}
 
@@ -71,6 +74,7 @@ class WireInstrument:
             transport.instrument = name or transport.instrument
         self.transport = transport
         self.transport.on_connect = self._on_connect
+        self.transport.marker = self.marker
         merged = dict(self.driver_options)
         merged.update(options)
         return merged

@@ -68,13 +68,15 @@ def test_sr830_replies_parsed_into_si_values():
 
 
 def test_sr830_malformed_replies_are_retried_then_reported():
-    # After each bad reply the connection is reopened (stale bytes gone) and OUTX re-sent.
+    # After each bad reply the instrument is put back in step on the same session: a drain
+    # (a socket has no device clear) and the *OPC? marker, then the query is retried.
+    opc = (b"*OPC?\n", b"1\n")
     script = [(b"OUTX 1\n", None),
-              (b"SNAP? 1,2\n", b"1.5e-05\n"), (b"OUTX 1\n", None),      # one value where two were asked
-              (b"SNAP? 1,2\n", b"1.5e-05,abc\n"), (b"OUTX 1\n", None),  # not a number
-              (b"SNAP? 1,2\n", b"1.5e-05,2e-06\n"),                     # third time lucky
-              (b"OFLT?\n", b"25\n"), (b"OUTX 1\n", None), (b"OFLT?\n", b"25\n"), (b"OUTX 1\n", None),
-              (b"OFLT?\n", b"25\n")]  # index outside 0..19, three times
+              (b"SNAP? 1,2\n", b"1.5e-05\n"), opc,      # one value where two were asked
+              (b"SNAP? 1,2\n", b"1.5e-05,abc\n"), opc,  # not a number
+              (b"SNAP? 1,2\n", b"1.5e-05,2e-06\n"),     # third time lucky
+              (b"OFLT?\n", b"25\n"), opc, (b"OFLT?\n", b"25\n"), opc,
+              (b"OFLT?\n", b"25\n"), opc]  # index outside 0..19, three times
     li, t = scripted_driver(SR830, script)
     with t:
         assert li.read_xy() == (1.5e-05, 2e-06)
