@@ -1,0 +1,161 @@
+"""Syntax-and-names check of a documented block that is not run (or before it runs).
+
+Python: the block compiles, every module and name it imports exists, and every name it reads
+is bound by this block, an earlier Python block of the same page, or the builtins (the
+NameError a reader would hit). Shell: ``spinbench`` lines parse with the real CLI parser and
+name a real experiment and its real parameters; ``python FILE`` / ``python -m MODULE`` name an
+existing file / module; ``pip install -e '.[extra]'`` names an existing extra. TOML: parses.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import importlib
+import importlib.util
+import io
+import shlex
+import tomllib
+
+from docs_markdown import ROOT, SHELL, Block, logical_lines
+
+_BUILTINS = set(dir(builtins))
+
+
+def bound_names(tree: ast.AST) -> set[str]:
+    """Names a block binds (assignments, imports, defs, loop/with/comprehension targets, args)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _check_imports(tree: ast.AST, where: str) -> list[str]:
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if importlib.util.find_spec(alias.name) is None:
+                    problems.append(f"{where}: no module {alias.name!r}")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            try:
+                module = importlib.import_module(node.module)
+            except ImportError as exc:
+                problems.append(f"{where}: cannot import {node.module!r} ({exc})")
+                continue
+            for alias in node.names:
+                if alias.name != "*" and not hasattr(module, alias.name) and \
+                        importlib.util.find_spec(f"{node.module}.{alias.name}") is None:
+                    problems.append(f"{where}: {node.module} has no {alias.name!r}")
+    return problems
+
+
+def check_python(block: Block, known: set[str]) -> list[str]:
+    """Problems of a Python block; adds the names it binds to ``known``."""
+    try:
+        tree = ast.parse(block.code, filename=block.where)
+    except SyntaxError as exc:
+        return [f"{block.where}: syntax error on block line {exc.lineno}: {exc.msg}"]
+    problems = _check_imports(tree, block.where)
+    known |= bound_names(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and \
+                node.id not in known and node.id not in _BUILTINS:
+            problems.append(f"{block.where}: name {node.id!r} (block line {node.lineno}) is never defined")
+    return problems
+
+
+def _check_spinbench(argv: list[str], where: str) -> list[str]:
+    from app.cli import build_parser
+    from sequences.experiments import EXPERIMENTS
+
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            args = build_parser().parse_args(argv)
+    except SystemExit:
+        return [f"{where}: spinbench {' '.join(argv)}: {err.getvalue().strip().splitlines()[-1]}"]
+    if args.command != "run":
+        return []
+    if args.experiment not in EXPERIMENTS:
+        return [f"{where}: no experiment {args.experiment!r}"]
+    names = {p.name for p in EXPERIMENTS[args.experiment].parameters}
+    return [f"{where}: {args.experiment} has no parameter {s.split('=')[0]!r}"
+            for s in args.set or [] if s.split("=")[0] not in names]
+
+
+def _check_python_command(words: list[str], where: str) -> list[str]:
+    if len(words) > 2 and words[1] == "-m":
+        return [] if importlib.util.find_spec(words[2]) else [f"{where}: no module {words[2]!r}"]
+    if len(words) > 1 and words[1].endswith(".py"):
+        script = ROOT / words[1]
+        if not script.is_file():
+            return [f"{where}: no file {words[1]}"]
+        try:
+            compile(script.read_text(encoding="utf-8"), str(script), "exec")
+        except SyntaxError as exc:
+            return [f"{where}: {words[1]} does not compile: {exc}"]
+    return []
+
+
+def _check_pip(words: list[str], where: str) -> list[str]:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = pyproject["project"].get("optional-dependencies", {})
+    problems = []
+    for word in words:
+        if word.startswith(".[") and word.endswith("]"):
+            problems += [f"{where}: pyproject.toml has no extra {e!r}" for e in word[2:-1].split(",")
+                         if e not in extras]
+    return problems
+
+
+def check_shell(block: Block) -> list[str]:
+    problems = []
+    for offset, line in logical_lines(block.code):
+        where = f"{block.path.relative_to(ROOT)}:{block.line + 1 + offset}"
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        for k, word in enumerate(words):  # the command after a launcher (xvfb-run -a ... python)
+            if word in ("spinbench", "python", "pip"):
+                words = words[k:]
+                break
+        if not words or words[-1] == "&":
+            words = words[:-1] if words else words
+        if words and words[0] == "spinbench":
+            problems += _check_spinbench(words[1:], where)
+        elif words and words[0] == "python":
+            problems += _check_python_command(words, where)
+        elif words and words[0] == "pip":
+            problems += _check_pip(words, where)
+    return problems
+
+
+def check_toml(block: Block) -> list[str]:
+    try:
+        tomllib.loads(block.code)
+    except tomllib.TOMLDecodeError as exc:
+        return [f"{block.where}: TOML does not parse: {exc}"]
+    return []
+
+
+def check_block(block: Block, known: set[str]) -> list[str]:
+    """Every syntax/name problem of one block (``known``: Python names bound so far on the page)."""
+    if block.lang == "python":
+        return check_python(block, known)
+    if block.lang in SHELL:
+        return check_shell(block)
+    if block.lang == "toml":
+        return check_toml(block)
+    return []
