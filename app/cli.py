@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app import cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve
-from app.units import digits_for, format_quantity, to_display
+from units.display import digits_for, format_quantity, to_display
 from drivers.errors import ConfigError, InstrumentError
 from sequences.experiment import FitValue
 

@@ -45,7 +45,7 @@ def _progress(min_interval: float = 0.1):
 
 
 def cmd_halbach(args: argparse.Namespace) -> int:
-    from app.units import parse_quantity
+    from units.quantity import parse_quantity
     from magnets.design_io import load_design
     from magnets.report import design_report
 

@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from app.units import UnitError, parse_quantity
+from units.quantity import UnitError, parse_quantity
 from drivers.errors import ConfigError
 from drivers.lab import LabLimits
 from sequences.pulse import (LIBRARY, Constraints, Sequence, compile_awg, compile_pulseblaster, get_sequence,

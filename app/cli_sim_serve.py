@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from app.units import parse_quantity
+from units.quantity import parse_quantity
 from drivers.errors import ConfigError
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from app.engine import RunEngine, RunInfo
-from app.storage import HDF5Writer, read_run, run_filename
-from app.units import UnitError, parse_quantity
+from app.run_files import release_unused, reserve_run_file
+from app.storage import HDF5Writer, read_run
+from units.quantity import UnitError, parse_quantity
 from drivers.lab import Lab
 from sequences.experiment import Experiment, ParameterError
 from sequences.experiments import get_experiment
@@ -93,9 +94,12 @@ def run_experiment(experiment: Experiment, lab: Lab, out_dir: str | Path = "runs
     hardware is safe and the file is closed."""
     experiment.validate(lab)
     engine = engine or RunEngine(lab)
-    path = run_filename(experiment.name, Path(out_dir))
+    path = reserve_run_file(experiment.name, out_dir)  # the name is ours: no other run can take it
     writer = HDF5Writer(path, lab_config=lab.config)
-    info = engine.run(experiment, [writer, *subscribers])
+    try:
+        info = engine.run(experiment, [writer, *subscribers])
+    finally:
+        release_unused(path)  # a run refused before it started leaves no empty file
     png = None
     if plot and info.points:
         png = path.with_suffix(".png")

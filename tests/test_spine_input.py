@@ -9,7 +9,7 @@ import pytest
 from app.cli import main
 from app.labconfig import build_lab
 from app.runner import experiment_from_settings, parse_settings, run_experiment
-from app.units import UnitError, parse_quantity
+from units.quantity import UnitError, parse_quantity
 from drivers.errors import ConfigError, LimitError
 from sequences.experiment import ParameterError
 from sequences.experiments import EsrFieldSweep

@@ -13,7 +13,8 @@ from typing import Any
 from app.durations import format_duration
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.gui.bridge import Task
-from app.units import UnitError, parse_quantity, to_display
+from units.display import to_display
+from units.quantity import UnitError, parse_quantity
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
 

@@ -12,7 +12,7 @@ import threading
 from typing import Any, Callable
 
 from app.gui._qt import QObject, QtGui, QtWidgets, Signal
-from app.units import format_quantity
+from units.display import format_quantity
 from drivers.lab import Lab
 from drivers.roles import FieldController, Gaussmeter, LockInAmplifier, RFSource, TemperatureController
 

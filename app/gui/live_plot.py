@@ -18,7 +18,7 @@ import numpy as np
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
 from app.gui.plot_area import COLOURS, PlotArea, new_curve, set_curve_data
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
-from app.units import format_quantity
+from units.display import format_quantity
 from sequences.experiment import FitValue
 
 LABELS = {"x": "lock-in X", "y": "lock-in Y", "r": "lock-in R", "field": "field", "frequency": "frequency"}
