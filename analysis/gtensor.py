@@ -25,8 +25,8 @@ from scipy.optimize import least_squares
 from scipy.special import ellipk
 
 from analysis.constants import H, MU_B
-from analysis.fitting import residual_scaled_errors
 from analysis.line_profiles import _THETA, d_pseudo_voigt, pseudo_voigt, tch_width
+from analysis.uncertainty import covariance, propagate, residual_scaled_errors
 
 
 def powder_density_x(x: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -242,12 +242,10 @@ def fit_rotation_plane(theta_deg: np.ndarray, g_eff: np.ndarray, g_err: np.ndarr
     if n < 3:
         raise ValueError(f"a rotation-plane fit needs at least three angles distinct modulo 180 degrees, got {n} "
                          f"({', '.join(f'{a:.6g}' for a in np.asarray(theta_deg, float))} deg)")
-    sig = 2 * g_eff * (np.ones_like(g_eff) * 1e-4 if g_err is None else np.asarray(g_err, float))
+    sig = 2 * g_eff * (np.ones_like(g_eff) if g_err is None else np.asarray(g_err, float))
     design = np.column_stack([np.ones_like(t), np.cos(2 * t), np.sin(2 * t)]) / sig[:, None]
     coef, *_ = np.linalg.lstsq(design, g_eff**2 / sig, rcond=None)
-    resid = g_eff**2 / sig - design @ coef
-    dof = len(t) - 3
-    cov = np.linalg.inv(design.T @ design) * (max(1.0, resid @ resid / dof) if dof > 0 else 1.0)
+    cov = covariance(design, g_eff**2 / sig - design @ coef, known_errors=g_err is not None)
     a, bc, cc = coef
     amp = np.hypot(bc, cc)
     if not a - amp > 0:
@@ -257,9 +255,8 @@ def fit_rotation_plane(theta_deg: np.ndarray, g_eff: np.ndarray, g_err: np.ndarr
     # First-order errors of a +- amp.
     grad_amp = np.array([0.0, bc / amp, cc / amp]) if amp > 0 else np.zeros(3)
     unit_a = np.array([1.0, 0.0, 0.0])
-    var_sum = unit_a @ cov @ unit_a + grad_amp @ cov @ grad_amp
-    e_max = np.sqrt(max(var_sum + 2 * unit_a @ cov @ grad_amp, 0.0)) / (2 * gmax)
-    e_min = np.sqrt(max(var_sum - 2 * unit_a @ cov @ grad_amp, 0.0)) / (2 * gmin)
+    e_max = propagate(cov, unit_a + grad_amp) / (2 * gmax)
+    e_min = propagate(cov, unit_a - grad_amp) / (2 * gmin)
     return PlaneFit(gmax, gmin, float(np.rad2deg(0.5 * np.arctan2(cc, bc))), coef,
                     {"g_max": float(e_max), "g_min": float(e_min)})
 
@@ -278,15 +275,13 @@ def fit_g_tensor(directions: np.ndarray, g_eff: np.ndarray, g_err: np.ndarray | 
     g_eff = np.asarray(g_eff, float)
     if len(g_eff) < 6:
         raise ValueError(f"the g-tensor has 6 components; need at least 6 orientations, got {len(g_eff)}")
-    sig = 2 * g_eff * (np.ones_like(g_eff) * 1e-4 if g_err is None else np.asarray(g_err, float))
+    sig = 2 * g_eff * (np.ones_like(g_eff) if g_err is None else np.asarray(g_err, float))
     x, y, z = n.T
     design = np.column_stack([x * x, y * y, z * z, 2 * x * y, 2 * x * z, 2 * y * z]) / sig[:, None]
     coef, *_ = np.linalg.lstsq(design, g_eff**2 / sig, rcond=None)
     if np.linalg.matrix_rank(design) < 6:
         raise ValueError("the orientations do not determine the tensor (use three non-coplanar rotation planes)")
-    resid = g_eff**2 / sig - design @ coef
-    dof = len(g_eff) - 6
-    cov = np.linalg.inv(design.T @ design) * (max(1.0, resid @ resid / dof) if dof > 0 else 1.0)
+    cov = covariance(design, g_eff**2 / sig - design @ coef, known_errors=g_err is not None)
     xx, yy, zz, xy, xz, yz = coef
     t = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
     vals, vecs = np.linalg.eigh(t)
@@ -296,5 +291,5 @@ def fit_g_tensor(directions: np.ndarray, g_eff: np.ndarray, g_err: np.ndarray | 
     for k in range(3):
         v = vecs[:, k]
         w = np.array([v[0] ** 2, v[1] ** 2, v[2] ** 2, 2 * v[0] * v[1], 2 * v[0] * v[2], 2 * v[1] * v[2]])
-        errs.append(np.sqrt(max(w @ cov @ w, 0.0)) / (2 * np.sqrt(max(vals[k], 1e-30))))
+        errs.append(propagate(cov, w) / (2 * np.sqrt(max(vals[k], 1e-30))))
     return TensorFit(np.sqrt(np.clip(vals, 0, None)), np.array(errs), vecs, t)

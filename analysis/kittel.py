@@ -23,6 +23,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from analysis.constants import H, MU0, MU_B
+from analysis.uncertainty import covariance, standard_errors
 
 GEOMETRIES = ("in-plane", "out-of-plane", "sphere", "easy-axis", "easy-plane", "hard-axis")
 #: What the geometry's field parameter means (for reports).
@@ -108,11 +109,7 @@ def fit_kittel(f: np.ndarray, b_res: np.ndarray, b_err: np.ndarray | None = None
     sol = least_squares(resid, p0, x_scale="jac", max_nfev=2000)
     dof = len(b) - len(p0)
     chi2 = float(sol.fun @ sol.fun / dof) if dof > 0 else float("nan")
-    try:
-        cov = np.linalg.inv(sol.jac.T @ sol.jac) * (max(1.0, chi2) if dof > 0 else 1.0)
-        perr = np.sqrt(np.clip(np.diag(cov), 0, np.inf))
-    except np.linalg.LinAlgError:
-        perr = np.full(len(p0), np.nan)
+    perr = standard_errors(covariance(sol.jac, sol.fun, known_errors=b_err is not None))
     g, bf, bk = unpack(sol.x)
     errors = {"g": perr[0], "bfield": perr[1] if has_field else 0.0, "bk": perr[-1] if fit_bk else 0.0}
     return KittelFit(geometry, g, bf, bk, errors, sol.fun * sig, chi2)
@@ -143,13 +140,10 @@ class DampingFit:
     db0_free: float = float("nan")
 
 
-def _line_fit(design: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted linear least squares; covariance scaled by the reduced chi^2 when above 1."""
+def _line_fit(design: np.ndarray, target: np.ndarray, known_errors: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Linear least squares (rows already weighted) and the parameter covariance."""
     coef, *_ = np.linalg.lstsq(design, target, rcond=None)
-    resid = target - design @ coef
-    dof = len(target) - design.shape[1]
-    chi2 = float(resid @ resid / dof) if dof > 0 else 1.0
-    return coef, np.linalg.inv(design.T @ design) * max(1.0, chi2)
+    return coef, covariance(design, target - design @ coef, known_errors=known_errors)
 
 
 def fit_damping(f: np.ndarray, fwhm: np.ndarray, fwhm_err: np.ndarray | None, g: float,
@@ -164,12 +158,12 @@ def fit_damping(f: np.ndarray, fwhm: np.ndarray, fwhm_err: np.ndarray | None, g:
         raise ValueError("the damping fit needs linewidths at two or more distinct frequencies")
     sig = np.ones_like(w) if fwhm_err is None else np.where(np.asarray(fwhm_err) > 0, fwhm_err, 1.0)
     design = np.column_stack([np.ones_like(f), f]) / sig[:, None]
-    coef, cov = _line_fit(design, w / sig)
+    coef, cov = _line_fit(design, w / sig, fwhm_err is not None)
     db0, db0_err = float(coef[0]), float(np.sqrt(cov[0, 0]))
     slope, slope_err = float(coef[1]), float(np.sqrt(cov[1, 1]))
     fixed = db0 < 0
     if fixed:
-        coef1, cov1 = _line_fit(design[:, 1:], w / sig)
+        coef1, cov1 = _line_fit(design[:, 1:], w / sig, fwhm_err is not None)
         slope, slope_err = float(coef1[0]), float(np.sqrt(cov1[0, 0]))
     if not slope > 0:
         raise ValueError(f"the linewidth does not grow with frequency (slope {slope * 1e9 * 1e3:.3g} mT/GHz): "

@@ -20,8 +20,8 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import least_squares
 
-from analysis.fitting import residual_scaled_errors
 from analysis.peak_to_peak_fit import fit_derivative
+from analysis.uncertainty import residual_scaled_errors
 
 C4LN2 = 4 * np.log(2)
 MODELS = ("lorentzian", "gaussian", "voigt", "lorentzian-dispersive")

@@ -15,6 +15,8 @@ import numpy as np
 from scipy.optimize import least_squares, nnls
 from scipy.special import wofz
 
+from analysis.uncertainty import covariance
+
 
 def principal_projection(z: np.ndarray) -> tuple[np.ndarray, float]:
     """Signed signal along the principal axis of complex data, and that axis' angle (rad).
@@ -125,12 +127,7 @@ def fit_peak(b: np.ndarray, s: np.ndarray) -> PeakFit:
             return (_peak(model, b, b[i] + p[0] * fwhm0, abs(p[1]) * fwhm0, p[2] * scale, p[3] * scale) - s) / scale
 
         sol = least_squares(resid, [0.0, 1.0, (s[i] - base) / scale, base / scale], max_nfev=5000)
-        dof = max(1, b.size - 4)
-        s2 = float(sol.fun @ sol.fun) / dof
-        try:
-            cov = np.linalg.inv(sol.jac.T @ sol.jac) * s2
-        except np.linalg.LinAlgError:
-            cov = np.full((4, 4), np.nan)
+        cov = covariance(sol.jac, sol.fun)
         p = sol.x
         fits.append(PeakFit(model, b[i] + p[0] * fwhm0, abs(p[1]) * fwhm0, p[2] * scale, p[3] * scale,
                             {"center": math.sqrt(max(cov[0, 0], 0)) * fwhm0,
@@ -150,7 +147,10 @@ def zero_crossing(b: np.ndarray, s: np.ndarray) -> tuple[float, float]:
     mid = 0.5 * (bb[0] + bb[-1])
     half = max(0.5 * (bb[-1] - bb[0]), 1e-15)
     deg = min(3, bb.size - 2)
-    coef, cov = np.polyfit((bb - mid) / half, ss, deg, cov=True)
+    x = (bb - mid) / half
+    coef = np.polyfit(x, ss, deg)
+    design = np.vander(x, deg + 1)
+    cov = covariance(design, ss - design @ coef)
     roots = [r.real for r in np.roots(coef) if abs(r.imag) < 1e-9 and -1.2 <= r.real <= 1.2]
     if not roots:
         raise ValueError("the signal does not cross zero between its extrema")

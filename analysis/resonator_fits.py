@@ -18,6 +18,7 @@ import numpy as np
 from scipy.optimize import least_squares, minimize, nnls
 
 from analysis.constants import KB
+from analysis.uncertainty import covariance, propagate
 
 
 @dataclass
@@ -26,15 +27,6 @@ class ResonatorFit:
     q: float
     errors: dict[str, float]
     extra: dict[str, float]
-
-
-def _cov(jac: np.ndarray, resid: np.ndarray) -> np.ndarray:
-    dof = max(1, resid.size - jac.shape[1])
-    s2 = float(resid @ resid) / dof
-    try:
-        return np.linalg.inv(jac.T @ jac) * s2
-    except np.linalg.LinAlgError:
-        return np.full((jac.shape[1], jac.shape[1]), np.nan)
 
 
 # --- driven sweep ------------------------------------------------------------------------------
@@ -105,7 +97,7 @@ def _fit_driven_once(f: np.ndarray, z: np.ndarray, conj: bool, average_time: flo
             v = v + (coef[1] / coef[0] if coef[0] > 0 else 1e6)
         weight = 1.0 / np.sqrt(v)
     f0, q, amp, bg = unpack(sol.x)
-    cov = _cov(sol.jac, sol.fun)
+    cov = covariance(sol.jac, sol.fun)
     err_f0 = math.sqrt(max(cov[0, 0], 0)) * scale
     err_gamma = math.sqrt(max(cov[1, 1], 0)) * scale
     gamma = f0 / q
@@ -312,6 +304,6 @@ def fit_thermal_psd(f: np.ndarray, s: np.ndarray, temperature: float, n_avg: int
 
     d0 = derived(sol.x)
     jac = np.array([(derived(sol.x + eps * np.eye(4)[k]) - d0) / eps for k in range(4)]).T
-    err = np.sqrt(np.clip(np.diag(jac @ cov @ jac.T), 0, None))
+    err = propagate(cov, jac)
     names = ["f0", "q", "peak", "floor", "spring_constant", "force_psd", "force_noise", "mean_square"]
     return {n: (float(v), float(e)) for n, v, e in zip(names, d0, err)}

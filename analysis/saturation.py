@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
+from analysis.uncertainty import covariance, standard_errors
+
 
 def saturation_curve(p: np.ndarray, a: float, p_half: float, b: float) -> np.ndarray:
     p = np.asarray(p, float)
@@ -47,10 +49,7 @@ def fit_saturation(power: np.ndarray, signal: np.ndarray, error: np.ndarray | No
     lb = [-np.inf, -np.inf] + ([] if b is not None else [0.2])
     ub = [np.inf, np.inf] + ([] if b is not None else [6.0])
     sol = least_squares(lambda x: (model(x) - s) / sig, x0, bounds=(lb, ub))
-    dof = max(1, len(s) - len(x0))
-    chi2 = sol.fun @ sol.fun / dof
-    cov = np.linalg.pinv(sol.jac.T @ sol.jac) * max(1.0, chi2)
-    perr = np.sqrt(np.clip(np.diag(cov), 0, np.inf))
+    perr = standard_errors(covariance(sol.jac, sol.fun, known_errors=error is not None))
     a, ph = np.sign(a0) * np.exp(sol.x[0]), np.exp(sol.x[1])
     errors = {"a": abs(a) * perr[0], "p_half": ph * perr[1], "b": perr[2] if b is None else 0.0}
     return SaturationFit(a, ph, sol.x[2] if b is None else b, errors, b is None)
