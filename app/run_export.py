@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sequences.experiment import RunData
-from formats.bes3t import write_bes3t
+from formats.bes3t_write import write_bes3t
 from formats.csvfile import write_csv
 
 T_PER_G = 1e-4
