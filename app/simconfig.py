@@ -20,6 +20,7 @@ Lets a user try FMR, powder or anisotropic samples from the CLI and GUI with ``-
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from drivers.errors import ConfigError
@@ -80,33 +81,58 @@ def _sample(kind: str, params: dict[str, Any], geometry: str, problems: list[str
     return cls(**{**extra, **values})
 
 
+def _check_table(table: dict[str, Any]) -> list[str]:
+    """Type and value problems of the ``[sim]`` table itself (not its sample parameters)."""
+    problems = [f"[sim] {key!r} unknown; accepted: {', '.join(sorted(SIM_KEYS))}"
+                for key in sorted(set(table) - SIM_KEYS)]
+    for key, choices, default in (("sample", SAMPLES, "paramagnet"), ("line", LINES, "cavity"),
+                                  ("geometry", GEOMETRIES, "in-plane")):
+        value = table.get(key, default)
+        if not isinstance(value, str) or value not in choices:
+            problems.append(f"[sim] {key} {value!r} unknown; accepted: {', '.join(choices)}")
+    seed = table.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        problems.append(f"[sim] seed = {seed!r}: must be a whole number >= 0 (e.g. seed = 0)")
+    loss = table.get("line_loss", 0.0)
+    if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss) or loss < 0:
+        problems.append(f"[sim] line_loss = {loss!r}: must be a finite number >= 0 (dB per sqrt(GHz))")
+    if not isinstance(table.get("sample_parameters", {}), dict):
+        problems.append(f"[sim] sample_parameters = {table['sample_parameters']!r}: must be a table of "
+                        f"numbers, e.g. [sim.sample_parameters] g = 2.1")
+    return problems
+
+
+def _build_sample(table: Any) -> tuple[Any, list[str]]:
+    """The configured sample (None when there are problems) and every problem, one line each."""
+    if not isinstance(table, dict):
+        return None, [f"[sim] must be a table (e.g. [sim] sample = \"paramagnet\"), got {table!r}"]
+    problems = _check_table(table)
+    if problems:
+        return None, problems
+    try:
+        sample = _sample(table.get("sample", "paramagnet"), dict(table.get("sample_parameters", {})),
+                         table.get("geometry", "in-plane"), problems)
+    except (TypeError, ValueError) as exc:
+        problems.append(f"[sim.sample_parameters]: {exc}")
+        sample = None
+    return sample, problems
+
+
+def sim_problems(table: Any) -> list[str]:
+    """Every problem of a ``[sim]`` table, one line each (empty when it builds a world)."""
+    return _build_sample(table)[1]
+
+
 def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
-    problems: list[str] = []
-    for key in sorted(set(table) - SIM_KEYS):
-        problems.append(f"[sim] {key!r} unknown; accepted: {', '.join(sorted(SIM_KEYS))}")
-    kind = table.get("sample", "paramagnet")
-    line = table.get("line", "cavity")
-    geometry = table.get("geometry", "in-plane")
-    if kind not in SAMPLES:
-        problems.append(f"[sim] sample {kind!r} unknown; accepted: {', '.join(SAMPLES)}")
-    if line not in LINES:
-        problems.append(f"[sim] line {line!r} unknown; accepted: {', '.join(LINES)}")
-    if geometry not in GEOMETRIES:
-        problems.append(f"[sim] geometry {geometry!r} unknown; accepted: {', '.join(GEOMETRIES)}")
-    sample = None
-    if not problems:
-        try:
-            sample = _sample(kind, dict(table.get("sample_parameters", {})), geometry, problems)
-        except (TypeError, ValueError) as exc:
-            problems.append(f"[sim.sample_parameters]: {exc}")
+    sample, problems = _build_sample(table)
     if problems:
         raise ConfigError("; ".join(problems))
     world = SimulatedWorld(sample, seed=int(table.get("seed", 0)))
-    if line == "broadband":
+    if table.get("line", "cavity") == "broadband":
         from sim_backend.fmr_setup import use_broadband_line
 
         use_broadband_line(world, loss_db_per_sqrt_ghz=float(table.get("line_loss", 0.0)))
     return world
 
 
-__all__ = ["world_from_config", "SAMPLES", "LINES", "GEOMETRIES"]
+__all__ = ["world_from_config", "sim_problems", "SAMPLES", "LINES", "GEOMETRIES"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+import math
 import threading
 import time
 
@@ -70,6 +71,54 @@ class LabLimits:
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
+    def problems(self) -> list[str]:
+        """Every limit that is not a usable bound, one line each naming the limit, its value and
+        what is accepted. A NaN limit compares False and would silently disable the check it
+        guards, so nothing here is taken on trust."""
+        out = []
+        for name, value in self.as_dict().items():
+            problem = limit_problem(name, value)
+            if problem:
+                shown = f"{value:g} {LIMIT_RULES[name][0]}".strip() if isinstance(value, (int, float)) else repr(value)
+                out.append(f"{name} = {shown}: {problem}")
+        window = temperature_window_problem(self.temperature_min, self.temperature_max)
+        return out + ([window] if window else [])
+
+
+#: Per limit: SI unit, lower bound, whether the lower bound itself is excluded, upper bound.
+LIMIT_RULES: dict[str, tuple[str, float, bool, float | None]] = {
+    "max_field": ("T", 0.0, True, None),
+    "max_ramp_rate": ("T/s", 0.0, True, None),
+    "max_rf_power": ("W", 0.0, True, None),
+    "temperature_min": ("K", 0.0, False, None),
+    "temperature_max": ("K", 0.0, True, None),
+    "max_rf_duty_cycle": ("", 0.0, True, 1.0),
+    "max_pulse_length": ("s", 0.0, True, None),
+    "max_piezo_amplitude": ("V", 0.0, True, None),
+}
+
+
+def limit_problem(name: str, value: object) -> str | None:
+    """Why ``value`` (SI) cannot be the limit ``name`` (finite, within its physical range), or None."""
+    unit, low, low_open, high = LIMIT_RULES[name]
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value < low or (low_open and value == low) or (high is not None and value > high)):
+        return f"must be a finite number {_accepted(unit, low, low_open, high)}"
+    return None
+
+
+def temperature_window_problem(t_min: float, t_max: float) -> str | None:
+    """The interlock window must be ordered, or a run could start outside it."""
+    if all(isinstance(t, (int, float)) and math.isfinite(t) for t in (t_min, t_max)) and not t_min < t_max:
+        return (f"temperature_min = {t_min:g} K is not below temperature_max = {t_max:g} K: the "
+                f"temperature window must be ordered (min < max)")
+    return None
+
+
+def _accepted(unit: str, low: float, low_open: bool, high: float | None) -> str:
+    text = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high is not None else "")
+    return f"{text} {unit}".strip()
+
 
 class Lab:
     def __init__(self, instruments: dict[str, Instrument], limits: LabLimits, clock: Clock,
@@ -82,6 +131,9 @@ class Lab:
             if not isinstance(inst, ROLES[role]):
                 raise ConfigError(f"instrument for role {role!r} is a {type(inst).__name__}, "
                                   f"not a {ROLES[role].__name__}")
+        bad = limits.problems()
+        if bad:
+            raise ConfigError("unusable lab limits: " + "; ".join(bad))
         self.instruments = dict(instruments)
         self.limits = limits
         self.clock = clock
@@ -104,8 +156,11 @@ class Lab:
 
     def _apply_limits(self) -> None:
         lim = self.limits
+        #: What each instrument says it can do, before the lab's limits narrowed it (for messages).
+        self.instrument_ranges: dict[str, Range] = {}
         if "field" in self.instruments:
             f = self.instruments["field"]
+            self.instrument_ranges["field"] = f.field_range
             f.field_range = _intersect(f.field_range, Range(-lim.max_field, lim.max_field, "T"))
             f.ramp_rate_range = _intersect(f.ramp_rate_range, Range(0.0, lim.max_ramp_rate, "T/s"))
         if "rf" in self.instruments:
@@ -117,6 +172,26 @@ class Lab:
         if "piezo" in self.instruments:
             p = self.instruments["piezo"]
             p.amplitude_range = _intersect(p.amplitude_range, Range(0.0, lim.max_piezo_amplitude, "V"))
+
+    def field_reach(self) -> Range:
+        """The fields a plan may ask for: the field controller's range narrowed by the lab's limit."""
+        field = self.instruments.get("field")
+        return field.field_range if field is not None else Range(-self.limits.max_field, self.limits.max_field, "T")
+
+    def field_problem(self, name: str, tesla: float) -> str | None:
+        """Why the field ``tesla`` (for parameter ``name``) cannot be set in this lab, naming both
+        the lab's ``max_field`` and what the field controller can really reach; None if it can."""
+        lim = self.limits.max_field
+        native = self.instrument_ranges.get("field")
+        text = f"{name} = {tesla * 1e3:g} mT"
+        if abs(tesla) > lim:
+            reach = f" (the field controller reaches [{native.low * 1e3:g}, {native.high * 1e3:g}] mT)" if native else ""
+            return f"{text} exceeds the lab's max field {lim * 1e3:g} mT{reach}"
+        if native is not None and not native.low <= tesla <= native.high:
+            who = type(self.instruments["field"]).__name__
+            return (f"{text} is beyond what the field controller ({who}) can reach: "
+                    f"[{native.low * 1e3:g}, {native.high * 1e3:g}] mT (the lab's max field is {lim * 1e3:g} mT)")
+        return None
 
     def has(self, role: str) -> bool:
         return role in self.instruments

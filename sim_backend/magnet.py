@@ -30,6 +30,11 @@ class Electromagnet:
     field_offset: Callable[[], float] | None = None
 
     @property
+    def max_field(self) -> float:
+        """The largest supply field (T): the current limit times the calibration."""
+        return self.max_current * self.tesla_per_amp
+
+    @property
     def supply_field(self) -> float:
         """The field the supply believes it makes (current x calibration)."""
         return self.current * self.tesla_per_amp

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.errors import InstrumentError
-from drivers.roles import FieldController, Gaussmeter, LockInAmplifier, RFSource
+from drivers.roles import FieldController, Gaussmeter, LockInAmplifier, Range, RFSource
 from drivers.roles.lockin import FILTER_SLOPES_DB
 from sim_backend.world import SimulatedWorld
 
@@ -195,6 +195,10 @@ class SimFieldController(_SimInstrument, FieldController):
     def __init__(self, world: SimulatedWorld, name: str = "field"):
         _SimInstrument.__init__(self, world, name)
         self._setpoint = 0.0
+        # What the supply can really drive (its current limit x calibration), so the lab refuses
+        # a field the magnet would silently saturate below.
+        top = world.magnet.max_field
+        self.field_range = Range(-top, top, "T")
 
     def identity(self) -> str:
         return "spinbench,SimMagnetSupply,0003,1.0"
