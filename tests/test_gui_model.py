@@ -3,7 +3,6 @@ the colour-map grid and the real-time pacer, checked against simulated runs."""
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -84,29 +83,58 @@ def test_map_grid_rows_are_scans_and_columns_are_field_points(three_scans):
     assert grid.x_min == pytest.approx(0.3375, abs=1e-4) and grid.x_max == pytest.approx(0.34, abs=1e-4)
 
 
+class FakeWall:
+    """A wall clock that moves only when the pacer rests (its ``wait`` stands in for the abort
+    event's): the pacing is checked exactly, with no real waiting."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    def wait(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        self.t += seconds
+        return False
+
+
 def test_pacer_holds_a_simulated_run_to_the_chosen_speed(esr_lab):
     exp = EsrFieldSweep(points=21, field_start=0.3375, field_stop=0.34, ramp_rate=0.1, settle_tc=10)
-    pacer = RealTimePacer(esr_lab.clock, esr_lab.abort_event, speed=4.0, max_wait=0.5)
-    t0 = time.monotonic()
-    collector = MemoryCollector()
-    RunEngine(esr_lab).run(exp, [collector, pacer])
-    wall = time.monotonic() - t0
-    times = np.array([r["time"] for r in collector.rows])
-    expected = (times[-1] - times[0]) / 4.0  # from the first point on, simulated time / speed
-    assert wall >= expected * 0.95
-    # Plus the capped first ramp and the sweep's own cost, generous for a loaded CI machine.
-    assert wall < 1.5 * expected + 5.0
+    wall = FakeWall()
+    pacer = RealTimePacer(esr_lab.clock, wall, speed=4.0, max_wait=0.5, wall=wall)
+    seen: list[tuple[float, float]] = []
+
+    class Stamp:  # after the pacer: simulated and wall time of each point
+        def point(self, index, data):
+            seen.append((data["time"], wall()))
+
+    RunEngine(esr_lab).run(exp, [MemoryCollector(), pacer, Stamp()])
+    sim, shown = np.array(seen).T
+    # from the first point on, the wall time between points is the simulated time over the speed
+    np.testing.assert_allclose(np.diff(shown), np.diff(sim) / 4.0, rtol=1e-9)
+    assert shown[-1] - shown[0] == pytest.approx((sim[-1] - sim[0]) / 4.0, rel=1e-9)
+    assert max(wall.waits) <= 0.5  # the long first ramp is capped at max_wait
 
 
-def test_pacer_wakes_at_once_on_abort(esr_lab):
-    pacer = RealTimePacer(esr_lab.clock, esr_lab.abort_event, speed=1e-3)
+def test_pacer_rests_on_the_abort_event(esr_lab):
+    """The pacer's rest is a wait on the lab's abort event, capped at max_wait, so an abort
+    (which sets that event) ends it at once."""
+    waits: list[float | None] = []
+
+    class Recording(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            return super().wait(timeout)
+
+    esr_lab.abort_event = Recording()
+    pacer = RealTimePacer(esr_lab.clock, esr_lab.abort_event, speed=1e-3, max_wait=0.5, wall=lambda: 0.0)
     pacer.start(None)
     esr_lab.clock.sleep(10.0)  # 10 s simulated at 1/1000 speed: a long wait, capped to max_wait
-    threading.Timer(0.05, esr_lab.abort_event.set).start()
-    t0 = time.monotonic()
+    esr_lab.abort_event.set()  # already aborted: the wait returns without resting
     pacer.point(0, {})
-    assert time.monotonic() - t0 < 0.3
-    esr_lab.abort_event.clear()
+    assert waits == [0.5]
 
 
 def test_real_labs_are_never_paced(esr_lab):
@@ -115,18 +143,8 @@ def test_real_labs_are_never_paced(esr_lab):
     assert paced_subscribers(esr_lab, 1.0) == []
 
 
-def test_duty_cap_leaves_the_gui_thread_half_the_time(monkeypatch):
-    """As fast as possible in the GUI still rests as long as it computes (max_duty 0.5).
-    Wall time is faked so the check is exact, not a timing test."""
-    import app.gui.pacing as pacing
-
-    wall = [100.0]
-    monkeypatch.setattr(pacing.time, "monotonic", lambda: wall[0])
-
-    class FakeEvent:
-        def wait(self, seconds):
-            wall[0] += seconds  # resting advances the wall clock
-            return False
+def test_duty_cap_leaves_the_gui_thread_half_the_time():
+    """As fast as possible in the GUI still rests as long as it computes (max_duty 0.5)."""
 
     class SimClock:
         t = 0.0
@@ -134,24 +152,24 @@ def test_duty_cap_leaves_the_gui_thread_half_the_time(monkeypatch):
         def now(self):
             return self.t
 
-    clock = SimClock()
-    pacer = RealTimePacer(clock, FakeEvent(), speed=0.0, max_duty=0.5)
+    clock, wall = SimClock(), FakeWall()
+    pacer = RealTimePacer(clock, wall, speed=0.0, max_duty=0.5, wall=wall)
     pacer.start(None)
     busy_total = 0.0
     for i, busy in enumerate([2e-3, 5e-3, 1e-3, 3e-3]):
-        wall[0] += busy  # the worker computes this point
+        wall.t += busy  # the worker computes this point
         clock.t += 0.1
         busy_total += busy
         pacer.point(i, {})
     assert pacer.waited == pytest.approx(busy_total)  # duty 0.5: rest as long as computed
-    paced = RealTimePacer(clock, FakeEvent(), speed=2.0, max_duty=1.0)
+    paced = RealTimePacer(clock, wall, speed=2.0, max_duty=1.0, wall=wall)
     paced.start(None)
-    wall[0] += 1e-3
+    wall.t += 1e-3
     clock.t += 0.4  # 0.4 s of simulated time at 2x real time: 0.2 s of wall time
     paced.point(0, {})
     assert paced.waited == pytest.approx(0.2 - 1e-3)
     with pytest.raises(ValueError):
-        RealTimePacer(clock, FakeEvent(), max_duty=0.0)
+        RealTimePacer(clock, wall, max_duty=0.0)
 
 
 def test_outer_loop_experiments_map_each_sweep_and_do_not_average_across_them():

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 
 class RealTimePacer:
     """Engine subscriber: hold a simulated run to ``speed`` x real time (``speed <= 0``: no pacing).
 
-    ``speed`` may be changed while the run goes (read at every point).
+    ``speed`` may be changed while the run goes (read at every point). ``wall`` is the wall clock
+    (tests pass a fake one, together with an ``abort_event`` whose ``wait`` advances it).
     """
 
     def __init__(self, clock: Any, abort_event: threading.Event, speed: float = 1.0, max_wait: float = 0.5,
-                 max_duty: float = 1.0):
+                 max_duty: float = 1.0, wall: Callable[[], float] = time.monotonic):
         if not 0 < max_duty <= 1:
             raise ValueError(f"max_duty {max_duty} must be in (0, 1]")
         self.clock = clock
@@ -35,17 +36,18 @@ class RealTimePacer:
         self.speed = float(speed)
         self.max_wait = float(max_wait)
         self.max_duty = float(max_duty)
+        self.wall = wall
         self._sim_last = 0.0
         self._wall_last = 0.0
         self.waited = 0.0  # total seconds spent waiting (for tests and the log)
 
     def start(self, run: Any) -> None:
         self._sim_last = self.clock.now()
-        self._wall_last = time.monotonic()
+        self._wall_last = self.wall()
         self.waited = 0.0
 
     def point(self, index: int, data: dict[str, Any]) -> None:
-        sim_now, now = self.clock.now(), time.monotonic()
+        sim_now, now = self.clock.now(), self.wall()
         busy = now - self._wall_last  # the time this point took to simulate
         delay = busy * (1.0 / self.max_duty - 1.0)
         speed = self.speed
@@ -57,7 +59,7 @@ class RealTimePacer:
             self.abort_event.wait(delay)
             self.waited += delay
         self._sim_last = sim_now
-        self._wall_last = time.monotonic()
+        self._wall_last = self.wall()
 
 
 #: Share of wall time a simulated run's worker may compute while the GUI shows it.
