@@ -35,7 +35,7 @@ class Bes3tData:
     """A BES3T data set as the file holds it (axes in the file's units; see :func:`load_bes3t`
     for the SI :class:`~formats.dataset.Dataset`)."""
     x: np.ndarray
-    data: np.ndarray  # (nx,), (ny, nx) or (nz, ny, nx); complex for CPLX; the first item
+    data: np.ndarray  # (nx,), (ny, nx), (nz, ny, nx) or (nz, nx); complex for CPLX; the first item
     y: np.ndarray | None = None
     x_name: str = ""
     x_unit: str = ""
@@ -218,7 +218,7 @@ def read_bes3t(path: str | Path) -> Bes3tData:
         raise Bes3tError(f"{dsc}: the data file {dsc.with_suffix('.DTA')} is missing")
     raw = dta.read_bytes()
     npts = nx * ny * nz
-    shape = (nz, ny, nx) if has_z else (ny, nx) if has_y else (nx,)
+    shape = tuple(n for n, present in ((nz, has_z), (ny, has_y), (nx, True)) if present)
     need = sum(npts * _dtype(r, "IRFMT", order, dsc).itemsize
                + (npts * _dtype(i, "IIFMT", order, dsc).itemsize if k == "CPLX" else 0)
                for k, r, i in zip(kinds, real_codes, imag_codes))

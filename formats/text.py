@@ -40,6 +40,17 @@ def _split(line: str) -> list[str]:
     return line.split()
 
 
+def _join_units(cells: list[str]) -> list[str]:
+    """White-space-separated headers split 'Field [mT]' in two: join a bare '[unit]'/'(unit)' back."""
+    out: list[str] = []
+    for c in cells:
+        if out and c[:1] in "[(" and c[-1:] in "])":
+            out[-1] += " " + c
+        else:
+            out.append(c)
+    return out
+
+
 def _metadata(line: str, raw: dict[str, str]) -> None:
     body = line.lstrip("#%;").strip()
     for sep in (":", "="):
@@ -75,7 +86,7 @@ def load_text(path: str | Path) -> Dataset:
         elif rows:
             raise FormatError(f"{path}:{n}: expected numbers, found {line.strip()[:40]!r}")
         elif header is None and len(cells) > 1 and not any(_NUMBER.match(c) for c in cells):
-            header = cells
+            header = _join_units(cells)
         else:
             _metadata(line, raw)
     if not rows or len(rows[0]) < 2:
