@@ -8,12 +8,14 @@ k = 2 quadrupole). With phase = 0 the k = 1 field at the centre points along +x.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
 
+from magnets.clearance import TOLERANCE, BuildRules, Solids, axis_clearances, close_pairs, wall_clearances
 from magnets.materials import HOLDERS, HolderMaterial, Material, holder as _holder, material as _material
 
 
@@ -113,17 +115,21 @@ class Ring:
         if problem:
             raise ValueError(problem)
 
-    def min_radius(self) -> float:
-        """Smallest radius at which neighbours do not certainly overlap and the bore stays open."""
-        w = self.shape.extent_xy
-        return max(w / (2 * math.sin(math.pi / self.n)), 1.001 * self.shape.half_diagonal_xy)
+    def min_radius(self, min_gap: float = 0.0) -> float:
+        """Smallest radius at which no two magnets of the ring come closer than ``min_gap`` (m)
+        and the bore stays open: exact for the turned magnets (each is rotated by (k+1) theta,
+        so neighbours meet corner-on somewhere in the ring), see :mod:`magnets.clearance`."""
+        return _ring_min_radius(self.n, self.shape, self.k, self.phase, self.theta0, float(min_gap))
 
     def fit_problem(self) -> str:
         if self.radius < self.min_radius() * (1 - 1e-9):
-            return (f"ring of {self.n} magnets ({self.shape.extent_xy * 1e3:.3g} mm wide) at radius "
-                    f"{self.radius * 1e3:.4g} mm: magnets overlap; use radius >= {self.min_radius() * 1e3:.4g} mm "
-                    f"or fewer magnets")
+            return (f"ring of {self.n} magnets ({_describe(self.shape)}) at radius {self.radius * 1e3:.4g} mm: "
+                    f"magnets overlap; use radius >= {self.min_radius() * 1e3:.4g} mm or fewer magnets")
         return ""
+
+    def solids(self) -> Solids:
+        """The ring's magnets as solids (for clearance tests)."""
+        return _ring_solids(self.n, self.shape, self.k, self.phase, self.theta0, self.radius, self.z)
 
     def azimuths(self) -> np.ndarray:
         return self.theta0 + 2 * np.pi * np.arange(self.n) / self.n
@@ -135,6 +141,47 @@ class Ring:
     @property
     def height(self) -> float:
         return _z_extent(self.shape)
+
+
+def _describe(shape: Shape) -> str:
+    if isinstance(shape, Cuboid):
+        return " x ".join(f"{v * 1e3:.3g}" for v in shape.size) + " mm blocks"
+    return f"{shape.diameter * 1e3:.3g} x {shape.height * 1e3:.3g} mm cylinders"
+
+
+def _ring_solids(n: int, shape: Shape, k: int, phase: float, theta0: float, radius: float, z: float) -> Solids:
+    th = theta0 + 2 * np.pi * np.arange(n) / n
+    pos = np.column_stack([radius * np.cos(th), radius * np.sin(th), np.full(n, z)])
+    dims, kind = _shape_row(shape)
+    return Solids(pos, rotation_z((k + 1) * th + phase), np.full(n, kind), np.tile(dims, (n, 1)))
+
+
+def _feasible(s: Solids, gap: float, tol: float = 0.0) -> bool:
+    _, _, c = close_pairs(s, gap)
+    return not np.any(c < gap - tol) and bool(np.all(axis_clearances(s) > 0))
+
+
+@functools.lru_cache(maxsize=512)
+def _ring_min_radius(n: int, shape: Shape, k: int, phase: float, theta0: float, gap: float) -> float:
+    """Bisection on the radius: each pair's positions scale with it, so the radii at which a pair
+    is too close form one interval starting at 0, and the feasible radii are [r_min, inf)."""
+    dims, kind = _shape_row(shape)
+    one = Solids(np.zeros((1, 3)), np.eye(3)[None], np.array([kind]), np.array([dims], float))
+    reach = 2 * one.bounding_radii()[0] + gap
+    hi = reach / (2 * math.sin(math.pi / n)) + reach
+    def ok(r: float) -> bool:
+        return _feasible(_ring_solids(n, shape, k, phase, theta0, r, 0.0), gap)
+
+    while not ok(hi):
+        hi *= 2
+    lo = 0.0
+    while hi - lo > 1e-13 * hi:
+        mid = 0.5 * (lo + hi)
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 @dataclass(frozen=True)
@@ -179,6 +226,19 @@ class MagnetArray:
 
     def __len__(self) -> int:
         return len(self.br)
+
+    def solids(self) -> Solids:
+        """The magnets as convex solids for the clearance tests of :mod:`magnets.clearance`."""
+        return Solids(self.positions, self.rotations, self.kinds, self.dims)
+
+    def labels(self) -> list[str]:
+        """'ring2 magnet 5', 'shim0 magnet 0': a name for every magnet, for messages."""
+        count: dict[int, int] = {}
+        out = []
+        for g in self.groups:
+            out.append(f"{self.group_names[g]} magnet {count.get(g, 0)}")
+            count[g] = count.get(g, 0) + 1
+        return out
 
     @property
     def mass(self) -> float:
@@ -235,6 +295,8 @@ class HalbachDesign:
     holder: HolderMaterial = field(default_factory=lambda: HOLDERS["aluminium"])
     reference_temperature: float = 293.15
     name: str = "halbach"
+    #: minimum gap between magnets and the holder's walls; every design check and optimiser obeys it
+    build: BuildRules = field(default_factory=BuildRules)
 
     def __post_init__(self) -> None:
         self.rings = list(self.rings)
@@ -258,18 +320,50 @@ class HalbachDesign:
         rings[index] = replace(rings[index], **changes)
         return replace(self, rings=rings)
 
+    def clearance_problems(self, limit: int = 10) -> list[str]:
+        """Every pair of magnets (rings and shims) closer than ``build.min_gap`` (or overlapping)
+        and every magnet outside the holder's walls, by the exact tests of
+        :mod:`magnets.clearance`; at most ``limit`` messages plus a count of the rest."""
+        arr = self.layout()
+        s, gap = arr.solids(), self.build.min_gap
+        i, j, c = close_pairs(s, gap)
+        bad = c < gap - TOLERANCE
+        names = arr.labels()
+        found = []
+        for a, b, d in sorted(zip(i[bad], j[bad], c[bad]), key=lambda t: t[2]):
+            what = f"overlap by {-d * 1e3:.4g} mm" if d < 0 else f"are {d * 1e3:.4g} mm apart"
+            found.append(f"{names[a]} and {names[b]} {what}" + (f" (min_gap {gap * 1e3:.4g} mm)" if gap > 0 else ""))
+        axis = axis_clearances(s)
+        for k in np.flatnonzero(axis <= 0):
+            found.append(f"{names[k]} covers the axis: the bore is closed")
+        for clear, wall in wall_clearances(s, self.build):
+            for k in np.flatnonzero(clear < gap - TOLERANCE):
+                found.append(f"{names[k]} is {clear[k] * 1e3:.4g} mm from the {wall} (min_gap {gap * 1e3:.4g} mm)"
+                             if clear[k] >= 0 else f"{names[k]} crosses the {wall} by {-clear[k] * 1e3:.4g} mm")
+        if len(found) > limit:
+            found = found[:limit] + [f"... and {len(found) - limit} more clearance problems"]
+        return found
+
     def overlap_problems(self) -> list[str]:
-        """Rings that collide with each other (same radius band and overlapping in z)."""
-        out = []
-        for i, a in enumerate(self.rings):
-            for j in range(i + 1, len(self.rings)):
-                b = self.rings[j]
-                dz = abs(a.z - b.z) < 0.5 * (a.height + b.height) * (1 - 1e-9)
-                band = abs(a.radius - b.radius) < (a.shape.half_diagonal_xy + b.shape.half_diagonal_xy)
-                if dz and band:
-                    out.append(f"rings {i} and {j} overlap (z {a.z * 1e3:.4g} / {b.z * 1e3:.4g} mm, "
-                               f"radius {a.radius * 1e3:.4g} / {b.radius * 1e3:.4g} mm)")
-        return out
+        """Alias of :meth:`clearance_problems` (the design checker's name)."""
+        return self.clearance_problems()
+
+    def min_clearance(self, within: float = 0.01) -> float:
+        """Smallest signed clearance (m) between two magnets (negative: overlap); inf when no
+        two magnets come within ``within`` (m) of each other."""
+        _, _, c = close_pairs(self.layout().solids(), 0.0, report=within)
+        return float(c.min()) if len(c) else math.inf
+
+    def clearance_violation(self) -> float:
+        """How far (m, summed) the design is from buildable: sum of (min_gap - clearance) over
+        every pair and wall that breaks the rule; 0 when buildable (optimiser penalty)."""
+        s, gap = self.layout().solids(), self.build.min_gap
+        _, _, c = close_pairs(s, gap)
+        total = float(np.sum(np.maximum(gap - c, 0.0)))
+        total += float(np.sum(np.maximum(-axis_clearances(s), 0.0)))
+        for clear, _ in wall_clearances(s, self.build):
+            total += float(np.sum(np.maximum(gap - clear, 0.0)))
+        return total
 
     def free_radius(self) -> tuple[float, str]:
         """Radius (m) of the largest sphere about the centre that no magnet's bounding volume enters,

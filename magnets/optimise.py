@@ -2,8 +2,9 @@
 
 The objective is the peak-to-peak ppm of |B| on the DSV surface (Fibonacci points; the extremes
 of a harmonic field lie on the surface), computed with the fast dipole engine (or, for a final
-polish, the exact one), plus penalties
-for rings that collide and, optionally, for missing a target field. Variables are scaled to
+polish, the exact one), plus a hard penalty
+for any design that breaks the clearance rules (exact solids, :mod:`magnets.clearance`; the result
+is always buildable) and, optionally, for missing a target field. Variables are scaled to
 [0, 1] inside their bounds. 'local' runs bounded Nelder-Mead; 'global' runs scipy's
 differential evolution and polishes with Nelder-Mead; 'auto' tries local first and goes global
 only if the local search stalls above the target (p-p ppm is non-smooth and multi-modal, so
@@ -150,7 +151,7 @@ def _variables(design: HalbachDesign, vary: Sequence[str], symmetric: bool, shim
                 variables.append(Variable(f"ring{g[0]}.z", -zmax, zmax, ring.z))
                 setters.append(lambda rings, v, g=g: _set(rings, g[0], z=v))
         if "radius" in vary:
-            lo = ring.min_radius()
+            lo = ring.min_radius(design.build.min_gap)
             variables.append(Variable(f"rings{list(g)}.radius", lo, max(ring.radius * (1 + radius_span), lo * 1.01),
                                       max(ring.radius, lo)))
             setters.append(lambda rings, v, g=g: [_set(rings, i, radius=v) for i in g])
@@ -183,15 +184,12 @@ def _apply(design: HalbachDesign, variables: list[Variable], setters: list, x: n
     return replace(design, rings=rings, shims=new_shims)
 
 
-def _overlap(design: HalbachDesign) -> float:
-    """Summed relative z-overlap of rings in the same radial band (0 when none collide)."""
-    total = 0.0
-    for i, a in enumerate(design.rings):
-        for b in design.rings[i + 1:]:
-            if abs(a.radius - b.radius) < a.shape.half_diagonal_xy + b.shape.half_diagonal_xy:
-                need = 0.5 * (a.height + b.height)
-                total += max(0.0, need - abs(a.z - b.z)) / need
-    return total
+def _penalty(design: HalbachDesign) -> float:
+    """0 for a buildable design, else 1e7 ppm plus 1e7 per mm of summed clearance violation
+    (exact solids, the design's min_gap and walls): a hard wall for the optimiser that still
+    points back towards buildable designs."""
+    v = design.clearance_violation()
+    return 0.0 if v <= 0 else 1e7 * (1.0 + v / 1e-3)
 
 
 def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",), symmetric: bool = True,
@@ -210,6 +208,9 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
     problem = design.dsv_problem(dsv)
     if problem:
         raise ValueError(problem)
+    unbuildable = design.clearance_problems()
+    if unbuildable:
+        raise ValueError("the starting design cannot be built: " + "; ".join(unbuildable))
     pts = sphere_surface(dsv / 2, n_points)
     variables, setters = _variables(design, vary, symmetric, shim_range, z_max, radius_span)
     lo = np.array([v.low for v in variables])
@@ -227,7 +228,7 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
         cand = _apply(design, variables, setters, lo + u * span)
         h = homogeneity(field_of(pts, cand, engine))
         penalty = abs(h.mean - target_field) / target_field * 1e6 if target_field is not None else 0.0
-        f = h.ppm_pp + 1e7 * _overlap(cand) + penalty
+        f = h.ppm_pp + _penalty(cand) + penalty
         state["evals"] += 1
         if f < state["best"]:
             state.update(best=f, best_x=u.copy(), best_pp=h.ppm_pp, best_penalty=penalty)
@@ -277,9 +278,9 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
             and state["evals"] < max_evaluations
     values = lo + np.clip(state["best_x"], 0, 1) * span
     best = _apply(design, variables, setters, values)
-    problems = best.overlap_problems()
-    if problems:
-        raise ValueError("optimiser could not find a collision-free design: " + "; ".join(problems))
+    problems = best.clearance_problems()
+    if problems:  # cannot happen from a buildable start (infeasible points score >= 1e7 ppm)
+        raise ValueError("optimiser could not find a buildable design: " + "; ".join(problems))
     history.append((state["evals"], state["best"]))
     ppm_history.append((state["evals"], state["best_pp"]))
     return OptimisationResult(best, before, homogeneity(field_of(pts, best, engine)), dsv, variables, values,

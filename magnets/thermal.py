@@ -117,7 +117,7 @@ def solve_compensation(design: HalbachDesign, ring: int, vary: str = "radius",
         raise ValueError(f"ring {ring} adds to the main field: a compensator must be counter-oriented "
                          f"(add pi to its phase) so that its drift subtracts")
     if vary == "radius":
-        lo, hi = bounds or (comp.min_radius(), 20 * max(r.radius for r in design.rings))
+        lo, hi = bounds or (comp.min_radius(design.build.min_gap), 20 * max(r.radius for r in design.rings))
         f = lambda r: drift(design.replace_ring(ring, radius=r), engine=engine, direction=b_main).db_dt  # noqa: E731
         flo, fhi = f(lo), f(hi)
         if flo * fhi > 0:
@@ -135,6 +135,8 @@ def solve_compensation(design: HalbachDesign, ring: int, vary: str = "radius",
                 cand = design.replace_ring(ring, n=n)
             except ValueError:
                 continue
+            if cand.clearance_problems(limit=1):
+                continue
             d = abs(drift(cand, engine=engine, direction=b_main).db_dt)
             if best is None or d < best[0]:
                 best = (d, n, cand)
@@ -143,6 +145,11 @@ def solve_compensation(design: HalbachDesign, ring: int, vary: str = "radius",
         value, solved = float(best[1]), best[2]
     else:
         raise ValueError(f"vary={vary!r}; use 'radius' or 'count'")
+    clash = solved.clearance_problems()
+    if clash:  # the solved radius is exact: a compensator that collides cannot be moved to fit
+        raise ValueError(f"the compensator radius that cancels the drift ({value * 1e3:.4g} mm) cannot be built: "
+                         + "; ".join(clash) + "; move the compensator ring in z or change its magnets"
+                         if vary == "radius" else "; ".join(clash))
     after = drift(solved, engine=engine, direction=b_main)
     if after.b0 <= 0:
         raise ValueError(f"the solved compensator (ring {ring} at {value:.4g}) reverses the field; "

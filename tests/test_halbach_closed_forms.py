@@ -14,7 +14,7 @@ import pytest
 from magnets.closed_forms import (finite_dipole_cylinder, ideal_dipole_field, ideal_quadrupole_gradient,
                                   optimal_half_spacing, ring_axial_profile, ring_centre_field,
                                   ring_centre_gradient)
-from magnets.design import Cuboid, HalbachDesign, Ring, stack
+from magnets.design import Cuboid, HalbachDesign, MagnetArray, Ring, rotation_z, stack
 from magnets.field import dipole_field, exact_field, gradient_tensor
 from magnets.materials import material
 
@@ -23,22 +23,28 @@ RI, RO = 0.020, 0.040
 ORIGIN = np.zeros((1, 3))
 
 
-def thick_cylinder(k: int, n_layers: int, length: float = 0.8, dz: float = 0.005) -> HalbachDesign:
+def thick_cylinder(k: int, n_layers: int, length: float = 0.8, dz: float = 0.005) -> MagnetArray:
     """The annulus RI..RO split into n_layers radial layers (ring radius at each layer's middle),
     each with about square cells (N_j = round(2 pi rho_j / d_rho)), stacked over ``length``.
     Each magnet carries exactly its cell's volume (filling factor 1): cuboids w x w x h with
-    h = cell volume / w^2 (they overlap slightly in z; uniformly magnetised bodies superpose)."""
+    h = cell volume / w^2. The turned cells overlap (uniformly magnetised bodies superpose), so
+    this is a field model, not a buildable design: it is laid out as a MagnetArray directly
+    (a Ring refuses overlapping magnets)."""
     dr = (RO - RI) / n_layers
-    rings = []
+    parts = []
+    zs = -length / 2 + (np.arange(round(length / dz)) + 0.5) * dz
     for j in range(n_layers):
         rho = RI + (j + 0.5) * dr
         n = round(2 * math.pi * rho / dr)
         w = 0.999 * min(dr, 2 * rho * math.sin(math.pi / n))
         h = (2 * math.pi * rho / n) * dr * dz / w**2
-        template = Ring(n, rho, Cuboid((w, w, h)), N42, k=k)
-        rings += stack(template, round(length / dz), dz) if h <= dz else \
-            [Ring(n, rho, Cuboid((w, w, h)), N42, k=k, z=-length / 2 + (i + 0.5) * dz) for i in range(round(length / dz))]
-    return HalbachDesign(rings)
+        theta = np.tile(2 * np.pi * np.arange(n) / n, len(zs))
+        pos = np.column_stack([rho * np.cos(theta), rho * np.sin(theta), np.repeat(zs, n)])
+        m = len(theta)
+        parts.append(MagnetArray(pos, rotation_z((k + 1) * theta), np.full(m, N42.br), np.full(m, w * w * h),
+                                 np.tile([w, w, h], (m, 1)), np.zeros(m, int), np.zeros(m, int), [f"layer{j}"],
+                                 np.full(m, N42.density)))
+    return MagnetArray.concatenate(parts)
 
 
 def midpoint_error(f_prime, dr: float) -> float:
