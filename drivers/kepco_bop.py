@@ -25,7 +25,13 @@ from drivers.errors import ConfigError
 from drivers.roles import FieldController
 from drivers.roles.base import Range
 from drivers.transport import Transport
-from drivers.wire import WireInstrument, parse_bool, parse_float
+from drivers.wire import WireInstrument, number, parse_bool
+
+
+#: What the BOP's current and voltage queries can return (the largest BOP is +-100 A / +-200 V, with
+#: margin): a reply outside is another query's answer read late, never a current.
+CURRENT = number(-150.0, 150.0)
+VOLTAGE = number(-250.0, 250.0)
 
 
 class KepcoBOP(WireInstrument, FieldController):
@@ -66,7 +72,7 @@ class KepcoBOP(WireInstrument, FieldController):
         if self.options["voltage_limit"] is not None:
             self._set(f"VOLT {float(self.options['voltage_limit']):.3f}")
         if self._ask("OUTP?", parse_bool):
-            self._commanded = self._ask("CURR?", parse_float)
+            self._commanded = self._ask("CURR?", CURRENT)
         else:
             self._set("CURR 0.00000")
             self._set("OUTP ON")
@@ -77,7 +83,7 @@ class KepcoBOP(WireInstrument, FieldController):
     @property
     def setpoint(self) -> float:
         if self._target is None:
-            return self._ask("CURR?", parse_float) * self.tesla_per_amp
+            return self._ask("CURR?", CURRENT) * self.tesla_per_amp
         return self._target * self.tesla_per_amp
 
     @setpoint.setter
@@ -89,7 +95,7 @@ class KepcoBOP(WireInstrument, FieldController):
 
     @property
     def field(self) -> float:
-        return self._ask("MEAS:CURR?", parse_float) * self.tesla_per_amp
+        return self._ask("MEAS:CURR?", CURRENT) * self.tesla_per_amp
 
     @property
     def ramp_rate(self) -> float:
@@ -105,7 +111,7 @@ class KepcoBOP(WireInstrument, FieldController):
             return False
         if not self._advance():
             return True
-        return abs(self._ask("MEAS:CURR?", parse_float) - self._target) > self.options["current_tolerance"]
+        return abs(self._ask("MEAS:CURR?", CURRENT) - self._target) > self.options["current_tolerance"]
 
     def wait_until_settled(self, timeout: float = 600.0) -> None:
         if self._target is None:
@@ -120,7 +126,7 @@ class KepcoBOP(WireInstrument, FieldController):
         settle, tol = float(self.options["settle_timeout"]), float(self.options["current_tolerance"])
         t1 = clock.now()
         while True:
-            measured = self._ask("MEAS:CURR?", parse_float)
+            measured = self._ask("MEAS:CURR?", CURRENT)
             if abs(measured - self._target) <= tol:
                 return
             if clock.now() - t1 > settle:
@@ -154,6 +160,6 @@ class KepcoBOP(WireInstrument, FieldController):
         self.ramp_to(0.0, wait=True)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"setpoint_T": self.setpoint, "field_T": self.field, "current_A": self._ask("MEAS:CURR?", parse_float),
-                "voltage_V": self._ask("MEAS:VOLT?", parse_float), "output": self._ask("OUTP?", parse_bool),
+        return {"setpoint_T": self.setpoint, "field_T": self.field, "current_A": self._ask("MEAS:CURR?", CURRENT),
+                "voltage_V": self._ask("MEAS:VOLT?", VOLTAGE), "output": self._ask("OUTP?", parse_bool),
                 "ramp_rate_T_per_s": self.ramp_rate, "tesla_per_amp": self.tesla_per_amp, "address": self.address}

@@ -18,12 +18,14 @@ from typing import Any
 
 from drivers.roles import TemperatureController
 from drivers.roles.temperature import HEATER_RANGES
-from drivers.wire import WireInstrument, parse_float, parse_floats, parse_int
+from drivers.wire import WireInstrument, number, parse_floats, parse_int
 
 INPUTS = ("A", "B", "C", "D")
 LOOPS = (1, 2, 3, 4)
 READING_STATUS = {0: "invalid reading", 4: "temperature under range", 5: "temperature over range",
                   6: "sensor units zero", 7: "sensor units over range"}
+#: KRDG?/SETP? return kelvin, 0 .. 1500 K (the 336 manual lists the sensor curves up to 1505 K).
+KELVIN = number(0.0, 1505.0)
 
 
 class LakeShore336(WireInstrument, TemperatureController):
@@ -46,7 +48,7 @@ class LakeShore336(WireInstrument, TemperatureController):
         channel = channel or self.options["control_input"]
         if channel not in INPUTS:
             raise ValueError(f"{self.name}: input {channel!r} unknown; use one of {INPUTS}")
-        kelvin = self._ask(f"KRDG? {channel}", parse_float)
+        kelvin = self._ask(f"KRDG? {channel}", KELVIN)
         if kelvin <= 0.0:  # the 336 reports 0 K for a reading it cannot make: say why
             bits = self._ask(f"RDGST? {channel}", parse_int)
             why = [text for bit, text in READING_STATUS.items() if bits & (1 << bit)] or ["reading is 0 K"]
@@ -54,7 +56,7 @@ class LakeShore336(WireInstrument, TemperatureController):
         return kelvin
 
     def get_setpoint(self, loop: int = 1) -> float:
-        return self._ask(f"SETP? {self._loop(loop)}", parse_float)
+        return self._ask(f"SETP? {self._loop(loop)}", KELVIN)
 
     def set_setpoint(self, kelvin: float, loop: int = 1) -> None:
         kelvin = self.setpoint_range.check("temperature setpoint", kelvin, self.name)
@@ -91,7 +93,7 @@ class LakeShore336(WireInstrument, TemperatureController):
 
     def heater_output(self, loop: int = 1) -> float:
         """Heater output as a fraction of the range (HTR? returns %)."""
-        return self._ask(f"HTR? {self._loop(loop)}", parse_float) / 100.0
+        return self._ask(f"HTR? {self._loop(loop)}", number(0.0, 100.0)) / 100.0
 
     def _loop(self, loop: int) -> int:
         if loop not in LOOPS:

@@ -22,7 +22,7 @@ import numpy as np
 from drivers.errors import InstrumentError
 from drivers.roles import Digitizer, PiezoDrive
 from drivers.roles.base import Range
-from drivers.wire import WireInstrument, parse_bool, parse_float, parse_floats, parse_scpi_error
+from drivers.wire import WireInstrument, number, parse_bool, parse_floats, parse_scpi_error
 
 CLOCK_HZ = 125e6
 DECIMATIONS = tuple(2**k for k in range(17))
@@ -142,7 +142,7 @@ class RedPitayaGenerator(_RedPitaya, PiezoDrive):
 
     @property
     def amplitude(self) -> float:
-        return self._ask(f"SOUR{self.ch}:VOLT?", parse_float)
+        return self._ask(f"SOUR{self.ch}:VOLT?", number(-1.0, 1.0))
 
     @amplitude.setter
     def amplitude(self, volts: float) -> None:
@@ -152,7 +152,7 @@ class RedPitayaGenerator(_RedPitaya, PiezoDrive):
 
     @property
     def frequency(self) -> float:
-        return self._ask(f"SOUR{self.ch}:FREQ:FIX?", parse_float)
+        return self._ask(f"SOUR{self.ch}:FREQ:FIX?", number(0.0, 62.5e6))
 
     @frequency.setter
     def frequency(self, hz: float) -> None:

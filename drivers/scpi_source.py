@@ -22,7 +22,8 @@ from typing import Any
 from drivers.roles import RFSource
 from drivers.roles.base import Range
 from drivers.roles.rf import dbm_to_watt, watt_to_dbm
-from drivers.wire import WireInstrument, parse_bool, parse_float
+from drivers.settings import setting
+from drivers.wire import WireInstrument, number, parse_bool
 
 SOURCES = {"internal": "INT", "external": "EXT"}
 
@@ -53,31 +54,13 @@ class ScpiSignalGenerator(WireInstrument, RFSource):
         self.power_range = Range(dbm_to_watt(self.min_power_dbm), dbm_to_watt(pmax), "W")
         self._modulation: dict[str, dict[str, Any]] = {}
 
-    @property
-    def frequency(self) -> float:
-        return self._ask("SOUR:FREQ?", parse_float)
-
-    @frequency.setter
-    def frequency(self, hz: float) -> None:
-        hz = self.frequency_range.check("frequency", hz, self.name)
-        self._set(f"SOUR:FREQ {hz:.3f}")
-
-    @property
-    def power(self) -> float:
-        return dbm_to_watt(self._ask("SOUR:POW?", parse_float))
-
-    @power.setter
-    def power(self, watts: float) -> None:
-        watts = self.power_range.check("power", watts, self.name)
-        self._set(f"SOUR:POW {watt_to_dbm(watts):.2f}")
-
-    @property
-    def output(self) -> bool:
-        return self._ask("OUTP:STAT?", parse_bool)
-
-    @output.setter
-    def output(self, on: bool) -> None:
-        self._set(f"OUTP:STAT {'ON' if on else 'OFF'}")
+    frequency = setting("SOUR:FREQ", range="frequency_range", to_wire="{:.3f}", from_wire=number(0.0, 100e9),
+                        unit="Hz")
+    #: Power in W in code, dBm on the wire; a reply outside -150 .. +35 dBm is another query's answer.
+    power = setting("SOUR:POW", range="power_range", to_wire=lambda w: f"{watt_to_dbm(w):.2f}",
+                    from_wire=lambda text: dbm_to_watt(number(-150.0, 35.0)(text)), unit="W")
+    output = setting("OUTP:STAT", to_wire=lambda on: "ON" if on else "OFF", from_wire=parse_bool,
+                     snapshot="output")
 
     def set_modulation(self, kind: str, enabled: bool, **settings: float) -> None:
         """fm: deviation (Hz), rate (Hz), source; am: depth (0..1), rate (Hz), source;
@@ -122,8 +105,9 @@ class ScpiSignalGenerator(WireInstrument, RFSource):
         self._set("OUTP:STAT OFF")
 
     def snapshot(self) -> dict[str, Any]:
-        return {"frequency_Hz": self.frequency, "power_W": self.power, "output": self.output,
-                "modulation": {k: dict(v) for k, v in self._modulation.items()}, "address": self.address}
+        out = self.snapshot_settings()
+        out["modulation"] = {k: dict(v) for k, v in self._modulation.items()}
+        return out
 
 
 class KeysightN5183B(ScpiSignalGenerator):

@@ -13,12 +13,11 @@ Command set: SR830 manual ch. 5 (pp. 5-3 .. 5-20); see ``shared/reference/instru
 """
 from __future__ import annotations
 
-from typing import Any
-
 from drivers.roles.base import Range
 from drivers.srs_lockin import SRSLockIn
 from drivers.transport import Transport
-from drivers.wire import parse_int
+from drivers.settings import ladder, setting
+from drivers.wire import number, parse_int
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-5, 5) for m in (1, 3))  # 10 us .. 30 ks
 SENSITIVITIES = tuple(m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 2e-9 <= m * 10.0**e <= 1.0)
@@ -36,7 +35,15 @@ class SR830(SRSLockIn):
     reference_amplitude_range = Range(0.004, 5.0, "V")
     TIME_CONSTANTS = TIME_CONSTANTS
     SENSITIVITIES = SENSITIVITIES
-    SENSITIVITY_COMMAND = "SENS"
+    #: ``SLVL`` in 2 mV steps (p. 5-5); the reply can only be 0.004 .. 5.000 V.
+    reference_amplitude = setting("SLVL", range="reference_amplitude_range", to_wire="{:.3f}",
+                                  from_wire=number(0.004, 5.0), unit="V", quantity="reference amplitude")
+    #: ``SENS`` 0..26 = 2 nV .. 1 V (p. 5-6): the smallest full scale holding the value (never overloads).
+    sensitivity = ladder("SENS", "SENSITIVITIES", mode="at_least", unit="V")
+    reserve = ladder("RMOD", "RESERVES", snapshot="reserve", quantity="reserve")
+    input_config = ladder("ISRC", "INPUTS", snapshot="input", quantity="input")
+    RESERVES = RESERVES
+    INPUTS = INPUTS
     SNAP_INDEX = {"x": 1, "y": 2, "r": 3, "theta": 4, "aux1": 5, "aux2": 6, "aux3": 7, "aux4": 8,
                   "frequency": 9, "ch1": 10, "ch2": 11}
     MAX_SNAP = 6
@@ -46,26 +53,6 @@ class SR830(SRSLockIn):
         # Replies go to the interface selected by OUTX: RS-232 (0) on a serial line, else GPIB (1).
         transport.write(f"OUTX {0 if self.interface_kind(self.address) == 'serial' else 1}", idempotent=True)
 
-    @property
-    def reserve(self) -> str:
-        return RESERVES[self._ask("RMOD?", self._index_parser(RESERVES))]
-
-    @reserve.setter
-    def reserve(self, mode: str) -> None:
-        if mode not in RESERVES:
-            raise ValueError(f"{self.name}: reserve {mode!r}; use one of {RESERVES}")
-        self._set(f"RMOD {RESERVES.index(mode)}")
-
-    @property
-    def input_config(self) -> str:
-        return INPUTS[self._ask("ISRC?", self._index_parser(INPUTS))]
-
-    @input_config.setter
-    def input_config(self, source: str) -> None:
-        if source not in INPUTS:
-            raise ValueError(f"{self.name}: input {source!r}; use one of {INPUTS}")
-        self._set(f"ISRC {INPUTS.index(source)}")
-
     def status(self) -> list[str]:
         """Latched lock-in status (LIAS?, cleared by reading): overloads, unlock."""
         bits = self._ask("LIAS?", parse_int)
@@ -73,8 +60,3 @@ class SR830(SRSLockIn):
 
     def is_overloaded(self) -> bool:
         return any("overload" in text for text in self.status())
-
-    def snapshot(self) -> dict[str, Any]:
-        out = super().snapshot()
-        out.update({"reserve": self.reserve, "input": self.input_config})
-        return out

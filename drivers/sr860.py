@@ -16,7 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.roles.base import Range
+from drivers.settings import ladder, setting
 from drivers.srs_lockin import SRSLockIn
+from drivers.wire import number
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-6, 5) for m in (1, 3))  # 1 us .. 30 ks
 SENSITIVITIES = tuple(sorted((m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 1e-9 <= m * 10.0**e <= 1.0),
@@ -30,10 +32,15 @@ class SR860(SRSLockIn):
     serial_framing = {"baud_rate": 115200, "data_bits": 8, "parity": "none", "stop_bits": 1}
     driver_options = {"max_frequency": 500e3}
     reference_amplitude_range = Range(1e-9, 2.0, "V")
-    AMPLITUDE_FORMAT = "{:.9g}"
+    reference_amplitude = setting("SLVL", range="reference_amplitude_range", to_wire="{:.9g}",
+                                  from_wire=number(0.0, 2.0), unit="V", quantity="reference amplitude")
+    #: ``SCAL`` 0 = 1 V .. 27 = 1 nV; the smallest full scale holding the value (never overloads).
+    sensitivity = ladder("SCAL", "SENSITIVITIES", mode="at_least", unit="V")
+    #: Voltage input range (``IRNG`` 0..4 = 1 V .. 10 mV).
+    input_range = ladder("IRNG", "INPUT_RANGES", unit="V", quantity="input range")
+    INPUT_RANGES = INPUT_RANGES
     TIME_CONSTANTS = TIME_CONSTANTS
     SENSITIVITIES = SENSITIVITIES
-    SENSITIVITY_COMMAND = "SCAL"
     SNAP_INDEX = {"x": 0, "y": 1, "r": 2, "theta": 3, "in1": 4, "in2": 5, "in3": 6, "in4": 7,
                   "xnoise": 8, "ynoise": 9, "out1": 10, "out2": 11, "phase": 12, "amplitude": 13,
                   "level": 14, "frequency_int": 15, "frequency_ext": 16}
@@ -44,19 +51,3 @@ class SR860(SRSLockIn):
         super().__init__(address, name, **options)
         top = float(self.options["max_frequency"])
         self.reference_frequency_range = Range(1e-3, top, "Hz")
-
-    @property
-    def input_range(self) -> float:
-        """Voltage input range in V (IRNG)."""
-        return INPUT_RANGES[self._ask("IRNG?", self._index_parser(INPUT_RANGES))]
-
-    @input_range.setter
-    def input_range(self, volts: float) -> None:
-        if volts not in INPUT_RANGES:
-            raise ValueError(f"{self.name}: input range {volts!r} V; use one of {INPUT_RANGES}")
-        self._set(f"IRNG {INPUT_RANGES.index(volts)}")
-
-    def snapshot(self) -> dict[str, Any]:
-        out = super().snapshot()
-        out["input_range_V"] = self.input_range
-        return out

@@ -1,7 +1,9 @@
 """What the Stanford Research SR830 and SR860 drivers share: the lock-in role over their
 4-letter mnemonics. Each subclass supplies its ladders (time constants, sensitivities) and
 the index tables that differ between the models (``OUTP?``/``SNAP?`` numbering, ``SENS`` vs
-``SCAL``); sources per command in the subclasses and in ``shared/reference/instruments.md``.
+``SCAL``, the sine-output format); sources per command in the subclasses' docstrings. Settings
+are declared with :mod:`drivers.settings`: range check, error check, read-back validation and
+snapshot in one place.
 """
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from typing import Any
 
 from drivers.roles import LockInAmplifier
 from drivers.roles.lockin import FILTER_SLOPES_DB
-from drivers.wire import WireInstrument, choose_index, parse_float, parse_floats, parse_int
+from drivers.settings import ladder, setting
+from drivers.wire import WireInstrument, integer, number, parse_floats, parse_int
 
 
 class SRSLockIn(WireInstrument, LockInAmplifier):
@@ -18,42 +21,29 @@ class SRSLockIn(WireInstrument, LockInAmplifier):
     #: Ladders, index -> SI value, in the instrument's own index order.
     TIME_CONSTANTS: tuple[float, ...] = ()
     SENSITIVITIES: tuple[float, ...] = ()
-    SENSITIVITY_COMMAND = "SENS"
     #: SNAP?/OUTP? parameter numbers for x, y, r, theta.
     SNAP_INDEX: dict[str, int] = {}
     MAX_HARMONIC = 19999
-    #: Sine-out amplitude on the wire (SR830: 2 mV steps, 3 decimals as in PM).
-    AMPLITUDE_FORMAT = "{:.3f}"
 
     def __init__(self, address: str, name: str | None = None, **options: Any):
         LockInAmplifier.__init__(self, name)
         self.options = self._init_wire(address, name or self.role, options)
 
-    # --- reference -------------------------------------------------------------------------
-    @property
-    def reference_frequency(self) -> float:
-        return self._ask("FREQ?", parse_float)
+    # --- reference (SR830 manual pp. 5-4 .. 5-5; SR860 manual ch. 4 "Reference commands") ----
+    reference_frequency = setting("FREQ", range="reference_frequency_range", to_wire="{:.4f}",
+                                  from_wire=number(0.0, 5e6), unit="Hz", quantity="reference frequency")
+    phase = setting("PHAS", check=lambda self, deg: self._wrap_phase(deg), to_wire="{:.2f}",
+                    from_wire=number(-360.0, 729.99), unit="deg")
+    harmonic = setting("HARM", check=lambda self, n: self._check_harmonic(n), to_wire="{:d}",
+                       from_wire=integer(1, 19999), snapshot="harmonic")
 
-    @reference_frequency.setter
-    def reference_frequency(self, hz: float) -> None:
-        hz = self.reference_frequency_range.check("reference frequency", hz, self.name)
-        self._set(f"FREQ {hz:.4f}")
+    def _wrap_phase(self, degrees: float) -> float:
+        degrees = float(degrees)
+        if not math.isfinite(degrees):
+            raise ValueError(f"{self.name}: phase {degrees!r} deg is not a finite number")
+        return (degrees + 180.0) % 360.0 - 180.0  # -180 <= phase < 180, inside both models' range
 
-    @property
-    def reference_amplitude(self) -> float:
-        return self._ask("SLVL?", parse_float)
-
-    @reference_amplitude.setter
-    def reference_amplitude(self, volts: float) -> None:
-        volts = self.reference_amplitude_range.check("reference amplitude", volts, self.name)
-        self._set("SLVL " + self.AMPLITUDE_FORMAT.format(volts))
-
-    @property
-    def harmonic(self) -> int:
-        return self._ask("HARM?", parse_int)
-
-    @harmonic.setter
-    def harmonic(self, n: int) -> None:
+    def _check_harmonic(self, n: int) -> int:
         if int(n) != n or not 1 <= n <= self.MAX_HARMONIC:
             raise ValueError(f"{self.name}: harmonic {n!r} must be an integer 1..{self.MAX_HARMONIC}")
         f = self.reference_frequency
@@ -61,59 +51,16 @@ class SRSLockIn(WireInstrument, LockInAmplifier):
         if n * f > top:
             raise ValueError(f"{self.name}: harmonic {n} of {f:g} Hz is {n * f:g} Hz, above the "
                              f"{top:g} Hz detection limit; lower the reference frequency first")
-        self._set(f"HARM {int(n)}")
-
-    @property
-    def phase(self) -> float:
-        return self._ask("PHAS?", parse_float)
-
-    @phase.setter
-    def phase(self, degrees: float) -> None:
-        degrees = float(degrees)
-        if not math.isfinite(degrees):
-            raise ValueError(f"{self.name}: phase {degrees!r} deg is not a finite number")
-        wrapped = (degrees + 180.0) % 360.0 - 180.0  # -180 <= phase < 180, inside both models' range
-        self._set(f"PHAS {wrapped:.2f}")
+        return int(n)
 
     def auto_phase(self) -> None:
         self._do("APHS")
 
     # --- filter ----------------------------------------------------------------------------
-    @property
-    def time_constant(self) -> float:
-        return self.TIME_CONSTANTS[self._ask("OFLT?", self._index_parser(self.TIME_CONSTANTS))]
-
-    @time_constant.setter
-    def time_constant(self, seconds: float) -> None:
-        lo, hi = self.TIME_CONSTANTS[0], self.TIME_CONSTANTS[-1]
-        if not (lo * 0.999 <= seconds <= hi * 1.001):
-            raise ValueError(f"{self.name}: time constant {seconds!r} s outside {lo:g} .. {hi:g} s")
-        # The instrument has a 1-3-10 ladder: the nearest step (in log) is used; read it back.
-        self._set(f"OFLT {choose_index(self.TIME_CONSTANTS, seconds)}")
-
-    @property
-    def filter_slope(self) -> int:
-        return FILTER_SLOPES_DB[self._ask("OFSL?", self._index_parser(FILTER_SLOPES_DB))]
-
-    @filter_slope.setter
-    def filter_slope(self, db_per_octave: int) -> None:
-        if db_per_octave not in FILTER_SLOPES_DB:
-            raise ValueError(f"{self.name}: filter slope {db_per_octave!r} dB/oct; use one of {FILTER_SLOPES_DB}")
-        self._set(f"OFSL {FILTER_SLOPES_DB.index(db_per_octave)}")
-
-    @property
-    def sensitivity(self) -> float:
-        return self.SENSITIVITIES[self._ask(f"{self.SENSITIVITY_COMMAND}?", self._index_parser(self.SENSITIVITIES))]
-
-    @sensitivity.setter
-    def sensitivity(self, volts: float) -> None:
-        lo, hi = min(self.SENSITIVITIES), max(self.SENSITIVITIES)
-        if not (0 < volts <= hi * 1.001):
-            raise ValueError(f"{self.name}: sensitivity {volts!r} V outside {lo:g} .. {hi:g} V")
-        # The smallest full scale that still holds the requested one: never overloads.
-        ladder = sorted(self.SENSITIVITIES)
-        choice = ladder[choose_index(ladder, volts, "at_least")]
-        self._set(f"{self.SENSITIVITY_COMMAND} {self.SENSITIVITIES.index(choice)}")
+    #: The instrument has a 1-3-10 ladder: the nearest step (in log) is used; read it back.
+    time_constant = ladder("OFLT", "TIME_CONSTANTS", mode="nearest", unit="s", quantity="time constant")
+    filter_slope = ladder("OFSL", "FILTER_SLOPES", unit="dB_per_oct", quantity="filter slope")
+    FILTER_SLOPES = FILTER_SLOPES_DB
 
     # --- readout ---------------------------------------------------------------------------
     def read_xy(self) -> tuple[float, float]:
@@ -140,26 +87,12 @@ class SRSLockIn(WireInstrument, LockInAmplifier):
         """One output (x, y, r, theta) with OUTP?; use :meth:`snap` for simultaneous values."""
         if quantity not in ("x", "y", "r", "theta"):
             raise ValueError(f"{self.name}: output {quantity!r}; use x, y, r or theta")
-        return self._ask(f"OUTP? {self.SNAP_INDEX[quantity]}", parse_float)
+        return self._ask(f"OUTP? {self.SNAP_INDEX[quantity]}", number(-1e4, 1e4))
 
     # --- safety / metadata -----------------------------------------------------------------
     def make_safe(self) -> None:
         """Modulation to the smallest amplitude the sine output allows."""
-        self._set("SLVL " + self.AMPLITUDE_FORMAT.format(self.reference_amplitude_range.low))
+        self.reference_amplitude = self.reference_amplitude_range.low
 
     def snapshot(self) -> dict[str, Any]:
-        return {"reference_frequency_Hz": self.reference_frequency,
-                "reference_amplitude_V": self.reference_amplitude,
-                "time_constant_s": self.time_constant, "filter_slope_dB_per_oct": self.filter_slope,
-                "sensitivity_V": self.sensitivity, "phase_deg": self.phase, "harmonic": self.harmonic,
-                "address": self.address}
-
-    @staticmethod
-    def _index_parser(ladder: tuple[Any, ...]):
-        def parse(text: str) -> int:
-            i = parse_int(text)
-            if not 0 <= i < len(ladder):
-                raise ValueError(f"index {i} outside 0..{len(ladder) - 1}")
-            return i
-
-        return parse
+        return self.snapshot_settings()

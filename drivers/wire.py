@@ -130,7 +130,23 @@ class WireInstrument:
                                       address=self.address, command=command)
 
     def identity(self) -> str:
-        return self._ask("*IDN?")
+        return self._ask("*IDN?", parse_identity)
+
+    def snapshot_settings(self) -> dict[str, Any]:
+        """Every declared setting (:mod:`drivers.settings`) read back, keyed ``name_unit``."""
+        from drivers.settings import Setting
+
+        out: dict[str, Any] = {}
+        seen: set[str] = set()
+        for klass in type(self).__mro__:
+            for name, attr in vars(klass).items():
+                if name in seen:
+                    continue
+                seen.add(name)
+                if isinstance(attr, Setting) and attr.snapshot_key:
+                    out[attr.snapshot_key] = getattr(self, name)
+        out["address"] = self.address
+        return out
 
     def close(self) -> None:
         self.transport.close()
@@ -148,6 +164,35 @@ def parse_float(text: str) -> float:
     if not _FLOAT.match(text):
         raise ReplyError(f"expected a number, got {text!r}")
     return float(text)
+
+
+def number(low: float, high: float) -> Callable[[str], float]:
+    """A parser for a query that returns one number in [low, high]: a reply outside (an answer
+    to another query read one step late, a garbled exponent) is rejected, never returned."""
+    return _bounded(parse_float, low, high)
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    """A parser for a query that returns one integer in [low, high]."""
+    return _bounded(parse_int, low, high)
+
+
+def _bounded(parse: Callable[[str], T], low: Any, high: Any) -> Callable[[str], T]:
+    def bounded(text: str) -> T:
+        value = parse(text)
+        if not low <= value <= high:  # type: ignore[operator]
+            raise ReplyError(f"{value:g} is outside what this query returns ({low:g} .. {high:g})")
+        return value
+
+    return bounded
+
+
+def parse_identity(text: str) -> str:
+    """``*IDN?``: IEEE 488.2 §10.14 defines four comma-separated fields (maker, model, serial,
+    firmware); anything else (``ERROR``, a number) is another query's reply."""
+    if text.count(",") < 3 or not text.split(",")[0].strip():
+        raise ReplyError(f"expected '<maker>,<model>,<serial>,<firmware>' from *IDN?, got {text[:80]!r}")
+    return text
 
 
 def parse_int(text: str) -> int:

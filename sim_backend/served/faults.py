@@ -14,6 +14,10 @@ matches every command), skipping the first ``after`` matches and firing ``times`
   (``message``, SCPI form ``-222,"Data out of range"``; *ESR instruments set the
   execution-error bit).
 * ``slow_ramp`` — from the firing command on, the magnet supply slews at ``rate`` T/s.
+* ``shift``   — the reply is held back in the instrument's output buffer, which survives a
+  closed connection (as on GPIB, VXI-11 and USBTMC); it is sent just before the next reply,
+  on whatever connection that goes to. A driver reading one reply per query is then one
+  answer behind on every later query until it resynchronises.
 
 Text form (CLI ``--fault``): ``ROLE=KIND[,key=value...]``, e.g.
 ``lockin=delay,match=SNAP?,after=5,seconds=3`` or ``field=slow_ramp,rate=1e-4``.
@@ -23,7 +27,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, fields
 
-KINDS = ("delay", "garble", "drop", "error", "slow_ramp")
+KINDS = ("delay", "garble", "drop", "error", "slow_ramp", "shift")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from sim_backend.served.faults import Fault, FaultSet
@@ -42,6 +42,8 @@ class Outcome:
     """What the server does with one received line."""
 
     reply: str | None = None
+    #: Replies held back earlier (a ``shift`` fault), sent before ``reply``.
+    stale: tuple[str, ...] = ()
     delay: float = 0.0
     drop: bool = False
     truncate: bool = False
@@ -104,6 +106,8 @@ class ServedInstrument:
         self.esr = 0
         self.errors: deque[str] = deque(maxlen=30)
         self.received: deque[str] = deque(maxlen=10000)  # recent commands, for tests and debugging
+        #: Replies held in the output buffer across connections (``shift`` fault).
+        self.held: deque[str] = deque()
         self._rng = random.Random(seed)
         self._table: list[tuple[Any, Callable[[str], str | None]]] = []
         self._mnemonics: dict[str, Callable[[str], str | None]] = {}
@@ -182,6 +186,16 @@ class ServedInstrument:
             if fault is not None and fault.kind == "slow_ramp":
                 self.apply_slow_ramp(fault.rate)
         reply = ";".join(replies) if replies else None
+        if fault is not None and fault.kind == "shift" and reply is not None:
+            self.held.append(reply)
+            return Outcome(None)
+        if reply is not None and self.held:
+            stale = tuple(self.held)
+            self.held.clear()
+            return replace(self._faulty(fault, reply), stale=stale)
+        return self._faulty(fault, reply)
+
+    def _faulty(self, fault: Fault | None, reply: str | None) -> Outcome:
         if fault is None:
             return Outcome(reply)
         if fault.kind == "drop":

@@ -38,7 +38,8 @@ class _LineServer:
         if outcome.reply is None:
             return None
         term = "" if outcome.truncate else self.instrument.reply_termination
-        return (outcome.reply + term).encode("ascii", errors="replace")
+        stale = "".join(r + self.instrument.reply_termination for r in outcome.stale)
+        return (stale + outcome.reply + term).encode("ascii", errors="replace")
 
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)

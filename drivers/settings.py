@@ -1,0 +1,135 @@
+"""Driver settings declared once: the command, the allowed range, the wire formats.
+
+A driver writes ``frequency = setting("SOUR:FREQ", range="frequency_range", to_wire="{:.3f}",
+from_wire=number(0, 100e9))`` instead of a hand-written property pair. The descriptor
+
+* checks a new value against the range *before* anything is sent (a :class:`Range`, or the
+  name of the instance attribute holding one, so that the lab's limits narrowing that
+  attribute apply), or with a ``check`` function for rules a range cannot say;
+* sends it as an idempotent setting (``driver._set``), which runs the driver's error-queue
+  check (``SYST:ERR?`` / ``*ESR?``);
+* reads it back with the query (``command + "?"`` unless given), validating the reply with
+  ``from_wire``: a reply the query cannot return (a shifted answer to another query, a
+  garbled number) raises, so the transport resynchronises and retries instead of returning
+  another quantity;
+* contributes to the driver's :meth:`drivers.wire.WireInstrument.snapshot_settings`.
+
+:func:`ladder` is the same for index-coded settings (time constants, sensitivities, filter
+slopes): the instrument's table of values is a class attribute named by the descriptor.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from drivers.roles.base import Range
+from drivers.wire import choose_index, parse_int
+
+Encoder = Callable[[Any], str] | str
+
+
+class Setting:
+    """One settable, readable instrument quantity (see module doc)."""
+
+    def __init__(self, command: str, *, range: Range | str | None = None,
+                 to_wire: Encoder = "{}", from_wire: Callable[[str], Any] = str, query: str | None = None,
+                 check: Callable[[Any, Any], Any] | None = None, unit: str = "", quantity: str = "",
+                 snapshot: str | None = "", doc: str = ""):
+        self.command = command
+        self.query = query or f"{command}?"
+        self.range = range
+        self.to_wire = to_wire
+        self.from_wire = from_wire
+        self.check = check
+        self.unit = unit
+        self.quantity = quantity
+        self.snapshot_key = snapshot
+        self.__doc__ = doc or f"``{self.query}`` / ``{command} <value>``" + (f" ({unit})" if unit else "")
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.quantity = self.quantity or name.replace("_", " ")
+        if self.snapshot_key == "":
+            self.snapshot_key = f"{name}_{self.unit}" if self.unit else name
+
+    # --- descriptor protocol ---------------------------------------------------------------------
+    def __get__(self, driver: Any, owner: type | None = None) -> Any:
+        if driver is None:
+            return self
+        return driver._ask(self.query, self.decoder(driver))
+
+    def __set__(self, driver: Any, value: Any) -> None:
+        value = self.validate(driver, value)
+        driver._set(f"{self.command} {self.encode(driver, value)}")
+
+    # --- the parts a subclass may change ---------------------------------------------------------
+    def validate(self, driver: Any, value: Any) -> Any:
+        """The value to send, or LimitError/ValueError naming the driver, before anything is sent."""
+        if self.check is not None:
+            value = self.check(driver, value)
+        rng = getattr(driver, self.range) if isinstance(self.range, str) else self.range
+        if rng is not None:
+            value = rng.check(self.quantity, value, driver.name)
+        return value
+
+    def encode(self, driver: Any, value: Any) -> str:
+        return self.to_wire.format(value) if isinstance(self.to_wire, str) else self.to_wire(value)
+
+    def decoder(self, driver: Any) -> Callable[[str], Any]:
+        return self.from_wire
+
+
+class LadderSetting(Setting):
+    """An index-coded setting: the wire carries the position in the driver's table ``ladder``.
+
+    ``mode``: ``"exact"`` (the value must be in the table), ``"nearest"`` (nearest in log, for
+    1-3-10 ladders) or ``"at_least"`` (the smallest entry >= the value: a sensitivity that
+    never overloads).
+    """
+
+    def __init__(self, command: str, ladder: str, *, mode: str = "exact", tolerance: float = 1e-3, **kwargs: Any):
+        kwargs.setdefault("to_wire", "{}")
+        super().__init__(command, **kwargs)
+        if mode not in ("exact", "nearest", "at_least"):
+            raise ValueError(f"ladder mode {mode!r}; use exact, nearest or at_least")
+        self.ladder, self.mode, self.tolerance = ladder, mode, tolerance
+
+    def table(self, driver: Any) -> tuple[Any, ...]:
+        return tuple(getattr(driver, self.ladder))
+
+    def validate(self, driver: Any, value: Any) -> Any:
+        table = self.table(driver)
+        if self.mode == "exact":
+            if value not in table:
+                raise ValueError(f"{driver.name}: {self.quantity} {value!r}" + (f" {self.unit}" if self.unit else "")
+                                 + f"; use one of {table}")
+            return table.index(value)
+        lo, hi = min(table), max(table)
+        low_ok = value > 0 if self.mode == "at_least" else value >= lo * (1 - self.tolerance)
+        if not (low_ok and value <= hi * (1 + self.tolerance)):
+            raise ValueError(f"{driver.name}: {self.quantity} {value!r} {self.unit} outside {lo:g} .. {hi:g} {self.unit}")
+        if self.mode == "nearest":
+            return choose_index(table, value)
+        ordered = sorted(table)
+        return table.index(ordered[choose_index(ordered, value, "at_least")])
+
+    def decoder(self, driver: Any) -> Callable[[str], Any]:
+        table = self.table(driver)
+
+        def parse(text: str) -> Any:
+            i = parse_int(text)
+            if not 0 <= i < len(table):
+                raise ValueError(f"index {i} outside 0..{len(table) - 1}")
+            return table[i]
+
+        return parse
+
+
+def setting(command: str, **kwargs: Any) -> Setting:
+    """A numeric/boolean/text setting (see :class:`Setting`)."""
+    return Setting(command, **kwargs)
+
+
+def ladder(command: str, table: str, **kwargs: Any) -> LadderSetting:
+    """An index-coded setting over the class attribute ``table`` (see :class:`LadderSetting`)."""
+    return LadderSetting(command, table, **kwargs)
