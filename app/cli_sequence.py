@@ -1,7 +1,7 @@
 """``spinbench sequence``: list, show (timing-diagram PNG), check and compile pulse sequences.
 
     spinbench sequence list
-    spinbench sequence show hahn-echo --set tau=2us            # writes hahn-echo.png
+    spinbench sequence show hahn-echo --set tau=2us            # writes hahn-echo.png, exit 1 if invalid
     spinbench sequence check cpmg --set tau=100ns               # every violation, exit 1 if any
     spinbench sequence compile fid --averages 4 [--target awg] [--json out.json] [--repeat]
 
@@ -112,10 +112,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     render_timing(seq, constraints=c, values=values, step=args.step, scale="linear" if args.linear else "schematic",
                   loop_passes=args.loop_passes, path=out, violations=violations)
     print(f"timing diagram: {out}")
-    if violations:
-        print(f"{len(violations)} finding(s) on {c.clock_hz / 1e6:g} MHz, {c.min_instruction_ticks}-tick target:")
-        _print_violations(violations)
-    return 0
+    if not violations:
+        return 0
+    print(f"{len(violations)} finding(s) on {c.clock_hz / 1e6:g} MHz, {c.min_instruction_ticks}-tick target:")
+    n = _print_violations(violations)
+    print(f"{seq.name}: {n} error(s), {len(violations) - n} warning(s)")
+    return 1 if n else 0  # like ``check``: an invalid sequence is not a success, even drawn
 
 
 def cmd_check(args: argparse.Namespace) -> int:

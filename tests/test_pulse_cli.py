@@ -19,7 +19,8 @@ def test_show_writes_a_timing_diagram(tmp_path, capsys):
 
 def test_show_draws_invalid_sequences_and_lists_their_problems(tmp_path, capsys):
     out = tmp_path / "bad.png"
-    assert main(["sequence", "show", "cpmg", "--set", "tau=100ns", "--linear", "--out", str(out)]) == 0
+    # drawn (with the problems marked), but an invalid sequence exits 1, like ``check``
+    assert main(["sequence", "show", "cpmg", "--set", "tau=100ns", "--linear", "--out", str(out)]) == 1
     text = capsys.readouterr().out
     assert out.exists() and "[ring-down]" in text and "[negative]" in text
 

@@ -44,6 +44,8 @@ CASES = {
     "wait": (seq(WaitTrigger(), pulse("20ns"), REP), {}, "WAIT cannot be the first instruction", None),
     "memory": (seq(*[pulse("20ns", name=f"p{k}") if k % 2 == 0 else delay("20ns") for k in range(8)], REP),
                {"max_instructions": 4}, "the target holds 4", 4),
+    "max-delay": (seq(pulse("20ns"), delay("tau"), REP, parameters={"tau": 1e9}), {},
+                  "longer than the target's longest delay", (2**32 - 1) * 2**20 / 500e6 + 20e-9),
     "empty": (seq(), {}, "no duration", None),
 }
 

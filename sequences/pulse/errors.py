@@ -25,6 +25,7 @@ RULES = (
     "loop",             # loop count out of range, nesting too deep, loop structure the target cannot run
     "wait",             # trigger wait where the target cannot wait
     "memory",           # more instructions (or samples) than the target holds
+    "max-delay",        # an interval longer than the target's longest delay (delay field x LONG_DELAY)
     "empty",            # nothing to run
 )
 

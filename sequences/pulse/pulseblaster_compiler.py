@@ -234,10 +234,23 @@ class _Emitter:
                         if not self.out:
                             self.problem(item.source, "wait", "a WAIT cannot be the first instruction; put a delay of "
                                          "at least the minimum instruction length before the trigger wait")
+                    if op == Op.LONG_DELAY and data > self.c.max_loop_count:
+                        self.long_delay(item)
                     self.out.append(Instruction(item.flags, op, data, ticks))
                     self.sources.append((item.source, item.start))
             else:
                 self.loop(item, depth + 1)
+
+    def long_delay(self, item: Interval) -> None:
+        """An interval beyond LONG_DELAY's reach: the multiplier shares the 20-bit data field
+        with the loop count (SpinCore PulseBlaster ESR-PRO manual, instruction format)."""
+        c = self.c
+        longest = float(Fraction(c.max_delay_ticks * c.max_loop_count + 2 * max(c.min_instruction_ticks, 1))
+                        / self.clock)
+        length = float(Fraction(item.stop - item.start) / self.clock)
+        self.problem(item.source, "max-delay", f"interval of {format_seconds(length)} at {self.when(item.start)} is "
+                     f"longer than the target's longest delay {format_seconds(longest)} ({c.max_delay_ticks} ticks "
+                     f"x a LONG_DELAY multiplier of at most {c.max_loop_count})", length, longest, "s")
 
     def loop(self, lp: LoopPlan, depth: int) -> None:
         c = self.c
