@@ -62,7 +62,11 @@ def _limits(items: list[str]):
             values[name] = parse_quantity(raw, LIMIT_UNITS[name], name=f"--limit {name}")
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    return replace(SERVED_LIMITS, **values)
+    limits = replace(SERVED_LIMITS, **values)
+    problems = limits.problems()  # NaN, infinite, non-positive or an inverted temperature window
+    if problems:
+        raise ConfigError("--limit: " + "; ".join(problems))
+    return limits
 
 
 def cmd_sim_serve(args: argparse.Namespace) -> int:
