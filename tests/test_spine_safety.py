@@ -64,29 +64,40 @@ def test_safe_state_ramps_field_at_the_allowed_rate(sim_lab):
 
 
 def test_pause_and_resume_continue_without_duplicates(sim_lab):
+    """While paused the plan stands at its checkpoint: across several of the engine's waits for
+    ``resume`` no point arrives and simulated time does not move (checked inside those waits, so
+    no wall-clock sleep is needed); after resume every index comes exactly once."""
+    from app.engine import MemoryCollector
+
     engine = RunEngine(sim_lab)
+    col = MemoryCollector()
+    seen: list[tuple[str, int, float]] = []
+
+    class ResumeAfterThreeWaits:  # stands in for the engine's resume event
+        def clear(self):
+            pass
+
+        def set(self):
+            pass
+
+        def wait(self, timeout=None):
+            seen.append((engine.state, len(col.rows), sim_lab.clock.now()))
+            if len(seen) == 3:
+                engine.resume()
+            return False
 
     class PauseAt:
         def point(self, index, data):
             if index == 20:
                 engine.pause()
 
-    from app.engine import MemoryCollector
-
-    col = MemoryCollector()
-    engine.start(EsrFieldSweep(points=60), [col, PauseAt()])
-    deadline = time.monotonic() + 10
-    while engine.state != "paused" and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert engine.state == "paused"
-    n_paused = len(col.rows)
-    time.sleep(0.2)
-    assert len(col.rows) == n_paused  # nothing acquired while paused
-    engine.resume()
-    engine._thread.join(10)
-    assert engine.state == "completed"
-    idx = [r["index"] for r in col.rows]
-    assert idx == list(range(60))
+    engine._resume = ResumeAfterThreeWaits()
+    info = engine.run(EsrFieldSweep(points=60), [col, PauseAt()])
+    assert len(seen) == 3 and {state for state, _, _ in seen} == {"paused"}
+    assert len({(n, t) for _, n, t in seen}) == 1  # nothing acquired, no time passed while paused
+    assert seen[0][1] == 21
+    assert info.status == "completed"
+    assert [r["index"] for r in col.rows] == list(range(60))
 
 
 KILL_SCRIPT = textwrap.dedent("""
@@ -124,18 +135,48 @@ def test_sigkill_leaves_a_readable_file_with_flushed_points(tmp_path):
 
 
 def test_writer_stays_within_flush_lag(tmp_path, sim_lab):
-    """A reader sees points at most ~max_lag behind, even when points stop arriving."""
+    """A reader sees points at most ~max_lag behind, even when points stop arriving: the writer's
+    flusher wakes every max_lag / 2 and writes what is pending. Its waits are driven by hand
+    here (each ``tick`` is one wake-up), so no wall time is involved."""
+    import threading
+
     exp = EsrFieldSweep(points=10)
     writer = HDF5Writer(tmp_path / "lag.h5", max_lag=0.2)
     from app.engine import RunInfo
 
+    class Ticks:  # stands in for the flusher's stop event
+        def __init__(self):
+            self.timeouts, self.stopped = [], False
+            self.go, self.done = threading.Semaphore(0), threading.Semaphore(0)
+
+        def wait(self, timeout=None):
+            if self.timeouts:
+                self.done.release()  # the previous wake-up has been handled
+            self.timeouts.append(timeout)
+            self.go.acquire()
+            return self.stopped
+
+        def tick(self):
+            self.go.release()
+            self.done.acquire()
+
+        def set(self):
+            self.stopped = True
+            self.go.release()
+
+    ticks = writer._stop = Ticks()
     info = RunInfo(exp, exp.columns(), 10, {}, "now")
     writer.start(info)
     for i in range(5):
         writer.point(i, {c.name: float(i) for c in exp.columns()})
-    time.sleep(0.6)
-    with h5py.File(tmp_path / "lag.h5", "r", libver="latest", swmr=True) as f:
-        assert len(f["data/x"]) == 5
+
+    def on_disk() -> int:
+        with h5py.File(tmp_path / "lag.h5", "r", libver="latest", swmr=True) as f:
+            return len(f["data/x"])
+
+    assert on_disk() == 0  # buffered: no block is full yet
+    ticks.tick()
+    assert on_disk() == 5 and ticks.timeouts == [0.1, 0.1]  # one wake-up, max_lag / 2 after the last
     info.status = "completed"
     writer.end(info)
     assert read_run(tmp_path / "lag.h5").status == "completed"
@@ -161,29 +202,38 @@ def test_temperature_interlock_aborts_and_ends_safe(sim_lab, tmp_path):
 
 def test_abort_interrupts_a_driver_wait_but_not_the_safe_ramp():
     """Drivers of a real lab wait on the lab's abortable clock: an abort cuts a long wait
-    short, but the ramp to zero during make_safe always runs to the end."""
-    import threading
-
+    short (within its 50 ms polling step), but the ramp to zero during make_safe always runs to
+    the end. The lab's clock is a fake one: an abort arrives when it reads 0.1 s."""
     from drivers.errors import RunAborted
-    from drivers.lab import Lab, LabLimits, RealClock
+    from drivers.lab import Lab, LabLimits
     from sim_backend.instruments import SimRFSource
     from sim_backend.world import SimulatedWorld
 
+    class FakeClock:
+        def __init__(self):
+            self.t, self.abort_at, self.lab = 0.0, 0.1, None
+
+        def now(self):
+            return self.t
+
+        def sleep(self, seconds):
+            self.t += max(0.0, seconds)
+            if self.t >= self.abort_at:
+                self.lab.abort_event.set()
+
     rf = SimRFSource(SimulatedWorld())
-    rf.clock = RealClock()  # stands in for a driver that waits on its own clock
-    lab = Lab({"rf": rf}, LabLimits(), RealClock())
+    rf.clock = FakeClock()  # stands in for a driver that waits on its own clock
+    clock = FakeClock()
+    lab = Lab({"rf": rf}, LabLimits(), clock)
+    clock.lab = lab
     assert rf.clock is not lab.clock and hasattr(rf.clock, "sleep")
-    threading.Timer(0.1, lab.abort_event.set).start()
-    t0 = time.monotonic()
     with pytest.raises(RunAborted):
         rf.clock.sleep(5.0)
-    assert time.monotonic() - t0 < 0.5
+    assert clock.t <= clock.abort_at + 0.05 + 1e-12
     lab.making_safe = True
-    t0 = time.monotonic()
+    t0 = clock.t
     rf.clock.sleep(0.2)  # abort still set: ignored while making safe
-    assert time.monotonic() - t0 >= 0.19
-
-
+    assert clock.t - t0 == pytest.approx(0.2)
 @pytest.mark.parametrize("kind", ["truncated", "text", "directory", "empty"])
 def test_unreadable_run_files_get_a_clear_error(tmp_path, sim_lab, kind):
     from app.cli import main
