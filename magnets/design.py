@@ -330,6 +330,14 @@ class HalbachDesign:
         bad = c < gap - TOLERANCE
         names = arr.labels()
         found = []
+        same = bad & (arr.groups[i] == arr.groups[j]) & (arr.groups[i] < len(self.rings))
+        for g in np.unique(arr.groups[i[same]]):  # one message per ring that is too small
+            ring, worst = self.rings[g], c[same & (arr.groups[i] == g)].min()
+            found.append(f"ring{g}: {np.sum(same & (arr.groups[i] == g))} pairs of its magnets "
+                         + (f"overlap (by up to {-worst * 1e3:.4g} mm)" if worst < 0 else
+                            f"are only {worst * 1e3:.4g} mm apart (min_gap {gap * 1e3:.4g} mm)")
+                         + f" at radius {ring.radius * 1e3:.5g} mm; use radius >= {ring.min_radius(gap) * 1e3:.5g} mm")
+        bad &= ~same
         for a, b, d in sorted(zip(i[bad], j[bad], c[bad]), key=lambda t: t[2]):
             what = f"overlap by {-d * 1e3:.4g} mm" if d < 0 else f"are {d * 1e3:.4g} mm apart"
             found.append(f"{names[a]} and {names[b]} {what}" + (f" (min_gap {gap * 1e3:.4g} mm)" if gap > 0 else ""))
@@ -337,9 +345,12 @@ class HalbachDesign:
         for k in np.flatnonzero(axis <= 0):
             found.append(f"{names[k]} covers the axis: the bore is closed")
         for clear, wall in wall_clearances(s, self.build):
-            for k in np.flatnonzero(clear < gap - TOLERANCE):
-                found.append(f"{names[k]} is {clear[k] * 1e3:.4g} mm from the {wall} (min_gap {gap * 1e3:.4g} mm)"
-                             if clear[k] >= 0 else f"{names[k]} crosses the {wall} by {-clear[k] * 1e3:.4g} mm")
+            for g in np.unique(arr.groups[clear < gap - TOLERANCE]):  # one message per ring or shim
+                hit = (clear < gap - TOLERANCE) & (arr.groups == g)
+                worst = clear[hit].min()
+                found.append(f"{arr.group_names[g]}: {hit.sum()} magnet(s) "
+                             + (f"cross the {wall} (by up to {-worst * 1e3:.4g} mm)" if worst < 0 else
+                                f"come within {worst * 1e3:.4g} mm of the {wall} (min_gap {gap * 1e3:.4g} mm)"))
         if len(found) > limit:
             found = found[:limit] + [f"... and {len(found) - limit} more clearance problems"]
         return found

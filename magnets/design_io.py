@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from magnets.clearance import BuildRules
 from magnets.closed_forms import optimal_half_spacing
 from magnets.constants import gamma_bar
 from magnets.design import Cuboid, Cylinder, HalbachDesign, Ring, ShimMagnet, stack
@@ -191,7 +192,9 @@ def _ring(spec: Any, where: str, z: float | None = None, stacked: bool = False) 
         raise DesignFileError(f"{where}: {exc}") from None
 
 
-_TOP_KEYS = {"name", "holder", "reference_temperature", "ring", "stack", "shim", "report", "optimise"}
+_TOP_KEYS = {"name", "holder", "reference_temperature", "ring", "stack", "shim", "report", "optimise", "build"}
+#: [build] keys: the clearance every design check and optimiser keeps (magnets.clearance.BuildRules)
+_BUILD_KEYS = ("min_gap", "bore_diameter", "outer_diameter", "length")
 _REPORT_KEYS = {"dsv", "species", "engine"}
 #: [optimise] keys, passed to magnets.optimise.homogenise (dsv: the DSV it optimises over).
 OPTIMISE_KEYS = ("dsv", "vary", "target_ppm", "target_field", "method", "max_evaluations", "symmetric", "n_points")
@@ -306,11 +309,12 @@ def load_design(source: str | Path | dict[str, Any]) -> DesignFile:
     if engine not in ("exact", "dipole"):
         problems.append(f"report.engine = {engine!r}; accepted: 'exact' (magpylib shapes) or 'dipole' (fast)")
     opt = _optimise(doc.get("optimise", {}), problems)
+    build = _build(doc.get("build", {}), problems)
     design = None
     if not problems:  # the design itself only when its parts could all be read
         try:
             design = HalbachDesign(rings, shims, holder=holder_name, reference_temperature=t_ref,
-                                   name=str(doc.get("name", path.stem if path else "halbach")))
+                                   name=str(doc.get("name", path.stem if path else "halbach")), build=build)
         except ValueError as exc:
             problems.append(str(exc))
     if design is not None:
@@ -322,6 +326,21 @@ def load_design(source: str | Path | dict[str, Any]) -> DesignFile:
     if problems:
         raise DesignFileError(list(dict.fromkeys(problems)), str(path) if path else "")
     return DesignFile(design, dsv, species, engine, opt, path)
+
+
+def _build(spec: Any, problems: _Problems) -> BuildRules:
+    """The [build] table: min_gap, bore_diameter, outer_diameter, length (lengths)."""
+    if not isinstance(spec, dict):
+        problems.append("[build] must be a table, e.g. min_gap = \"0.5 mm\"")
+        return BuildRules()
+    bad = set(spec) - set(_BUILD_KEYS)
+    if bad:
+        problems.append(f"[build]: unknown key(s) {sorted(bad)}; accepted: {', '.join(_BUILD_KEYS)}")
+    v = {k: problems.check(quantity, spec[k], "m", f"build.{k}") for k in _BUILD_KEYS if k in spec}
+    half = {"bore_diameter": "bore_radius", "outer_diameter": "outer_radius", "length": "half_length"}
+    kw = {half.get(k, k): (x / 2 if k in half else x) for k, x in v.items() if x is not None}
+    rules = problems.check(BuildRules, **kw, where="[build]")
+    return rules if rules is not None else BuildRules()
 
 
 def _optimise(opt: Any, problems: _Problems) -> dict[str, Any]:
