@@ -212,7 +212,8 @@ def build_lab(config: dict[str, Any], *, source: str = "config") -> Lab:
         from app.simconfig import world_from_config
         from app.simlab import build_sim_lab
 
-        lab = build_sim_lab(world_from_config(config.get("sim", {})), limits=limits, config=config)
+        lab = build_sim_lab(world_from_config(config.get("sim", {})), limits=limits, config=config,
+                            modulation_t_per_v=coil)
         lab.name = name
         return lab
     specs = {}

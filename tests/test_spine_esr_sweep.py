@@ -144,3 +144,29 @@ def test_lockin_overload_is_flagged_not_fitted():
     assert "overload" in info.results["warning"]
     assert "g_factor" not in info.results
     assert any("lock-in overload" in n for n in notes)
+
+
+def test_the_sweep_is_told_the_labs_coil_calibration_not_the_simulated_coils_truth():
+    """The simulated coil is 10 % stronger than the lab's calibration says: the sweep drives
+    mod_amplitude / calibration volts, so the sample sees 1.1 x mod_amplitude, and the analysis
+    knows only the calibrated amplitude. At Bm = dBpp/4 (the advised regime) g and the intrinsic
+    width stay within the usual tolerance (the width bias is about +0.8 %)."""
+    sample = Paramagnet(g=2.00512, lorentz_hwhm=0.21e-3, n_spins=3e15)
+    world = SimulatedWorld(sample, seed=7, modulation_t_per_v=1.1e-3)
+    world.resonator.frequency = 9.62e9
+    lab = build_sim_lab(world, modulation_t_per_v=1.0e-3)
+    assert lab.modulation_t_per_v == 1.0e-3
+    bm = true_dbpp(sample) / 4
+    b_res = H * 9.62e9 / (sample.g * MU_B)
+    applied = []
+
+    class Coil:
+        def point(self, index, data):
+            applied.append(world.modulation_amplitude)
+
+    info = RunEngine(lab).run(EsrFieldSweep(mod_amplitude=bm, points=301, frequency=9.62e9, field_start=b_res - 4e-3,
+                                            field_stop=b_res + 4e-3), [MemoryCollector(), Coil()])
+    assert applied[0] == pytest.approx(1.1 * bm, rel=1e-9)
+    r = info.results
+    assert abs(r["g_factor"].value - sample.g) < 2e-4
+    assert r["linewidth_pp"].value == pytest.approx(true_dbpp(sample), rel=0.03)

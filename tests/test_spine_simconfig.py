@@ -48,3 +48,11 @@ def test_sample_parameters_are_checked_before_the_run():
     assert "g = 'two': give a number" in text
     assert "lorentz_hwhm = -0.001: must not be negative" in text
     assert "n_spins = 0: must be positive" in text
+
+
+def test_a_simulated_lab_takes_its_coil_calibration_from_the_config():
+    """[lab] modulation_coil is the lab's calibration; the simulated coil keeps its own constant
+    (1 mT/V), so a config can make the two differ as they do on a real bench."""
+    lab = build_lab({"lab": {"simulated": True, "modulation_coil": "0.8 mT/V"}})
+    assert lab.modulation_t_per_v == pytest.approx(0.8e-3)
+    assert lab.world.modulation_t_per_v == pytest.approx(1e-3)
