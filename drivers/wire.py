@@ -53,6 +53,7 @@ class WireInstrument:
             raise ConfigError(f"{type(self).__name__} ({name}): address must be a non-empty string, got {address!r}")
         self.address = address
         self.check_errors_enabled = bool(options.pop("check_errors", True))
+        self._error_query_works = False
         #: The driver's clock for its own waits (ramps, polls): wall time unless one is given.
         self.clock = options.pop("clock", None) or RealClock()
         transport: Transport | None = options.pop("transport", None)
@@ -109,25 +110,42 @@ class WireInstrument:
         return self.transport.query(command, parse, **kwargs)
 
     def check_errors(self, command: str = "") -> None:
-        """Read the instrument's error report; raise InstrumentError naming ``command`` if any."""
+        """Read the instrument's error report; raise InstrumentError naming ``command`` if any.
+
+        An instrument (or a third-party simulation) that has never given a usable answer to its
+        error query is taken not to have one: one warning, then no error checks for it, rather
+        than every setter failing. Once the query has worked, a failure is a bus failure and raises.
+        """
+        if self.error_check == "none" or not self.check_errors_enabled:
+            return
+        try:
+            errors = self._error_report()
+        except InstrumentError as exc:
+            if self._error_query_works:
+                raise
+            self.check_errors_enabled = False
+            query = "SYST:ERR?" if self.error_check == "scpi" else "*ESR?"
+            self.transport.log.warning("%s: no usable answer to %s (%s); error checking is off for this "
+                                       "instrument", self.name, query, exc.detail)  # type: ignore[attr-defined]
+            return
+        self._error_query_works = True
+        if errors:
+            raise InstrumentError(self.name, "instrument reported " + "; ".join(errors),  # type: ignore[attr-defined]
+                                  address=self.address, command=command)
+
+    def _error_report(self) -> list[str]:
+        """The errors the instrument reports now (its queue emptied, or its *ESR? bits read)."""
         if self.error_check == "scpi":
             errors = []
             for _ in range(32):  # bounded: a queue that never empties is itself an error
                 code, text = self._ask("SYST:ERR?", parse_scpi_error)
                 if code == 0:
-                    break
+                    return errors
                 errors.append(f"{code}, {text}")
-            else:
-                errors.append("error queue did not empty after 32 reads")
-            if errors:
-                raise InstrumentError(self.name, "instrument reported " + "; ".join(errors),  # type: ignore[attr-defined]
-                                      address=self.address, command=command)
-        elif self.error_check == "esr":
-            esr = self._ask("*ESR?", parse_int)
-            bad = [text for bit, text in ESR_ERROR_BITS.items() if esr & (1 << bit)]
-            if bad:
-                raise InstrumentError(self.name, f"instrument reported {', '.join(bad)} (*ESR? = {esr})",  # type: ignore[attr-defined]
-                                      address=self.address, command=command)
+            return errors + ["error queue did not empty after 32 reads"]
+        esr = self._ask("*ESR?", integer(0, 255))
+        bad = [text for bit, text in ESR_ERROR_BITS.items() if esr & (1 << bit)]
+        return [f"{', '.join(bad)} (*ESR? = {esr})"] if bad else []
 
     def identity(self) -> str:
         return self._ask("*IDN?", parse_identity)

@@ -182,3 +182,24 @@ def test_sim_serve_rejects_bad_options_before_serving(tmp_path):
     assert main(["sim-serve", "--config-out", str(tmp_path / "x.toml"), "--roles", "rf",
                  "--fault", "lockin=delay"]) == 2
     assert not (tmp_path / "x.toml").exists()
+
+
+@pytest.mark.parametrize("held", ["SOUR:FREQ?", "*IDN?"])
+def test_reply_held_in_the_output_buffer_over_tcp_is_discarded_not_parsed(held):
+    """sim-serve's ``shift`` fault: one reply is held in the instrument and comes out before
+    the next one, on any connection (GPIB-like). The driver clears, resynchronises on *OPC?
+    and every later answer belongs to its own query (the power is not read as 9.4e9 dBm)."""
+    world = SimulatedWorld(seed=4)
+    served = serve_lab(world, roles=("rf",), serial=(), timeout=0.3,
+                       faults={"rf": [Fault("shift", match=held)]})
+    try:
+        rf = build_lab(tomllib.loads(served.toml())).rf
+        rf.frequency = 9.4e9
+        rf.power = 2e-3
+        assert rf.frequency == world.microwave.frequency == 9.4e9
+        assert rf.identity() == served.instruments["rf"].idn
+        assert rf.power == pytest.approx(world.microwave.power, rel=1e-3)
+        assert rf.transport.stale_replies >= 1 and rf.transport.resyncs >= 1
+        rf.close()
+    finally:
+        served.stop()
