@@ -126,3 +126,27 @@ def test_every_pulsed_experiment_plots(name, tmp_path):
     info, world, _, collector = run(name, **settings)
     path = EXPERIMENTS[name]().plot(collector.run_data(info), info.results, tmp_path / f"{name}.png")
     assert path.exists() and path.stat().st_size > 10_000
+
+
+def test_a_carrier_off_resonance_still_gives_t1_t2_and_the_nutation_frequency():
+    """The carrier is set 1.5 MHz below the line (most of its 2 MHz width), as it is when the
+    field or gamma is not known exactly: T1, T2 (Hahn and CPMG) come out as on resonance, and the
+    nutation is at the effective Rabi frequency sqrt(Rabi^2 + offset^2)."""
+    offset = -1.5e6
+
+    def off(name, sample, **settings):
+        return run(name, sample, frequency=sample.gamma * B0 + offset, **settings)[0].results
+
+    sample = PulsedSample(static_field=B0)
+    rabi = sample.rabi_per_sqrt_watt * math.sqrt(0.0625)
+    assert off("nutation", sample)["rabi_frequency"].value == pytest.approx(math.hypot(rabi, offset), rel=0.01)
+    sample = PulsedSample(static_field=B0, t1=12e-6)
+    r = off("t1", sample, mode="inversion", t_rec_start=0.3e-6, t_rec_stop=60e-6, points=14)
+    assert r["T1"].value == pytest.approx(sample.t1, rel=0.02)
+    sample = PulsedSample(static_field=B0, t2=1.2e-6)
+    r = off("t2-hahn", sample, tau_start=400e-9, tau_stop=1.8e-6, points=8, averages=2)
+    assert r["T2"].value == pytest.approx(sample.t2, rel=0.02)
+    assert np.all(np.abs(r["echo_times"] - 2 * r["fit_x"]) < 5 / 250e6)  # the echo still forms at 2 tau
+    sample = PulsedSample(static_field=B0, t2=2e-6)
+    r = off("cpmg", sample, tau=800e-9, n_echoes=6, averages=2)
+    assert r["T2_pulse_corrected"].value == pytest.approx(sample.t2, rel=0.02)
