@@ -53,23 +53,62 @@ def format_results(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from app.progress import ProgressBar
-    from app.runner import experiment_from_settings, run_experiment
+def _sim_lab(args: argparse.Namespace):
+    """The built-in simulated lab, paced to ``--speed`` x real time when asked."""
+    from app.simlab import build_sim_lab
+    from sim_backend.world import SimulatedWorld
 
-    lab = _lab(args)  # drivers connect lazily: building the lab sends nothing
+    if args.speed is None:
+        return build_sim_lab()
+    from app.sim_pacing import pace_world
+
+    world = SimulatedWorld()
+    pace_world(world, args.speed)
+    return build_sim_lab(world)
+
+
+def not_safe_warning(errors: list[str]) -> str:
+    """The prominent line for a run that could not make the lab safe."""
+    return "WARNING: lab NOT safe: " + "; ".join(e.split(": ", 1)[1] if e.startswith("field: ") else e
+                                                 for e in errors)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Exit status: 0 completed, 2 bad input (nothing touched), 3 the run did not complete
+    (aborted, failed, interrupted), 4 the lab could not be made safe."""
+    from app.interrupts import abort_on_signals
+    from app.progress import ProgressBar
+    from app.run_files import check_out_dir
+    from app.runner import experiment_from_settings, run_experiment
+    from app.engine import RunEngine
+
+    if args.speed is not None and getattr(args, "config", None):
+        raise ValueError("--speed paces the built-in simulated lab (--sim); a lab file's instruments "
+                         "keep their own time")
+    check_out_dir(args.out)
+    lab = _lab(args) if getattr(args, "config", None) else _sim_lab(args)  # builds send nothing
     try:
         experiment = experiment_from_settings(args.experiment, args.set or [], lab)  # every problem at once
     except Exception:
         lab.close()
         raise
+    engine = RunEngine(lab)
+    outcome, error = None, None
     try:
-        outcome = run_experiment(experiment, lab, args.out, subscribers=[] if args.quiet else [ProgressBar()])
+        with abort_on_signals(engine):
+            try:
+                outcome = run_experiment(experiment, lab, args.out, engine=engine,
+                                         subscribers=[] if args.quiet else [ProgressBar()])
+            except Exception as exc:
+                if engine.current is None:
+                    raise  # refused before the run began: nothing was touched
+                error = exc
     finally:
         lab.close()
-    info = outcome.info
-    print(f"run file: {outcome.path}")
-    if outcome.png:
+    info = engine.current if outcome is None else outcome.info
+    assert info is not None
+    print(f"run file: {info.path}  ({info.points} points)")
+    if outcome is not None and outcome.png:
         print(f"plot:     {outcome.png}")
     print(f"status:   {info.status}" + (f" ({info.error})" if info.error else ""))
     if "warning" in info.results:
@@ -77,6 +116,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if info.results:
         print("results:")
         print(format_results({k: v for k, v in info.results.items() if k != "warning"}))
+    if info.safe_state_errors:
+        line = not_safe_warning(info.safe_state_errors)
+        print(line)
+        print(f"spinbench: {line}", file=sys.stderr)
+        return 4
+    if error is not None:
+        print(f"spinbench: run {info.status}: {error}", file=sys.stderr)
     return 0 if info.status == "completed" else 3
 
 
@@ -100,9 +146,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from app.foreign_files import is_run_file, show_file
     from app.storage import read_run
     from sequences.experiments import get_experiment
 
+    if not is_run_file(args.file):  # a spectrum file from another spectrometer (BES3T, WinEPR ...)
+        return show_file(args)
     run = read_run(args.file)
     meta = run.metadata
     print(f"{args.file}: {meta.get('title')} ({meta.get('experiment')})")
@@ -110,6 +159,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"  started  {meta.get('started')}   ended {meta.get('ended') or '-'}")
     n = len(next(iter(run.columns.values()), []))
     print(f"  points   {n}   columns: {', '.join(run.columns)}")
+    if meta.get("safe_state_errors"):
+        print(f"  {not_safe_warning(list(meta['safe_state_errors']))}")
     exp_cls = get_experiment(str(meta.get("experiment")))
     exp = exp_cls(**{k: v for k, v in run.parameters.items() if any(p.name == k for p in exp_cls.parameters)})
     results = run.results
@@ -125,6 +176,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recover(args: argparse.Namespace) -> int:
+    from app.run_files import recover_run_file
+
+    before, points = recover_run_file(args.file, force=args.force)
+    if before == "running":
+        print(f"{args.file}: recovered, status interrupted, {points} points; any HDF5 tool can open it now")
+    else:
+        print(f"{args.file}: nothing to recover (status {before}, {points} points)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spinbench", description="Magnetic-resonance lab control and acquisition")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="parameter with unit, e.g. field_start=320mT")
     p.add_argument("--out", default="runs", help="directory for run files (default: runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--speed", type=float, help="simulated lab only: run its clock at SPEED x real time "
+                   "(default: as fast as the computer goes)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("list", help="list experiments and their parameters")
     p.set_defaults(func=cmd_list)
@@ -143,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--png", help="where to write the plot (default: next to the file)")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("recover", help="make a run file left open by a killed run a plain HDF5 file",
+                       description="Copy every flushed point of a run file whose process was killed "
+                                   "(still flagged open for writing) into a plain HDF5 file that replaces "
+                                   "it, marked 'interrupted'.")
+    p.add_argument("file")
+    p.add_argument("--force", action="store_true", help="even if the writing process seems alive")
+    p.set_defaults(func=cmd_recover)
     for module in SUBCOMMANDS:
         module.add_parser(sub)
     return parser

@@ -14,6 +14,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from app.interrupts import shield_safe_state
 from drivers.errors import RunAborted
 from drivers.lab import Lab
 from sequences.experiment import Block, Checkpoint, Column, Experiment, Note, Point
@@ -26,6 +27,7 @@ class Subscriber(Protocol):
     def point(self, index: int, data: dict[str, Any]) -> None: ...
     def block(self, index: int, data: dict[str, Any]) -> None: ...
     def note(self, text: str) -> None: ...
+    def making_safe(self, run: "RunInfo") -> None: ...
     def end(self, run: "RunInfo") -> None: ...
 
 
@@ -40,6 +42,7 @@ class RunInfo:
     status: str = "running"  # running | completed | aborted | failed
     error: str = ""
     safe_state_errors: list[str] = field(default_factory=list)
+    lab_after: dict[str, Any] = field(default_factory=dict)  # every setting after the safe state
     points: int = 0
     results: dict[str, Any] = field(default_factory=dict)
     path: Any = None
@@ -84,8 +87,11 @@ class RunEngine:
         self._resume = threading.Event()
         self._thread: threading.Thread | None = None
         self.state = "idle"
+        #: Where the run is: idle | starting | running | making safe | finishing | done.
+        self.phase = "idle"
         self.current: RunInfo | None = None
         self.analyse = True
+        self._abort_reason = ""
 
     # --- control (thread-safe, callable from the GUI thread) ------------------------------
     def subscribe(self, subscriber: Any) -> None:
@@ -98,7 +104,9 @@ class RunEngine:
         self._pause.clear()
         self._resume.set()
 
-    def abort(self) -> None:
+    def abort(self, reason: str = "") -> None:
+        """Stop at the next step and make the lab safe; ``reason`` is recorded as the error."""
+        self._abort_reason = self._abort_reason or reason
         self.lab.abort_event.set()
         self._resume.set()
 
@@ -128,8 +136,10 @@ class RunEngine:
         subs = list(self.subscribers) + list(subscribers)
         lab = self.lab
         lab.abort_event.clear()
+        self._abort_reason = ""
         self._pause.clear()
-        info = RunInfo(experiment, experiment.columns(), experiment.total_points(), lab.snapshot(), _now_iso())
+        self.phase = "starting"  # from here on every end goes through the safe state
+        info = RunInfo(experiment, experiment.columns(), experiment.total_points(), {}, _now_iso())
         self.current, self.state = info, "running"
         point_handlers = [s.point for s in subs if hasattr(s, "point")]
         if self.interlocks:
@@ -137,7 +147,9 @@ class RunEngine:
         error: BaseException | None = None
         plan = None
         try:
+            info.lab_snapshot = lab.snapshot()
             self._emit(subs, "start", info)
+            self.phase = "running"
             plan = experiment.plan(lab)
             reply: Any = None
             index = 0
@@ -171,12 +183,32 @@ class RunEngine:
                     self._emit(subs, "note", msg.text)
             info.status = "completed"
         except RunAborted as exc:
-            info.status, info.error, error = "aborted", str(exc) or "aborted by user", None
+            reason = self._abort_reason if not str(exc).startswith("interlock") else ""
+            info.status, info.error, error = "aborted", reason or str(exc) or "aborted by user", None
+        except KeyboardInterrupt as exc:  # Ctrl-C in a script: abort, then let the script stop
+            info.status, info.error, error = "aborted", "interrupted by user (SIGINT)", exc
         except BaseException as exc:  # noqa: BLE001 - every failure must end safe
             info.status, error = "failed", exc
             info.error = f"{type(exc).__name__}: {exc}"
             self._emit(subs, "note", traceback.format_exc())
         finally:
+            self._end_safe(info, plan, subs)
+        self.phase = "finishing"
+        if info.status == "completed" and self.analyse and info.points:
+            info.results = self._analyse(experiment, subs, info)
+        self.state = info.status
+        self._emit(subs, "end", info)
+        self.phase = "done"
+        if error is not None:
+            raise error
+        return info
+
+    def _end_safe(self, info: RunInfo, plan: Any, subs: list[Any]) -> None:
+        """Close the plan and make the lab safe; signals cannot interrupt this (they print the
+        progress instead), and the state the lab was left in is recorded."""
+        lab = self.lab
+        with shield_safe_state(lab, self):
+            self.phase = "making safe"
             if self._check_interlocks in lab.watchers:
                 lab.watchers.remove(self._check_interlocks)
             if plan is not None:
@@ -185,15 +217,11 @@ class RunEngine:
                 except Exception:
                     pass
             lab.abort_event.clear()
+            self._emit(subs, "making_safe", info)
             info.safe_state_errors = lab.make_safe()
+            failed = [e.split(":", 1)[0] for e in info.safe_state_errors]
+            info.lab_after = lab.snapshot(skip=failed)  # what the lab was left in
             info.ended = _now_iso()
-        if info.status == "completed" and self.analyse and info.points:
-            info.results = self._analyse(experiment, subs, info)
-        self.state = info.status
-        self._emit(subs, "end", info)
-        if error is not None:
-            raise error
-        return info
 
     def _analyse(self, experiment: Experiment, subs: list[Any], info: RunInfo) -> dict[str, Any]:
         source = next((s for s in subs if hasattr(s, "run_data")), None)

@@ -96,6 +96,7 @@ def run_experiment(experiment: Experiment, lab: Lab, out_dir: str | Path = "runs
     engine = engine or RunEngine(lab)
     path = reserve_run_file(experiment.name, out_dir)  # the name is ours: no other run can take it
     writer = HDF5Writer(path, lab_config=lab.config)
+    writer.listeners += [s.saved for s in subscribers if hasattr(s, "saved")]
     try:
         info = engine.run(experiment, [writer, *subscribers])
     finally:

@@ -15,10 +15,10 @@ Points are buffered and appended in blocks (h5py manages ~12k single-row appends
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import re
+import socket
 import threading
 import time
 import uuid
@@ -49,17 +49,6 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, default=default)
 
 
-def run_filename(experiment: str, out_dir: Path, when: _dt.datetime | None = None) -> Path:
-    when = when or _dt.datetime.now()
-    stamp = when.strftime("%Y%m%d-%H%M%S")
-    path = Path(out_dir) / f"{stamp}_{experiment}.h5"
-    n = 1
-    while path.exists():
-        n += 1
-        path = Path(out_dir) / f"{stamp}-{n}_{experiment}.h5"
-    return path
-
-
 class HDF5Writer:
     """Engine subscriber that streams a run to one HDF5 file."""
 
@@ -78,15 +67,20 @@ class HDF5Writer:
         self._dirty = False
         self._last_flush = 0.0
         self._flusher: threading.Thread | None = None
+        #: Called with the number of rows on disk after every flush (e.g. a progress bar).
+        self.listeners: list[Any] = []
 
     # --- subscriber interface ----------------------------------------------------------------
     def start(self, run: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         exp = run.experiment
         f = h5py.File(self.path, "w", libver="latest")
+        # Everything the end of the run changes exists before SWMR starts: the end only
+        # modifies values, through this handle (readers may hold the file open; never reopen).
         f.attrs.update({"format": FORMAT, "spinbench_version": __version__, "experiment": exp.name,
                         "title": exp.title, "uuid": str(uuid.uuid4()), "status": "running",
-                        "started": run.started, "ended": "", "error": "", "points": 0})
+                        "started": run.started, "ended": "", "error": "", "points": 0,
+                        "writer_host": socket.gethostname(), "writer_pid": os.getpid()})
         meta = f.create_group("metadata")
         units = {p.name: p.unit for p in exp.parameters}
         meta.attrs["parameters"] = _json(exp.values)
@@ -95,6 +89,8 @@ class HDF5Writer:
         meta.attrs["instruments"] = _json(run.lab_snapshot)
         extra = exp.metadata()
         meta.attrs["experiment_extra"] = _json(extra)
+        meta.attrs["safe_state_errors"] = _json([])
+        meta.attrs["instruments_after"] = _json({})
         data = f.create_group("data")
         for col in run.columns:
             # ~512 kB chunks: large enough for bulk-speed appends, small enough for traces.
@@ -128,20 +124,26 @@ class HDF5Writer:
                           for name, col in ((c.name, c) for c in self._columns)})
 
     def end(self, run: Any) -> None:
+        """Record how the run ended and its results through the handle open since ``start``
+        (a reopen would fail while any reader holds the file), then close it."""
         self._stop.set()
         if self._flusher is not None:
             self._flusher.join()
         with self._lock:
             self._write_block()
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-        # Leave SWMR mode to record how the run ended and the analysis results.
-        with h5py.File(self.path, "r+") as f:
-            f.attrs.update({"status": run.status, "ended": run.ended, "error": run.error,
-                            "points": self._written})
-            f["metadata"].attrs["safe_state_errors"] = _json(run.safe_state_errors)
-            write_results(f, run.results)
+            f, self._file = self._file, None
+            if f is None:
+                return
+            try:
+                for key, value in (("status", run.status), ("ended", run.ended), ("error", run.error),
+                                   ("points", self._written)):
+                    f.attrs.modify(key, value)
+                meta = f["metadata"].attrs
+                meta.modify("safe_state_errors", _json(run.safe_state_errors))
+                meta.modify("instruments_after", _json(getattr(run, "lab_after", {})))
+                write_results(f, run.results)
+            finally:
+                f.close()
 
     # --- block writing ---------------------------------------------------------------------
     def _write_block(self) -> None:
@@ -173,9 +175,15 @@ class HDF5Writer:
             self._flush()
 
     def _flush(self) -> None:
+        """Make the rows written so far, and their count (``points``), visible on disk."""
         for ds in self._datasets.values():
             ds.flush()
+        if self._file is not None:
+            self._file.attrs.modify("points", self._written)
+            self._file.flush()
         self._dirty = False
+        for listener in self.listeners:
+            listener(self._written)
         self._last_flush = time.monotonic()
 
     def _flush_loop(self) -> None:
@@ -245,14 +253,18 @@ def read_run(path: str | Path) -> RunData:
     with f:
         if f.attrs.get("format") != FORMAT:
             raise ValueError(f"{path} is not a spinbench run file (format {f.attrs.get('format')!r})")
+        if not isinstance(f.get("data"), h5py.Group):
+            raise ValueError(f"{path} is a spinbench run file without its /data group (it holds "
+                             f"{', '.join('/' + k for k in f) or 'nothing'}): it was not written by "
+                             f"spinbench, or was edited since")
         cols: dict[str, np.ndarray] = {}
         for name, ds in f["data"].items():
             ds.refresh() if hasattr(ds, "refresh") and f.swmr_mode else None
             cols[name] = ds[...]
-        meta = {k: _loads(v) for k, v in f["metadata"].attrs.items()}
+        meta = {k: _loads(v) for k, v in f["metadata"].attrs.items()} if "metadata" in f else {}
         meta.update({k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()})
         results: dict[str, Any] = {}
-        for name, ds in f["results"].items():
+        for name, ds in (f["results"].items() if "results" in f else ()):
             if ds.attrs.get("json"):
                 results[name] = json.loads(ds[()].decode() if isinstance(ds[()], bytes) else ds[()])
             elif "unit" in ds.attrs:
@@ -263,8 +275,28 @@ def read_run(path: str | Path) -> RunData:
     n = min((len(v) for v in cols.values()), default=0)
     cols = {k: v[:n] for k, v in cols.items()}  # columns flushed at different instants
     if status == "running":
-        status = "incomplete (still being written, or the run was interrupted before it closed the file)"
+        alive = writer_alive(meta)
+        status = {True: "incomplete (still being written)",
+                  False: "incomplete (interrupted: the writing process ended without closing the file; "
+                         "`spinbench recover FILE` makes it a plain HDF5 file marked interrupted)",
+                  None: "incomplete (still being written, or the run was interrupted before it closed "
+                        "the file)"}[alive]
     return RunData(cols, meta.get("parameters", {}), metadata=meta, results=results, status=status, path=path)
+
+
+def writer_alive(attrs: dict[str, Any]) -> bool | None:
+    """Whether the process writing a ``running`` file is still alive: None when that cannot be
+    told (a file from another host, or from before the writer recorded its process id)."""
+    pid = attrs.get("writer_pid")
+    if not pid or attrs.get("writer_host") != socket.gethostname():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def _loads(value: Any) -> Any:

@@ -55,6 +55,30 @@ class AbortableClock:
             lab.clock.sleep(min(left, 0.05))
 
 
+@dataclass
+class SafeStep:
+    """One role being made safe; for the field, the ramp it started from."""
+
+    role: str
+    started: float
+    field: float | None = None
+    rate: float | None = None
+
+    def read_field(self, inst: Any) -> None:
+        try:
+            self.field, self.rate = float(inst.field), float(inst.ramp_rate)
+        except Exception:  # the ramp is tried all the same
+            pass
+
+    def describe(self, now: float) -> str:
+        if self.role != "field":
+            return f"making {self.role} safe"
+        if self.field is None or not self.rate:
+            return "ramping field to zero"
+        left = max(0.0, abs(self.field) / self.rate - (now - self.started))
+        return f"ramping field to zero: {left * self.rate * 1e3:.0f} mT, {left:.0f} s left"
+
+
 @dataclass(frozen=True)
 class LabLimits:
     """Per-lab safety limits, SI units."""
@@ -148,6 +172,8 @@ class Lab:
         #: Called repeatedly during real-time waits (the engine's interlock checks).
         self.watchers: list[Any] = []
         self.making_safe = False
+        #: What ``make_safe`` is doing now (None outside it): read by progress reports.
+        self.safe_step: SafeStep | None = None
         if world is None:  # drivers that wait on a clock (magnet ramps) wait on an abortable one
             for inst in self.instruments.values():
                 if hasattr(inst, "clock"):
@@ -226,9 +252,12 @@ class Lab:
             for watch in self.watchers:  # interlocks keep running through long waits
                 watch()
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, skip: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+        """Every setting of every role (except ``skip``: e.g. instruments that stopped answering)."""
         out: dict[str, Any] = {}
         for role, inst in self.instruments.items():
+            if role in skip:
+                continue
             entry: dict[str, Any] = {"driver": type(inst).__name__}
             try:
                 entry["identity"] = inst.identity()
@@ -251,13 +280,27 @@ class Lab:
                 inst = self.instruments.get(role)
                 if inst is None:
                     continue
+                step = self.safe_step = SafeStep(role, self.clock.now())
+                if role == "field":
+                    step.read_field(inst)
                 try:
                     inst.make_safe()
                 except Exception as exc:
-                    errors.append(f"{role}: {exc}")
+                    if role == "field":
+                        last = "no reading" if step.field is None else f"last reading {step.field * 1e3:.4g} mT"
+                        errors.append(f"field: field controller did not confirm 0 T ({last}): {exc}")
+                    else:
+                        errors.append(f"{role}: {exc}")
         finally:
             self.making_safe = False
+            self.safe_step = None
         return errors
+
+    def safe_state_progress(self) -> str:
+        """What the safe state is still doing and for how long, e.g. ``ramping field to zero:
+        330 mT, 7 s left`` (estimated on the lab's clock from the field when the ramp began)."""
+        step = self.safe_step
+        return step.describe(self.clock.now()) if step is not None else ""
 
     def close(self) -> None:
         for inst in self.instruments.values():
