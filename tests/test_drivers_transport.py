@@ -132,3 +132,26 @@ def test_traffic_is_logged_under_the_instrument_name(caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "drivers.lockin"]
     assert any("FREQ 1000" in m for m in messages)
     assert any("FREQ? -> 1000" in m for m in messages)
+
+
+def test_after_a_reconnect_the_connect_hook_runs_before_the_replay():
+    """A channel-selecting instrument: replayed settings must follow the channel select (the
+    bytes were 'h0, r0, C0' before: the replay went to whatever channel was selected)."""
+    script = [(b"C0\n", None), (b"h0\n", None), (b"r0\n", None), (b"FREQ?\n", DROP),
+              (b"C0\n", None), (b"h0\n", None), (b"r0\n", None), (b"FREQ?\n", b"5\n")]
+    with make(script) as t:
+        t.on_connect = lambda tr: tr.write("C0", idempotent=True)
+        t.write("h0", idempotent=True)
+        t.write("r0", idempotent=True)
+        assert t.query("FREQ?", parse_float) == 5.0
+
+
+def test_gpib_timeout_clears_the_device_and_resyncs_on_the_marker_without_reopening():
+    from drivers.scripted import CLEAR
+
+    script = [(b"FREQ?\n", TIMEOUT), (CLEAR, None), (b"*OPC?\n", b"1\n"), (b"FREQ?\n", b"5\n")]
+    t = ScriptedTransport(script, address="GPIB0::8::INSTR", instrument="lockin", marker=("*OPC?", "1"))
+    with t:
+        assert t.query("FREQ?", parse_float) == 5.0
+    assert (t.opened, t.device_clears, t.resyncs) == (1, 1, 1)
+
