@@ -153,3 +153,33 @@ def test_frequency_tracking_keeps_a_drifting_membrane_on_resonance():
     _, _, fixed = image(lab2)
     untracked = plateau(fixed)
     assert untracked[12:15].mean() < 0.75 * untracked[4:7].mean()  # walked off resonance
+
+
+@pytest.mark.slow
+def test_an_unknown_membrane_frequency_is_measured_then_used():
+    """The membrane is 2.6 Hz (2.6 linewidths) above its nominal f0, and no experiment is told:
+    a driven sweep around the nominal value finds it, and force-detected ESR run at the measured
+    f0 sees the line five times stronger than at the nominal one (where the drive is off the
+    mode)."""
+    from sequences.experiments.membrane_resonator import MembraneDrivenSweep
+    from sim_backend.membrane import MembraneMode
+
+    nominal = MembraneMode().f0
+    true_f0 = nominal + 2.6
+
+    def lab():
+        return membrane_lab(31, mode=MembraneMode(f0=true_f0), sample=thin_film())
+
+    info, _ = run(lab(), MembraneDrivenSweep(freq_start=nominal - 6, freq_stop=nominal + 6, points=49))
+    f0 = info.results["f0"].value
+    assert f0 == pytest.approx(true_f0, abs=0.05)  # a twentieth of the 1 Hz linewidth
+
+    def esr(membrane_frequency):
+        exp = ForceDetectedEsr(field_start=B_RES - 1e-3, field_stop=B_RES + 1e-3, points=41, power=0.3e-3,
+                               membrane_frequency=membrane_frequency, average=0.5)
+        return run(lab(), exp)[0].results
+
+    measured, assumed = esr(f0), esr(nominal)
+    fwhm = 2 / (thin_film().species.gamma * thin_film().t2)
+    assert abs(measured["resonance_field"].value - B_RES) < fwhm / 10
+    assert measured["peak_amplitude"].value > 3 * assumed["peak_amplitude"].value
