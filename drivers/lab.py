@@ -18,12 +18,23 @@ from drivers.roles import ROLES, Instrument, Range
 
 
 class Clock(Protocol):
+    #: True when ``sleep`` advances simulated time at once (nothing to abort in between);
+    #: a clock without the attribute is taken to be a real-time one.
+    simulated: bool
+
     def now(self) -> float: ...
     def sleep(self, seconds: float) -> None: ...
 
 
+def is_simulated(clock: Any) -> bool:
+    """Whether waits on ``clock`` are simulated time (instantaneous) rather than real time."""
+    return bool(getattr(clock, "simulated", False))
+
+
 class RealClock:
     """Wall-clock time for real labs (same interface as the simulated clock)."""
+
+    simulated = False
 
     def now(self) -> float:
         return time.monotonic()
@@ -45,7 +56,7 @@ class AbortableClock:
 
     def sleep(self, seconds: float) -> None:
         lab = self._lab
-        if lab.world is not None or lab.making_safe:
+        if is_simulated(lab.clock) or lab.making_safe:
             lab.clock.sleep(seconds)
             return
         end = lab.clock.now() + seconds
@@ -165,7 +176,8 @@ class Lab:
         self.config = config or {}
         #: Field-modulation coil calibration: peak T per V of lock-in sine output.
         self.modulation_t_per_v = modulation_t_per_v
-        #: The SimulatedWorld behind a simulated lab (None for real hardware).
+        #: The SimulatedWorld behind a simulated lab (None for real hardware), for the GUI and
+        #: tests; the drivers layer never branches on it (the clock says whether time is simulated).
         self.world = world
         #: Set by the run engine to abort; ``sleep`` raises RunAborted once it is set.
         self.abort_event = threading.Event()
@@ -174,7 +186,7 @@ class Lab:
         self.making_safe = False
         #: What ``make_safe`` is doing now (None outside it): read by progress reports.
         self.safe_step: SafeStep | None = None
-        if world is None:  # drivers that wait on a clock (magnet ramps) wait on an abortable one
+        if not is_simulated(clock):  # drivers that wait on a clock (magnet ramps) wait on an abortable one
             for inst in self.instruments.values():
                 if hasattr(inst, "clock"):
                     inst.clock = AbortableClock(self)
@@ -241,7 +253,7 @@ class Lab:
         """Wait on the lab's clock; a real-time wait wakes up within 50 ms of an abort."""
         if self.abort_event.is_set():
             raise RunAborted("run aborted")
-        if self.world is not None:  # simulated time: instantaneous
+        if is_simulated(self.clock):  # simulated time: instantaneous
             self.clock.sleep(seconds)
             return
         end = self.clock.now() + seconds

@@ -27,6 +27,9 @@ class SimClock:
     every active process allows, calling processes in registration order so that a
     detector sees the field the magnet reached in the same step."""
 
+    #: Waits on this clock are simulated time (``drivers.lab.is_simulated``).
+    simulated = True
+
     def __init__(self) -> None:
         self._now = 0.0
         self._processes: list[Process] = []
