@@ -22,7 +22,6 @@ lines each name the file, the table and key, the value and what is accepted.
 """
 from __future__ import annotations
 
-import importlib
 import math
 import tomllib
 from dataclasses import fields
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from units.quantity import UnitError, parse_quantity
-from drivers.catalog import DRIVERS
+from drivers.catalog import DRIVERS, driver_class
 from drivers.errors import ConfigError
 from drivers.lab import LIMIT_RULES, Lab, LabLimits, RealClock, limit_problem, temperature_window_problem
 from drivers.roles import ROLES
@@ -175,8 +174,7 @@ def _build_drivers(specs: dict[str, tuple[str, str, dict[str, Any]]], problems: 
     """Construct the drivers (they open nothing until their first command), collecting problems."""
     instruments = {}
     for role, (driver, address, options) in specs.items():
-        module, cls = DRIVERS[driver].split(":")
-        klass = getattr(importlib.import_module(module), cls)
+        klass = driver_class(driver)
         if not issubclass(klass, ROLES[role]):
             fills = [r for r, base in ROLES.items() if issubclass(klass, base)]
             problems.append(f"[instruments.{role}] driver = {driver!r} fills the role(s) {fills}, "
