@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app import cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve
-from units.display import digits_for, format_quantity, to_display
+from units.display import digits_for, format_quantity
 from drivers.errors import ConfigError, InstrumentError
 from sequences.experiment import FitValue
 
@@ -129,19 +129,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from sequences.experiments import EXPERIMENTS
 
+    print("Values are in the unit shown (a bare number in --set means that unit; '335mT' or '0.335 T' work too).")
     for name, cls in sorted(EXPERIMENTS.items()):
         print(f"{name}: {cls.title}  (roles: {', '.join(cls.roles)})")
         for p in cls.parameters:
-            unit = p.display_unit or p.unit
-            default = to_display(p.default, p.unit, p.display_unit) if p.kind is float and p.choices is None else p.default
-            shown = f"{default:.10g}" if isinstance(default, float) else str(default)
-            bounds = ""
-            if p.choices:
-                bounds = f"  one of {list(p.choices)}"
-            elif p.kind is float and p.low is not None and p.high is not None:
-                bounds = (f"  [{to_display(p.low, p.unit, p.display_unit):.6g}, "
-                          f"{to_display(p.high, p.unit, p.display_unit):.6g}]")
-            print(f"    {p.name:16s} = {shown:>10} {unit:7s} {p.doc}{bounds}")
+            bounds = p.range_text()
+            print(f"    {p.name:16s} = {p.text(p.default):>10} {p.shown_unit:7s} {p.doc}"
+                  + (f"  {bounds}" if bounds else ""))
     return 0
 
 
@@ -195,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--sim", action="store_true", help="use the built-in simulated lab (default)")
     src.add_argument("--config", help="lab TOML file")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="parameter with unit, e.g. field_start=320mT")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="parameter value, e.g. field_start=320mT; a bare number is in the unit `spinbench list` "
+                        "shows (field_start=320 is 320 mT)")
     p.add_argument("--out", default="runs", help="directory for run files (default: runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--speed", type=float, help="simulated lab only: run its clock at SPEED x real time "

@@ -8,14 +8,14 @@ from typing import Any, Iterable
 from app.engine import RunEngine, RunInfo
 from app.run_files import release_unused, reserve_run_file
 from app.storage import HDF5Writer, read_run
-from units.quantity import UnitError, parse_quantity
 from drivers.lab import Lab
 from sequences.experiment import Experiment, ParameterError
 from sequences.experiments import get_experiment
 
 
 def _parse(experiment: type[Experiment], items: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
-    """Parse ``name=value`` items (units at the edge); returns the values and every problem."""
+    """Parse ``name=value`` items (units at the edge; a bare number is in the parameter's display
+    unit, e.g. mT for field_start); returns the checked values and every problem."""
     values: dict[str, Any] = {}
     problems: list[str] = []
     unknown: list[str] = []
@@ -29,18 +29,10 @@ def _parse(experiment: type[Experiment], items: Iterable[str]) -> tuple[dict[str
         if spec is None:
             unknown.append(key)
             continue
-        if spec.kind is float and spec.choices is None:
-            try:
-                values[key] = parse_quantity(raw, spec.unit, name=key)
-            except UnitError as exc:
-                problems.append(str(exc))
-        elif spec.kind is int and spec.choices is not None:
-            try:
-                values[key] = int(raw)
-            except ValueError:
-                problems.append(f"{key} = {raw!r}: choose one of {list(spec.choices)}")
-        else:
-            values[key] = raw
+        try:  # the parameter's own parser: a bare number is in its display unit
+            values[key] = spec.parse(raw)
+        except ValueError as exc:
+            problems.append(str(exc))
     if unknown:
         problems.insert(0, f"unknown parameter(s) {', '.join(repr(k) for k in unknown)}; "
                            f"{experiment.name} accepts {', '.join(names)}")
@@ -60,13 +52,7 @@ def experiment_from_settings(name: str, settings: Iterable[str], lab: Lab | None
     unparsable values, unknown names, out-of-range values, inconsistent parameters and, when a
     lab is given, its limits (checked on the remaining valid values)."""
     cls = get_experiment(name)
-    values, problems = _parse(cls, settings)
-    good: dict[str, Any] = {}
-    for key, value in values.items():
-        try:
-            good[key] = cls.parameter(key).coerce(value)
-        except ValueError as exc:
-            problems.append(str(exc))
+    good, problems = _parse(cls, settings)
     try:
         experiment: Experiment | None = cls(**good)
     except ParameterError as exc:

@@ -15,6 +15,10 @@ import numpy as np
 
 from drivers.errors import ConfigError
 from drivers.lab import Lab
+from sequences.parameter import Parameter, limit_problem
+
+__all__ = ["Block", "Checkpoint", "Column", "Experiment", "FitValue", "Message", "Note", "Parameter",
+           "ParameterError", "Point", "RunData", "limit_problem"]
 
 
 class ParameterError(ConfigError):
@@ -23,58 +27,6 @@ class ParameterError(ConfigError):
     def __init__(self, problems: Sequence[str]):
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A typed experiment parameter. ``unit`` is the SI unit of the stored value;
-    ``display_unit`` is what users type and read (converted at the edges)."""
-
-    name: str
-    default: Any
-    unit: str = ""
-    doc: str = ""
-    low: float | None = None
-    high: float | None = None
-    kind: type = float
-    choices: tuple[Any, ...] | None = None
-    display_unit: str | None = None
-
-    def coerce(self, value: Any) -> Any:
-        """Return the value as this parameter's type, or raise ValueError naming the problem."""
-        if self.choices is not None:
-            if value not in self.choices:
-                raise ValueError(f"{self.name} = {value!r} is not one of {list(self.choices)}")
-            return value
-        if self.kind is bool:
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError(f"{self.name} = {value!r} is not a boolean (true/false)")
-            return bool(value)
-        if self.kind is int:
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError(f"{self.name} = {value!r} must be a whole number")
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{self.name} = {value!r} must be a whole number") from None
-        elif self.kind is float:
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{self.name} = {value!r} must be a number in {self.unit or 'no unit'}") from None
-            if not math.isfinite(value):
-                raise ValueError(f"{self.name} = {value!r} must be finite")
-        elif self.kind is str:
-            value = str(value)
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            lo = "-inf" if self.low is None else f"{self.low:g}"
-            hi = "inf" if self.high is None else f"{self.high:g}"
-            raise ValueError(f"{self.name} = {value:g} {self.unit} is outside [{lo}, {hi}] {self.unit}")
-        return value
 
 
 @dataclass
@@ -147,7 +99,9 @@ class RunData:
 
 
 class Experiment:
-    """Base class. Subclasses set ``name``, ``parameters``, ``roles`` and implement the hooks."""
+    """Base class. Subclasses set ``name``, ``roles``, declare their :class:`Parameter` s as class
+    attributes and implement the hooks. ``parameters`` lists every declared parameter (the
+    class's own first, then those inherited), built when the subclass is defined."""
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -155,6 +109,15 @@ class Experiment:
     #: Roles the plan needs; ``optional_roles`` are used when present.
     roles: ClassVar[tuple[str, ...]] = ()
     optional_roles: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, Parameter] = {}
+        for klass in cls.__mro__:
+            for key, value in vars(klass).items():
+                if isinstance(value, Parameter) and key not in found:
+                    found[key] = value
+        cls.parameters = tuple(found.values())
 
     def __init__(self, **values: Any):
         specs = {p.name: p for p in self.parameters}
@@ -170,12 +133,6 @@ class Experiment:
         if problems:
             raise ParameterError(problems)
 
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values")
-        if values is not None and name in values:
-            return values[name]
-        raise AttributeError(name)
-
     @classmethod
     def parameter(cls, name: str) -> Parameter:
         for p in cls.parameters:
@@ -189,9 +146,14 @@ class Experiment:
         return []
 
     def check_lab(self, lab: Lab) -> list[str]:
-        """Problems running on this lab (limits, missing roles), found before anything is sent."""
+        """Problems running on this lab, found before anything is sent: missing roles and every
+        parameter beyond the lab limit it is bound by. Overrides add theirs to ``super()``'s."""
         return [f"lab {lab.name!r} has no instrument for role {r!r} (needed by {self.name})"
-                for r in self.roles if not lab.has(r)]
+                for r in self.roles if not lab.has(r)] + self.limit_problems(lab)
+
+    def limit_problems(self, lab: Lab) -> list[str]:
+        """Every parameter beyond the lab limit it names (``Parameter(limit=...)``)."""
+        return [line for p in self.parameters for line in p.limit_problems(self.values[p.name], lab)]
 
     def validate(self, lab: Lab) -> None:
         problems = self.check_lab(lab)

@@ -29,12 +29,13 @@ UNITS: dict[str, tuple[str, Fraction]] = {
     "K/s": ("K/s", Fraction(1)), "K/min": ("K/s", Fraction(1, 60)), "T/min": ("T/s", Fraction(1, 60)),
     "G/min": ("T/s", Fraction(1, 600_000)), "J/m^3": ("J/m^3", Fraction(1)),
     "erg/cm^3": ("J/m^3", Fraction(1, 10)), "N/m": ("N/m", Fraction(1)), "A/m": ("A/m", Fraction(1)),
-    "T/K": ("T/K", Fraction(1)), "1/K": ("1/K", Fraction(1)), "dB": ("dB", Fraction(1)),
+    "T/K": ("T/K", Fraction(1)), "1/K": ("1/K", Fraction(1)), "Hz/T": ("Hz/T", Fraction(1)),
+    "dB": ("dB", Fraction(1)),
     "dB/oct": ("dB/oct", Fraction(1)), "%": ("", Fraction(1, 100)), "ppm": ("", Fraction(1, 10**6)),
     "": ("", Fraction(1)),
 }
 #: Units that take no SI prefix (a 'ms' is never a milli-second of '%').
-_NO_PREFIX = {"%", "ppm", "min", "K/min", "T/min", "G/min", "dB", "dB/oct", "deg", "rad", "1/K", ""}
+_NO_PREFIX = {"%", "ppm", "min", "K/min", "T/min", "G/min", "dB", "dB/oct", "deg", "rad", "1/K", "Hz/T", ""}
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _PATTERN = re.compile(rf"^\s*({_NUMBER})\s*(\S*?)\s*$")
 

@@ -13,8 +13,6 @@ from typing import Any
 from app.durations import format_duration
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.gui.bridge import Task
-from units.display import to_display
-from units.quantity import UnitError, parse_quantity
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
 
@@ -23,48 +21,20 @@ BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; }"
 
 
 def display_text(p: Parameter, value: Any) -> str:
-    """The text a field shows for an SI value."""
-    if p.choices is not None or p.kind is not float:
-        return str(value)
-    shown = to_display(float(value), p.unit, p.display_unit)
-    return f"{shown:.10g}"
+    """The text a field shows for an SI value (in the display unit)."""
+    return p.text(value)
 
 
 def parse_field(p: Parameter, text: str) -> Any:
-    """Field text -> coerced SI value, or ValueError naming what is wrong and what is accepted."""
-    text = text.strip()
-    if not text:
-        raise ValueError(f"{p.name}: empty; enter a value" + (f" in {p.display_unit or p.unit}" if p.unit else ""))
-    if p.kind is float:
-        try:
-            number = float(text)
-        except ValueError:
-            try:
-                value = parse_quantity(text, p.unit, name=p.name)
-            except UnitError as exc:
-                raise ValueError(str(exc)) from None
-        else:
-            value = number * (parse_quantity(f"1{p.display_unit}", p.unit) if p.display_unit else 1.0)
-        return p.coerce(value)
-    if p.kind is int:
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"{p.name} = {text!r} must be a whole number") from None
-        return p.coerce(int(number) if number.is_integer() else number)
-    return p.coerce(text)
+    """Field text -> checked SI value through the parameter's own parser (a bare number is in the
+    display unit shown beside the field), or ValueError naming what is wrong and what is accepted."""
+    if not text.strip():
+        raise ValueError(f"{p.name}: empty; enter a value" + (f" in {p.shown_unit}" if p.shown_unit else ""))
+    return p.parse(text)
 
 
 def range_text(p: Parameter) -> str:
-    unit = p.display_unit or p.unit
-    conv = (lambda v: to_display(v, p.unit, p.display_unit)) if p.kind is float else (lambda v: v)
-    if p.choices is not None:
-        return "one of " + ", ".join(map(str, p.choices))
-    if p.low is None and p.high is None:
-        return ""
-    lo = "-∞" if p.low is None else f"{conv(p.low):g}"
-    hi = "∞" if p.high is None else f"{conv(p.high):g}"
-    return f"[{lo}, {hi}] {unit}".strip()
+    return p.range_text()
 
 
 class ParameterField(QtWidgets.QWidget):

@@ -27,18 +27,16 @@ class EsrDriftSweep(EsrFieldSweep):
     title = "cw-ESR sweeps with magnet drift and field-frequency lock"
     optional_roles = ("gaussmeter",)
     roles = ("rf", "lockin", "field", "temperature")
-    parameters = EsrFieldSweep.parameters + (
-        Parameter("lock", False, "", "offset the field by the predicted magnet drift before each point", kind=bool),
-        Parameter("lock_alpha", -1.2e-3, "", "relative drift of B0 per kelvin, e.g. -1260ppm (NdFeB)",
-                  -0.1, 0.1),
-        Parameter("lock_reference_temperature", 295.0, "K", "magnet temperature where the drift is zero",
-                  1.0, 500.0),
-        Parameter("lock_filter", 0.0, "s", "low-pass time constant on the magnet temperature", 0.0, 1e5),
-        Parameter("lock_max_shift", 10e-3, "T", "largest correction allowed (guards a broken sensor)",
-                  0.0, 1.0, display_unit="mT"),
-        Parameter("magnet_channel", "B", "", "temperature-controller channel on the magnet body", kind=str),
-        Parameter("interval", 0.0, "s", "wait between scans (lets the magnet drift)", 0.0, 1e6),
-    )
+    lock = Parameter(False, "", "offset the field by the predicted magnet drift before each point", kind=bool)
+    lock_alpha = Parameter(-1.2e-3, "", "relative drift of B0 per kelvin, e.g. -1260ppm (NdFeB)",
+                           -0.1, 0.1)
+    lock_reference_temperature = Parameter(295.0, "K", "magnet temperature where the drift is zero",
+                                           1.0, 500.0)
+    lock_filter = Parameter(0.0, "s", "low-pass time constant on the magnet temperature", 0.0, 1e5)
+    lock_max_shift = Parameter(10e-3, "T", "largest correction allowed (guards a broken sensor)",
+                               0.0, 1.0, display_unit="mT")
+    magnet_channel = Parameter("B", "", "temperature-controller channel on the magnet body", kind=str)
+    interval = Parameter(0.0, "s", "wait between scans (lets the magnet drift)", 0.0, 1e6)
 
     def check_lab(self, lab: Lab) -> list[str]:
         problems = super().check_lab(lab)

@@ -9,6 +9,7 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.peak_to_peak_fit import fit_derivative, fit_modulated, line_problem, robust_noise
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
+from sequences.experiments.esr_lag import LAG_REMEDIES, lag_results, lag_shift
 
 
 #: Lock-in time constant while parked (long ramps, temperature waits): nothing is recorded then.
@@ -21,8 +22,8 @@ def approach(lab: Lab, field: float, *, from_below: bool = True, overshoot: floa
     tc = li.time_constant
     li.time_constant = max(tc, PARK_TIME_CONSTANT)
     before = field - overshoot if from_below else field + overshoot
-    lim = lab.limits.max_field
-    if abs(before) <= lim and (fc.field > before if from_below else fc.field < before):
+    reach = fc.field_range  # the lab's limit and what the supply can really do
+    if reach.low <= before <= reach.high and (fc.field > before if from_below else fc.field < before):
         fc.ramp_to(before)
     fc.ramp_to(field)
     li.time_constant = tc
@@ -33,46 +34,44 @@ class EsrFieldSweep(Experiment):
     title = "cw-ESR field sweep"
     roles = ("rf", "lockin", "field")
     optional_roles = ("gaussmeter", "temperature")
-    parameters = (
-        Parameter("field_start", 0.3338, "T", "first field of the sweep", -2.0, 2.0, display_unit="mT"),
-        Parameter("field_stop", 0.3438, "T", "last field of the sweep", -2.0, 2.0, display_unit="mT"),
-        Parameter("points", 401, "", "field points per scan", 2, 1_000_000, kind=int),
-        Parameter("direction", "up", "", "sweep direction; 'alternate' reverses every other scan",
-                  choices=("up", "down", "alternate")),
-        Parameter("frequency", 9.5e9, "Hz", "microwave frequency", 1e6, 300e9, display_unit="GHz"),
-        Parameter("power", 1e-3, "W", "microwave power at the source", 0.0, 10.0, display_unit="mW"),
-        Parameter("mod_frequency", 100e3, "Hz", "field-modulation frequency (lock-in reference)", 1.0, 102e3,
-                  display_unit="kHz"),
-        Parameter("mod_amplitude", 0.03e-3, "T", "field-modulation amplitude (peak); keep <= linewidth/3",
-                  0.0, 5e-3, display_unit="mT"),
-        Parameter("harmonic", 1, "", "detection harmonic (1: first derivative, 2: second)", kind=int,
-                  choices=(1, 2)),
-        Parameter("time_constant", 10e-3, "s", "lock-in time constant", 1e-5, 100.0, display_unit="ms"),
-        Parameter("filter_slope", 12, "dB/oct", "lock-in filter slope", kind=int, choices=(6, 12, 18, 24)),
-        Parameter("sensitivity", 1e-3, "V", "lock-in full scale", 1e-9, 1.0, display_unit="mV"),
-        Parameter("phase", 0.0, "deg", "lock-in reference phase", -360.0, 360.0),
-        Parameter("settle_tc", 7.0, "", "wait after each field step, in time constants "
-                  "(99 % settling: 5, 7, 9, 10 for 6, 12, 18, 24 dB/oct)", 0.0, 100.0),
-        Parameter("ramp_rate", 0.01, "T/s", "field ramp rate (capped by the lab limit)", 1e-6, 1.0,
-                  display_unit="mT/s"),
-        Parameter("scans", 1, "", "number of scans averaged", 1, 10_000, kind=int),
-    )
+    field_start = Parameter(0.3338, "T", "first field of the sweep", -2.0, 2.0, display_unit="mT", limit="max_field")
+    field_stop = Parameter(0.3438, "T", "last field of the sweep", -2.0, 2.0, display_unit="mT", limit="max_field")
+    points = Parameter(401, "", "field points per scan", 2, 1_000_000, kind=int)
+    direction = Parameter("up", "", "sweep direction; 'alternate' reverses every other scan",
+                          choices=("up", "down", "alternate"))
+    frequency = Parameter(9.5e9, "Hz", "microwave frequency", 1e6, 300e9, display_unit="GHz")
+    power = Parameter(1e-3, "W", "microwave power at the source", 0.0, 10.0, display_unit="mW",
+                      limit="max_rf_power")
+    mod_frequency = Parameter(100e3, "Hz", "field-modulation frequency (lock-in reference)", 1.0, 102e3,
+                              display_unit="kHz")
+    mod_amplitude = Parameter(0.03e-3, "T", "field-modulation amplitude (peak); keep <= linewidth/3",
+                              0.0, 5e-3, display_unit="mT")
+    harmonic = Parameter(1, "", "detection harmonic (1: first derivative, 2: second)", kind=int,
+                         choices=(1, 2))
+    time_constant = Parameter(10e-3, "s", "lock-in time constant", 1e-5, 100.0, display_unit="ms")
+    filter_slope = Parameter(12, "dB/oct", "lock-in filter slope", kind=int, choices=(6, 12, 18, 24))
+    sensitivity = Parameter(1e-3, "V", "lock-in full scale", 1e-9, 1.0, display_unit="mV")
+    phase = Parameter(0.0, "deg", "lock-in reference phase", -360.0, 360.0)
+    settle_tc = Parameter(7.0, "", "wait after each field step, in time constants "
+                          "(99 % settling: 5, 7, 9, 10 for 6, 12, 18, 24 dB/oct)", 0.0, 100.0)
+    ramp_rate = Parameter(0.01, "T/s", "field ramp rate (capped by the lab limit)", 1e-6, 1.0,
+                          display_unit="mT/s")
+    scans = Parameter(1, "", "number of scans averaged", 1, 10_000, kind=int)
+    lag_correction = Parameter("none", "", "remedy for the lock-in lag of a fast sweep: 'up-down' sweeps each "
+                               "scan up then down and averages (cancels the shift, broadens the line); "
+                               "'filter-delay' moves the field axis back by the computed filter delay",
+                               choices=LAG_REMEDIES)
 
     def check(self) -> list[str]:
         if self.field_start == self.field_stop:
             return [f"field_start and field_stop are both {self.field_start:g} T: nothing to sweep"]
+        if self.lag_correction != "none" and (type(self).plan is not EsrFieldSweep.plan
+                                              or type(self).analyse is not EsrFieldSweep.analyse):
+            return [f"lag_correction = {self.lag_correction!r} is available in esr-sweep, not in {self.name}"]
         return []
 
     def check_lab(self, lab: Lab) -> list[str]:
         problems = super().check_lab(lab)
-        lim = lab.limits
-        for name in ("field_start", "field_stop"):
-            if abs(self.values[name]) > lim.max_field:
-                problems.append(f"{name} = {self.values[name] * 1e3:g} mT exceeds the lab's max field "
-                                f"{lim.max_field * 1e3:g} mT")
-        if self.power > lim.max_rf_power:
-            problems.append(f"power = {self.power * 1e3:g} mW exceeds the lab's max RF power "
-                            f"{lim.max_rf_power * 1e3:g} mW")
         if lab.has("lockin"):
             volts = self.mod_amplitude / lab.modulation_t_per_v
             hi = lab.lockin.reference_amplitude_range.high
@@ -86,8 +85,17 @@ class EsrFieldSweep(Experiment):
     def fields(self) -> np.ndarray:
         return np.linspace(self.field_start, self.field_stop, self.points)
 
+    def sweeps(self) -> int:
+        """Field sweeps recorded: one per scan, two (up, then down) with ``lag_correction=up-down``."""
+        return self.scans * (2 if self.lag_correction == "up-down" else 1)
+
+    def sweeps_down(self, sweep: int) -> bool:
+        if self.lag_correction == "up-down":
+            return sweep % 2 == 1
+        return self.direction == "down" or (self.direction == "alternate" and sweep % 2 == 1)
+
     def total_points(self) -> int:
-        return self.points * self.scans
+        return self.points * self.sweeps()
 
     def step(self) -> float:
         return abs(self.field_stop - self.field_start) / max(1, self.points - 1)
@@ -98,7 +106,7 @@ class EsrFieldSweep(Experiment):
     def estimated_duration(self) -> float:
         step = abs(self.field_stop - self.field_start) / max(1, self.points - 1)
         per_point = self.settle_time() + step / self.ramp_rate
-        return self.scans * (self.points * per_point + abs(self.field_stop - self.field_start) / self.ramp_rate)
+        return self.sweeps() * (self.points * per_point + abs(self.field_stop - self.field_start) / self.ramp_rate)
 
     def columns(self) -> list[Column]:
         return [Column("scan", ""), Column("index", ""), Column("field_set", "T"), Column("field", "T"),
@@ -126,8 +134,8 @@ class EsrFieldSweep(Experiment):
         temp = lab.temperature if lab.has("temperature") else None
         settle = self.settle_time()
         fields = self.fields()
-        for scan in range(self.scans):
-            down = self.direction == "down" or (self.direction == "alternate" and scan % 2 == 1)
+        for scan in range(self.sweeps()):
+            down = self.sweeps_down(scan)
             order = np.arange(self.points)[::-1] if down else np.arange(self.points)
             # Arrive from the sweep's side: the yoke's remanence follows the last ramp direction.
             approach(lab, float(fields[order[0]]), from_below=not down, overshoot=min(2e-3, 20 * self.step()))
@@ -177,9 +185,15 @@ class EsrFieldSweep(Experiment):
         counts = np.bincount(idx, minlength=n)
         keep = counts > 0
         mean = lambda v: (np.bincount(idx, weights=v, minlength=n)[keep] / counts[keep])  # noqa: E731
-        b, x, y = mean(cls.calibrated_field(run)), mean(run["x"]), mean(run["y"])
+        field = cls.calibrated_field(run) + lag_shift(run, cls.settings(run))
+        b, x, y = mean(field), mean(run["x"]), mean(run["y"])
         order = np.argsort(b)
         return b[order], x[order], y[order]
+
+    @classmethod
+    def settings(cls, run: RunData) -> dict[str, Any]:
+        """The run's parameters, defaults standing in for any an older file lacks."""
+        return {**{p.name: p.default for p in cls.parameters}, **run.parameters}
 
     def analyse(self, run: RunData) -> dict[str, Any]:
         b, x, _ = self.averaged(run)
@@ -223,6 +237,7 @@ class EsrFieldSweep(Experiment):
             "fit_field": b,
             "fit_curve": fit.curve,
         })
+        out.update(lag_results(run, self.settings(run), fit.dbpp))
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:

@@ -12,7 +12,8 @@ from analysis.constants import DPPH_G
 from analysis.field_correction import fit_hysteresis, g_from_field, marker_correction, marker_field
 from analysis.line_profiles import LineResult, fit_significant_line, line_signal
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.trace_series import TraceSeries, approach, esr_parameter
+from sequences.experiments.esr_sweep import EsrFieldSweep
+from sequences.experiments.trace_series import TraceSeries, approach
 
 #: Segment codes of the ``segment`` column.
 LOOP_UP, LOOP_DOWN, MARKER_UP, MARKER_DOWN, SAMPLE = range(5)
@@ -23,19 +24,16 @@ class FieldCalibration(TraceSeries):
     title = "Field calibration: Hall vs setpoint, hysteresis, g-marker"
     roles = ("rf", "lockin", "field", "gaussmeter")
     optional_roles = ("temperature",)
-    parameters = (
-        Parameter("loop_start", 0.30, "T", "lowest setpoint of the Hall-vs-setpoint loop", 0.0, 2.0, display_unit="mT"),
-        Parameter("loop_stop", 0.38, "T", "highest setpoint of the loop", 0.0, 2.0, display_unit="mT"),
-        Parameter("loop_points", 9, "", "setpoints per loop direction", 2, 10_000, kind=int),
-        esr_parameter("frequency"),
-        esr_parameter("power"),
-        Parameter("marker_g", DPPH_G, "", "g of the marker in the resonator (DPPH 2.0036)", 0.5, 10.0),
-        Parameter("marker_window", 1.5e-3, "T", "half-width of the marker sweeps", 1e-5, 0.1, display_unit="mT"),
-        Parameter("sample_start", 0.0, "T", "sample line sweep start (0 and 0: no sample sweep)", 0.0, 2.0,
-                  display_unit="mT"),
-        Parameter("sample_stop", 0.0, "T", "sample line sweep stop", 0.0, 2.0, display_unit="mT"),
-        *TraceSeries.trace_parameters,
-    )
+    loop_start = Parameter(0.30, "T", "lowest setpoint of the Hall-vs-setpoint loop", 0.0, 2.0, display_unit="mT")
+    loop_stop = Parameter(0.38, "T", "highest setpoint of the loop", 0.0, 2.0, display_unit="mT")
+    loop_points = Parameter(9, "", "setpoints per loop direction", 2, 10_000, kind=int)
+    frequency = EsrFieldSweep.frequency
+    power = EsrFieldSweep.power
+    marker_g = Parameter(DPPH_G, "", "g of the marker in the resonator (DPPH 2.0036)", 0.5, 10.0)
+    marker_window = Parameter(1.5e-3, "T", "half-width of the marker sweeps", 1e-5, 0.1, display_unit="mT")
+    sample_start = Parameter(0.0, "T", "sample line sweep start (0 and 0: no sample sweep)", 0.0, 2.0,
+                             display_unit="mT")
+    sample_stop = Parameter(0.0, "T", "sample line sweep stop", 0.0, 2.0, display_unit="mT")
     outer_columns = (Column("segment", ""), Column("direction", ""), Column("supply_field", "T"),
                      Column("frequency", "Hz"))
 
@@ -57,9 +55,9 @@ class FieldCalibration(TraceSeries):
     def check_lab(self, lab: Lab) -> list[str]:
         problems = super().check_lab(lab) + self.check_sweep_settings(lab)
         top = max(self.loop_stop, self.marker_window_fields()[1], self.sample_stop)
-        if top > lab.limits.max_field:
-            problems.append(f"the calibration reaches {top * 1e3:g} mT, above the lab's max field "
-                            f"{lab.limits.max_field * 1e3:g} mT")
+        problem = lab.field_problem("the calibration's highest field", top)
+        if problem:
+            problems.append(problem)
         return problems
 
     def total_points(self) -> int:

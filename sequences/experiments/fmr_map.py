@@ -48,23 +48,20 @@ class ResonancePredictor:
 class FreqFieldMap(TraceSeries):
     name = "fmr-map"
     title = "FMR/ESR frequency-field map"
-    parameters = (
-        Parameter("freq_start", 6e9, "Hz", "first microwave frequency", 1e8, 110e9, display_unit="GHz"),
-        Parameter("freq_stop", 18e9, "Hz", "last microwave frequency", 1e8, 110e9, display_unit="GHz"),
-        Parameter("n_freq", 4, "", "number of frequencies (linearly spaced)", 1, 1000, kind=int),
-        Parameter("geometry", "in-plane", "", "Kittel model for the windows and the fit", choices=GEOMETRIES),
-        Parameter("g_guess", 2.0, "", "expected g (centres the first windows)", 0.1, 20.0),
-        Parameter("field_guess", 0.0, "T", "expected mu0 Meff / mu0 HK / mu0 HA of the geometry", -5.0, 5.0,
-                  display_unit="mT"),
-        Parameter("window_low", 10e-3, "T", "half-width of the sweep at the first frequency", 1e-5, 2.0,
-                  display_unit="mT"),
-        Parameter("window_high", 30e-3, "T", "half-width of the sweep at the last frequency", 1e-5, 2.0,
-                  display_unit="mT"),
-        Parameter("track", True, "", "re-centre each window on the lines measured so far", kind=bool),
-        Parameter("power", 1e-3, "W", "microwave power at the sample (levelled)", 0.0, 10.0, display_unit="mW"),
-        Parameter("line_loss", 0.0, "dB", "line loss at 1 GHz to the sample; loss grows as sqrt(f)", 0.0, 60.0),
-        *TraceSeries.trace_parameters,
-    )
+    freq_start = Parameter(6e9, "Hz", "first microwave frequency", 1e8, 110e9, display_unit="GHz")
+    freq_stop = Parameter(18e9, "Hz", "last microwave frequency", 1e8, 110e9, display_unit="GHz")
+    n_freq = Parameter(4, "", "number of frequencies (linearly spaced)", 1, 1000, kind=int)
+    geometry = Parameter("in-plane", "", "Kittel model for the windows and the fit", choices=GEOMETRIES)
+    g_guess = Parameter(2.0, "", "expected g (centres the first windows)", 0.1, 20.0)
+    field_guess = Parameter(0.0, "T", "expected mu0 Meff / mu0 HK / mu0 HA of the geometry", -5.0, 5.0,
+                            display_unit="mT")
+    window_low = Parameter(10e-3, "T", "half-width of the sweep at the first frequency", 1e-5, 2.0,
+                           display_unit="mT")
+    window_high = Parameter(30e-3, "T", "half-width of the sweep at the last frequency", 1e-5, 2.0,
+                            display_unit="mT")
+    track = Parameter(True, "", "re-centre each window on the lines measured so far", kind=bool)
+    power = Parameter(1e-3, "W", "microwave power at the sample (levelled)", 0.0, 10.0, display_unit="mW")
+    line_loss = Parameter(0.0, "dB", "line loss at 1 GHz to the sample; loss grows as sqrt(f)", 0.0, 60.0)
     outer_columns = (Column("frequency", "Hz"), Column("source_power", "W"))
 
     # --- checks --------------------------------------------------------------------------------
@@ -106,9 +103,10 @@ class FreqFieldMap(TraceSeries):
                             f"{lab.limits.max_rf_power * 1e3:g} mW")
         for k, f in enumerate(self.frequencies()):
             b = float(resonance_field(f, self.g_guess, self.field_guess, self.geometry))
-            if b - self.half_window(k) > lab.limits.max_field:
-                problems.append(f"the line at {f / 1e9:g} GHz is expected near {b * 1e3:.0f} mT, beyond the "
-                                f"lab's max field {lab.limits.max_field * 1e3:g} mT")
+            problem = lab.field_problem(f"the window's lower edge at {f / 1e9:g} GHz (line expected near "
+                                        f"{b * 1e3:.0f} mT)", max(b - self.half_window(k), 0.0))
+            if problem:
+                problems.append(problem)
                 break
         return problems
 
@@ -127,10 +125,10 @@ class FreqFieldMap(TraceSeries):
                                                                                 self.geometry))
         half = self.half_window(k) if half is None else half
         lo = max(centre - half, 0.0)
-        hi = min(centre + half, lab.limits.max_field)
+        hi = min(centre + half, lab.field_reach().high)
         if hi - lo < half / 4:
             raise ValueError(f"the window at {f / 1e9:g} GHz ({centre * 1e3:.1f} mT +- {half * 1e3:g} mT) lies "
-                             f"outside 0 .. {lab.limits.max_field * 1e3:g} mT")
+                             f"outside 0 .. {lab.field_reach().high * 1e3:g} mT (lab limit and magnet range)")
         return lo, hi
 
     def map_plan(self, lab: Lab, predictor: ResonancePredictor, outer: dict[str, Any], first_trace: int = 0,

@@ -17,6 +17,16 @@ import numpy as np
 from drivers.errors import ConfigError
 from drivers.lab import Lab
 from drivers.roles import LockInAmplifier
+from sequences.experiment import Experiment, Parameter
+
+
+class MembraneLockinExperiment(Experiment):
+    """Base of the experiments that read the membrane through its lock-in: its settings (a
+    subclass may change a default: ``time_constant = MembraneLockinExperiment.time_constant.replace(default=3e-3)``)."""
+
+    time_constant = Parameter(1e-3, "s", "membrane lock-in time constant", 1e-7, 100.0, display_unit="ms")
+    filter_slope = Parameter(24, "dB/oct", "membrane lock-in filter slope", kind=int, choices=(6, 12, 18, 24))
+    sensitivity = Parameter(1.0, "V", "membrane lock-in full scale", 1e-9, 1.0, display_unit="mV")
 
 
 def membrane_lockin(lab: Lab) -> LockInAmplifier:

@@ -16,25 +16,24 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.resonator_fits import baseband_psd, fit_thermal_psd, welch_variance_factor
-from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.membrane_common import membrane_lab_problems, prepare_readout
-from sequences.experiments.membrane_resonator import F_RANGE, _lockin_parameters
+from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
+from sequences.experiments.membrane_common import MembraneLockinExperiment, membrane_lab_problems, prepare_readout
+from sequences.experiments.membrane_resonator import F_RANGE
 
 
-class MembraneThermalSpectrum(Experiment):
+class MembraneThermalSpectrum(MembraneLockinExperiment):
     name = "membrane-psd"
     title = "membrane thermal noise spectrum"
     roles = ("displacement",)
     optional_roles = ("temperature", "piezo")
-    parameters = (
-        Parameter("center_frequency", 1_000_237.5, "Hz", "lock-in reference (near f0)", *F_RANGE, display_unit="Hz"),
-        Parameter("sample_rate", 100.0, "Hz", "lock-in read rate; the spectrum spans +- rate/2", 1.0, 1e5),
-        Parameter("record_length", 20.0, "s", "length of each record (resolution 1/length)", 0.1, 1e5),
-        Parameter("records", 24, "", "records averaged", 1, 100_000, kind=int),
-        Parameter("settle", 2.0, "s", "wait before the first record (drive ringdown, filter)", 0.0, 1e5),
-        Parameter("fit_span", 20.0, "Hz", "fit f0 +- this span", 0.01, 1e6),
-        Parameter("segment", 0.0, "s", "Welch segment length, 50 % overlap (0: half a record)", 0.0, 1e5),
-    ) + _lockin_parameters(3e-3)
+    center_frequency = Parameter(1_000_237.5, "Hz", "lock-in reference (near f0)", *F_RANGE, display_unit="Hz")
+    sample_rate = Parameter(100.0, "Hz", "lock-in read rate; the spectrum spans +- rate/2", 1.0, 1e5)
+    record_length = Parameter(20.0, "s", "length of each record (resolution 1/length)", 0.1, 1e5)
+    records = Parameter(24, "", "records averaged", 1, 100_000, kind=int)
+    settle = Parameter(2.0, "s", "wait before the first record (drive ringdown, filter)", 0.0, 1e5)
+    fit_span = Parameter(20.0, "Hz", "fit f0 +- this span", 0.01, 1e6)
+    segment = Parameter(0.0, "s", "Welch segment length, 50 % overlap (0: half a record)", 0.0, 1e5)
+    time_constant = MembraneLockinExperiment.time_constant.replace(default=3e-3)
 
     def check(self) -> list[str]:
         n = self.record_samples()
@@ -44,7 +43,7 @@ class MembraneThermalSpectrum(Experiment):
         return problems
 
     def check_lab(self, lab: Lab) -> list[str]:
-        return membrane_lab_problems(lab, (self.center_frequency,))
+        return membrane_lab_problems(lab, (self.center_frequency,)) + self.limit_problems(lab)
 
     def record_samples(self) -> int:
         return int(round(self.record_length * self.sample_rate))

@@ -9,26 +9,18 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.resonator_fits import fit_driven_response, fit_ringdown, lockin_settling
-from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
+from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
+from sequences.experiments.membrane_common import (MembraneLockinExperiment, as_complex, membrane_lab_problems,
+                                                    prepare_readout)
 
 F_RANGE = (1.0, 50e6)
-
-
-def _lockin_parameters(time_constant: float) -> tuple[Parameter, ...]:
-    return (
-        Parameter("time_constant", time_constant, "s", "membrane lock-in time constant", 1e-7, 100.0,
-                  display_unit="ms"),
-        Parameter("filter_slope", 24, "dB/oct", "membrane lock-in filter slope", kind=int, choices=(6, 12, 18, 24)),
-        Parameter("sensitivity", 1.0, "V", "membrane lock-in full scale", 1e-9, 1.0, display_unit="mV"),
-    )
 
 
 def _temperature(lab: Lab) -> float:
     return lab.temperature.read_temperature() if lab.has("temperature") else float("nan")
 
 
-class MembraneDrivenSweep(Experiment):
+class MembraneDrivenSweep(MembraneLockinExperiment):
     """Step the piezo (and the lock-in reference with it) through the resonance; at each
     frequency wait for the steady state (several ringdown times) and average the response."""
 
@@ -36,16 +28,14 @@ class MembraneDrivenSweep(Experiment):
     title = "membrane driven frequency sweep"
     roles = ("displacement", "piezo")
     optional_roles = ("temperature",)
-    parameters = (
-        Parameter("freq_start", 1_000_233.5, "Hz", "first drive frequency", *F_RANGE, display_unit="Hz"),
-        Parameter("freq_stop", 1_000_241.5, "Hz", "last drive frequency", *F_RANGE, display_unit="Hz"),
-        Parameter("points", 41, "", "frequencies in the sweep", 6, 100_000, kind=int),
-        Parameter("drive_amplitude", 0.5, "V", "piezo drive amplitude (peak)", 0.0, 10.0),
-        Parameter("settle", 1.5, "s", "wait after each step; >= 5 ringdown times Q/(pi f0)", 0.0, 1e4),
-        Parameter("average", 0.3, "s", "averaging time per point", 0.0, 1e4),
-        Parameter("read_interval", 0.01, "s", "time between lock-in reads while averaging", 1e-5, 10.0,
-                  display_unit="ms"),
-    ) + _lockin_parameters(1e-3)
+    freq_start = Parameter(1_000_233.5, "Hz", "first drive frequency", *F_RANGE, display_unit="Hz")
+    freq_stop = Parameter(1_000_241.5, "Hz", "last drive frequency", *F_RANGE, display_unit="Hz")
+    points = Parameter(41, "", "frequencies in the sweep", 6, 100_000, kind=int)
+    drive_amplitude = Parameter(0.5, "V", "piezo drive amplitude (peak)", 0.0, 10.0, limit="max_piezo_amplitude")
+    settle = Parameter(1.5, "s", "wait after each step; >= 5 ringdown times Q/(pi f0)", 0.0, 1e4)
+    average = Parameter(0.3, "s", "averaging time per point", 0.0, 1e4)
+    read_interval = Parameter(0.01, "s", "time between lock-in reads while averaging", 1e-5, 10.0,
+                              display_unit="ms")
 
     def check(self) -> list[str]:
         if self.freq_start >= self.freq_stop:
@@ -53,7 +43,7 @@ class MembraneDrivenSweep(Experiment):
         return []
 
     def check_lab(self, lab: Lab) -> list[str]:
-        return membrane_lab_problems(lab, (self.freq_start, self.freq_stop), ("piezo",))
+        return membrane_lab_problems(lab, (self.freq_start, self.freq_stop), ("piezo",)) + self.limit_problems(lab)
 
     def frequencies(self) -> np.ndarray:
         return np.linspace(self.freq_start, self.freq_stop, self.points)
@@ -112,7 +102,7 @@ class MembraneDrivenSweep(Experiment):
         return plot_driven_sweep(run, results, path)
 
 
-class MembraneRingdown(Experiment):
+class MembraneRingdown(MembraneLockinExperiment):
     """Drive at f_drive to the steady state, switch the drive off, and record the lock-in output
     while the mode rings down. The amplitude's decay time gives Q = pi f0 tau; the phase's
     rotation at f0 - f_drive gives f0. Not pausable once the drive is off."""
@@ -121,15 +111,13 @@ class MembraneRingdown(Experiment):
     title = "membrane ringdown"
     roles = ("displacement", "piezo")
     optional_roles = ("temperature",)
-    parameters = (
-        Parameter("drive_frequency", 1_000_237.5, "Hz", "drive and lock-in reference frequency", *F_RANGE,
-                  display_unit="Hz"),
-        Parameter("drive_amplitude", 5.0, "V", "piezo drive amplitude (peak); far above the thermal motion",
-                  0.0, 10.0),
-        Parameter("drive_time", 3.0, "s", "drive time before release (>= 5 ringdown times)", 0.0, 1e4),
-        Parameter("record_time", 2.0, "s", "recording time after release", 1e-3, 1e5),
-        Parameter("sample_interval", 0.005, "s", "time between lock-in reads", 1e-5, 10.0, display_unit="ms"),
-    ) + _lockin_parameters(1e-3)
+    drive_frequency = Parameter(1_000_237.5, "Hz", "drive and lock-in reference frequency", *F_RANGE,
+                                display_unit="Hz")
+    drive_amplitude = Parameter(5.0, "V", "piezo drive amplitude (peak); far above the thermal motion",
+                                0.0, 10.0, limit="max_piezo_amplitude")
+    drive_time = Parameter(3.0, "s", "drive time before release (>= 5 ringdown times)", 0.0, 1e4)
+    record_time = Parameter(2.0, "s", "recording time after release", 1e-3, 1e5)
+    sample_interval = Parameter(0.005, "s", "time between lock-in reads", 1e-5, 10.0, display_unit="ms")
 
     def check(self) -> list[str]:
         if self.sample_interval * 8 > self.record_time:
@@ -144,7 +132,7 @@ class MembraneRingdown(Experiment):
         return []
 
     def check_lab(self, lab: Lab) -> list[str]:
-        return membrane_lab_problems(lab, (self.drive_frequency,), ("piezo",))
+        return membrane_lab_problems(lab, (self.drive_frequency,), ("piezo",)) + self.limit_problems(lab)
 
     def samples(self) -> int:
         return int(round(self.record_time / self.sample_interval))

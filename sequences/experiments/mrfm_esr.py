@@ -12,26 +12,24 @@ from analysis.constants import H, MU_B
 from analysis.peak_to_peak_fit import fit_modulated
 from analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
                                     quadrature_noise, zero_crossing)
-from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
+from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
-from sequences.experiments.mrfm_protocols import (MRFM_PARAMETERS, protocol_problems, resonance_field,
+from sequences.experiments.mrfm_protocols import (MrfmExperiment, protocol_problems, resonance_field,
                                                start_protocol, stop_protocol, sweep_amplitude, to_force)
 
 _FWHM_PER_DBPP = {"lorentzian": 3**0.5, "gaussian": (2 * np.log(2)) ** 0.5}
 
 
-class ForceDetectedEsr(Experiment):
+class ForceDetectedEsr(MrfmExperiment):
     name = "mrfm-esr"
     title = "force-detected ESR field sweep"
     roles = ("displacement", "rf", "field")
     optional_roles = ("gaussmeter", "temperature")
-    parameters = (
         # Defaults contain the default simulated sample's spectrum: a 2 um film in 2e4 T/m spans
         # 40 mT around 339 mT (at 9.5 GHz), plus the line's own width.
-        Parameter("field_start", 0.305, "T", "first field", -2.0, 2.0, display_unit="mT"),
-        Parameter("field_stop", 0.373, "T", "last field", -2.0, 2.0, display_unit="mT"),
-        Parameter("points", 69, "", "field points", 5, 100_000, kind=int),
-    ) + MRFM_PARAMETERS
+    field_start = Parameter(0.305, "T", "first field", -2.0, 2.0, display_unit="mT", limit="max_field")
+    field_stop = Parameter(0.373, "T", "last field", -2.0, 2.0, display_unit="mT", limit="max_field")
+    points = Parameter(69, "", "field points", 5, 100_000, kind=int)
 
     def check(self) -> list[str]:
         if self.field_start == self.field_stop:
@@ -40,11 +38,7 @@ class ForceDetectedEsr(Experiment):
 
     def check_lab(self, lab: Lab) -> list[str]:
         problems = membrane_lab_problems(lab, (self.membrane_frequency,), ("rf", "field"))
-        for name in ("field_start", "field_stop"):
-            if abs(self.values[name]) > lab.limits.max_field:
-                problems.append(f"{name} = {self.values[name] * 1e3:g} mT exceeds the lab's max field "
-                                f"{lab.limits.max_field * 1e3:g} mT")
-        return problems + protocol_problems(self, lab)
+        return problems + self.limit_problems(lab) + protocol_problems(self, lab)
 
     def fields(self) -> np.ndarray:
         return np.linspace(self.field_start, self.field_stop, self.points)

@@ -16,9 +16,9 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.mrfm import depletion_features, principal_projection, reconstruct, voigt
-from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
+from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_common import FrequencyTracker, as_complex, membrane_lab_problems, prepare_readout
-from sequences.experiments.mrfm_protocols import (MRFM_PARAMETERS, protocol_problems, resonance_field, set_rate,
+from sequences.experiments.mrfm_protocols import (MrfmExperiment, protocol_problems, resonance_field, set_rate,
                                                start_protocol, stop_protocol, sweep_amplitude)
 
 _THETA = (np.arange(64) + 0.5) * 2 * math.pi / 64
@@ -38,31 +38,29 @@ def slice_kernel(protocol: str, sigma: float, hwhm: float, sweep: float):
     return modulated
 
 
-class MrfmImaging1D(Experiment):
+class MrfmImaging1D(MrfmExperiment):
     name = "mrfm-image"
     title = "1D MRFM imaging"
     roles = ("displacement", "rf", "field")
     optional_roles = ("gaussmeter", "temperature", "piezo")
-    parameters = (
-        Parameter("field_start", 0.3084, "T", "first field (slice at the far end of the sample)", -2.0, 2.0,
-                  display_unit="mT"),
-        Parameter("slice_step", 170e-9, "m", "slice displacement per point", 1e-10, 1e-3, display_unit="nm"),
-        Parameter("points", 19, "", "slice positions", 3, 100_000, kind=int),
-        Parameter("gradient", 2e4, "T/m", "field gradient dBz/dz at the sample (calibration)", 1.0, 1e8),
-        Parameter("slice_sigma", 1.5e-3, "T", "Gaussian (inhomogeneous) width of the slice response", 0.0, 1.0,
-                  display_unit="mT"),
-        Parameter("slice_hwhm", 0.1e-3, "T", "Lorentzian half width of the slice response", 1e-9, 1.0,
-                  display_unit="mT"),
-        Parameter("regularisation", 0.02, "", "Tikhonov weight (relative)", 0.0, 1e6),
-        Parameter("z_step", 0.0, "m", "reconstruction grid step (0: slice_step / 3)", 0.0, 1e-3, display_unit="nm"),
-        Parameter("track_frequency", False, "", "re-measure f0 and follow it", kind=bool),
-        Parameter("track_every", 1, "", "points between frequency measurements", 1, 100_000, kind=int),
-        Parameter("track_amplitude", 1.0, "V", "piezo drive while tracking", 0.0, 10.0),
-        Parameter("track_settle", 1.0, "s", "settle at each tracking frequency", 0.0, 1e4),
-        Parameter("track_average", 0.3, "s", "averaging at each tracking frequency", 0.0, 1e4),
-        Parameter("track_release", 2.0, "s", "wait after tracking for the driven motion to ring down", 0.0, 1e4),
-        Parameter("linewidth", 1.0, "Hz", "mode FWHM f0/Q (tracking frequency offset)", 1e-6, 1e6),
-    ) + MRFM_PARAMETERS
+    field_start = Parameter(0.3084, "T", "first field (slice at the far end of the sample)", -2.0, 2.0,
+                            display_unit="mT", limit="max_field")
+    slice_step = Parameter(170e-9, "m", "slice displacement per point", 1e-10, 1e-3, display_unit="nm")
+    points = Parameter(19, "", "slice positions", 3, 100_000, kind=int)
+    gradient = Parameter(2e4, "T/m", "field gradient dBz/dz at the sample (calibration)", 1.0, 1e8)
+    slice_sigma = Parameter(1.5e-3, "T", "Gaussian (inhomogeneous) width of the slice response", 0.0, 1.0,
+                            display_unit="mT")
+    slice_hwhm = Parameter(0.1e-3, "T", "Lorentzian half width of the slice response", 1e-9, 1.0,
+                           display_unit="mT")
+    regularisation = Parameter(0.02, "", "Tikhonov weight (relative)", 0.0, 1e6)
+    z_step = Parameter(0.0, "m", "reconstruction grid step (0: slice_step / 3)", 0.0, 1e-3, display_unit="nm")
+    track_frequency = Parameter(False, "", "re-measure f0 and follow it", kind=bool)
+    track_every = Parameter(1, "", "points between frequency measurements", 1, 100_000, kind=int)
+    track_amplitude = Parameter(1.0, "V", "piezo drive while tracking", 0.0, 10.0)
+    track_settle = Parameter(1.0, "s", "settle at each tracking frequency", 0.0, 1e4)
+    track_average = Parameter(0.3, "s", "averaging at each tracking frequency", 0.0, 1e4)
+    track_release = Parameter(2.0, "s", "wait after tracking for the driven motion to ring down", 0.0, 1e4)
+    linewidth = Parameter(1.0, "Hz", "mode FWHM f0/Q (tracking frequency offset)", 1e-6, 1e6)
 
     def check(self) -> list[str]:
         if self.protocol == "cyclic_adiabatic_inversion":
@@ -74,10 +72,8 @@ class MrfmImaging1D(Experiment):
         problems = membrane_lab_problems(lab, (self.membrane_frequency,), ("rf", "field"))
         if self.track_frequency and not lab.has("piezo"):
             problems.append("track_frequency needs a 'piezo' instrument to drive the membrane")
-        for b in (self.field_start, self.fields()[-1]):
-            if abs(b) > lab.limits.max_field:
-                problems.append(f"field {b * 1e3:g} mT exceeds the lab's max field {lab.limits.max_field * 1e3:g} mT")
-        return problems + protocol_problems(self, lab)
+        last = lab.field_problem("the last slice's field", float(self.fields()[-1]))
+        return problems + self.limit_problems(lab) + ([last] if last else []) + protocol_problems(self, lab)
 
     def fields(self) -> np.ndarray:
         return self.field_start + self.gradient * self.slice_step * np.arange(self.points)

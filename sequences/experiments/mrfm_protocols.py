@@ -20,42 +20,41 @@ from drivers.lab import Lab
 from drivers.roles import LockInAmplifier
 from analysis.constants import H, MU_B
 from sequences.experiment import Parameter
+from sequences.experiments.membrane_common import MembraneLockinExperiment
 
 PROTOCOLS = ("cyclic_saturation", "field_modulation", "frequency_modulation", "cyclic_adiabatic_inversion")
 
-MRFM_PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("mw_frequency", 9.5e9, "Hz", "microwave frequency", 1e6, 300e9, display_unit="GHz"),
-    Parameter("power", 1.1e-3, "W", "microwave power at the source", 0.0, 10.0, display_unit="mW"),
-    Parameter("protocol", "cyclic_saturation", "", "spin-modulation protocol", choices=PROTOCOLS),
-    Parameter("membrane_frequency", 1_000_237.5, "Hz", "modulation rate = lock-in reference (the mode's f0)",
-              1.0, 50e6, display_unit="Hz"),
-    Parameter("am_depth", 1.0, "", "AM depth for cyclic saturation", 0.0, 1.0),
-    Parameter("fm_deviation", 1e6, "Hz", "FM peak deviation (frequency modulation, adiabatic inversion)",
-              0.0, 1e9, display_unit="MHz"),
-    Parameter("coil_amplitude", 0.1e-3, "T", "field-modulation amplitude (peak) at the sample", 0.0, 0.1,
-              display_unit="mT"),
-    Parameter("coil_t_per_v", 1e-4, "T/V", "modulation coil calibration (peak T per V of sine out)", 1e-9, 1.0,
-              display_unit="mT/V"),
-    Parameter("g_factor", 2.0023, "", "g of the spins (field <-> frequency conversions)", 0.1, 10.0),
-    Parameter("settle", 1.6, "s", "wait after each field step (>= 5 ringdown times)", 0.0, 1e4),
-    Parameter("average", 1.0, "s", "averaging time per point", 0.0, 1e4),
-    Parameter("read_interval", 0.01, "s", "time between lock-in reads while averaging", 1e-5, 10.0,
-              display_unit="ms"),
-    Parameter("time_constant", 10e-3, "s", "membrane lock-in time constant", 1e-7, 100.0, display_unit="ms"),
-    Parameter("filter_slope", 24, "dB/oct", "membrane lock-in filter slope", kind=int, choices=(6, 12, 18, 24)),
-    Parameter("sensitivity", 1.0, "V", "membrane lock-in full scale", 1e-9, 1.0, display_unit="mV"),
-    Parameter("ramp_rate", 0.05, "T/s", "field ramp rate (capped by the lab limit)", 1e-6, 1.0, display_unit="mT/s"),
-    Parameter("spring_constant", 0.0, "N/m", "mode stiffness from the thermal spectrum (0: report m only)",
-              0.0, 1e9),
-    Parameter("quality_factor", 0.0, "", "mode Q (0: report displacement only)", 0.0, 1e12),
-)
+class MrfmExperiment(MembraneLockinExperiment):
+    """Base of the force-detected resonance experiments: the microwave, spin-modulation and
+    membrane lock-in settings they share."""
+
+    mw_frequency = Parameter(9.5e9, "Hz", "microwave frequency", 1e6, 300e9, display_unit="GHz")
+    power = Parameter(1.1e-3, "W", "microwave power at the source", 0.0, 10.0, display_unit="mW",
+                      limit="max_rf_power")
+    protocol = Parameter("cyclic_saturation", "", "spin-modulation protocol", choices=PROTOCOLS)
+    membrane_frequency = Parameter(1_000_237.5, "Hz", "modulation rate = lock-in reference (the mode's f0)",
+                                   1.0, 50e6, display_unit="Hz")
+    am_depth = Parameter(1.0, "", "AM depth for cyclic saturation", 0.0, 1.0)
+    fm_deviation = Parameter(1e6, "Hz", "FM peak deviation (frequency modulation, adiabatic inversion)",
+                             0.0, 1e9, display_unit="MHz")
+    coil_amplitude = Parameter(0.1e-3, "T", "field-modulation amplitude (peak) at the sample", 0.0, 0.1,
+                               display_unit="mT")
+    coil_t_per_v = Parameter(1e-4, "T/V", "modulation coil calibration (peak T per V of sine out)", 1e-9, 1.0,
+                             display_unit="mT/V")
+    g_factor = Parameter(2.0023, "", "g of the spins (field <-> frequency conversions)", 0.1, 10.0)
+    settle = Parameter(1.6, "s", "wait after each field step (>= 5 ringdown times)", 0.0, 1e4)
+    average = Parameter(1.0, "s", "averaging time per point", 0.0, 1e4)
+    read_interval = Parameter(0.01, "s", "time between lock-in reads while averaging", 1e-5, 10.0,
+                              display_unit="ms")
+    time_constant = MembraneLockinExperiment.time_constant.replace(default=10e-3)
+    ramp_rate = Parameter(0.05, "T/s", "field ramp rate (capped by the lab limit)", 1e-6, 1.0, display_unit="mT/s")
+    spring_constant = Parameter(0.0, "N/m", "mode stiffness from the thermal spectrum (0: report m only)",
+                                0.0, 1e9)
+    quality_factor = Parameter(0.0, "", "mode Q (0: report displacement only)", 0.0, 1e12)
 
 
 def protocol_problems(exp: Any, lab: Lab) -> list[str]:
     problems = []
-    lim = lab.limits
-    if exp.power > lim.max_rf_power:
-        problems.append(f"power = {exp.power * 1e3:g} mW exceeds the lab's max RF power {lim.max_rf_power * 1e3:g} mW")
     if exp.protocol == "field_modulation":
         volts = exp.coil_amplitude / exp.coil_t_per_v
         if volts > 5.0:

@@ -4,7 +4,6 @@ field controller when present); the analysis fits the closed-form models of phys
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,9 @@ from analysis.pulsed_fits import (echo_centre, fid_spectrum, fit_damped_sine, fi
                                        fit_recovery, principal_phase)
 from analysis.pulsed_plots import plot_spectrum, plot_sweep
 from sequences.experiment import Column, FitValue, Parameter, RunData
-from sequences.experiments.pulsed_experiment import COMMON, MIN_PULSE, PulsedExperiment, sweep_parameters
+from sequences.experiments.pulsed_experiment import MIN_PULSE, PulsedExperiment, sweep_parameters
 from sequences.pulse import Constraints
 from sequences.pulse.errors import format_seconds
-
-
-def common(**defaults: Any) -> tuple[Parameter, ...]:
-    """The shared parameters with some defaults changed."""
-    return tuple(replace(p, default=defaults[p.name]) if p.name in defaults else p for p in COMMON)
 
 
 def _complex(run: RunData, stem: str) -> np.ndarray:
@@ -35,7 +29,8 @@ class Nutation(PulsedExperiment):
     title = "Rabi nutation (pulse length sweep)"
     sequence_name = "nutation"
     sweep = "tp"
-    parameters = common() + sweep_parameters("tp", 10e-9, 170e-9, 41, "linear", "pulse length (> 0)", MIN_PULSE)
+    tp_start, tp_stop, points, spacing = sweep_parameters(10e-9, 170e-9, 41, "linear", "pulse length (> 0)",
+                                                         MIN_PULSE)
 
     def columns(self) -> list[Column]:
         return [Column("tp", "s"), Column("signal_re", "V"), Column("signal_im", "V")]
@@ -76,12 +71,11 @@ class T1Recovery(PulsedExperiment):
     name = "t1"
     title = "T1 by inversion or saturation recovery"
     sweep = "t_rec"
-    parameters = common() + sweep_parameters("t_rec", 0.5e-6, 100e-6, 16, "log", "recovery delay") + (
-        Parameter("mode", "inversion", "", "pi - t - pi/2 (inversion) or pi/2 comb - t - pi/2 (saturation)",
-                  choices=("inversion", "saturation")),
-        Parameter("n_sat", 8, "", "pulses in the saturation comb", 1, 1000, kind=int),
-        Parameter("sat_spacing", 1e-6, "s", "spacing of the saturation comb (> T2*)", 0.0, 1.0, display_unit="us"),
-    )
+    t_rec_start, t_rec_stop, points, spacing = sweep_parameters(0.5e-6, 100e-6, 16, "log", "recovery delay")
+    mode = Parameter("inversion", "", "pi - t - pi/2 (inversion) or pi/2 comb - t - pi/2 (saturation)",
+                     choices=("inversion", "saturation"))
+    n_sat = Parameter(8, "", "pulses in the saturation comb", 1, 1000, kind=int)
+    sat_spacing = Parameter(1e-6, "s", "spacing of the saturation comb (> T2*)", 0.0, 1.0, display_unit="us")
 
     @property
     def sequence_name(self) -> str:  # type: ignore[override]
@@ -125,8 +119,8 @@ class T2HahnEcho(PulsedExperiment):
     # A 256 ns window centred on 2 tau holds the core of a 2 MHz-wide line's echo (FWHM ~0.44 us) and
     # lets the receiver open a 60 ns ring-down after the pi pulse from tau = 208 ns (a 512 ns window
     # would need tau >= 336 ns).
-    parameters = common(acq_time=256e-9) + sweep_parameters("tau", 400e-9, 3e-6, 14, "linear",
-                                                             "pulse spacing tau")
+    acq_time = PulsedExperiment.acq_time.replace(default=256e-9)
+    tau_start, tau_stop, points, spacing = sweep_parameters(400e-9, 3e-6, 14, "linear", "pulse spacing tau")
 
     def check_lab(self, lab: Lab) -> list[str]:
         """The sequence rules, preceded by what to change when the echo window hits the pi pulse."""
@@ -192,10 +186,9 @@ class CpmgTrain(PulsedExperiment):
     title = "CPMG echo train"
     sequence_name = "cpmg"
     passthrough = ("p90", "p180", "acq_time", "rep_delay")
-    parameters = common(acq_time=400e-9) + (
-        Parameter("tau", 600e-9, "s", "half the echo spacing", 0.0, 1.0, display_unit="ns"),
-        Parameter("n_echoes", 8, "", "echoes in the train", 1, 2**20, kind=int),
-    )
+    acq_time = PulsedExperiment.acq_time.replace(default=400e-9)
+    tau = Parameter(600e-9, "s", "half the echo spacing", 0.0, 1.0, display_unit="ns")
+    n_echoes = Parameter(8, "", "echoes in the train", 1, 2**20, kind=int)
 
     def extra_values(self) -> dict[str, float]:
         return {"tau": self.tau, "n_echoes": self.n_echoes}
@@ -238,9 +231,8 @@ class FidSpectrum(PulsedExperiment):
     name = "fid"
     title = "FID and its spectrum"
     sequence_name = "fid"
-    parameters = common(acq_time=1024e-9) + (
-        Parameter("zero_fill", 8192, "", "FFT length (zero filling)", 16, 2**22, kind=int),
-    )
+    acq_time = PulsedExperiment.acq_time.replace(default=1024e-9)
+    zero_fill = Parameter(8192, "", "FFT length (zero filling)", 16, 2**22, kind=int)
 
     def columns(self) -> list[Column]:
         n = self.record_length()

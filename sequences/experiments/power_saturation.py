@@ -10,22 +10,20 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.saturation import fit_saturation
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
-from sequences.experiments.trace_series import TraceSeries, esr_parameter, line_table, no_line_warning
+from sequences.experiments.esr_sweep import EsrFieldSweep
+from sequences.experiments.trace_series import TraceSeries, line_table, no_line_warning
 
 
 class PowerSaturation(TraceSeries):
     name = "power-saturation"
     title = "cw-ESR power saturation"
-    parameters = (
-        esr_parameter("field_start"),
-        esr_parameter("field_stop"),
-        esr_parameter("frequency"),
-        Parameter("p_start", 1e-5, "W", "lowest microwave power", 1e-12, 10.0, display_unit="mW"),
-        Parameter("p_stop", 0.1, "W", "highest microwave power", 1e-12, 10.0, display_unit="mW"),
-        Parameter("n_powers", 8, "", "number of powers (logarithmically spaced)", 2, 200, kind=int),
-        Parameter("fit_b", True, "", "fit the inhomogeneity exponent b (else b = 3, homogeneous)", kind=bool),
-        *TraceSeries.trace_parameters,
-    )
+    field_start = EsrFieldSweep.field_start
+    field_stop = EsrFieldSweep.field_stop
+    frequency = EsrFieldSweep.frequency
+    p_start = Parameter(1e-5, "W", "lowest microwave power", 1e-12, 10.0, display_unit="mW", limit="max_rf_power")
+    p_stop = Parameter(0.1, "W", "highest microwave power", 1e-12, 10.0, display_unit="mW", limit="max_rf_power")
+    n_powers = Parameter(8, "", "number of powers (logarithmically spaced)", 2, 200, kind=int)
+    fit_b = Parameter(True, "", "fit the inhomogeneity exponent b (else b = 3, homogeneous)", kind=bool)
     outer_columns = (Column("frequency", "Hz"), Column("power", "W"))
 
     def powers(self) -> np.ndarray:
@@ -40,10 +38,7 @@ class PowerSaturation(TraceSeries):
         return problems
 
     def check_lab(self, lab: Lab) -> list[str]:
-        problems = super().check_lab(lab) + self.check_sweep_settings(lab)
-        problems += [p for p in self.make_sweep(self.field_start, self.field_stop, self.frequency,
-                                                self.p_stop).check_lab(lab) if "field_" in p or "power" in p]
-        return problems
+        return super().check_lab(lab) + self.check_sweep_settings(lab)
 
     def total_points(self) -> int:
         return self.n_powers * self.points

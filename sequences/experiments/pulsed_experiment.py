@@ -31,33 +31,14 @@ MIN_PULSE = 1e-9
 #: 9.5 GHz resonance of a g = 2.0023 line (physics.md): h f / (g muB).
 X_BAND_FIELD = 0.3389837
 
-COMMON: tuple[Parameter, ...] = (
-    Parameter("frequency", 9.5e9, "Hz", "microwave carrier", 1e6, 300e9, display_unit="GHz"),
-    Parameter("power", 0.0625, "W", "source power (B1 grows as sqrt(P))", 0.0, 10.0, display_unit="mW"),
-    Parameter("field", X_BAND_FIELD, "T", "static field set first; 0 leaves the magnet alone (ignored without a "
-              "field controller)", -2.0, 2.0, display_unit="mT"),
-    Parameter("p90", 20e-9, "s", "pi/2 pulse length (> 0)", MIN_PULSE, 1e-3, display_unit="ns"),
-    Parameter("p180", 40e-9, "s", "pi pulse length (> 0)", MIN_PULSE, 1e-3, display_unit="ns"),
-    Parameter("dead_time", 80e-9, "s", "pulse end to acquisition start (>= ring-down)", 0.0, 1.0, display_unit="ns"),
-    Parameter("acq_time", 512e-9, "s", "acquisition window per record", 1e-9, 1.0, display_unit="ns"),
-    Parameter("sample_rate", 250e6, "Hz", "digitizer sample rate", 1e3, 1e9, display_unit="MHz"),
-    Parameter("rep_delay", 200e-6, "s", "delay ending each shot (>= 5 T1)", 0.0, 100.0, display_unit="us"),
-    Parameter("averages", 1, "", "passes over the phase cycle (hardware loop)", 1, 2**20, kind=int),
-    Parameter("phase_cycle", "default", "",
-              "phase cycle: the sequence's own (default), none, cyclops, two-step, or full (own x cyclops)",
-              choices=tuple(CYCLES)),
-    Parameter("gamma", 28.0249514e9, "Hz/T", "gyromagnetic ratio / 2 pi, to convert nutation to B1 "
-              "(1H: 42.577478e6)", 1.0, 1e12),
-)
-
-
-def sweep_parameters(name: str, start: float, stop: float, points: int, spacing: str,
-                     doc: str, low: float = 0.0) -> tuple[Parameter, ...]:
-    """``<name>_start``, ``<name>_stop``, ``points``, ``spacing``; ``low`` > 0 for pulse lengths."""
-    return (Parameter(f"{name}_start", start, "s", f"first {doc}", low, 100.0, display_unit="us"),
-            Parameter(f"{name}_stop", stop, "s", f"last {doc}", low, 100.0, display_unit="us"),
-            Parameter("points", points, "", "points in the sweep", 2, 100_000, kind=int),
-            Parameter("spacing", spacing, "", "linear or logarithmic steps", choices=("linear", "log")))
+def sweep_parameters(start: float, stop: float, points: int, spacing: str, doc: str, low: float = 0.0
+                     ) -> tuple[Parameter[float], Parameter[float], Parameter[int], Parameter[str]]:
+    """The swept time's first and last value, ``points`` and ``spacing``, to unpack into a class:
+    ``tau_start, tau_stop, points, spacing = sweep_parameters(...)`` (``low`` > 0 for pulse lengths)."""
+    return (Parameter(start, "s", f"first {doc}", low, 100.0, display_unit="us"),
+            Parameter(stop, "s", f"last {doc}", low, 100.0, display_unit="us"),
+            Parameter(points, "", "points in the sweep", 2, 100_000, kind=int),
+            Parameter(spacing, "", "linear or logarithmic steps", choices=("linear", "log")))
 
 
 class PulsedExperiment(Experiment):
@@ -68,6 +49,23 @@ class PulsedExperiment(Experiment):
     sweep: ClassVar[str | None] = None
     #: Experiment parameters copied into the sequence when it has them.
     passthrough: ClassVar[tuple[str, ...]] = ("p90", "p180", "dead_time", "acq_time", "rep_delay")
+
+    frequency = Parameter(9.5e9, "Hz", "microwave carrier", 1e6, 300e9, display_unit="GHz")
+    power = Parameter(0.0625, "W", "source power (B1 grows as sqrt(P))", 0.0, 10.0, display_unit="mW",
+                      limit="max_rf_power")
+    field = Parameter(X_BAND_FIELD, "T", "static field set first; 0 leaves the magnet alone (ignored without a "
+                      "field controller)", -2.0, 2.0, display_unit="mT", limit="max_field")
+    p90 = Parameter(20e-9, "s", "pi/2 pulse length (> 0)", MIN_PULSE, 1e-3, display_unit="ns")
+    p180 = Parameter(40e-9, "s", "pi pulse length (> 0)", MIN_PULSE, 1e-3, display_unit="ns")
+    dead_time = Parameter(80e-9, "s", "pulse end to acquisition start (>= ring-down)", 0.0, 1.0, display_unit="ns")
+    acq_time = Parameter(512e-9, "s", "acquisition window per record", 1e-9, 1.0, display_unit="ns")
+    sample_rate = Parameter(250e6, "Hz", "digitizer sample rate", 1e3, 1e9, display_unit="MHz")
+    rep_delay = Parameter(200e-6, "s", "delay ending each shot (>= 5 T1)", 0.0, 100.0, display_unit="us")
+    averages = Parameter(1, "", "passes over the phase cycle (hardware loop)", 1, 2**20, kind=int)
+    phase_cycle = Parameter("default", "", "phase cycle: the sequence's own (default), none, cyclops, two-step, "
+                            "or full (own x cyclops)", choices=tuple(CYCLES))
+    gamma = Parameter(28.0249514e9, "Hz/T", "gyromagnetic ratio / 2 pi, to convert nutation to B1 "
+                      "(1H: 42.577478e6)", 1.0, 1e12)
 
     def __init__(self, **values: Any):
         self._compiled: tuple[Any, list[PulseProgram]] | None = None
@@ -151,10 +149,8 @@ class PulsedExperiment(Experiment):
 
     def check_lab(self, lab: Lab) -> list[str]:
         problems = super().check_lab(lab)
-        if problems:
+        if not all(lab.has(r) for r in self.roles):
             return problems
-        if self.power > lab.limits.max_rf_power:
-            problems.append(f"power = {self.power:g} W exceeds the lab's max RF power {lab.limits.max_rf_power:g} W")
         try:
             self.programs(lab)
         except SequenceError as exc:

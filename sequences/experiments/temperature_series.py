@@ -13,7 +13,8 @@ from drivers.lab import Lab
 from analysis.kittel import FIELD_PARAMETER, anisotropy_energy
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.fmr_map import FreqFieldMap, ResonancePredictor
-from sequences.experiments.trace_series import parse_list, wait_for_temperature
+from sequences.experiments.temperature_wait import wait_for_temperature
+from units.quantity import UnitError, parse_quantity
 
 
 def parse_table(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -28,9 +29,9 @@ def parse_table(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"{name}: {item.strip()!r} is not 'temperature:value' (e.g. '3:5.2e5, 300:3.4e5')")
         t, v = item.split(":", 1)
         try:
-            pairs.append((float(t.strip().rstrip("K")), float(v.strip())))
-        except ValueError:
-            raise ValueError(f"{name}: {item.strip()!r} is not 'temperature:value' with numbers") from None
+            pairs.append((parse_quantity(t, "K", name=name), parse_quantity(v, "A/m", name=name)))
+        except UnitError as exc:
+            raise ValueError(f"{exc} (in {item.strip()!r}; write 'temperature:value', e.g. '3:5.2e5')") from None
     arr = np.array(sorted(pairs))
     return arr[:, 0], arr[:, 1]
 
@@ -40,44 +41,30 @@ class TemperatureSeries(FreqFieldMap):
     title = "ESR/FMR temperature series"
     roles = ("rf", "lockin", "field", "temperature")
     optional_roles = ("gaussmeter",)
-    parameters = (
-        Parameter("temperatures", "300, 150, 5", "K", "comma-separated temperatures, in measuring order", kind=str),
-        Parameter("tolerance", 0.05, "K", "settled when every reading is within this of the setpoint", 1e-4, 50.0),
-        Parameter("stable_time", 10.0, "s", "how long the readings must stay within the tolerance", 0.0, 1e5),
-        Parameter("settle_timeout", 3600.0, "s", "give up waiting for a temperature after this", 1.0, 1e6),
-        Parameter("search_window", 0.0, "T", "half-width of the first trace at each new temperature "
-                  "(0: the normal window); lines can move far between temperatures", 0.0, 2.0, display_unit="mT"),
-        Parameter("ms_table", "", "A/m", "saturation magnetisation from magnetometry, 'T:Ms, T:Ms, ...' "
-                  "(interpolated); needed for K(T)", kind=str),
-        Parameter("ms_rel_error", 0.01, "", "relative uncertainty of the Ms values", 0.0, 1.0),
-        *FreqFieldMap.parameters,
-    )
+    temperatures = Parameter([300.0, 150.0, 5.0], "K", "temperatures in measuring order ('300, 150, 5')",
+                             0.0, None, kind=list, limit="temperature")
+    tolerance = Parameter(0.05, "K", "settled when every reading is within this of the setpoint", 1e-4, 50.0)
+    stable_time = Parameter(10.0, "s", "how long the readings must stay within the tolerance", 0.0, 1e5)
+    settle_timeout = Parameter(3600.0, "s", "give up waiting for a temperature after this", 1.0, 1e6)
+    search_window = Parameter(0.0, "T", "half-width of the first trace at each new temperature "
+                              "(0: the normal window); lines can move far between temperatures", 0.0, 2.0,
+                              display_unit="mT")
+    ms_table = Parameter("", "A/m", "saturation magnetisation from magnetometry, 'T:Ms, T:Ms, ...' "
+                         "(interpolated); needed for K(T)", kind=str)
+    ms_rel_error = Parameter(0.01, "", "relative uncertainty of the Ms values", 0.0, 1.0)
     outer_columns = FreqFieldMap.outer_columns + (Column("temperature_set", "K"),)
 
     def temperature_list(self) -> list[float]:
-        return parse_list(self.temperatures, "temperatures", "K")
+        return list(self.temperatures)
 
     def check(self) -> list[str]:
         problems = super().check()
-        try:
-            temps = self.temperature_list()
-            if any(t <= 0 for t in temps):
-                problems.append(f"temperatures must be positive kelvin, got {temps}")
-        except ValueError as exc:
-            problems.append(str(exc))
+        if any(t <= 0 for t in self.temperatures):
+            problems.append(f"temperatures must be positive kelvin, got {self.temperatures}")
         try:
             parse_table(self.ms_table, "ms_table")
         except ValueError as exc:
             problems.append(str(exc))
-        return problems
-
-    def check_lab(self, lab: Lab) -> list[str]:
-        problems = super().check_lab(lab)
-        lim = lab.limits
-        for t in self.temperature_list():
-            if not lim.temperature_min <= t <= lim.temperature_max:
-                problems.append(f"temperature {t:g} K is outside the lab's window [{lim.temperature_min:g}, "
-                                f"{lim.temperature_max:g}] K")
         return problems
 
     def total_points(self) -> int:

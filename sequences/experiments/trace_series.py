@@ -8,77 +8,18 @@ same history), with the lock-in parked on a long time constant during the long r
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 
-from drivers.errors import InstrumentError
 from drivers.lab import Lab
 from analysis.line_profiles import MODELS, LineResult, fit_significant_line
-from sequences.experiment import Checkpoint, Column, Experiment, Message, Note, Parameter, Point, RunData
+from sequences.experiment import Column, Experiment, Message, Note, Parameter, Point, RunData
 from sequences.experiments.esr_sweep import PARK_TIME_CONSTANT, EsrFieldSweep, approach
 
-_ESR = {p.name: p for p in EsrFieldSweep.parameters}
 #: Detection settings every trace shares, taken from the basic sweep (same names, same checks).
 SWEEP_SETTINGS = ("mod_frequency", "mod_amplitude", "harmonic", "time_constant", "filter_slope", "sensitivity",
                   "phase", "settle_tc", "ramp_rate")
-
-
-def esr_parameter(name: str, **changes: Any) -> Parameter:
-    """A parameter of :class:`EsrFieldSweep`, optionally with another default or doc."""
-    return dataclasses.replace(_ESR[name], **changes)
-
-
-def parse_list(text: str, name: str, unit: str = "") -> list[float]:
-    """'5, 100, 200K' -> [5.0, 100.0, 200.0] (SI numbers; a trailing SI unit symbol is allowed)."""
-    values = []
-    for item in str(text).replace(";", ",").split(","):
-        item = item.strip()
-        if not item:
-            continue
-        if unit and item.endswith(unit):
-            item = item[: -len(unit)].strip()
-        try:
-            values.append(float(item))
-        except ValueError:
-            raise ValueError(f"{name}: {item!r} is not a number in {unit or 'SI units'}; write e.g. "
-                             f"'5, 100, 300' ") from None
-    if not values:
-        raise ValueError(f"{name} is empty; give a comma-separated list of numbers in {unit or 'SI units'}")
-    return values
-
-
-def wait_for_temperature(lab: Lab, setpoint: float, tolerance: float, stable_time: float, timeout: float,
-                         poll: float = 1.0) -> Iterator[Message]:
-    """Set the temperature and wait until every reading stays within ``tolerance`` for
-    ``stable_time``; pausable (yields checkpoints). Microwaves are off meanwhile."""
-    tc = lab.temperature
-    lab.rf.output = False
-    li = lab.lockin
-    saved = li.time_constant
-    li.time_constant = max(saved, PARK_TIME_CONSTANT)
-    tc.set_setpoint(setpoint)
-    yield Note(f"waiting for {setpoint:g} K (within {tolerance:g} K for {stable_time:g} s)")
-    start = lab.clock.now()
-    stable_since = None
-    while True:
-        t = tc.read_temperature()
-        now = lab.clock.now()
-        if abs(t - setpoint) <= tolerance:
-            stable_since = now if stable_since is None else stable_since
-            if now - stable_since >= stable_time:
-                break
-        else:
-            stable_since = None
-        if now - start > timeout:
-            raise InstrumentError("temperature", f"did not settle at {setpoint:g} K within {tolerance:g} K in "
-                                                 f"{timeout:g} s (last reading {t:.3f} K); raise settle_timeout "
-                                                 f"or tolerance")
-        yield Checkpoint(f"waiting for {setpoint:g} K")
-        lab.sleep(poll)
-    li.time_constant = saved
-    yield Note(f"temperature settled at {t:.3f} K after {lab.clock.now() - start:.0f} s")
 
 
 def relay(plan: Iterator[Message], extra: Callable[[dict[str, Any]], dict[str, Any]],
@@ -104,12 +45,19 @@ class TraceSeries(Experiment):
     optional_roles = ("gaussmeter", "temperature")
     #: Extra per-point columns the outer loop adds (besides ``trace``).
     outer_columns: ClassVar[tuple[Column, ...]] = ()
-    trace_parameters: ClassVar[tuple[Parameter, ...]] = (
-        esr_parameter("points", default=201),
-        *(esr_parameter(n) for n in SWEEP_SETTINGS),
-        Parameter("lineshape", "lorentzian", "", "line model for each trace (dispersive: with dispersion "
-                  "admixture; voigt: pseudo-Voigt)", choices=(*MODELS, "auto")),
-    )
+    # The per-trace settings (declared after a subclass's own parameters in listings and forms).
+    points = EsrFieldSweep.points.replace(default=201)
+    mod_frequency = EsrFieldSweep.mod_frequency
+    mod_amplitude = EsrFieldSweep.mod_amplitude
+    harmonic = EsrFieldSweep.harmonic
+    time_constant = EsrFieldSweep.time_constant
+    filter_slope = EsrFieldSweep.filter_slope
+    sensitivity = EsrFieldSweep.sensitivity
+    phase = EsrFieldSweep.phase
+    settle_tc = EsrFieldSweep.settle_tc
+    ramp_rate = EsrFieldSweep.ramp_rate
+    lineshape = Parameter("lorentzian", "", "line model for each trace (dispersive: with dispersion "
+                          "admixture; voigt: pseudo-Voigt)", choices=(*MODELS, "auto"))
 
     def make_sweep(self, field_start: float, field_stop: float, frequency: float, power: float,
                    direction: str = "up") -> EsrFieldSweep:

@@ -11,12 +11,19 @@ import re
 from fractions import Fraction
 from typing import Mapping, Union
 
+from units.quantity import unit_scale
+
 Number = Union[int, float, Fraction]
 
-#: Units accepted in expressions, per quantity, as exact factors to SI.
-TIME_UNITS = {"s": Fraction(1), "ms": Fraction(1, 10**3), "us": Fraction(1, 10**6),
-              "µs": Fraction(1, 10**6), "μs": Fraction(1, 10**6), "ns": Fraction(1, 10**9),
-              "ps": Fraction(1, 10**12)}
+
+def time_unit(symbol: str) -> Fraction | None:
+    """Exact seconds per ``symbol`` when it is a time unit ('us', 'ms', 'ns', 's' ...; read by the
+    one quantity parser's unit table), else None (a parameter name)."""
+    try:
+        return unit_scale(symbol, "s")
+    except KeyError:
+        return None
+
 
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-zµμ_][A-Za-z0-9_µμ]*)"
                     r"|(?P<op>[-+*/()]))")
@@ -167,12 +174,13 @@ class _Parser:
         if kind == "num":
             value = Fraction(text)
             nxt = self.peek()
-            if nxt and nxt[0] == "name" and nxt[1] in TIME_UNITS:
+            scale = time_unit(nxt[1]) if nxt and nxt[0] == "name" else None
+            if scale is not None:
                 self.take()
-                value *= TIME_UNITS[nxt[1]]
+                value *= scale
             return ("num", value)
         if kind == "name":
-            if text in TIME_UNITS:
+            if time_unit(text) is not None:
                 raise ExprError(f"unit {text!r} without a number in {self.text!r}")
             return ("name", text)
         if text == "(":
