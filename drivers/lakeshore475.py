@@ -7,7 +7,9 @@ reference marks them unverified against the manual):
 * ``RDGFIELD?`` field in the present units; ``UNIT?`` / ``UNIT n`` (1 G, 2 T, 3 Oe, 4 A/m).
   The driver reads the unit once per connection and converts, rather than changing the
   front-panel unit the operator chose.
-* ``RANGE n`` / ``AUTO 0|1``; ``RDGTEMP?`` probe temperature; ``*ESR?`` for errors.
+* ``RANGE n`` / ``AUTO 0|1``; ``*ESR?`` for errors.
+* ``RDGTEMP?`` probe temperature in the units ``TUNIT?`` reports (Model 475 manual,
+  ``TUNIT`` command: 1 = degrees Celsius, 2 = kelvin); read once per connection like ``UNIT?``.
 * An over-range reading comes back as ``OL`` (front-panel convention): reported as an error
   that names the fix, never retried.
 * RS-232: 9600 baud, 7 data bits, odd parity, 1 stop bit, CR LF both ways (ATZ 455 profile).
@@ -19,11 +21,13 @@ from typing import Any
 
 from drivers.roles import Gaussmeter
 from drivers.transport import Transport
-from drivers.wire import WireInstrument, parse_float, parse_int
+from drivers.wire import WireInstrument, integer, number, parse_float, parse_int
 
 MU0 = 4e-7 * math.pi
 #: UNIT code -> tesla per displayed unit (Oe and A/m as the free-space B = mu0 H).
 UNITS = {1: ("G", 1e-4), 2: ("T", 1.0), 3: ("Oe", 1e-4), 4: ("A/m", MU0)}
+#: ``TUNIT`` codes: 1 = degrees Celsius, 2 = kelvin.
+TUNIT_CELSIUS = 1
 
 
 def _parse_field(text: str) -> float:
@@ -41,9 +45,11 @@ class LakeShore475(WireInstrument, Gaussmeter):
         Gaussmeter.__init__(self, name)
         self.options = self._init_wire(address, name or self.role, options)
         self._unit: int | None = None
+        self._temperature_unit: int | None = None
 
     def _on_connect(self, transport: Transport) -> None:
         self._unit = None  # re-read after every reconnection: someone may have changed it
+        self._temperature_unit: int | None = None
 
     def _parse_unit(self, text: str) -> int:
         code = parse_int(text)
@@ -66,8 +72,12 @@ class LakeShore475(WireInstrument, Gaussmeter):
         return value * UNITS[self._unit][1]  # type: ignore[index]
 
     def read_probe_temperature(self) -> float:
-        """Probe temperature in K (RDGTEMP? reads degrees C)."""
-        return self._ask("RDGTEMP?", parse_float) + 273.15
+        """Probe temperature in K (``RDGTEMP?`` reads in the meter's ``TUNIT`` units)."""
+        if self._temperature_unit is None:
+            self._temperature_unit = self._ask("TUNIT?", integer(1, 2))
+        offset = 273.15 if self._temperature_unit == TUNIT_CELSIUS else 0.0
+        low = -273.15 + offset
+        return self._ask("RDGTEMP?", number(low, low + 600.0)) + offset
 
     def set_auto_range(self, on: bool = True) -> None:
         self._set(f"AUTO {int(bool(on))}")

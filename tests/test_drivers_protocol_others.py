@@ -201,3 +201,13 @@ def test_redpitaya_generator_and_error_queue():
         assert gen.output is True
         with pytest.raises(LimitError):
             gen.amplitude = 2.0
+
+
+@pytest.mark.parametrize("tunit, reply, kelvin", [(b"1", b"+25.000", 298.15), (b"2", b"+77.350", 77.35)])
+def test_lakeshore475_probe_temperature_follows_the_meters_tunit(tunit, reply, kelvin):
+    """TUNIT (Model 475 manual): 1 = Celsius, 2 = kelvin; it was always read as Celsius."""
+    script = [(b"TUNIT?\r\n", tunit + b"\r\n"), (b"RDGTEMP?\r\n", reply + b"\r\n"), (b"RDGTEMP?\r\n", reply + b"\r\n")]
+    gm, t = scripted_driver(LakeShore475, script, address="GPIB0::12::INSTR")
+    with t:
+        assert gm.read_probe_temperature() == pytest.approx(kelvin)
+        assert gm.read_probe_temperature() == pytest.approx(kelvin)  # the unit is read once per connection

@@ -98,14 +98,32 @@ class ServedLakeShore475(ServedInstrument):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit, self.auto, self.range = 1, 1, 4
+        #: TUNIT 1 = Celsius, 2 = kelvin; RDGMODE <mode>,<dc resolution>,<rms mode>,<peak mode>,<peak disp>.
+        self.tunit = 1
+        self.rdgmode = [1, 3, 1, 1, 1]
 
     def commands(self) -> list[tuple[str, Callable[[str], str | None]]]:
         return [
             ("UNIT", lambda a: setattr(self, "unit", integer(a, 1, 4))), ("UNIT?", lambda a: str(self.unit)),
             ("AUTO", lambda a: setattr(self, "auto", integer(a, 0, 1))), ("AUTO?", lambda a: str(self.auto)),
             ("RANGE", lambda a: setattr(self, "range", integer(a, 1, 4))), ("RANGE?", lambda a: str(self.range)),
-            ("RDGFIELD?", self._field), ("RDGTEMP?", lambda a: "+25.000"),
+            ("RDGFIELD?", self._field), ("RDGTEMP?", self._probe_temperature),
+            ("TUNIT", lambda a: setattr(self, "tunit", integer(a, 1, 2))), ("TUNIT?", lambda a: str(self.tunit)),
+            ("RDGMODE", self._rdgmode), ("RDGMODE?", lambda a: ",".join(str(v) for v in self.rdgmode)),
         ]
+
+    PROBE_KELVIN = 298.15  # the Hall probe sits at room temperature
+
+    def _probe_temperature(self, args: str) -> str:
+        return f"{self.PROBE_KELVIN - (273.15 if self.tunit == 1 else 0.0):+.3f}"
+
+    def _rdgmode(self, args: str) -> None:
+        parts = [p for p in args.split(",") if p.strip()]
+        limits = (3, 3, 2, 2, 3)
+        if not 1 <= len(parts) <= 5:
+            raise ExecError(f"RDGMODE takes 1..5 values, got {args!r}")
+        for i, (text, top) in enumerate(zip(parts, limits)):
+            self.rdgmode[i] = integer(text, 1, top)
 
     def _field(self, args: str) -> str:
         tesla = self.world.magnet.hall_reading()
