@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app import cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve
+from app import cli_analyse, cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve
 from units.display import digits_for, format_quantity
 from drivers.errors import ConfigError, InstrumentError
 from sequences.experiment import FitValue
 
 #: Modules that add subcommands: each has ``add_parser(subparsers)`` setting ``func``.
-SUBCOMMANDS = [cli_sim_serve, cli_sequence, cli_halbach, cli_export, cli_gui]
+SUBCOMMANDS = [cli_sim_serve, cli_sequence, cli_halbach, cli_export, cli_analyse, cli_gui]
 
 
 def _lab(args: argparse.Namespace):

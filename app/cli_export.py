@@ -6,10 +6,10 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("export", help="export a run file as Bruker BES3T (.DSC/.DTA) or CSV",
+    p = subparsers.add_parser("export", help="export a run or spectrum file as Bruker BES3T (.DSC/.DTA) or CSV",
                               description="Write a run's spectra as Bruker BES3T files (one .DSC/.DTA pair per "
                                           "trace, field axis in G as Xepr writes it) or all its columns as CSV.")
-    p.add_argument("file", help="run file (.h5)")
+    p.add_argument("file", help="run file (.h5) or a spectrum file of any format 'spinbench analyse' reads")
     p.add_argument("--format", required=True, choices=("bes3t", "csv"), help="output format")
     p.add_argument("--out", help="output directory (default: next to the run file)")
     p.add_argument("--axis", choices=("measured", "setpoint"), default="measured",
@@ -39,8 +39,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from app.storage import read_run
     from formats import bes3t_files
     from app.run_export import export_bes3t, export_csv
+    from app.foreign_files import export_file, is_run_file
 
     src = Path(args.file)
+    if not is_run_file(src):  # a spectrum file from another spectrometer
+        for path in export_file(src, args.format, args.out):
+            print(f"wrote {path}" + (f" + {path.with_suffix('.DTA').name}" if path.suffix == ".DSC" else ""))
+        return 0
     run = read_run(src)
     out_dir = Path(args.out) if args.out else src.parent
     if args.format == "csv":

@@ -100,7 +100,7 @@ def load_text(path: str | Path) -> Dataset:
         si, factor = si_unit(unit) if unit else ("", 1.0)
         values = table[:, j] + 273.15 if si == "degC" else table[:, j] * factor
         columns.append((name, values, "K" if si == "degC" else si))
-    params: dict[str, float | str] = {"TITL": raw.get("title", path.stem)}
+    params: dict[str, float | str] = {"TITL": raw.get("title", path.stem).strip('"')}
     for key, value in raw.items():
         name = _META_NAMES.get(key) or _META_NAMES.get(key.lower())
         m = _META_QUANTITY.match(value.strip('"'))
@@ -111,8 +111,12 @@ def load_text(path: str | Path) -> Dataset:
                 loaded = json.loads(value)
             except ValueError:
                 continue
+            if not isinstance(loaded, dict):
+                continue
             if isinstance(loaded.get("frequency"), (int, float)):
                 params["MWFQ"] = float(loaded["frequency"])
+            params.update({k: v for k, v in loaded.items() if k.isupper() and not isinstance(v, bool)
+                           and isinstance(v, (int, float, str))})  # BES3T names, as export writes them
     # the abscissa: the first column, unless it is a bare index and a field column exists
     first = next((j for j, c in enumerate(columns) if c[2] == "T"), 0) if columns[0][2] == "" else 0
     (xname, x, xunit), rest = columns[first], columns[:first] + columns[first + 1:]

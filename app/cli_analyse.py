@@ -1,0 +1,106 @@
+"""``spinbench analyse FILE``: read any spectrum file spinbench knows (BES3T, ESP/WinEPR,
+Magnettech XML, SpecMan, TopSpin, text/CSV), pick the analysis from the file's parameters,
+print the results with uncertainties, write a PNG, optionally one JSON object for scripts."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from sequences.experiment import FitValue
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from app.file_analysis import CHANNELS, KINDS
+    from analysis.line_profiles import MODELS
+
+    p = subparsers.add_parser("analyse", help="analyse a spectrum file from any supported spectrometer",
+                              description="Read a spectrum file (Bruker BES3T .DSC/.DTA, ESP/WinEPR .par/.spc, "
+                                          "Magnettech .xml, SpecMan .d01/.exp, TopSpin fid/ser folder, text/CSV), "
+                                          "choose the analysis from its parameters and print the results.")
+    p.add_argument("file", help="the data file (either file of a pair) or a TopSpin experiment folder")
+    p.add_argument("--kind", choices=KINDS, help="analysis to run (default: chosen from the file)")
+    p.add_argument("--channel", choices=CHANNELS, default="auto",
+                   help="which channel of complex data: x, y, magnitude, or auto (phase rotated onto the channel "
+                        "with the most signal; default)")
+    p.add_argument("--model", choices=("auto",) + tuple(MODELS), default="auto", help="cw line model (default auto)")
+    p.add_argument("--png", help="where to write the plot (default: next to the file)")
+    p.add_argument("--json", action="store_true", help="print one JSON object with every result instead of text")
+    p.set_defaults(func=cmd_analyse)
+
+
+def jsonable(value: Any) -> Any:
+    """Results as JSON: fits as {value, error, unit}; NaN errors as null."""
+    if isinstance(value, FitValue):
+        err = float(value.error)
+        return {"value": float(value.value), "error": err if math.isfinite(err) else None, "unit": value.unit}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def describe_axes(d) -> str:
+    return "; ".join(f"{a.name or 'axis'} {a.values[0]:.6g} .. {a.values[-1]:.6g} {a.unit} ({len(a)} points)"
+                     for a in d.axes)
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """One line per slice of a 2-D file: its y value, then its results."""
+    from app.cli import format_results
+
+    lines = []
+    for row in rows:
+        (yname, yvalue), *rest = row.items()
+        shown = format_results({yname: yvalue}).split(None, 1)[1]
+        body = "; ".join(" ".join(line.split()) for line in format_results(dict(rest)).splitlines())
+        lines.append(f"  {shown:>12s}: {body or 'no line'}")
+    return "\n".join(lines)
+
+
+def print_analysis(out: Any, indent: str = "") -> None:
+    """Results, per-slice table, notes and warnings of a file analysis."""
+    from app.cli import format_results
+
+    if out.results:
+        print(f"{indent}results:")
+        print(format_results(out.results))
+    if out.table:
+        print(f"{indent}per slice:")
+        print(format_table(out.table))
+    for note in out.notes:
+        print(f"{indent}note:     {note}")
+    for warning in out.warnings:
+        print(f"{indent}warning:  {warning}")
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from app.file_analysis import analyse_dataset
+    from app.file_plot import plot_file
+    from formats import load
+
+    path = Path(args.file)
+    d = load(path)
+    out = analyse_dataset(d, args.kind, args.channel, args.model)
+    png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")
+    plot_file(d, out.signal, out.curves, f"{d.title or path.name} — {out.kind}", png)
+    if args.json:
+        print(json.dumps({"file": str(path), "format": d.format, "title": d.title, "kind": out.kind,
+                          "kind_reason": out.reason, "channel": out.channel, "status": "ok",
+                          "results": jsonable(out.results), "per_slice": jsonable(out.table),
+                          "notes": out.notes, "warnings": out.warnings,
+                          "plot": str(png)}, indent=1))
+        return 0
+    print(f"{path}: {d.title} ({d.format})")
+    print(f"  axes     {describe_axes(d)}")
+    print(f"  analysis {out.kind} ({out.reason}); channel {out.channel}")
+    print_analysis(out)
+    print(f"plot:     {png}")
+    return 0
