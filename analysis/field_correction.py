@@ -1,6 +1,6 @@
 """Field calibration: Hall readback against setpoint in both sweep directions (the iron yoke's
 remanence follows the last ramp direction), and the correction that puts a g-marker (DPPH,
-g = 2.0036, physics.md) measured in the same run at its known field."""
+g = 2.0036, Poole 1983) measured in the same run at its known field."""
 from __future__ import annotations
 
 from dataclasses import dataclass

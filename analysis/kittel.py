@@ -1,7 +1,7 @@
 """Closed-form FMR models and fits: Kittel resonance fields, Gilbert damping, anisotropy energy.
 
-Resonance conditions (SI, B = mu0 H in T, gamma' = g muB / h in Hz/T; physics.md, mr-anchors.md
-B.6), written here as resonance field against frequency, the quantity measured with errors:
+Resonance conditions (SI, B = mu0 H in T, gamma' = g muB / h in Hz/T; Kittel 1948,
+Smit & Beljers 1955), written here as resonance field against frequency, the quantity measured with errors:
 
 | geometry       | f(B)                                   | B_res(f)                                   |
 |----------------|----------------------------------------|--------------------------------------------|

@@ -3,7 +3,7 @@ dispersive admixture, and field modulation of any of them; one fitter for all.
 
 Every profile is area-normalised in absorption, so the fitted ``area`` is the double integral of
 the first-derivative spectrum (proportional to the number of spins). Widths are FWHM of the
-absorption. Closed forms (physics.md, mr-anchors.md B.2):
+absorption. Closed forms (Poole 1983; Stoll & Schweiger 2006):
 - Lorentzian: (2/(pi W)) / (1 + x^2), x = 2 (B - B0) / W; dispersion (2/(pi W)) x / (1 + x^2).
 - Gaussian: sqrt(4 ln2 / pi) / W exp(-4 ln2 u^2), u = (B - B0) / W.
 - Voigt-like: the pseudo-Voigt of Thompson, Cox & Hastings (J. Appl. Cryst. 20, 79 (1987)):

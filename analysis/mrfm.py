@@ -1,4 +1,4 @@
-"""Force-detected spectra and 1D MRFM reconstruction (physics.md, mr-anchors C.3-C.4).
+"""Force-detected spectra and 1D MRFM reconstruction (Sidles et al. 1995; Thurber, Harrell & Smith 2003).
 
 The lock-in at the membrane frequency reports a complex amplitude whose phase is fixed by the
 protocol and the mode; the spin signal lies along one axis of the X-Y plane, found as the

@@ -1,4 +1,4 @@
-"""Closed-form models for pulsed experiments, fitted to the data (physics.md, Bloch equations).
+"""Closed-form models for pulsed experiments, fitted to the data (Bloch 1946, Hahn 1950, Carr & Purcell 1954).
 
 Complex quadrature data are first rotated onto their principal axis (zero-order phasing), so the
 fits see a real signal; every fit returns values with 1-sigma errors from the covariance.

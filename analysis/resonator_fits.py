@@ -1,4 +1,4 @@
-"""Closed-form fits for a mechanical resonator read out by a lock-in (mr-anchors C.1).
+"""Closed-form fits for a mechanical resonator read out by a lock-in (Saulson 1990; docs/references.md).
 
 - Driven response: z(f) = A e^{i phi} f0^2 / (f0^2 - f^2 + i f f0 / Q) + background.
 - Ringdown: the free mode's envelope (signal and thermal motion alike) obeys

@@ -1,4 +1,4 @@
-"""Microwave power saturation: S(P) = A sqrt(P) / (1 + P/P_half)^(b/2) (physics.md), with
+"""Microwave power saturation: S(P) = A sqrt(P) / (1 + P/P_half)^(b/2) (Portis 1953), with
 b = 1 for an inhomogeneously and 3 for a homogeneously broadened line."""
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Layout (documented in the README):
     /results/<name>   attrs: value, error, unit (fit results) or JSON text
 
 Points are buffered and appended in blocks (h5py manages ~12k single-row appends/s but
-~0.9 of bulk speed in blocks: ecosystem.md); a background flusher keeps the file at most
+~0.9 of bulk speed in blocks, measured: docs/references.md); a background flusher keeps the file at most
 ``max_lag`` seconds behind the acquisition.
 """
 from __future__ import annotations

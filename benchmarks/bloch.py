@@ -12,7 +12,7 @@ steps are full 3x3 rotations and half are precession. Measured in the same run:
 * baseline: the same cached maps applied by a per-isochromat Python loop (math module),
   timed on a few hundred isochromats and expressed per isochromat-step.
 
-Target (issue 4): 1e5 isochromats x 1e3 steps in < 0.5 s on the 2-core machine.
+Target: 1e5 isochromats x 1e3 steps in < 0.5 s on the 2-core machine.
 """
 from __future__ import annotations
 

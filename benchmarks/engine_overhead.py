@@ -2,7 +2,7 @@
 
     python benchmarks/engine_overhead.py
 
-Target (issue 2): ratio engine/bare <= 1.05 for 2000 points with zero settle time.
+Target: ratio engine/bare <= 1.05 for 2000 points with zero settle time.
 Both variants run on fresh simulated labs in the same process, interleaved, best of N.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ cubes (r = 45 mm); (b) 1000 cubes, 20 rings of 50 at r = 150 mm (r/a = 12.5). Ea
              our functional-API wrapper magnets.field.exact_field
 
 and prints times (best of N), speed ratios and the agreement (max |dB|/|B| in ppm).
-shared/reference/ecosystem.md measured, on this kind of 2-core machine, 1000 magnets x 10^4
+Measured before (docs/references.md), on this kind of 2-core machine, 1000 magnets x 10^4
 points: magpylib getB 2.2-2.3 s, a chunked-einsum numpy dipole sum 0.32 s.
 """
 from __future__ import annotations

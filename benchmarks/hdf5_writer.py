@@ -2,7 +2,7 @@
 
     python benchmarks/hdf5_writer.py
 
-Targets (issue 2): writer/bulk throughput ratio >= 0.8, and >= 200k points/s from a per-point
+Targets: writer/bulk throughput ratio >= 0.8, and >= 200k points/s from a per-point
 producer, with the flush-lag bound (max_lag) kept.
 """
 from __future__ import annotations

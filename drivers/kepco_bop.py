@@ -1,7 +1,7 @@
 """Kepco BOP bipolar power supply driving an electromagnet: the field via the current.
 
-Command set: Kepco BOP / BIT 4886 operator manual (SCPI); ``shared/reference/instruments.md``
-§1.6 (PM ``kepco/kepcobop.py``): ``FUNC:MODE CURR`` (query 0 volt / 1 current), ``CURR <A>`` /
+Command set: Kepco BOP / BIT 4886 operator manual (SCPI; docs/references.md), cross-checked
+with PM ``kepco/kepcobop.py``: ``FUNC:MODE CURR`` (query 0 volt / 1 current), ``CURR <A>`` /
 ``CURR?`` setpoint, ``VOLT <V>`` compliance in current mode, ``OUTP ON|OFF`` / ``OUTP?``,
 ``MEAS:CURR?``, ``MEAS:VOLT?``, ``SYST:ERR?``. LF terminations; GPIB (BIT 4886).
 

@@ -1,7 +1,7 @@
 """Lake Shore 336 temperature controller (GPIB, USB virtual COM port, Ethernet port 7777).
 
-Command set: Model 336 user manual ch. 6; ``shared/reference/instruments.md`` §1.4 (PM
-``lakeshore3xx.py``, QC ``Lakeshore_model_336.py``, LSpkg ``model_336.py``):
+Command set: Model 336 user manual ch. 6 (docs/references.md), cross-checked with PM
+``lakeshore3xx.py``, QC ``Lakeshore_model_336.py``, LSpkg ``model_336.py``:
 
 * ``KRDG? <A-D>`` Kelvin reading; ``RDGST? <in>`` status bits (1 invalid, 16 T under,
   32 T over, 64 sensor units zero, 128 units over).

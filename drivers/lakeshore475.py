@@ -1,8 +1,8 @@
 """Lake Shore 475 DSP Hall-probe gaussmeter (GPIB, RS-232).
 
-Command set: Model 475 user manual ch. 6; ``shared/reference/instruments.md`` §1.5 (the 455/475
-family; strings from a public ``LakeShore475`` class and ATZ ``Lakeshore_455_DSP.py`` — the
-reference marks them unverified against the manual):
+Command set: Model 475 user manual ch. 6 (docs/references.md; the 455/475 family; strings from
+a public ``LakeShore475`` class and ATZ ``Lakeshore_455_DSP.py``, unverified against the
+manual):
 
 * ``RDGFIELD?`` field in the present units; ``UNIT?`` / ``UNIT n`` (1 G, 2 T, 3 Oe, 4 A/m).
   The driver reads the unit once per connection and converts, rather than changing the

@@ -1,8 +1,8 @@
 """PulseBlaster-style pulse programs: the format a PulseProgrammer loads, and its semantics.
 
 This is the contract between the compiler (``sequences.pulse``), real PulseBlaster drivers and
-the simulated pulse programmer, so it lives with the roles. Facts from the SpinCore manuals as
-read into ``shared/reference/mr-anchors.md`` (A.7) and ``instruments.md`` (1.7):
+the simulated pulse programmer, so it lives with the roles. Facts from the SpinCore
+PulseBlaster manuals and SpinAPI (docs/references.md):
 
 * one VLIW instruction = output flags + op-code + data field + delay count; it holds its flags
   for its delay; a new instruction is needed at every change of any output bit;

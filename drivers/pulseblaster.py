@@ -1,6 +1,6 @@
 """SpinCore PulseBlaster pulse programmer through its C library (spinapi) via ctypes.
 
-C API (SpinCore ``spinapi.h``; ``shared/reference/instruments.md`` §1.7): every call returns
+C API (SpinCore ``spinapi.h``; docs/references.md): every call returns
 ``int`` >= 0 on success, < 0 on error with the text from ``pb_get_error()``;
 ``pb_inst_pbonly(flags, inst, inst_data, length_ns)`` returns the instruction's address
 (``END_LOOP``/``BRANCH`` take addresses as their data); ``pb_read_status()`` bits: 0 stopped,

@@ -1,8 +1,7 @@
 """Red Pitaya STEMlab 125-14 through its SCPI server: digitizer (fast inputs) and generator.
 
 Command set: Red Pitaya SCPI documentation and the official examples (``redpitaya_scpi.py``,
-``acquire_trigger_posedge.py``, ``generate_continuous.py``); ``shared/reference/instruments.md``
-§1.8. Raw TCP port 5000, CR LF both ways; the SCPI server must be started from the web UI.
+``acquire_trigger_posedge.py``, ``generate_continuous.py``; docs/references.md). Raw TCP port 5000, CR LF both ways; the SCPI server must be started from the web UI.
 
 Digitizer (role ``digitizer``): 125 MS/s divided by ``ACQ:DEC`` (powers of two 1..65536),
 buffer 16384 samples; per record ``ACQ:START``, ``ACQ:TRIG <source>``, poll ``ACQ:TRIG:STAT?``

@@ -1,7 +1,7 @@
 """Microwave / RF signal generators over SCPI: Keysight MXG N5183B, PSG E8257D, R&S SMB100A.
 
-Command set (``shared/reference/instruments.md`` §1.3; Keysight "X-Series Signal Generators
-SCPI Command Reference", R&S SMB100A operating manual ch. 7):
+Command set (docs/references.md: Keysight "X-Series Signal Generators SCPI Command
+Reference", R&S SMB100A operating manual ch. 7):
 
 * ``SOUR:FREQ <Hz>`` / ``SOUR:FREQ?``; ``SOUR:POW <dBm>`` / ``SOUR:POW?`` (W only in code);
   ``OUTP:STAT ON|OFF`` / ``OUTP:STAT?`` — the same on all three.

@@ -1,6 +1,6 @@
 """Stanford Research SR830 DSP lock-in amplifier (GPIB, RS-232; non-SCPI 4-letter mnemonics).
 
-Command set: SR830 manual ch. 5 (pp. 5-3 .. 5-20); see ``shared/reference/instruments.md`` §1.1.
+Command set: SR830 manual ch. 5 (pp. 5-3 .. 5-20; docs/references.md).
 
 * ``OUTX i`` selects where replies go (0 RS-232, 1 GPIB) and must be sent "at the beginning
   of every program" (SR830/SR850 manual p. 6-3): done after every (re)connection.

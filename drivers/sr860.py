@@ -1,7 +1,7 @@
 """Stanford Research SR860 / SR865A lock-in amplifier (GPIB, RS-232, USB-TMC, Ethernet).
 
-Command set: SR860 manual ch. 4 (remote programming); ``shared/reference/instruments.md`` §1.2
-(PM ``srs/sr860.py``, QC ``SR86x.py``). Differences from the SR830 that matter here:
+Command set: SR860 manual ch. 4 (remote programming; docs/references.md), cross-checked with
+PM ``srs/sr860.py`` and QC ``SR86x.py``. Differences from the SR830 that matter here:
 
 * ``OUTP? i`` / ``SNAP? i,j[,k]`` number X, Y, R, theta as **0..3** (SR830: 1..4), at most 3
   values per SNAP?.

@@ -1,6 +1,7 @@
 """Closed-form Halbach results: first estimates and test oracles.
 
-Sources (shared/reference/halbach.md, sections 1.1-1.5, each checked there against magpylib):
+Sources (full references in docs/references.md; each form is checked against magpylib in
+tests/test_halbach_closed_forms.py):
 ideal 2-D multipoles (Halbach 1980; Bluemler & Soltner 2023), the finite-length thick dipole
 cylinder (derived from the magnetic-charge picture), the segmentation factor of M uniformly
 magnetised annular sectors, the point-dipole ring (NMR-MANDHALA: Raich & Bluemler 2004;
@@ -76,7 +77,7 @@ def optimal_half_spacing(radius: float, k: int = 1) -> float:
 
 def dipole_error_at_centre(edge: float, radius: float) -> float:
     """Relative error of the point-dipole centre field of a cube ring, about -0.064 (a/r)^4
-    (fitted in the reference to magpylib at r/a = 3.75 ... 12.5)."""
+    (fitted to magpylib's exact fields at r/a = 3.75 ... 12.5; docs/references.md)."""
     return -0.064 * (edge / radius) ** 4
 
 

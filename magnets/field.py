@@ -9,7 +9,7 @@ with d = r_obs - r_mag, m.d = obs.m - pos.m and |d|^2 = |obs|^2 + |pos|^2 - 2 ob
 
 (mu0 cancels: m = B_r V / mu0). Only (P, M) scalar arrays are formed, never (P, M, 3).
 Its error against a finite cube is about 0.06 (a/r)^4 at a ring centre and 0.25 (a/r)^4
-pointwise (shared/reference/halbach.md section 1.4): design with dipoles, verify exactly.
+pointwise (computed with magpylib, docs/references.md): design with dipoles, verify exactly.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Two engines, as for fields: analytic point-dipole pair forces (fast, numpy) and magpylib's
 ``getFT`` on the exact magnet shapes (meshed targets). Torques are about each magnet's centre.
-Reference values (shared/reference/halbach.md 1.8, 16 x 12 mm N42-class cubes at r = 45 mm):
+Reference values (magpylib, docs/references.md; 16 x 12 mm N42-class cubes at r = 45 mm):
 the theta = 0 magnet is pulled inward with ~5.2 N; halves split with the plane normal along B0
 attract (~43 N), split across B0 they repel (~31 N).
 """

@@ -1,7 +1,7 @@
 """Active drift compensation during runs: a feed-forward field-frequency lock from temperature.
 
-A permanent magnet's B0 follows its temperature (NdFeB: about -1200 ppm/K; reference section
-2.2), so thermostats alone cannot hold a narrow line. The lock keeps a calibrated model
+A permanent magnet's B0 follows its temperature (NdFeB: about -1200 ppm/K;
+Blümler & Soltner 2023), so thermostats alone cannot hold a narrow line. The lock keeps a calibrated model
 
     B0(T) = B0(T_ref) + a (T - T_ref) + b (T - T_ref)^2
 
@@ -10,7 +10,7 @@ and, for each temperature reading, returns either the RF frequency that stays on
 setpoint that restores the field (mode 'field': B_set = B_nominal - dB0, for cw ESR, where the
 source is locked to the cavity). Every correction is kept as a :class:`LockCorrection` for the
 run's file. Calibrate a, b in situ from (T, B0) or (T, f0) pairs of a run: catalogue alpha
-values are only good to about +-10 % (reference section 2.4).
+values are only good to about +-10 % (Blümler & Soltner 2023).
 
 This is pure logic: it reads nothing and sets nothing. The run plan reads the sensor and applies
 the result, so the same class works on the simulated and the real lab.

@@ -3,19 +3,18 @@
 Values are typical catalogue numbers for design and drift estimates, not a datasheet for
 your batch: measure B_r and alpha of the magnets you buy when the absolute field matters.
 
-Sources (see shared/reference/halbach.md, section 2.1):
+Sources (docs/references.md, "Magnet materials"):
 - alpha(B_r) of sintered NdFeB -0.09 ... -0.12 %/K, typ. -0.11 to -0.12 (N48SH measured
   -0.119 %/K over 20-150 degC): advancedmagnets.com, LIGO 40m wiki, sourcemagnets.com.
 - SmCo5 -0.04 ... -0.05 %/K (LIGO wiki -0.043, magnesy.pl -0.05); Sm2Co17 -0.03 ... -0.035 %/K;
   hard ferrite -0.19 ... -0.20 %/K (magnesy.pl, sourcemagnets.com).
 - B_r per grade: the usual MMPA-0100-style grade table ranges (e.g. N42 1.29-1.32 T); we take
   the mid value [recalled; check your supplier's datasheet].
-- Densities: NdFeB 7.5, SmCo 8.4, ferrite ~5 g/cm^3 (reference section 4).
+- Densities: NdFeB 7.5, SmCo 8.4, ferrite ~5 g/cm^3 (manufacturers' datasheets).
 - Magnet CTE ~ +3 ppm/K effective for NdFeB (it is anisotropic: about +5 parallel and -1
   perpendicular to the easy axis) [recalled]; SmCo ~ +10, ferrite ~ +12 ppm/K [recalled].
 - Holder CTEs: aluminium 23, brass 19, titanium 8.6, Invar 1.3, PEEK 47, PLA 68 ppm/K
-  (reproduce the reference's -60/-48/-17/+5/-132/-195 ppm/K ring drifts with a +3 ppm/K
-  magnet); PETG 60 and ABS 90 ppm/K [recalled].
+  (with a +3 ppm/K magnet these give ring drifts of -60/-48/-17/+5/-132/-195 ppm/K); PETG 60 and ABS 90 ppm/K [recalled].
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 B0(T) comes from re-laying out the design at T: every magnet's B_r(T) from its material, its
 size from its own expansion and its position from the holder's (a ring's centre field goes as
-V/r^3, so the holder adds about -3 (cte_holder - cte_magnet) per K; reference section 2.2).
+V/r^3, so the holder adds about -3 (cte_holder - cte_magnet) per K; Blümler & Soltner 2023).
 
 Passive compensation: a counter-oriented ring of a material with a different alpha. With the
 contributions B_g of each group at the centre, the first-order drift is sum_g c_g B_g; we

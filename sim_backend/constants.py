@@ -1,4 +1,4 @@
-"""CODATA 2018 constants (shared/reference/physics.md)."""
+"""CODATA 2018 constants (Tiesinga et al. 2021; docs/references.md)."""
 H = 6.62607015e-34
 HBAR = H / (2 * 3.141592653589793)
 KB = 1.380649e-23

@@ -1,7 +1,7 @@
 """A ferromagnetic film or crystal whose microwave absorption comes from the linearised
 Landau-Lifshitz-Gilbert equation (macrospin), at any orientation.
 
-Physics, derived here (physics.md, mr-anchors.md B.6 for the equation itself):
+Physics, derived here (Kittel 1948, Smit & Beljers 1955; Gilbert 2004 for the equation itself):
 energy density E(m) = -mu0 Ms H.m + mu0 Ms/2 m.A.m with the field-unit tensor
 A = Ms N - (2 K / (mu0 Ms)) c c^T (demagnetising tensor N, uniaxial anisotropy K along c;
 K > 0 is an easy axis). The equilibrium obeys H - A m = lambda m, so m = (A + lambda)^-1 H with

@@ -36,7 +36,7 @@ class Paramagnet:
 
     Linewidths are field widths: ``lorentz_hwhm`` (homogeneous, T2-limited) and ``gauss_sigma``
     (inhomogeneous, unresolved hyperfine/strain). Intensity follows the Curie law (1/T) and
-    saturates with microwave power as sqrt(P) / (1 + P/P_half)^(b/2) (physics.md).
+    saturates with microwave power as sqrt(P) / (1 + P/P_half)^(b/2) (Portis 1953).
     """
 
     g: float = 2.0036

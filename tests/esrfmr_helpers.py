@@ -1,4 +1,4 @@
-"""Helpers shared by the ESR/FMR tests (issue 5): simulated labs with just the cw instruments.
+"""Helpers shared by the ESR/FMR tests: simulated labs with just the cw instruments.
 
 The labs are built from the public pieces (Lab, SIM_LIMITS, the simulated cw instruments) so
 that other subsystems attached to the default simulated lab do not slow these tests down.

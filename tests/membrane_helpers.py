@@ -1,4 +1,4 @@
-"""Helpers shared by the membrane / MRFM tests (issue 6): the default simulated lab with a
+"""Helpers shared by the membrane / MRFM tests: the default simulated lab with a
 configured membrane, and running an experiment through the engine."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Soak: repaint a live plot thousands of times while its data grows (ecosystem.md: PySide6 6.12.0
+"""Soak: repaint a live plot thousands of times while its data grows (docs/references.md: PySide6 6.12.0
 + pyqtgraph crashed on Python 3.11 after < 200 such repaints; a screenshot test cannot see it)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Buildable geometry: exact clearance of turned magnets (issue 14).
+"""Buildable geometry: exact clearance of turned magnets.
 
 The references here are independent of magnets.clearance: ring bounds come from 2-D polygon
 clipping (Sutherland-Hodgman intersection area) and vertex-edge distances of the magnets'

@@ -1,4 +1,4 @@
-"""Discrete Halbach magnets against the closed forms of shared/reference/halbach.md (section 1).
+"""Discrete Halbach magnets against the published closed forms (docs/references.md, Halbach magnets).
 
 The field engines are independent code (a vectorised point-dipole sum, and magpylib's analytic
 fields of real cuboids); the closed forms are integrals of the ideal continuous magnetisation.

@@ -27,7 +27,7 @@ def test_fast_kernel_equals_plain_broadcast_sum():
 
 def test_dipole_model_error_against_exact_cubes_falls_as_a_over_r_to_the_4():
     """Pointwise |B| error of point dipoles vs magpylib cubes: bounded by ~0.25 (a/r)^4 times the
-    field (reference 1.4); checked for ring radii 45 and 90 mm over a 10 mm DSV."""
+    field (docs/references.md); checked for ring radii 45 and 90 mm over a 10 mm DSV."""
     pts = sphere_surface(0.005, 200)
     errs = []
     for r in (0.045, 0.09):

@@ -1,4 +1,4 @@
-"""Forces and torques on Halbach magnets (reference section 1.8 values: 16 x 12 mm cubes,
+"""Forces and torques on Halbach magnets (values computed with magpylib, docs/references.md: 16 x 12 mm cubes,
 r = 45 mm, B_r = 1.3 T), with the point-dipole and the exact magpylib engines."""
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ def pair(mat: str, holder: str = "aluminium") -> HalbachDesign:
 
 def test_ndfeb_drift_is_remanence_plus_holder_expansion():
     """Relative drift = alpha(B_r) + 3 (cte_magnet - cte_holder): B ~ V/r^3 for fixed-shape magnets
-    (reference 2.2: aluminium -60, PLA -195 ppm/K on top of -1200 ppm/K)."""
+    (docs/references.md, Magnet materials: aluminium -60, PLA -195 ppm/K on top of -1200 ppm/K)."""
     nd = material("N42")
     for holder, extra in (("aluminium", -60.0), ("pla", -195.0), ("invar", 5.1)):
         d = drift(pair("N42", holder))

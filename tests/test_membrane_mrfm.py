@@ -103,11 +103,11 @@ def test_spin_force_comes_only_from_the_resonant_slice():
 
 
 def test_spin_physics_against_closed_forms():
-    # Curie-Brillouin moment of S = 1/2: (g muB / 2) tanh(g muB B / 2 kB T) (physics.md).
+    # Curie-Brillouin moment of S = 1/2: (g muB / 2) tanh(g muB B / 2 kB T) (Kittel, Solid State Physics).
     b, t = 0.34, 4.0
     expected = G_E * MU_B / 2 * math.tanh(G_E * MU_B * b / (2 * KB * t))
     assert brillouin_moment(electron(), b, t) == pytest.approx(expected, rel=1e-9)
-    # cw saturation: Mz/M0 = (1 + dw^2 T2^2) / (1 + dw^2 T2^2 + g^2 B1^2 T1 T2) (mr-anchors B.4).
+    # cw saturation: Mz/M0 = (1 + dw^2 T2^2) / (1 + dw^2 T2^2 + g^2 B1^2 T1 T2) (Bloch 1946).
     gamma, t1, t2, b1 = G_E * MU_B / HBAR, 1e-6, 1e-7, 2e-5
     d = np.linspace(-3e-4, 3e-4, 9)
     r = packet_harmonics(d, gamma, t1, t2, Protocol(rate=1e6, b1=b1), harmonics=1, n_steps=256)

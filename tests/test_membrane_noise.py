@@ -10,11 +10,11 @@ from sim_backend.constants import KB
 from sim_backend.membrane import MembraneMode
 from membrane_helpers import membrane_lab, run
 
-SEED_FORCE_NOISE = 4e-15  # N/sqrt(Hz) at 300 K (physics.md)
+SEED_FORCE_NOISE = 4e-15  # N/sqrt(Hz) at 300 K (the seed membrane, docs/references.md)
 
 
 def thermal_limit(mode: MembraneMode, temperature: float) -> float:
-    """sqrt(4 kB T k / (w0 Q)), written here from physics.md, not taken from the simulator."""
+    """sqrt(4 kB T k / (w0 Q)), written here from Saulson 1990, not taken from the simulator."""
     w0 = 2 * math.pi * mode.f0
     k = mode.m_eff * w0**2
     return math.sqrt(4 * KB * temperature * k / (w0 * mode.q))

@@ -1,5 +1,5 @@
 """``spinbench sequence show`` fails like ``sequence check`` for an invalid sequence: the same
-validation list, a non-zero exit status (issue 11)."""
+validation list, a non-zero exit status."""
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,6 @@
 """The simulated field controller states what its magnet can really do: the supply saturates at
 its current limit x calibration (1 T) although the simulated lab's limit is 1.5 T, so a run to
-1.2 T is refused before it starts, naming both (issue 11)."""
+1.2 T is refused before it starts, naming both."""
 from __future__ import annotations
 
 import pytest

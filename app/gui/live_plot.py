@@ -4,7 +4,7 @@ map for map experiments, a cursor with read-out, the fit overlay at the end, PNG
 Points come in through :meth:`LivePlot.add_rows` (cheap: numpy appends); the pixels are redrawn
 by a frame timer only when something changed, at most ``fps`` times a second. Curves use
 pyqtgraph's peak downsampling and clip-to-view, and :class:`~app.gui.plot_model.PointStore`
-caps the points kept (ecosystem.md: 1e5 points redraw at ~125 frames/s this way).
+caps the points kept (measured, docs/references.md: 1e5 points redraw at ~125 frames/s this way).
 """
 from __future__ import annotations
 

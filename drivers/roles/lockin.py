@@ -6,7 +6,7 @@ from abc import abstractmethod
 from drivers.roles.base import Instrument, Range
 
 FILTER_SLOPES_DB = (6, 12, 18, 24)
-#: Equivalent noise bandwidth x tau for 1..4 poles (SR830 manual, physics.md).
+#: Equivalent noise bandwidth x tau for 1..4 poles (SR830 manual, ch. 3).
 ENBW_TIMES_TAU = {6: 1 / 4, 12: 1 / 8, 18: 3 / 32, 24: 5 / 64}
 #: Settling to 99 % in time constants for 1..4 poles.
 SETTLE_99_TAU = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}

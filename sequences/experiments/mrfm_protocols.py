@@ -2,7 +2,7 @@
 the 1D imaging experiment.
 
 The spin magnetisation in the resonant slice is modulated at the membrane frequency f_m so the
-spin force F = m_z dBz/dz drives the mode on resonance (physics.md, mr-anchors C.4):
+spin force F = m_z dBz/dz drives the mode on resonance (Sidles et al. 1995):
 
 - ``cyclic_saturation``: microwave AM (depth, rate f_m): the slice is saturated and recovers
   with T1 every cycle (needs T1 <~ 1/f_m).

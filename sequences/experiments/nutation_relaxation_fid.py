@@ -1,6 +1,7 @@
 """Pulsed experiments: nutation (Rabi), T1 (inversion/saturation recovery), T2 (Hahn echo),
 CPMG echo train, FID -> spectrum. Each uses only the pulser, digitizer and rf roles (and the
-field controller when present); the analysis fits the closed-form models of physics.md."""
+field controller when present); the analysis fits the closed-form models of the Bloch equations (Bloch 1946, Hahn 1950, Carr &
+Purcell 1954; docs/references.md)."""
 from __future__ import annotations
 
 import math

@@ -28,7 +28,7 @@ from sequences.pulse.validate import check
 #: the validator's min-instruction rule then checks the target's own limit (10 ns here).
 MIN_PULSE = 1e-9
 
-#: 9.5 GHz resonance of a g = 2.0023 line (physics.md): h f / (g muB).
+#: 9.5 GHz resonance of a g = 2.0023 line: h f / (g muB).
 X_BAND_FIELD = 0.3389837
 
 def sweep_parameters(start: float, stop: float, points: int, spacing: str, doc: str, low: float = 0.0

@@ -1,4 +1,4 @@
-"""The standard pulse-sequence library (physics.md, Bloch equations; mr-anchors A.9(4)).
+"""The standard pulse-sequence library (Schweiger & Jeschke 2001; docs/references.md).
 
 Each function returns a :class:`Sequence` with named parameters (SI seconds) and its standard
 phase cycle. Defaults suit an X-band pulsed ESR spectrometer (500 MHz PulseBlaster clock, pi/2

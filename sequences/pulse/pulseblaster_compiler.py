@@ -1,6 +1,6 @@
 """Compiler from a resolved sequence to a PulseBlaster program, and the decoder back.
 
-Following mr-anchors A.9(3): at each level (the shot list, each loop body) every channel edge
+Following the PulseBlaster instruction model (docs/references.md): at each level (the shot list, each loop body) every channel edge
 becomes a breakpoint; each interval between breakpoints is one instruction holding the OR of
 the active channels' flags. Loops become LOOP ... END_LOOP (both execute every pass), the
 averaging loop wraps the phase cycle, intervals longer than the delay field use LONG_DELAY,

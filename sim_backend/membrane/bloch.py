@@ -12,7 +12,7 @@ integrated over one period by Strang splitting: exact relaxation for h/2, the ex
 the periodic steady state M0 = (1 - Phi)^-1 c is solved directly instead of waiting for it.
 All protocols come out of the same equations: field or frequency modulation and cyclic
 saturation (rate-equation regime, T2 short) and cyclic adiabatic inversion (spin locking along
-B_eff when (gamma B1)^2 >> gamma dB/dt, mr-anchors C.4), including the loss of the locked
+B_eff when (gamma B1)^2 >> gamma dB/dt, Sidles et al. 1995), including the loss of the locked
 magnetisation to relaxation (T1rho) that limits steady-state inversion.
 """
 from __future__ import annotations

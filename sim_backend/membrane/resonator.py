@@ -1,6 +1,6 @@
 """The membrane's fundamental mode, integrated exactly on its slowly varying complex envelope.
 
-Equation of motion (physics.md): m x'' + (m w0/Q) x' + m w0^2 x = F(t), with F the sum of the
+Equation of motion (Saulson 1990): m x'' + (m w0/Q) x' + m w0^2 x = F(t), with F the sum of the
 piezo drive, the spin force and the thermal Langevin force of one-sided density
 S_F = 4 kB T m w0 / Q (fluctuation-dissipation). Writing x = Re[a e^{i w_r t}] for a frame
 rotating at w_r (the lock-in reference) and averaging over one period (error O(1/Q)) gives
@@ -46,7 +46,7 @@ def expm_small(m: np.ndarray) -> np.ndarray:
 @dataclass
 class MembraneMode:
     """Fundamental (1,1) mode of a SiN membrane. Defaults are seed-like: f0 ~ 1 MHz, Q = 1e6,
-    m_eff = 150 ng, giving sqrt(S_F) = 3.95 fN/sqrt(Hz) at 300 K (physics.md)."""
+    m_eff = 150 ng, giving sqrt(S_F) = 3.95 fN/sqrt(Hz) at 300 K (Saulson 1990)."""
 
     f0: float = 1_000_237.5  # Hz at t = 0 and temperature t_ref
     q: float = 1.0e6

@@ -3,7 +3,7 @@
 The sample is a 1D spin-density profile n(z) (spins/m^3) over an area A, sitting in the field
 B(z) = B_magnet + G z of the magnet plus a gradient source (micromagnet), G = dBz/dz. A spin's
 resonance offset is d = B(z) + e - B_res, with e its inhomogeneous shift (Gaussian, sigma) and
-B_res = 2 pi f_mw / gamma. The force on the membrane is F = G sum m_z (physics.md). Only the
+B_res = 2 pi f_mw / gamma. The force on the membrane is F = G sum m_z (Sidles et al. 1995). Only the
 modulated part of m_z drives the resonator; for each harmonic n of the modulation rate
 
     F_n = G * M_eq * integral r_n(d) D(d) dd,   D(d) = A * integral n(z) P_inh(d - B(z) + B_res) dz
@@ -12,7 +12,7 @@ where r_n(d) is the Bloch periodic-steady-state response of a packet at offset d
 (``bloch.packet_harmonics``) and D(d) the number of spins per unit offset. Spins outside the
 resonant slice have r_n ~ 0 and do not contribute. The equilibrium moment per spin M_eq follows
 the Brillouin function at the resonance field and the world's temperature, times an optional
-hyperpolarisation factor (optical pumping, mr-anchors C.3/C.4).
+hyperpolarisation factor (optical pumping, Thurber, Harrell & Smith 2003).
 
 Quasi-static: spins are taken to be in their periodic steady state at every instant, valid when
 T1 is short compared with the time between setting changes (electron spins); nuclear spins with

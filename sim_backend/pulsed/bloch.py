@@ -1,7 +1,7 @@
 """Vectorised Bloch equations for an ensemble of isochromats, one closed-form map per interval.
 
 In the frame rotating at the RF carrier, dM/dt = Omega x M - relaxation, with
-Omega = (omega1 cos(phi), omega1 sin(phi), Delta) (physics.md). Over an interval where the
+Omega = (omega1 cos(phi), omega1 sin(phi), Delta) (Bloch 1946). Over an interval where the
 outputs are constant the solution is exact:
 
 * free precession: M_xy <- E2 exp(i Delta T) M_xy, M_z <- E1 M_z + (1 - E1) (M0 = 1);

@@ -16,7 +16,7 @@ from drivers.roles import Digitizer, PulseProgrammer, Range
 
 
 class SimPulseBlaster(PulseProgrammer):
-    """500 MHz clock, 5-tick minimum instruction, 4096 instructions (mr-anchors A.7).
+    """500 MHz clock, 5-tick minimum instruction, 4096 instructions (PulseBlaster ESR-PRO manual).
 
     Receiver timing of the simulated spectrometer travels with the pulser (see
     sequences.pulse.Constraints.from_lab): ``ringdown_time`` and ``rf_dead_time``.
