@@ -210,6 +210,10 @@ class Lab:
         if "piezo" in self.instruments:
             p = self.instruments["piezo"]
             p.amplitude_range = _intersect(p.amplitude_range, Range(0.0, lim.max_piezo_amplitude, "V"))
+        if "pulser" in self.instruments:  # amplifier protection, refused by PulseProgrammer.load
+            pb = self.instruments["pulser"]
+            pb.max_rf_duty_cycle = min(pb.max_rf_duty_cycle, lim.max_rf_duty_cycle)
+            pb.max_pulse_length = min(pb.max_pulse_length, lim.max_pulse_length)
 
     def field_reach(self) -> Range:
         """The fields a plan may ask for: the field controller's range narrowed by the lab's limit."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from drivers.errors import ConfigError, InstrumentError
-from drivers.pulse_program import PulseProgram, expand
+from drivers.pulse_program import Instruction, Op, PulseProgram, expand
 from drivers.roles import PulseProgrammer
 
 OPCODES = {"CONTINUE": 0, "STOP": 1, "LOOP": 2, "END_LOOP": 3, "JSR": 4, "RTS": 5, "BRANCH": 6,
@@ -228,7 +228,17 @@ class PulseBlaster(PulseProgrammer):
             raise ValueError(f"{self.name}: the last instruction is {prog[-1].opcode}; it must be STOP or BRANCH "
                              "or the board runs past the end of the program")
 
-    def load(self, program: Any) -> None:
+    def as_pulse_program(self, program: Any) -> PulseProgram:
+        """Any accepted program form, validated (before any library call), as a PulseProgram for
+        the role's transmit limits; an instruction list transmits on the default channel map."""
+        prog = self.validate(program)
+        if isinstance(program, PulseProgram):
+            return program
+        ticks = [round(ins.duration * self.clock_hz) for ins in prog]
+        return PulseProgram([Instruction(ins.flags, Op[ins.opcode], ins.data, t) for ins, t in zip(prog, ticks)],
+                            self.clock_hz)
+
+    def write_program(self, program: Any) -> None:
         prog = self.validate(program)  # before any library call
         self._ensure_init()
         self._call("pb_start_programming", PULSE_PROGRAM)

@@ -41,7 +41,7 @@ class SimPulseBlaster(PulseProgrammer):
     def identity(self) -> str:
         return "SpinCore,PulseBlasterESR-PRO-500 (simulated),0001,spinbench-sim"
 
-    def load(self, program: Any) -> None:
+    def write_program(self, program: Any) -> None:
         if not isinstance(program, PulseProgram):
             raise InstrumentError(self.name, f"expected a compiled PulseProgram, got {type(program).__name__}",
                                   address="sim", command="load")
