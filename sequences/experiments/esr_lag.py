@@ -74,11 +74,14 @@ def lag_results(run: RunData, settings: Mapping[str, Any], width_pp: float) -> d
         return out
     dirs = list(scan_directions(run).values())
     n_up, n_down = dirs.count(1), dirs.count(-1)
-    what = (f"lock-in lag {lag * 1e6:.3g} uT (sweep rate x time constant x filter delay) exceeds a tenth of "
-            f"the fitted peak-to-peak width {abs(width_pp) * 1e6:.3g} uT")
+    what = (f"lock-in lag {lag * 1e6:.3g} uT (the sweep through a {float(settings['time_constant']) * 1e3:g} ms, "
+            f"{settings['filter_slope']} dB/oct filter) exceeds a tenth of the fitted peak-to-peak width "
+            f"{abs(width_pp) * 1e6:.3g} uT")
     if settings.get("lag_correction", "none") == "filter-delay":
-        out["lag_note"] = (f"{what}: the field axis was corrected by the filter delay (first order in "
-                           f"lag/width; the width is still broadened)")
+        ratio = lag / abs(width_pp)
+        out["lag_note"] = (f"{what}: the field axis was corrected by the filter delay, a first-order correction "
+                           f"that leaves a bias of up to ~{ratio * lag * 1e6:.2g} uT (lag x lag/width) and a "
+                           f"broadened width; lag_correction=up-down cancels the shift exactly")
     elif n_up and n_up == n_down:
         out["lag_note"] = (f"{what}: cancelled in the resonance field by averaging {n_up} up and {n_down} down "
                            f"sweeps (the width is broadened by it)")
