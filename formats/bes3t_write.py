@@ -13,11 +13,19 @@ from formats.bes3t import parse_dsc
 
 
 # --- writing ---------------------------------------------------------------------------------
+#: An axis is written as linear (IDX: XMIN + XWID) when no value is further than this fraction of
+#: a step from the straight line: floating-point round-off of a setpoint sweep (e.g. T -> G) must
+#: not turn a linear sweep into an .XGF axis file (some readers, dnplab among them, need IDX).
+LINEAR_TOLERANCE = 1e-6
+
+
 def _is_linear(v: np.ndarray) -> bool:
-    """True if the reader's IDX reconstruction gives back exactly these values."""
+    """True if the reader's IDX reconstruction gives these values back to LINEAR_TOLERANCE steps."""
     if len(v) < 2:
         return True
-    return bool(np.array_equal(np.linspace(v[0], v[0] + (v[-1] - v[0]), len(v)), v))
+    line = np.linspace(v[0], v[-1], len(v))
+    step = abs(v[-1] - v[0]) / (len(v) - 1)
+    return bool(step > 0 and np.max(np.abs(v - line)) <= LINEAR_TOLERANCE * step)
 
 
 def _fmt(value: Any) -> str:
@@ -35,8 +43,8 @@ def write_bes3t(path: str | Path, x: np.ndarray, data: np.ndarray, *, y: np.ndar
                 parameters: dict[str, Any] | None = None) -> tuple[Path, Path]:
     """Write ``data`` ((nx,) or (ny, nx), real or complex) against axis ``x`` (and ``y``).
 
-    Axes are stored as IDX when exactly linear, else as IGD axis files (float64); data are
-    float64 big-endian, so a read returns identical numbers."""
+    Axes are stored as IDX when linear (to a millionth of a step), else as IGD axis files
+    (float64); data are float64 big-endian, so a read returns identical data."""
     x = np.asarray(x, float)
     data = np.asarray(data)
     if data.ndim not in (1, 2) or data.shape[-1] != len(x):

@@ -151,3 +151,13 @@ def test_written_file_reads_back_with_the_independent_reader(tmp_path, rng):
     write_bes3t(tmp_path / "w", x, y, parameters={"MWFQ": 9.4e9})
     xr, yr = minimal_read(tmp_path / "w.DSC")
     assert np.array_equal(yr, y) and np.allclose(xr, x, rtol=1e-15)
+
+
+def test_linear_sweep_with_round_off_is_written_as_idx(tmp_path):
+    """A setpoint sweep converted T -> G is linear up to round-off: IDX, not an .XGF file."""
+    x = np.linspace(0.3300, 0.3400, 1001) / 1e-4
+    assert not np.array_equal(x, np.linspace(x[0], x[-1], len(x)))  # not exactly linear
+    write_bes3t(tmp_path / "sweep", x, np.zeros(len(x)))
+    assert "XTYP\tIDX" in (tmp_path / "sweep.DSC").read_text() and not (tmp_path / "sweep.XGF").exists()
+    xr, _ = minimal_read(tmp_path / "sweep.DSC")
+    assert np.max(np.abs(xr - x)) < 1e-6 * (x[1] - x[0])
