@@ -28,7 +28,7 @@ def display_text(p: Parameter, value: Any) -> str:
 def parse_field(p: Parameter, text: str) -> Any:
     """Field text -> checked SI value through the parameter's own parser (a bare number is in the
     display unit shown beside the field), or ValueError naming what is wrong and what is accepted."""
-    if not text.strip():
+    if not text.strip() and p.kind is not str:  # a text parameter may be empty (e.g. no Ms table)
         raise ValueError(f"{p.name}: empty; enter a value" + (f" in {p.shown_unit}" if p.shown_unit else ""))
     return p.parse(text)
 
