@@ -67,20 +67,14 @@ def _sim_lab(args: argparse.Namespace):
     return build_sim_lab(world)
 
 
-def not_safe_warning(errors: list[str]) -> str:
-    """The prominent line for a run that could not make the lab safe."""
-    return "WARNING: lab NOT safe: " + "; ".join(e.split(": ", 1)[1] if e.startswith("field: ") else e
-                                                 for e in errors)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Exit status: 0 completed, 2 bad input (nothing touched), 3 the run did not complete
     (aborted, failed, interrupted), 4 the lab could not be made safe."""
     from app.interrupts import abort_on_signals
     from app.progress import ProgressBar
+    from app.engine import RunEngine, not_safe_warning
     from app.run_files import check_out_dir
     from app.runner import experiment_from_settings, run_experiment
-    from app.engine import RunEngine
 
     if args.speed is not None and getattr(args, "config", None):
         raise ValueError("--speed paces the built-in simulated lab (--sim); a lab file's instruments "
@@ -140,6 +134,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from app.engine import not_safe_warning
     from app.foreign_files import is_run_file, show_file
     from app.storage import read_run
     from sequences.experiments import get_experiment

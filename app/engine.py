@@ -49,6 +49,12 @@ class RunInfo:
     wall_start: float = field(default_factory=time.monotonic)
 
 
+def not_safe_warning(errors: list[str]) -> str:
+    """The one prominent line for a run whose safe state did not complete (CLI and GUI)."""
+    return "WARNING: lab NOT safe: " + "; ".join(e.split(": ", 1)[1] if e.startswith("field: ") else e
+                                                 for e in errors)
+
+
 def _now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 

@@ -6,10 +6,12 @@ import math
 from typing import Any, Callable
 
 from app.durations import format_duration
+from app.engine import not_safe_warning
 from app.gui._qt import QtCore, QtWidgets, QTimer
 from app.gui.run_controller import RunController
 from sequences.experiment import Experiment, ParameterError
 
+MESSAGE_STYLE = "color: #b00020;"
 STATE_TEXT = {"idle": "idle", "starting": "starting…", "running": "running", "pausing": "pausing at the next safe point…",
               "paused": "paused", "aborting": "aborting: driving the lab to its safe state…",
               "completed": "completed", "aborted": "aborted (lab in safe state)", "failed": "failed (lab in safe state)"}
@@ -53,7 +55,7 @@ class RunControlPanel(QtWidgets.QWidget):
         self.message = QtWidgets.QLabel("")
         self.message.setObjectName("run_message")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(MESSAGE_STYLE)
         self.speed = QtWidgets.QDoubleSpinBox()
         self.speed.setObjectName("speed")
         self.speed.setRange(0.0, 1000.0)
@@ -106,6 +108,7 @@ class RunControlPanel(QtWidgets.QWidget):
     def start(self) -> bool:
         """Start the experiment in the form; an invalid form or lab limit starts nothing."""
         self.message.setText("")
+        self.message.setStyleSheet(MESSAGE_STYLE)
         try:
             self.controller.start(self.experiment_source())
         except (ParameterError, ValueError, RuntimeError) as exc:
@@ -164,8 +167,9 @@ class RunControlPanel(QtWidgets.QWidget):
             info = outcome.info
             if info.error:
                 self.message.setText(info.error)
-            if info.safe_state_errors:
-                self.message.setText("safe state incomplete: " + "; ".join(info.safe_state_errors))
+            if info.safe_state_errors:  # a red banner: the magnet may still be at field
+                self.message.setText(not_safe_warning(info.safe_state_errors))
+                self.message.setStyleSheet("background: #b00020; color: white; font-weight: bold; padding: 6px;")
         if error:
             self.message.setText(error)
         self._tick()
