@@ -182,8 +182,11 @@ def _build_drivers(specs: dict[str, tuple[str, str, dict[str, Any]]], problems: 
             continue
         try:
             instruments[role] = klass(address, name=role, **options)
-        except (ConfigError, TypeError, ValueError) as exc:
+        except ConfigError as exc:
             problems.append(f"[instruments.{role}] options: {exc}")
+        except (TypeError, ValueError) as exc:  # a driver converting an option of the wrong type
+            problems.append(f"[instruments.{role}] options = {options!r}: {exc}; see docs/drivers.md for "
+                            f"{driver}'s options and their types")
     return instruments
 
 

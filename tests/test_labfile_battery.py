@@ -76,6 +76,9 @@ CASES = [
     ("kepco-negative-calibration",
      '[instruments.field]\ndriver = "kepco-bop"\naddress = "GPIB0::6::INSTR"\noptions = { tesla_per_amp = -0.02 }\n',
      ["[instruments.field] options", "tesla_per_amp", "-0.02"]),
+    ("kepco-calibration-text",
+     '[instruments.field]\ndriver = "kepco-bop"\naddress = "GPIB0::6::INSTR"\noptions = { tesla_per_amp = "x" }\n',
+     ["[instruments.field] options", "'tesla_per_amp': 'x'", "kepco-bop"]),
     ("no-instruments", '[lab]\nname = "bench"\n', ["no [instruments.<role>] tables", "simulated = true"]),
     # [lab]
     ("simulated-string", '[lab]\nsimulated = "no"\n', ["[lab] simulated = 'no'", "boolean"]),
