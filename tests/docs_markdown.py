@@ -9,6 +9,7 @@ A marker is an HTML comment on the lines just above a fence (invisible when rend
                                             syntax and names only; the reason is required
     <!-- doc: files: runs/*_esr-sweep.h5 --> files (globs) the block must leave in its folder
     <!-- doc: tolerance: 2% -->             extra tolerance for the numbers of its output block
+    <!-- doc: ready: serving -->            a background job (``cmd &``) is ready once it prints this
 
 Several markers may share one comment, separated by ``;``. A block fenced as ``output`` right
 after a code block is that block's expected output (see ``docs_output.py``). Languages:
@@ -25,7 +26,7 @@ SHELL = ("bash", "sh", "shell", "console")
 LANGUAGES = SHELL + ("python", "toml", "output", "text")
 _FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)\s*$")
 _MARKER = re.compile(r"^\s*<!--\s*doc:\s*(.*?)\s*-->\s*$")
-KNOWN_MARKERS = {"slow", "hardware", "not-run", "files", "tolerance"}
+KNOWN_MARKERS = {"slow", "hardware", "not-run", "files", "tolerance", "ready"}
 
 
 @dataclass

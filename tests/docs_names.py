@@ -14,12 +14,15 @@ import contextlib
 import importlib
 import importlib.util
 import io
+import re
 import shlex
 import tomllib
 
 from docs_markdown import ROOT, SHELL, Block, logical_lines
 
 _BUILTINS = set(dir(builtins))
+#: A shell line's documented exit status: ``# ... exit 1`` or ``exits 1`` in its trailing comment.
+EXIT = re.compile(r"#.*\bexits?(?: status)? (\d+)\b")
 
 
 def bound_names(tree: ast.AST) -> set[str]:
@@ -74,7 +77,9 @@ def check_python(block: Block, known: set[str]) -> list[str]:
     return problems
 
 
-def _check_spinbench(argv: list[str], where: str) -> list[str]:
+def _check_spinbench(argv: list[str], where: str, fails: bool) -> list[str]:
+    """The CLI parses the line; for ``run`` (unless documented to fail) the experiment and every
+    ``--set`` name exist."""
     from app.cli import build_parser
     from sequences.experiments import EXPERIMENTS
 
@@ -84,7 +89,7 @@ def _check_spinbench(argv: list[str], where: str) -> list[str]:
             args = build_parser().parse_args(argv)
     except SystemExit:
         return [f"{where}: spinbench {' '.join(argv)}: {err.getvalue().strip().splitlines()[-1]}"]
-    if args.command != "run":
+    if args.command != "run" or fails:
         return []
     if args.experiment not in EXPERIMENTS:
         return [f"{where}: no experiment {args.experiment!r}"]
@@ -134,7 +139,8 @@ def check_shell(block: Block) -> list[str]:
         if not words or words[-1] == "&":
             words = words[:-1] if words else words
         if words and words[0] == "spinbench":
-            problems += _check_spinbench(words[1:], where)
+            problems += _check_spinbench(words[1:], where, fails=bool(EXIT.search(line)) and
+                                         EXIT.search(line).group(1) != "0")
         elif words and words[0] == "python":
             problems += _check_python_command(words, where)
         elif words and words[0] == "pip":

@@ -4,8 +4,8 @@ The scratch folder links the repository's ``examples/`` and ``benchmarks/`` so t
 relative paths work. Python blocks share one namespace per page (a page is read top to bottom);
 ``spinbench`` lines run in-process through ``app.cli.main`` (fast, same behaviour as the
 console script); any other shell line runs in bash; a line ending in ``&`` starts a background
-job that the page may use until its end (it is given until it prints its first line, then
-killed when the page is done). A shell line's trailing comment may state its exit status
+job that the page may use until its end (it is ready once it prints the block's ``ready``
+marker text, or any line without one; it is stopped when the page is done). A shell line's trailing comment may state its exit status
 (``exit 1``/``exits 1``); otherwise it must exit 0. Output goes to ``docs_output.compare_output``.
 """
 from __future__ import annotations
@@ -13,18 +13,18 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import shlex
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
 from docs_markdown import ROOT, SHELL, Block, logical_lines
+from docs_names import EXIT
 from docs_output import Tolerance, compare_output
 
 LINKED = ("examples", "benchmarks")
-_EXIT = re.compile(r"#.*\bexits?(?: status)? (\d+)\b")
 
 
 class PageRunner:
@@ -79,13 +79,13 @@ class PageRunner:
         out = []
         for offset, line in logical_lines(block.code):
             where = f"{block.where.rsplit(':', 1)[0]}:{block.line + 1 + offset}"
-            m = _EXIT.search(line)
+            m = EXIT.search(line)
             expected = int(m.group(1)) if m else 0
             words = shlex.split(line, comments=True)
             if not words:
                 continue
             if words[-1] == "&":
-                self._start_background(line.rsplit("&", 1)[0], where)
+                self._start_background(line.rsplit("&", 1)[0], block.markers.get("ready", ""), where)
                 continue
             if words[0] == "spinbench":
                 rc, text = self._spinbench(words[1:])
@@ -109,12 +109,19 @@ class PageRunner:
                 rc = exc.code if isinstance(exc.code, int) else 2
         return rc, buf.getvalue()
 
-    def _start_background(self, command: str, where: str) -> None:
-        job = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=self.scratch, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    def _start_background(self, command: str, ready: str, where: str) -> None:
+        log = self.scratch / f".background-{len(self.background)}.log"
+        with open(log, "w") as sink:  # a file, not a pipe: a chatty job never blocks on it
+            job = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=self.scratch, stdout=sink,
+                                   stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.background.append(job)
-        first = job.stdout.readline()  # the job is ready once it says something
-        assert first, f"{where}: background job `{command}` ended without output (exit {job.wait()})"
+        for _ in range(1200):  # up to 60 s for the job to say it is ready
+            text = log.read_text(errors="replace")
+            if (ready in text if ready else text) or job.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert job.poll() is None and (ready in text if ready else text), \
+            f"{where}: background job `{command}` is not ready (no {ready!r} in its output):\n{text}"
 
     def _toml(self, block: Block) -> str:
         """A lab file ([lab] table) must build a lab (drivers connect lazily: nothing is sent)."""
