@@ -360,10 +360,16 @@ def has_device_clear(address: str) -> bool:
 
 
 def open_transport(address: str, **options: Any) -> Transport:
-    """The transport an address calls for (opened lazily, on the first command)."""
+    """The transport an address calls for (opened lazily, on the first command): pyserial for
+    ``serial:``, a direct socket for ``TCPIP::host::port::SOCKET`` unless a ``visa_library`` is
+    named, pyvisa otherwise."""
+    from drivers.transport_socket import SocketTransport, socket_endpoint
     from drivers.transport_visa import SerialTransport, VisaTransport
 
     if address.lower().startswith("serial:"):
         options.pop("visa_library", None)
         return SerialTransport(address, **options)
+    if socket_endpoint(address) is not None and options.get("visa_library") is None:
+        options.pop("visa_library", None)
+        return SocketTransport(address, **options)
     return VisaTransport(address, **options)

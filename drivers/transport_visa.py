@@ -74,6 +74,8 @@ class VisaTransport(Transport):
         import pyvisa
         from pyvisa import constants
 
+        self._pyvisa = (pyvisa, constants)  # for the read path, without an import per reply
+
         try:
             rm = resource_manager(self.visa_library)
             kwargs: dict[str, Any] = {}
@@ -137,10 +139,10 @@ class VisaTransport(Transport):
         return False
 
     def _receive(self, timeout: float) -> bytes:
-        import pyvisa
-        from pyvisa import constants
+        pyvisa, constants = self._pyvisa
 
-        if abs(self._res.timeout - timeout * 1000.0) > 0.5:
+        other = timeout != self.timeout  # a per-query timeout; the resource keeps the default
+        if other:
             self._res.timeout = timeout * 1000.0
         try:
             data = self._res.read_raw()
@@ -151,7 +153,7 @@ class VisaTransport(Transport):
         except OSError as exc:
             raise ConnectionLost(f"read failed: {exc}") from None
         finally:
-            if abs(self._res.timeout - self.timeout * 1000.0) > 0.5:
+            if other:
                 self._res.timeout = self.timeout * 1000.0
         return bytes(data)
 
