@@ -207,6 +207,12 @@ def build_lab(config: dict[str, Any], *, source: str = "config") -> Lab:
 
         problems.extend(sim_problems(config["sim"]))
     name = name or source
+    if "sim" in config and not simulated and isinstance(lab_table.get("simulated", False), bool):
+        problems.append("[sim] describes the simulated lab, but [lab] simulated is not set: add "
+                        "[lab] simulated = true, or remove [sim] to use the [instruments]")
+    if simulated and instruments_table:
+        problems.append(f"[instruments] {', '.join(sorted(map(str, instruments_table)))} given, but [lab] "
+                        f"simulated = true runs the built-in simulated instruments: remove one or the other")
     if simulated:
         if problems:
             raise config_error(source, problems)

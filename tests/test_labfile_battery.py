@@ -97,6 +97,8 @@ CASES = [
     ("sample-parameters-int", SIM + "[sim]\nsample_parameters = 5\n", ["[sim] sample_parameters = 5", "table"]),
     ("sample-parameter-nan", SIM + "[sim.sample_parameters]\ng = nan\n", ["[sim.sample_parameters] g = nan", "finite"]),
     ("unknown-sim-key", SIM + "[sim]\ntemperature = 4\n", ["[sim] 'temperature' unknown", "seed"]),
+    ("sim-without-simulated", REAL + "[sim]\nseed = 3\n", ["[sim]", "simulated = true"]),
+    ("simulated-with-instruments", SIM + REAL, ["[instruments] lockin", "simulated = true"]),
     ("sim-limits-nan", SIM + "[limits]\nmax_rf_power = nan\n", ["[limits] max_rf_power", "finite"]),
     # not TOML at all
     ("toml-syntax", '[limits]\nmax_field = = "1 T"\n', ["not valid TOML", "line 2"]),
