@@ -134,6 +134,13 @@ class Experiment:
             raise ParameterError(problems)
 
     @classmethod
+    def from_parameters(cls, values: dict[str, Any]) -> "Experiment":
+        """The experiment as a run file recorded it (its stored parameters), for re-analysis;
+        names this version no longer declares are left out."""
+        known = {p.name for p in cls.parameters}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @classmethod
     def parameter(cls, name: str) -> Parameter:
         for p in cls.parameters:
             if p.name == name:

@@ -96,7 +96,7 @@ class ForceDetectedEsr(MrfmExperiment):
         notes: list[str] = []
         problem = line_window_problem(b, s, noise)
         if problem:
-            where = f"spins with g = {p['g_factor']:g} resonate at {resonance_field(_Values(p)) * 1e3:.4f} mT"
+            where = f"spins with g = {p['g_factor']:g} resonate at {resonance_field(self.from_parameters(p)) * 1e3:.4f} mT"
             advice = (f"check that the window covers where {where}, and the power and the modulation"
                       if "noise" in problem else f"widen the window around the line ({where})")
             out["warning"] = f"no resonance field, g or linewidth reported: {problem}; {advice}"
@@ -131,7 +131,7 @@ class ForceDetectedEsr(MrfmExperiment):
 
         out: dict[str, Any] = {}
         if protocol in ("field_modulation", "frequency_modulation"):
-            fits = [fit_modulated(b, s, sweep_amplitude(_Values(p)), m) for m in ("lorentzian", "gaussian")]
+            fits = [fit_modulated(b, s, sweep_amplitude(self.from_parameters(p)), m) for m in ("lorentzian", "gaussian")]
             fit = min(fits, key=lambda f: f.residual_rms)
             factor = _FWHM_PER_DBPP[fit.model]
             if believable(fit.b0, fit.dbpp * factor, fit.errors["b0"], fit.residual_rms):
@@ -173,10 +173,3 @@ class ForceDetectedEsr(MrfmExperiment):
             fine = np.linspace(b.min(), b.max(), 600)
             curve = (fine, _peak(fit.model, fine, fit.center, fit.width, fit.height, fit.offset))
         return plot_force_spectrum(b, s, curve, results, path, run.status)
-
-
-class _Values:
-    """Attribute access to a parameter dict (for helpers written against an Experiment)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
