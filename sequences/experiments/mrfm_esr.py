@@ -119,8 +119,8 @@ class ForceDetectedEsr(MrfmExperiment):
             out["note"] = "; ".join(notes)
         return out
 
-    @staticmethod
-    def _line(b: np.ndarray, s: np.ndarray, noise: float, p: dict[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def _line(cls, b: np.ndarray, s: np.ndarray, noise: float, p: dict[str, Any]) -> dict[str, Any]:
         """Centre and width of a contained line; a model is believed only when its residual is
         at the noise (else: half-maximum crossings, or the zero crossing for odd shapes)."""
         protocol, span = p["protocol"], float(np.ptp(b))
@@ -131,7 +131,8 @@ class ForceDetectedEsr(MrfmExperiment):
 
         out: dict[str, Any] = {}
         if protocol in ("field_modulation", "frequency_modulation"):
-            fits = [fit_modulated(b, s, sweep_amplitude(self.from_parameters(p)), m) for m in ("lorentzian", "gaussian")]
+            sweep = sweep_amplitude(cls.from_parameters(p))
+            fits = [fit_modulated(b, s, sweep, m) for m in ("lorentzian", "gaussian")]
             fit = min(fits, key=lambda f: f.residual_rms)
             factor = _FWHM_PER_DBPP[fit.model]
             if believable(fit.b0, fit.dbpp * factor, fit.errors["b0"], fit.residual_rms):
