@@ -35,6 +35,9 @@ def plot_esr_spectrum(run: Any, results: dict[str, Any], path: Path, averaged: t
     axr.set_ylabel("residual (µV)")
     axr.set_xlabel("field (mT)")
     ax.legend(loc="best", fontsize=8)
+    from analysis.fmr_plots import show_warning  # here: fmr_plots builds on this module
+
+    show_warning(ax, results.get("warning"))  # e.g. a lock-in lag that biases the fit
     ax.set_title(f"{run.metadata.get('title', 'cw-ESR field sweep')} — {run.status}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
