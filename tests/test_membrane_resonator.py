@@ -12,7 +12,7 @@ from analysis.resonator_fits import averaged_thermal_variance
 from sequences.experiment import ParameterError
 from sequences.experiments import EXPERIMENTS
 from sequences.experiments.membrane_resonator import MembraneDrivenSweep, MembraneRingdown
-from sequences.experiments.membrane_common import prepare_readout
+from sequences.experiments.membrane_readout import prepare_readout
 from sequences.experiments.mrfm_esr import ForceDetectedEsr
 from sim_backend.constants import KB
 from membrane_helpers import membrane_lab, run

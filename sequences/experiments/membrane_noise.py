@@ -17,7 +17,7 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.resonator_fits import baseband_psd, fit_thermal_psd, welch_variance_factor
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.membrane_common import MembraneLockinExperiment, membrane_lab_problems, prepare_readout
+from sequences.experiments.membrane_readout import MembraneLockinExperiment, membrane_lab_problems, prepare_readout
 from sequences.experiments.membrane_resonator import F_RANGE
 
 

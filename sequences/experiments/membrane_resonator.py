@@ -10,7 +10,7 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.resonator_fits import fit_driven_response, fit_ringdown, lockin_settling
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.membrane_common import (MembraneLockinExperiment, as_complex, membrane_lab_problems,
+from sequences.experiments.membrane_readout import (MembraneLockinExperiment, as_complex, membrane_lab_problems,
                                                     prepare_readout)
 
 F_RANGE = (1.0, 50e6)

@@ -13,7 +13,7 @@ from analysis.peak_to_peak_fit import fit_modulated
 from analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
                                     quadrature_noise, zero_crossing)
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.membrane_common import as_complex, membrane_lab_problems, prepare_readout
+from sequences.experiments.membrane_readout import as_complex, membrane_lab_problems, prepare_readout
 from sequences.experiments.mrfm_protocols import (MrfmExperiment, protocol_problems, resonance_field,
                                                start_protocol, stop_protocol, sweep_amplitude, to_force)
 

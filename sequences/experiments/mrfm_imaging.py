@@ -17,7 +17,8 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.mrfm import depletion_features, principal_projection, reconstruct, voigt
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
-from sequences.experiments.membrane_common import FrequencyTracker, as_complex, membrane_lab_problems, prepare_readout
+from sequences.experiments.frequency_tracker import FrequencyTracker
+from sequences.experiments.membrane_readout import as_complex, membrane_lab_problems, prepare_readout
 from sequences.experiments.mrfm_protocols import (MrfmExperiment, protocol_problems, resonance_field, set_rate,
                                                start_protocol, stop_protocol, sweep_amplitude)
 

@@ -20,7 +20,7 @@ from drivers.lab import Lab
 from drivers.roles import LockInAmplifier
 from analysis.constants import H, MU_B
 from sequences.experiment import Parameter
-from sequences.experiments.membrane_common import MembraneLockinExperiment
+from sequences.experiments.membrane_readout import MembraneLockinExperiment
 
 PROTOCOLS = ("cyclic_saturation", "field_modulation", "frequency_modulation", "cyclic_adiabatic_inversion")
 

@@ -127,7 +127,7 @@ class SimMembraneLockIn(_SimInstrument, LockInAmplifier):
 
 class SimInterferometer(_SimInstrument, DisplacementSensor):
     """Fibre interferometer on the membrane. ``demodulator`` is its lock-in (see
-    sequences/experiments/membrane_common.py for how experiments find it)."""
+    sequences/experiments/membrane_readout.py for how experiments find it)."""
 
     sample_rate_range = Range(1e3, 100e6, "Hz")
 
