@@ -26,6 +26,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="which channel of complex data: x, y, magnitude, or auto (phase rotated onto the channel "
                         "with the most signal; default)")
     p.add_argument("--model", choices=("auto",) + tuple(MODELS), default="auto", help="cw line model (default auto)")
+    p.add_argument("--baseline", type=int, metavar="ORDER",
+                   help="cw: subtract a polynomial baseline of this order fitted outside the lines")
+    p.add_argument("--spin-reference", metavar="FILE",
+                   help="cw: count spins against this reference spectrum (same analysis, known spin number)")
+    p.add_argument("--reference-spins", type=float, metavar="N", help="number of spins in the reference sample")
     p.add_argument("--png", help="where to write the plot (default: next to the file)")
     p.add_argument("--json", action="store_true", help="print one JSON object with every result instead of text")
     p.set_defaults(func=cmd_analyse)
@@ -81,14 +86,36 @@ def print_analysis(out: Any, indent: str = "") -> None:
         print(f"{indent}warning:  {warning}")
 
 
+def add_spin_count(out: Any, d: Any, args: argparse.Namespace) -> None:
+    """Analyse the reference the same way and add the sample's spin count to the results."""
+    from app.file_analysis import analyse_dataset
+    from app.spin_counting import count_spins
+    from formats import load
+
+    ref = load(args.spin_reference)
+    ref_out = analyse_dataset(ref, out.kind, args.channel, args.model, args.baseline)
+    key = "double_integral_numeric"
+    for name, o in (("sample", out), ("reference", ref_out)):
+        if key not in o.results:
+            raise ValueError(f"spin count: the {name} spectrum has no line to integrate "
+                             f"({'; '.join(o.warnings) or 'not a 1-D cw spectrum'})")
+    spins, notes = count_spins(d, out.results[key], ref, ref_out.results[key], args.reference_spins)
+    out.results["spins"] = spins
+    out.notes += notes
+
+
 def cmd_analyse(args: argparse.Namespace) -> int:
     from app.file_analysis import analyse_dataset
     from app.file_plot import plot_file
     from formats import load
 
     path = Path(args.file)
+    if (args.spin_reference is None) != (args.reference_spins is None):
+        raise ValueError("--spin-reference FILE and --reference-spins N go together")
     d = load(path)
-    out = analyse_dataset(d, args.kind, args.channel, args.model)
+    out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline)
+    if args.spin_reference:
+        add_spin_count(out, d, args)
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")
     plot_file(d, out.signal, out.curves, f"{d.title or path.name} — {out.kind}", png)
     if args.json:

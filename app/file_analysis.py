@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from analysis.field_correction import g_from_field
-from analysis.line_count import derivative_line_features
+from analysis.baseline import line_windows, polynomial_baseline
+from analysis.double_integration import double_integral
+from analysis.line_count import derivative_line_features, trace_noise
 from analysis.line_profiles import MODELS, fit_significant_line
 from analysis.pulsed_fits import fid_spectrum, fit_damped_sine, fit_decay, fit_recovery, principal_phase
 from analysis.saturation import fit_saturation
@@ -118,13 +120,22 @@ def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model
     return fit
 
 
-def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str) -> None:
+def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baseline: int | None = None) -> None:
     b = d.x.values
     if z.ndim == 1:
+        features = derivative_line_features(b, z)
+        if baseline is not None:
+            windows = line_windows([f.centre for f in features], [f.width for f in features])
+            z = z - polynomial_baseline(b, z, baseline, windows)
+            out.signal = z
+            out.notes.append(f"baseline: polynomial of order {baseline} fitted outside "
+                             f"{len(windows)} line region(s) and subtracted")
         fit = _cw_trace(out, d, b, z, model)
         if fit is not None:
             out.curves["fit"] = fit.curve
-        features = derivative_line_features(b, z)
+        if fit is not None or features:
+            di, di_err = double_integral(b, z, trace_noise(z))
+            out.results["double_integral_numeric"] = _fv(di, di_err, "")
         if len(features) > 1:
             centres = sorted(f.centre for f in features)
             out.results["lines_found"] = len(features)
@@ -199,8 +210,10 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
     out.curves["fit"] = fit.curve
 
 
-def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", model: str = "auto") -> FileAnalysis:
-    """Pick (or take) the kind of analysis and run it on the file's first ordinate."""
+def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", model: str = "auto",
+                    baseline: int | None = None) -> FileAnalysis:
+    """Pick (or take) the kind of analysis and run it on the file's first ordinate; ``baseline``
+    (cw, 1-D): order of the polynomial baseline subtracted before fitting and integrating."""
     if model != "auto" and model not in MODELS:
         raise ValueError(f"--model {model!r}: use one of auto, {', '.join(MODELS)}")
     if kind is None:
@@ -215,7 +228,7 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
     if kind == "cw":
         if d.x.unit != "T":
             raise ValueError(f"{d.source}: --kind cw needs a field axis (T), the file's x axis is in {d.x.unit!r}")
-        analyse_cw(out, d, y, model)
+        analyse_cw(out, d, y, model, baseline)
     elif kind == "echo-sweep":
         analyse_echo_sweep(out, d, y)
     else:
