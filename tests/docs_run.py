@@ -1,6 +1,6 @@
 """Run the blocks of one documentation page in order, in a scratch folder, as a reader would.
 
-The scratch folder links the repository's ``examples/`` and ``benchmarks/`` so the documented
+The scratch folder links the repository's ``examples/``, ``benchmarks/`` and ``tests/data/`` so the documented
 relative paths work. Python blocks share one namespace per page (a page is read top to bottom);
 ``spinbench`` lines run in-process through ``app.cli.main`` (fast, same behaviour as the
 console script); any other shell line runs in bash; a line ending in ``&`` starts a background
@@ -11,6 +11,7 @@ marker text, or any line without one; it is stopped when the page is done). A sh
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import os
 import shlex
@@ -24,7 +25,14 @@ from docs_markdown import ROOT, SHELL, Block, logical_lines
 from docs_names import EXIT
 from docs_output import Tolerance, compare_output
 
-LINKED = ("examples", "benchmarks")
+LINKED = ("examples", "benchmarks", "tests/data")
+
+
+def _expand(word: str) -> list[str]:
+    """A shell glob as bash expands it (sorted matches; the word itself when nothing matches)."""
+    if not any(c in word for c in "*?["):
+        return [word]
+    return sorted(glob.glob(word)) or [word]
 
 
 class PageRunner:
@@ -33,6 +41,7 @@ class PageRunner:
     def __init__(self, scratch: Path):
         self.scratch = scratch
         for name in LINKED:
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
             (scratch / name).symlink_to(ROOT / name, target_is_directory=True)
         self.namespace: dict[str, object] = {"__name__": "__doc__"}
         self.background: list[subprocess.Popen] = []
@@ -88,7 +97,7 @@ class PageRunner:
                 self._start_background(line.rsplit("&", 1)[0], block.markers.get("ready", ""), where)
                 continue
             if words[0] == "spinbench":
-                rc, text = self._spinbench(words[1:])
+                rc, text = self._spinbench([m for w in words[1:] for m in _expand(w)])
             else:
                 done = subprocess.run(["bash", "-c", line], cwd=self.scratch, capture_output=True, text=True,
                                       timeout=900)
