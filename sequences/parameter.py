@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Generic, TypeVar, overload
 
-from drivers.lab import Lab
+from drivers.lab import LIMIT_RULES, Lab
 from units.quantity import UnitError, parse_quantity, parse_quantity_list, unit_scale
 
 T = TypeVar("T")
@@ -195,7 +195,8 @@ class Parameter(Generic[T]):
 
 def limit_problem(lab: Lab, limit: str, what: str, value: float, display_unit: str | None = None) -> str | None:
     """Why ``value`` (SI) of ``what`` breaks the lab limit ``limit`` (see :data:`LIMIT_NAMES`), or
-    None. The one check behind every bound parameter and every derived setpoint (a window edge)."""
+    None: the check behind every bound parameter; fields (also derived ones, a window's edge) go
+    through the lab's own ``field_problem``, which knows what the field controller can reach."""
     if limit == "max_field":  # the lab's limit and what its field controller can really reach
         return lab.field_problem(what, value)
     lim = lab.limits
@@ -207,12 +208,8 @@ def limit_problem(lab: Lab, limit: str, what: str, value: float, display_unit: s
     bound = getattr(lim, limit)
     if abs(value) <= bound:
         return None
-    unit = _LIMIT_UNITS[limit]
+    unit = LIMIT_RULES[limit][0]
     shown = display_unit or unit
     factor = float(unit_scale(shown, unit)) if shown != unit else 1.0
     return (f"{what} = {value / factor:g} {shown} exceeds the lab's {LIMIT_NAMES[limit]} "
             f"{bound / factor:g} {shown}".strip())
-
-
-_LIMIT_UNITS = {"max_ramp_rate": "T/s", "max_rf_power": "W", "max_pulse_length": "s",
-                "max_piezo_amplitude": "V"}
