@@ -1,4 +1,4 @@
-"""Spectrum files in and out (pure numpy, no Qt, imports nothing of ours): Bruker BES3T,
+"""Spectrum files in and out (pure numpy, no Qt; of ours it imports only the units/ library): Bruker BES3T,
 ESP/WinEPR, Magnettech XML, text/CSV, TopSpin, SpecMan. ``load(path)`` reads any of them into
 one :class:`Dataset` (SI axes, ordinates, BES3T-named parameters)."""
 from formats.bes3t import Bes3tData, Bes3tError, load_bes3t, read_bes3t
