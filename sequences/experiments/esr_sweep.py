@@ -121,7 +121,7 @@ class EsrFieldSweep(Experiment):
         li.filter_slope = self.filter_slope
         li.sensitivity = self.sensitivity
         li.phase = self.phase
-        fc.ramp_rate = min(self.ramp_rate, lab.limits.max_ramp_rate)
+        fc.ramp_rate = min(self.ramp_rate, fc.ramp_rate_range.high)  # the lab limit and the supply
         rf.frequency = self.frequency
         rf.power = self.power
         rf.output = True
