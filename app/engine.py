@@ -28,6 +28,7 @@ class Subscriber(Protocol):
     def block(self, index: int, data: dict[str, Any]) -> None: ...
     def note(self, text: str) -> None: ...
     def making_safe(self, run: "RunInfo") -> None: ...
+    def safe_step(self, text: str) -> None: ...
     def end(self, run: "RunInfo") -> None: ...
 
 
@@ -224,7 +225,7 @@ class RunEngine:
                     pass
             lab.abort_event.clear()
             self._emit(subs, "making_safe", info)
-            info.safe_state_errors = lab.make_safe()
+            info.safe_state_errors = lab.make_safe(progress=lambda text: self._emit(subs, "safe_step", text))
             failed = [e.split(":", 1)[0] for e in info.safe_state_errors]
             info.lab_after = lab.snapshot(skip=failed)  # what the lab was left in
             info.ended = _now_iso()

@@ -48,9 +48,9 @@ def _handlers(handler: Callable[[int, Any], None]) -> Iterator[None]:
 
 def progress_text(lab: Any, engine: Any) -> str:
     """What the run is still doing after an abort was asked for."""
-    if lab.making_safe:
-        return f"making the lab safe: {lab.safe_state_progress() or 'in progress'}; please wait"
     phase = getattr(engine, "phase", "")
+    if lab.making_safe or phase == "making safe":
+        return f"making the lab safe: {lab.safe_state_progress() or 'in progress'}; please wait"
     if phase == "finishing":
         return "the lab is safe; analysing and closing the run file"
     if phase == "done":

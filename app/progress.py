@@ -40,6 +40,10 @@ class ProgressBar:
     def making_safe(self, run: Any) -> None:
         self._write("\nmaking the lab safe (RF off, modulation off, field ramped to zero) ...\n")
 
+    def safe_step(self, text: str) -> None:
+        """A long step of the safe state begins (the field ramp, with how long it takes)."""
+        self._write(f"  {text}\n")
+
     def end(self, run: Any) -> None:
         self._draw(run.points, force=True)
         self._write(f"\n{self._label}: {run.status}" + (f" ({run.error})" if run.error else "") + "\n")

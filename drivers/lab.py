@@ -7,7 +7,7 @@ built, so an out-of-range setpoint is refused by the role before any command is 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import math
 import threading
@@ -283,10 +283,12 @@ class Lab:
             out[role] = entry
         return out
 
-    def make_safe(self) -> list[str]:
+    def make_safe(self, progress: Callable[[str], None] | None = None) -> list[str]:
         """RF off, modulation off, pulses stopped, drive off, field ramped to zero.
 
         Every instrument is tried even if another fails; the failures are returned.
+        ``progress`` is told when a long step (the field ramp) begins, e.g. ``ramping field to
+        zero: 338 mT, 3 s left``.
         """
         errors: list[str] = []
         order = ["rf", "pulser", "piezo", "lockin", "field"]
@@ -299,6 +301,8 @@ class Lab:
                 step = self.safe_step = SafeStep(role, self.clock.now())
                 if role == "field":
                     step.read_field(inst)
+                    if progress is not None:
+                        progress(step.describe(step.started))
                 try:
                     inst.make_safe()
                 except Exception as exc:
