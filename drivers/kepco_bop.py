@@ -15,6 +15,13 @@ naming the likely causes, instead of waiting forever on a magnet that does not f
 
 Field = current x ``tesla_per_amp`` (your magnet's calibration; required). A Hall probe reads
 the true field, which differs by the yoke's remanence.
+
+Manual command set (BIT 4886; each sent as is from plain pyvisa to the served BOP by
+``tests/test_drivers_manual_commands.py``; every query answered, no setting refused):
+
+    *RST; *CLS; *IDN?; *ESR?; *STB?; *ESE 4; *ESE?; *SRE 0; *SRE?; *OPC?; *TST?; *WAI
+    FUNC:MODE CURR; FUNC:MODE?; VOLT 15; VOLT?; CURR 0.5; CURR?; OUTP ON; OUTP?
+    MEAS:CURR?; MEAS:VOLT?; SYST:BEEP; DIAG:TST?; CURR 0; OUTP OFF; SYST:ERR?
 """
 from __future__ import annotations
 

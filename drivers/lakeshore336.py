@@ -11,6 +11,14 @@ Command set: Model 336 user manual ch. 6 (docs/references.md), cross-checked wit
 * Errors: ``*ESR?`` (CME bit 5, EXE bit 4, QYE bit 2).
 * USB = virtual COM port at 57600 baud, 7 data bits, odd parity, 1 stop bit; host lines end LF
   (USB/TCP) or CR LF (GPIB); replies end CR LF (LSpkg ``generic_instrument.py``).
+
+Manual command set (each sent as is from plain pyvisa to the served 336 by
+``tests/test_drivers_manual_commands.py``; every query answered, no setting refused):
+
+    *RST; *CLS; *IDN?; *ESR?; *STB?; *ESE 4; *ESE?; *SRE 0; *SRE?; *OPC?; *TST?; *WAI
+    KRDG? A; CRDG? A; SRDG? A; RDGST? A; SETP 1,295; SETP? 1; RANGE 1,2; RANGE? 1
+    PID 1,50,20,0; PID? 1; HTR? 1; OUTMODE 1,1,1,0; OUTMODE? 1; HTRSET 1,1,2,0,1; HTRSET? 1
+    RAMP 1,0,10; RAMP? 1; INTYPE A,2,1,0,1,1; INTYPE? A
 """
 from __future__ import annotations
 

@@ -13,6 +13,13 @@ manual):
 * An over-range reading comes back as ``OL`` (front-panel convention): reported as an error
   that names the fix, never retried.
 * RS-232: 9600 baud, 7 data bits, odd parity, 1 stop bit, CR LF both ways (ATZ 455 profile).
+
+Manual command set (each sent as is from plain pyvisa to the served 475 by
+``tests/test_drivers_manual_commands.py``; every query answered, no setting refused):
+
+    *RST; *CLS; *IDN?; *ESR?; *STB?; *ESE 4; *ESE?; *SRE 0; *SRE?; *OPC?; *TST?; *WAI
+    UNIT 2; UNIT?; AUTO 1; AUTO?; RANGE 3; RANGE?; RDGFIELD?; TUNIT 2; TUNIT?; RDGTEMP?
+    RDGMODE 1,3,1,1,1; RDGMODE?
 """
 from __future__ import annotations
 

@@ -11,6 +11,15 @@ Errors: ``SYST:ERR:NEXT?`` until ``0,...`` (official ``check_error``).
 
 Generator (role ``piezo``): ``SOUR1:FUNC SINE``, ``SOUR1:FREQ:FIX <Hz>`` (<= 50 MHz),
 ``SOUR1:VOLT <V>`` (|V| <= 1), ``OUTPUT1:STATE ON|OFF``.
+
+Manual command set (each sent as is from plain pyvisa to the served Red Pitaya by
+``tests/test_drivers_manual_commands.py``; every query answered, no setting refused):
+
+    *IDN?; *OPC?; *STB?; *CLS; ACQ:RST; ACQ:DEC 8; ACQ:DEC?; ACQ:DATA:FORMAT ASCII; ACQ:DATA:UNITS VOLTS
+    ACQ:SOUR1:GAIN LV; ACQ:TRIG:LEV 0.1; ACQ:TRIG:DLY 8192; ACQ:TRIG:DLY?; ACQ:BUF:SIZE?
+    ACQ:START; ACQ:TRIG NOW; ACQ:TRIG:STAT?; ACQ:SOUR1:DATA:OLD:N? 16; ACQ:STOP
+    SOUR1:FUNC SINE; SOUR1:FUNC?; SOUR1:FREQ:FIX 1000; SOUR1:FREQ:FIX?; SOUR1:VOLT 0.5; SOUR1:VOLT?
+    OUTPUT1:STATE ON; OUTPUT1:STATE?; OUTPUT1:STATE OFF; SYST:ERR:NEXT?
 """
 from __future__ import annotations
 

@@ -14,6 +14,19 @@ Reference", R&S SMB100A operating manual ch. 7):
   every setting until empty.
 * LAN: raw SCPI socket port 5025 (Keysight, R&S) or VXI-11 ``TCPIP0::<ip>::inst0::INSTR``;
   LF terminations.
+
+Manual command set (N5183B; each sent as is from plain pyvisa to the served source by
+``tests/test_drivers_manual_commands.py``; every query answered, no setting refused; long and
+short headers, with and without the leading colon):
+
+    *RST; *CLS; *IDN?; *ESR?; *STB?; *ESE 4; *ESE?; *SRE 0; *SRE?; *OPC?; *TST?; *WAI
+    SOUR:FREQ 9.4e9; SOUR:FREQ?; :SOURce:FREQuency:CW 9.5 GHz; FREQ?; :FREQ:MODE CW; :FREQ:MODE?
+    SOUR:POW -10; SOUR:POW?; :POWer:LEVel:IMMediate:AMPLitude -5 dBm; POW?
+    OUTP:STAT ON; OUTP:STAT?; :OUTP:STAT OFF; :OUTPut:STATe?; OUTP:MOD:STAT OFF; OUTP:MOD:STAT?
+    SOUR:FM1:DEV 1e3; :FM1:DEV?; SOUR:FM1:INT1:FREQ 1e3; SOUR:FM1:INT1:FREQ?; SOUR:FM1:SOUR INT
+    SOUR:FM1:SOUR?; SOUR:FM1:STAT OFF; SOUR:FM1:STAT?
+    SOUR:AM:DEPT 30; :AM:DEPT?; SOUR:AM:INT:FREQ 400; SOUR:AM:INT:FREQ?; SOUR:AM:SOUR INT; SOUR:AM:STAT OFF
+    SOUR:PULM:SOUR EXT; :PULM:SOUR?; SOUR:PULM:STAT OFF; SOUR:PULM:STAT?; SYST:ERR?
 """
 from __future__ import annotations
 

@@ -231,7 +231,7 @@ def parse_bool(text: str) -> bool:
 
 def parse_floats(count: int | None = None, sep: str = ",") -> Callable[[str], list[float]]:
     def parse(text: str) -> list[float]:
-        parts = text.strip().strip("{}").split(sep)
+        parts = text.strip().strip("{}").rstrip(sep).split(sep)
         if count is not None and len(parts) != count:
             raise ReplyError(f"expected {count} comma-separated numbers, got {text[:80]!r}")
         return [parse_float(p) for p in parts]

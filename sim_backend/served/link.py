@@ -21,6 +21,7 @@ observe the filter in between: every observation is a command, and a command syn
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Any
@@ -36,6 +37,9 @@ class WorldLink:
         self.time_scale = float(time_scale)
         #: Held while a command runs: one command at a time acts on the world.
         self.lock = threading.RLock()
+        #: Instruments that sample the world at their own times (the SR830's data buffer):
+        #: objects with ``next_sample_time()`` and ``sample()``.
+        self.samplers: list[Any] = []
         self._wall0 = time.monotonic()
         self._world0 = world.clock.now()
 
@@ -49,6 +53,9 @@ class WorldLink:
             gap = self.world_time_now() - clock.now()
             if gap <= 0:
                 return
+            if any(s.next_sample_time() < math.inf for s in self.samplers):
+                self._sync_sampling(clock, clock.now() + gap)
+                return
             lockin = getattr(self.world, "lockin", None)
             tau = getattr(lockin, "time_constant", None)
             if tau is not None:
@@ -61,3 +68,16 @@ class WorldLink:
                         lockin.time_constant = tau
                     gap -= coarse
             clock.sleep(max(0.0, gap))
+
+    def _sync_sampling(self, clock: Any, target: float) -> None:
+        """Advance to ``target`` stopping at every sample time (no coarse steps: each sample
+        must see the filter as it is at its instant)."""
+        while True:
+            due = min(s.next_sample_time() for s in self.samplers)
+            if due > target:
+                break
+            clock.sleep(max(0.0, due - clock.now()))
+            for s in self.samplers:
+                if s.next_sample_time() <= clock.now() + 1e-12:
+                    s.sample()
+        clock.sleep(max(0.0, target - clock.now()))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from sim_backend.served.protocol import ExecError, ServedInstrument, integer, number
+from sim_backend.served.lockin_buffer import DataBuffer
+from sim_backend.served.protocol import ExecError, ServedInstrument, StoredSetting, choice, integer, number, ranged
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-5, 5) for m in (1, 3))
 SENSITIVITIES = tuple(m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 2e-9 <= m * 10.0**e <= 1.0)
@@ -26,13 +27,22 @@ class ServedSR830(ServedInstrument):
         #: RS-232 replies end with CR; GPIB (here: TCP) with LF.
         self.reply_termination = "\r" if serial else "\n"
         self._panel_defaults()  # the world's modulation and filter are left as they are
+        # The sine output cannot go below 4 mV (manual p. 5-5): a world at 0 V starts at 4 mV.
+        self.world.modulation_amplitude_v = max(self.world.modulation_amplitude_v, 0.004)
+        self.buffer = DataBuffer(self._displays, self.world.clock.now)
+        self.link.samplers.append(self.buffer)
 
     def _panel_defaults(self) -> None:
         self.sens, self.reserve, self.isrc, self.outx, self.lias = 26, 1, 0, 1, 0
         self.misc = {"IGND": 0, "ICPL": 0, "ILIN": 0, "SYNC": 0, "FMOD": 1, "RSLP": 0}
+        #: DDEF i,j,k: channel 1 shows X (j=0) or R (1), channel 2 Y (0) or theta (1); k ratio.
+        self.ddef = StoredSetting((1, 2), [(choice(0, 4), "{}", 0), (choice(0, 2), "{}", 0)])
+        #: AUXV i,x: the four auxiliary outputs, -10.5 .. 10.5 V.
+        self.auxv = StoredSetting((1, 2, 3, 4), [(ranged(-10.5, 10.5), "{:.3f}", 0.0)])
 
     def reset(self) -> None:
         self._panel_defaults()
+        self.buffer.reset()
         w = self.world
         w.modulation_frequency, w.harmonic = 1000.0, 1
         w.modulation_amplitude_v = 1.0
@@ -53,6 +63,14 @@ class ServedSR830(ServedInstrument):
             ("ISRC", lambda a: self._store("isrc", integer(a, 0, 3))), ("ISRC?", lambda a: str(self.isrc)),
             ("SNAP?", self._snap), ("OUTP?", self._outp), ("APHS", self._aphs),
             ("LIAS?", self._read_lias), ("ERRS?", lambda a: "0"),
+            ("DDEF", lambda a: self.ddef.set(a)), ("DDEF?", lambda a: self.ddef.get(a)),
+            ("AUXV", lambda a: self.auxv.set(a)), ("AUXV?", lambda a: self.auxv.get(a)),
+            ("OAUX?", lambda a: f"{0.0 * integer(a, 1, 4):.3f}"),  # nothing is wired to the aux inputs
+            ("SRAT", lambda a: self.buffer.set_rate(a)), ("SRAT?", lambda a: str(self.buffer.rate_index)),
+            ("SEND", lambda a: self.buffer.set_mode(a)), ("SEND?", lambda a: str(int(self.buffer.loop))),
+            ("STRT", lambda a: self.buffer.start(a)), ("PAUS", lambda a: self.buffer.pause(a)),
+            ("REST", lambda a: self.buffer.reset(a)),
+            ("SPTS?", lambda a: self.buffer.count(a)), ("TRCA?", lambda a: self.buffer.read_ascii(a)),
         ]
         for key in ("IGND", "ICPL", "ILIN", "SYNC", "FMOD", "RSLP"):
             cmds.append((key, lambda a, k=key: self.misc.__setitem__(k, integer(a, 0, 3))))
@@ -102,6 +120,12 @@ class ServedSR830(ServedInstrument):
         x, y = max(-fs, min(fs, x)), max(-fs, min(fs, y))
         return {1: x, 2: y, 3: math.hypot(x, y), 4: math.degrees(math.atan2(y, x)), 5: 0.0, 6: 0.0, 7: 0.0,
                 8: 0.0, 9: self.world.modulation_frequency, 10: x, 11: y}
+
+    def _displays(self) -> tuple[float, float]:
+        """What channels 1 and 2 show (DDEF): X or R, Y or theta; noise and aux displays read 0."""
+        v = self._values()
+        ch1, ch2 = self.ddef.values[1][0], self.ddef.values[2][0]
+        return ({0: v[1], 1: v[3]}.get(ch1, 0.0), {0: v[2], 1: v[4]}.get(ch2, 0.0))
 
     def _snap(self, args: str) -> str:
         ids = [integer(a, 1, 11) for a in args.split(",")]

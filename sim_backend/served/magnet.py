@@ -60,6 +60,7 @@ class ServedKepcoBOP(ServedInstrument):
             (":MEASure[:SCALar]:CURRent[:DC]?", lambda a: f"{self.world.magnet.current:.5f}"),
             (":MEASure[:SCALar]:VOLTage[:DC]?", lambda a: f"{self.world.magnet.current * self.resistance:.4f}"),
             (":SYSTem:ERRor[:NEXT]?", self.next_error),
+            (":SYSTem:BEEPer[:IMMediate]", lambda a: None), (":DIAGnostic:TST?", lambda a: "0"),
         ]
 
     def _mode(self, args: str) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from sim_backend.served.faults import Fault, FaultSet
 from sim_backend.served.link import WorldLink
 
-ESR_EXE, ESR_CME, ESR_QYE = 1 << 4, 1 << 5, 1 << 2
+ESR_EXE, ESR_CME, ESR_QYE, ESR_OPC = 1 << 4, 1 << 5, 1 << 2, 1 << 0
 _HEADER = re.compile(r"^\s*(\*?[A-Za-z]+\??)\s*(.*)$")
 _UNITS = {"": 1.0, "HZ": 1.0, "KHZ": 1e3, "MHZ": 1e6, "GHZ": 1e9, "DBM": 1.0, "V": 1.0, "MV": 1e-3,
           "A": 1.0, "MA": 1e-3, "S": 1.0, "MS": 1e-3, "US": 1e-6, "PCT": 1.0}
@@ -91,6 +91,51 @@ def boolean(text: str) -> bool:
     raise ExecError(f"ON/OFF expected, got {text!r}", -104)
 
 
+class StoredSetting:
+    """A setting a served instrument only keeps and reports back (front-panel style tables such
+    as OUTMODE, HTRSET, DDEF): ``NAME key,f1,f2...`` validates and stores the fields of entry
+    ``key``, ``NAME? key`` returns them. ``fields`` are (parser of the text, format, default)."""
+
+    def __init__(self, keys: tuple[int, ...], fields: list[tuple[Callable[[str], Any], str, Any]]):
+        self.keys = keys
+        self.fields = fields
+        self.values = {k: [default for _, _, default in fields] for k in keys}
+
+    def _key(self, text: str) -> int:
+        key = integer(text, min(self.keys), max(self.keys))
+        if key not in self.keys:
+            raise ExecError(f"{key} not one of {self.keys}")
+        return key
+
+    def set(self, args: str) -> None:
+        head, *parts = [p.strip() for p in args.split(",")]
+        key = self._key(head)
+        if not 1 <= len(parts) <= len(self.fields):
+            raise ExecError(f"expected {len(self.fields)} values after {key}, got {len(parts)}")
+        parsed = [parse(text) for (parse, _, _), text in zip(self.fields, parts)]
+        self.values[key][: len(parsed)] = parsed
+
+    def get(self, args: str) -> str:
+        key = self._key(args)
+        return ",".join(fmt.format(v) for (_, fmt, _), v in zip(self.fields, self.values[key]))
+
+
+def ranged(low: float, high: float) -> Callable[[str], float]:
+    """A numeric field parser for :class:`StoredSetting`."""
+    def parse(text: str) -> float:
+        value = number(text, unit_ok=False)
+        if not low <= value <= high:
+            raise ExecError(f"{value:g} outside {low:g}..{high:g}")
+        return value
+
+    return parse
+
+
+def choice(low: int, high: int) -> Callable[[str], int]:
+    """An integer field parser for :class:`StoredSetting`."""
+    return lambda text: integer(text, low, high)
+
+
 class ServedInstrument:
     """Base of every served instrument (see module doc)."""
 
@@ -111,8 +156,12 @@ class ServedInstrument:
         self._rng = random.Random(seed)
         self._table: list[tuple[Any, Callable[[str], str | None]]] = []
         self._mnemonics: dict[str, Callable[[str], str | None]] = {}
+        self.ese = self.sre = 0
         common = [("*IDN?", lambda a: self.idn), ("*CLS", self._cls), ("*ESR?", self._read_esr),
-                  ("*RST", lambda a: self.reset()), ("*OPC?", lambda a: "1")]
+                  ("*RST", lambda a: self.reset()), ("*OPC?", lambda a: "1"), ("*OPC", self._opc),
+                  ("*WAI", lambda a: None), ("*TST?", lambda a: "0"), ("*STB?", lambda a: str(self.status_byte())),
+                  ("*ESE", lambda a: setattr(self, "ese", integer(a, 0, 255))), ("*ESE?", lambda a: str(self.ese)),
+                  ("*SRE", lambda a: setattr(self, "sre", integer(a, 0, 255))), ("*SRE?", lambda a: str(self.sre))]
         for spec, handler in common + self.commands():
             if self.style == "scpi":
                 self._table.append((scpi_pattern(spec), handler))
@@ -133,6 +182,16 @@ class ServedInstrument:
     def _cls(self, args: str) -> None:
         self.esr = 0
         self.errors.clear()
+
+    def _opc(self, args: str) -> None:
+        self.esr |= ESR_OPC  # every command runs to completion before the next: done at once
+
+    def status_byte(self) -> int:
+        """IEEE 488.2 §11.2 status byte: bit 2 error/event queue not empty (SCPI EAV), bit 5 ESB
+        (an enabled *ESR bit set), bit 6 MSS (an enabled status bit set). MAV (bit 4) is 0: the
+        *STB? reply itself is the only message, and it is not yet in the buffer."""
+        stb = (1 << 2 if self.errors else 0) | (1 << 5 if self.esr & self.ese else 0)
+        return stb | (1 << 6 if stb & self.sre & ~(1 << 6) else 0)
 
     def _read_esr(self, args: str) -> str:
         value, self.esr = self.esr, 0

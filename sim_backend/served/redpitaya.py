@@ -44,6 +44,7 @@ class ServedRedPitaya(ServedInstrument):
             (":ACQ:SOUR#:GAIN", lambda a: None), (":ACQ:AVG", lambda a: None),
             (":ACQ:TRIG:LEV", lambda a: self.settings.__setitem__("level", number(a))),
             (":ACQ:TRIG:DLY", lambda a: self.settings.__setitem__("delay", integer(a, -BUFFER, BUFFER))),
+            (":ACQ:TRIG:DLY?", lambda a: str(self.settings.get("delay", 0))),
             (":ACQ:START", lambda a: setattr(self, "armed", True)), (":ACQ:STOP", lambda a: self._acq_reset()),
             (":ACQ:TRIG", self._trig), (":ACQ:TRIG:STAT?", lambda a: "TD" if self.triggered else "WAIT"),
             (":ACQ:BUF:SIZE?", lambda a: str(BUFFER)),
@@ -53,6 +54,7 @@ class ServedRedPitaya(ServedInstrument):
         for ch in (1, 2):
             cmds += [
                 (f":SOUR{ch}:FUNC", lambda a, c=ch: gen[c].__setitem__("func", a.upper())),
+                (f":SOUR{ch}:FUNC?", lambda a, c=ch: gen[c]["func"]),
                 (f":SOUR{ch}:FREQ:FIX", lambda a, c=ch: gen[c].__setitem__("frequency", self._range(a, 0, 50e6))),
                 (f":SOUR{ch}:FREQ:FIX?", lambda a, c=ch: f"{gen[c]['frequency']:.3f}"),
                 (f":SOUR{ch}:VOLT", lambda a, c=ch: gen[c].__setitem__("amplitude", self._range(a, -1.0, 1.0))),

@@ -20,6 +20,7 @@ class ServedScpiSource(ServedInstrument):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.mod_master = False
+        self.freq_mode = "CW"
 
     def reset(self) -> None:
         mw = self.world.microwave
@@ -39,6 +40,7 @@ class ServedScpiSource(ServedInstrument):
             (":OUTPut:MODulation[:STATe]", lambda a: setattr(self, "mod_master", boolean(a))),
             (":OUTPut:MODulation[:STATe]?", lambda a: str(int(self.mod_master))),
             (":SYSTem:ERRor[:NEXT]?", self.next_error),
+            ("[:SOURce]:FREQuency:MODE", self._freq_mode), ("[:SOURce]:FREQuency:MODE?", lambda a: self.freq_mode),
         ]
         for kind, params in (("FM", ("DEViation", "INTernal#:FREQuency", "SOURce")),
                              ("AM", ("DEPTh", "INTernal#:FREQuency", "SOURce")),
@@ -46,6 +48,7 @@ class ServedScpiSource(ServedInstrument):
             key = kind.lower() if kind != "PULM" else "pulse"
             for p in params:
                 cmds.append((f"[:SOURce]:{kind}#:{p}", lambda a, k=key, p=p: self._mod(k, p, a)))
+                cmds.append((f"[:SOURce]:{kind}#:{p}?", lambda a, k=key, p=p: self._mod_value(k, p)))
             cmds.append((f"[:SOURce]:{kind}#:STATe", lambda a, k=key: self._mod(k, "STATe", a)))
             cmds.append((f"[:SOURce]:{kind}#:STATe?",
                          lambda a, k=key: str(int(bool(mw.modulation.get(k, {}).get("enabled", False))))))
@@ -62,6 +65,26 @@ class ServedScpiSource(ServedInstrument):
         if not self.min_dbm <= p <= self.max_dbm:
             raise ExecError("Data out of range")
         self.world.microwave.power = dbm_to_watt(p)
+
+    def _freq_mode(self, args: str) -> None:
+        mode = args.strip().upper()
+        modes = {"CW": "CW", "FIX": "CW", "FIXED": "CW", "LIST": "LIST"}
+        if mode not in modes:
+            raise ExecError("Illegal parameter value", -224)  # sweeps are not simulated
+        self.freq_mode = modes[mode]
+
+    #: What a modulation query reports when nothing was set (instrument preset values).
+    MOD_DEFAULTS = {"DEViation": 1e3, "DEPTh": 0.1, "SOURce": "internal", "rate": 400.0}
+
+    def _mod_value(self, kind: str, param: str) -> str:
+        entry = self.world.microwave.modulation.get(kind, {})
+        if param == "SOURce":
+            return "INT" if entry.get("source", "internal") == "internal" else "EXT"
+        if param == "DEViation":
+            return f"{entry.get('deviation', self.MOD_DEFAULTS['DEViation']):+.8E}"
+        if param == "DEPTh":
+            return f"{100.0 * entry.get('depth', self.MOD_DEFAULTS['DEPTh']):+.8E}"
+        return f"{entry.get('rate', self.MOD_DEFAULTS['rate']):+.8E}"
 
     def _mod(self, kind: str, param: str, args: str) -> None:
         entry = self.world.microwave.modulation.setdefault(kind, {"enabled": False})
