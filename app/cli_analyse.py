@@ -26,6 +26,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="which channel of complex data: x, y, magnitude, or auto (phase rotated onto the channel "
                         "with the most signal; default)")
     p.add_argument("--model", choices=("auto",) + tuple(MODELS), default="auto", help="cw line model (default auto)")
+    p.add_argument("--reference", metavar="STD",
+                   help="cw: correct the field axis with a standard recorded in the same spectrum: dpph, g=VALUE "
+                        "or marker=FIELD (the raw g is reported too)")
     p.add_argument("--baseline", type=int, metavar="ORDER",
                    help="cw: subtract a polynomial baseline of this order fitted outside the lines")
     p.add_argument("--spin-reference", metavar="FILE",
@@ -113,7 +116,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     if (args.spin_reference is None) != (args.reference_spins is None):
         raise ValueError("--spin-reference FILE and --reference-spins N go together")
     d = load(path)
-    out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline)
+    out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline, args.reference)
     if args.spin_reference:
         add_spin_count(out, d, args)
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")

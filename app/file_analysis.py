@@ -17,6 +17,7 @@ import numpy as np
 
 from analysis.field_correction import g_from_field
 from analysis.baseline import line_windows, polynomial_baseline
+from app.field_standard import correct_with_standard
 from analysis.double_integration import double_integral
 from analysis.line_count import derivative_line_features, trace_noise
 from analysis.line_profiles import MODELS, fit_significant_line
@@ -120,7 +121,8 @@ def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model
     return fit
 
 
-def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baseline: int | None = None) -> None:
+def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baseline: int | None = None,
+               reference: str | None = None) -> None:
     b = d.x.values
     if z.ndim == 1:
         features = derivative_line_features(b, z)
@@ -130,13 +132,19 @@ def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baselin
             out.signal = z
             out.notes.append(f"baseline: polynomial of order {baseline} fitted outside "
                              f"{len(windows)} line region(s) and subtracted")
-        fit = _cw_trace(out, d, b, z, model)
+        if reference:  # sample and standard line, each fitted alone
+            results, notes = correct_with_standard(d, z, reference, model)
+            out.results.update(results)
+            out.notes += notes
+            fit = None
+        else:
+            fit = _cw_trace(out, d, b, z, model)
         if fit is not None:
             out.curves["fit"] = fit.curve
         if fit is not None or features:
             di, di_err = double_integral(b, z, trace_noise(z))
             out.results["double_integral_numeric"] = _fv(di, di_err, "")
-        if len(features) > 1:
+        if len(features) > (2 if reference else 1):
             centres = sorted(f.centre for f in features)
             out.results["lines_found"] = len(features)
             if len(centres) <= 12:
@@ -211,9 +219,10 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
 
 
 def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", model: str = "auto",
-                    baseline: int | None = None) -> FileAnalysis:
+                    baseline: int | None = None, reference: str | None = None) -> FileAnalysis:
     """Pick (or take) the kind of analysis and run it on the file's first ordinate; ``baseline``
-    (cw, 1-D): order of the polynomial baseline subtracted before fitting and integrating."""
+    (cw, 1-D): order of the polynomial baseline subtracted before fitting and integrating;
+    ``reference`` (cw, 1-D): a field standard in the same spectrum (app.field_standard)."""
     if model != "auto" and model not in MODELS:
         raise ValueError(f"--model {model!r}: use one of auto, {', '.join(MODELS)}")
     if kind is None:
@@ -228,7 +237,9 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
     if kind == "cw":
         if d.x.unit != "T":
             raise ValueError(f"{d.source}: --kind cw needs a field axis (T), the file's x axis is in {d.x.unit!r}")
-        analyse_cw(out, d, y, model, baseline)
+        if reference and y.ndim != 1:
+            raise ValueError(f"{d.source}: --reference works on a 1-D spectrum holding both lines")
+        analyse_cw(out, d, y, model, baseline, reference)
     elif kind == "echo-sweep":
         analyse_echo_sweep(out, d, y)
     else:
