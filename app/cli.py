@@ -151,7 +151,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if meta.get("safe_state_errors"):
         print(f"  {not_safe_warning(list(meta['safe_state_errors']))}")
     exp_cls = get_experiment(str(meta.get("experiment")))
-    exp = exp_cls(**{k: v for k, v in run.parameters.items() if any(p.name == k for p in exp_cls.parameters)})
+    exp = exp_cls.from_parameters(run.parameters)
     results = run.results
     if not results and n:
         results = exp.analyse(run)

@@ -16,9 +16,7 @@ from sequences.experiments import get_experiment
 
 def experiment_for(run: RunData) -> Experiment:
     """Rebuild the run's experiment from the parameters stored in the file."""
-    cls = get_experiment(str(run.metadata.get("experiment")))
-    known = {p.name for p in cls.parameters}
-    return cls(**{k: v for k, v in run.parameters.items() if k in known})
+    return get_experiment(str(run.metadata.get("experiment"))).from_parameters(run.parameters)
 
 
 class DataBrowser(QtWidgets.QWidget):
