@@ -9,8 +9,13 @@ until ``TD``, then ``ACQ:SOUR<n>:DATA:OLD:N? <n>`` (ASCII ``{v1,v2,...}`` in vol
 ``ACQ:DATA:FORMAT ASCII`` / ``ACQ:DATA:UNITS VOLTS``). Input 1 is I, input 2 is Q.
 Errors: ``SYST:ERR:NEXT?`` until ``0,...`` (official ``check_error``).
 
+Acquisition window: the buffer holds [trigger - 8192 + d, trigger + 8192 + d) samples for
+``ACQ:TRIG:DLY d`` and ``DATA:OLD:N?`` reads from its oldest sample, so the driver sets d = 8192
+for a record that starts at the trigger, whatever its length.
+
 Generator (role ``piezo``): ``SOUR1:FUNC SINE``, ``SOUR1:FREQ:FIX <Hz>`` (<= 50 MHz),
-``SOUR1:VOLT <V>`` (|V| <= 1), ``OUTPUT1:STATE ON|OFF``.
+``SOUR1:VOLT <V>`` (|V| <= 1), ``OUTPUT1:STATE ON|OFF``; with the output on, the waveform only
+starts with ``SOUR1:TRig:INT`` (before it the output holds its initial value, i.e. DC).
 
 Manual command set (each sent as is from plain pyvisa to the served Red Pitaya by
 ``tests/test_drivers_manual_commands.py``; every query answered, no setting refused):
@@ -19,7 +24,7 @@ Manual command set (each sent as is from plain pyvisa to the served Red Pitaya b
     ACQ:SOUR1:GAIN LV; ACQ:TRIG:LEV 0.1; ACQ:TRIG:DLY 8192; ACQ:TRIG:DLY?; ACQ:BUF:SIZE?
     ACQ:START; ACQ:TRIG NOW; ACQ:TRIG:STAT?; ACQ:SOUR1:DATA:OLD:N? 16; ACQ:STOP
     SOUR1:FUNC SINE; SOUR1:FUNC?; SOUR1:FREQ:FIX 1000; SOUR1:FREQ:FIX?; SOUR1:VOLT 0.5; SOUR1:VOLT?
-    OUTPUT1:STATE ON; OUTPUT1:STATE?; OUTPUT1:STATE OFF; SYST:ERR:NEXT?
+    OUTPUT1:STATE ON; SOUR1:TRig:INT; OUTPUT1:STATE?; OUTPUT1:STATE OFF; SYST:ERR:NEXT?
 """
 from __future__ import annotations
 
@@ -103,7 +108,9 @@ class RedPitayaDigitizer(_RedPitaya, Digitizer):
         self._set(f"ACQ:SOUR1:GAIN {gain}")
         self._set(f"ACQ:SOUR2:GAIN {gain}")
         self._set(f"ACQ:TRIG:LEV {float(self.options['trigger_level']):.4f}")
-        self._set(f"ACQ:TRIG:DLY {self._length}")  # the record starts at the trigger
+        # The buffer holds [trigger - 8192 + d, trigger + 8192 + d) (Red Pitaya SCPI docs,
+        # "ACQ:TRIG:DLY"); d = 8192 puts the oldest sample, where DATA:OLD:N? reads, at the trigger.
+        self._set(f"ACQ:TRIG:DLY {BUFFER // 2}")
 
     def _record(self) -> np.ndarray:
         self._do("ACQ:START")
@@ -176,6 +183,8 @@ class RedPitayaGenerator(_RedPitaya, PiezoDrive):
     @output.setter
     def output(self, on: bool) -> None:
         self._set(f"OUTPUT{self.ch}:STATE {'ON' if on else 'OFF'}")
+        if on:  # ON alone holds the initial value (DC); the waveform starts on a trigger (SCPI docs)
+            self._do(f"SOUR{self.ch}:TRig:INT")
 
     def snapshot(self) -> dict[str, Any]:
         return {"channel": self.ch, "amplitude_V": self.amplitude, "frequency_Hz": self.frequency,

@@ -27,8 +27,8 @@ class ServedRedPitaya(ServedInstrument):
     noise_v = 1e-3
 
     def __init__(self, link, *args, **kwargs):
-        link.world.drive_outputs = {c: {"func": "SINE", "frequency": 1000.0, "amplitude": 1.0, "output": False}
-                                    for c in (1, 2)}
+        link.world.drive_outputs = {c: {"func": "SINE", "frequency": 1000.0, "amplitude": 1.0, "output": False,
+                                        "generating": False} for c in (1, 2)}
         super().__init__(link, *args, **kwargs)
         self.decimation, self.armed, self.triggered = 1, False, False
         self.settings = {"format": "ASCII", "units": "VOLTS", "level": 0.0, "delay": 0}
@@ -59,7 +59,8 @@ class ServedRedPitaya(ServedInstrument):
                 (f":SOUR{ch}:FREQ:FIX?", lambda a, c=ch: f"{gen[c]['frequency']:.3f}"),
                 (f":SOUR{ch}:VOLT", lambda a, c=ch: gen[c].__setitem__("amplitude", self._range(a, -1.0, 1.0))),
                 (f":SOUR{ch}:VOLT?", lambda a, c=ch: f"{gen[c]['amplitude']:.4f}"),
-                (f":OUTPUT{ch}:STATE", lambda a, c=ch: gen[c].__setitem__("output", boolean(a))),
+                (f":OUTPUT{ch}:STATE", lambda a, c=ch: self._output(c, boolean(a))),
+                (f":SOUR{ch}:TRig:INT", lambda a, c=ch: self._trigger_generator(c)),
                 (f":OUTPUT{ch}:STATE?", lambda a, c=ch: "ON" if gen[c]["output"] else "OFF"),
             ]
         return cmds
@@ -70,6 +71,16 @@ class ServedRedPitaya(ServedInstrument):
         if not low <= value <= high:
             raise ExecError("Data out of range")
         return value
+
+    def _output(self, channel: int, on: bool) -> None:
+        """ON puts out the initial value only; the waveform needs a trigger (SOUR<n>:TRig:INT)."""
+        out = self.world.drive_outputs[channel]
+        out["output"] = on
+        out["generating"] = out.get("generating", False) and on
+
+    def _trigger_generator(self, channel: int) -> None:
+        out = self.world.drive_outputs[channel]
+        out["generating"] = bool(out["output"])
 
     def _acq_reset(self) -> None:
         self.armed = self.triggered = False
@@ -90,10 +101,17 @@ class ServedRedPitaya(ServedInstrument):
             self._capture()
 
     def _capture(self) -> None:
+        """The buffer after a trigger: samples [trigger - 8192 + d, trigger + 8192 + d) for
+        ``ACQ:TRIG:DLY d`` (Red Pitaya SCPI docs); before the trigger the source is silent."""
         fs = CLOCK_HZ / self.decimation
         source = getattr(self.world, "digitizer_source", None)
         if callable(source):
-            z = np.asarray(source(BUFFER, fs), dtype=complex)
+            first = int(self.settings["delay"]) - BUFFER // 2  # first sample, relative to the trigger
+            after = np.asarray(source(max(0, first + BUFFER), fs), dtype=complex)
+            if first >= 0:
+                z = after[first:]
+            else:
+                z = np.concatenate([np.zeros(min(-first, BUFFER), dtype=complex), after])[:BUFFER]
         else:
             level = float(self.world.detected_absorption(self.world.magnet.true_field * np.ones(1))[0])
             z = np.full(BUFFER, level, dtype=complex)
