@@ -10,6 +10,7 @@ A marker is an HTML comment on the lines just above a fence (invisible when rend
     <!-- doc: files: runs/*_esr-sweep.h5 --> files (globs) the block must leave in its folder
     <!-- doc: tolerance: 2% -->             extra tolerance for the numbers of its output block
     <!-- doc: ready: serving -->            a background job (``cmd &``) is ready once it prints this
+    <!-- doc: excerpt: examples/x.py -->    the block's lines appear in that file, in order (not run)
 
 Several markers may share one comment, separated by ``;``. A block fenced as ``output`` right
 after a code block is that block's expected output (see ``docs_output.py``). Languages:
@@ -26,7 +27,7 @@ SHELL = ("bash", "sh", "shell", "console")
 LANGUAGES = SHELL + ("python", "toml", "output", "text")
 _FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)\s*$")
 _MARKER = re.compile(r"^\s*<!--\s*doc:\s*(.*?)\s*-->\s*$")
-KNOWN_MARKERS = {"slow", "hardware", "not-run", "files", "tolerance", "ready"}
+KNOWN_MARKERS = {"slow", "hardware", "not-run", "files", "tolerance", "ready", "excerpt"}
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Block:
     @property
     def runs(self) -> bool:
         """False for blocks checked for syntax and names only."""
-        return "hardware" not in self.markers and "not-run" not in self.markers
+        return not {"hardware", "not-run", "excerpt"} & set(self.markers)
 
     @property
     def slow(self) -> bool:

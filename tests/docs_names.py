@@ -156,8 +156,24 @@ def check_toml(block: Block) -> list[str]:
     return []
 
 
+def check_excerpt(block: Block) -> list[str]:
+    """An excerpt's non-blank lines are lines of the file it quotes, in the same order."""
+    path = ROOT / block.markers["excerpt"]
+    if not path.is_file():
+        return [f"{block.where}: excerpt of {block.markers['excerpt']}, which does not exist"]
+    lines, pos = [l.rstrip() for l in path.read_text(encoding="utf-8").splitlines()], 0
+    for want in (l.rstrip() for l in block.code.splitlines() if l.strip()):
+        try:
+            pos = lines.index(want, pos) + 1
+        except ValueError:
+            return [f"{block.where}: excerpt line not in {block.markers['excerpt']} (in this order): {want.strip()}"]
+    return []
+
+
 def check_block(block: Block, known: set[str]) -> list[str]:
     """Every syntax/name problem of one block (``known``: Python names bound so far on the page)."""
+    if "excerpt" in block.markers:
+        return check_excerpt(block)
     if block.lang == "python":
         return check_python(block, known)
     if block.lang in SHELL:
