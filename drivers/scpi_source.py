@@ -5,8 +5,9 @@ Reference", R&S SMB100A operating manual ch. 7):
 
 * ``SOUR:FREQ <Hz>`` / ``SOUR:FREQ?``; ``SOUR:POW <dBm>`` / ``SOUR:POW?`` (W only in code);
   ``OUTP:STAT ON|OFF`` / ``OUTP:STAT?`` — the same on all three.
-* Modulation: Keysight ``SOUR:FM1:DEV``, ``SOUR:FM1:INT1:FREQ``, ``SOUR:FM1:SOUR INT|EXT``,
-  ``SOUR:FM1:STAT``; ``SOUR:AM:DEPT <%>``, ``SOUR:AM:INT:FREQ``, ``SOUR:AM:STAT``;
+* Modulation: Keysight ``SOUR:FM1:DEV``, ``SOUR:FM1:INT1:FREQ``, ``SOUR:FM1:SOUR INT|EXT1|EXT2``,
+  ``SOUR:FM1:STAT``; ``SOUR:AM:DEPT <%>``, ``SOUR:AM:INT:FREQ``, ``SOUR:AM:SOUR INT|EXT1|EXT2``,
+  ``SOUR:AM:STAT``;
   ``SOUR:PULM:SOUR EXT``, ``SOUR:PULM:STAT``; plus the modulation master ``OUTP:MOD:STAT``.
   R&S: ``SOUR:FM:DEV``, ``SOUR:FM:SOUR INT|EXT``, internal rate on the LF generator
   ``SOUR:LFO1:FREQ``; ``SOUR:AM:DEPT``; ``SOUR:PULM:SOUR EXT``; no modulation master.
@@ -38,7 +39,13 @@ from drivers.roles.rf import dbm_to_watt, watt_to_dbm
 from drivers.settings import setting
 from drivers.wire import WireInstrument, number, parse_bool
 
-SOURCES = {"internal": "INT", "external": "EXT"}
+#: Modulation source names on the wire, per kind. Keysight FM/AM name the rear inputs EXT1 and
+#: EXT2 (PSG/MXG SCPI references, ``:FM[1]|2:SOURce EXT1|EXT2|INT[1]``); their pulse modulation
+#: and every R&S source take INTernal/EXTernal (SMB100A operating manual, ``...:SOURce``).
+KEYSIGHT_SOURCES = {"fm": {"internal": "INT", "external": "EXT1", "external2": "EXT2"},
+                    "am": {"internal": "INT", "external": "EXT1", "external2": "EXT2"},
+                    "pulse": {"internal": "INT", "external": "EXT"}}
+RS_SOURCES = {kind: {"internal": "INT", "external": "EXT"} for kind in ("fm", "am", "pulse")}
 
 
 class ScpiSignalGenerator(WireInstrument, RFSource):
@@ -53,6 +60,7 @@ class ScpiSignalGenerator(WireInstrument, RFSource):
           "state": "SOUR:FM1:STAT"}
     AM = {"depth": "SOUR:AM:DEPT", "rate": "SOUR:AM:INT:FREQ", "source": "SOUR:AM:SOUR", "state": "SOUR:AM:STAT"}
     PULSE = {"source": "SOUR:PULM:SOUR", "state": "SOUR:PULM:STAT"}
+    SOURCES = KEYSIGHT_SOURCES
     #: Keysight sources need the modulation master on for any modulation to reach the RF output.
     MOD_MASTER: str | None = "OUTP:MOD:STAT"
     driver_options = {"max_frequency": None, "max_power_dbm": None}
@@ -88,9 +96,10 @@ class ScpiSignalGenerator(WireInstrument, RFSource):
         commands: list[str] = []
         source = settings.get("source", "external" if kind == "pulse" else None)
         if source is not None:
-            if source not in SOURCES:
-                raise ValueError(f"{self.name}: {kind} source {source!r}; use one of {sorted(SOURCES)}")
-            commands.append(f"{table['source']} {SOURCES[source]}")
+            names = self.SOURCES[kind]
+            if source not in names:
+                raise ValueError(f"{self.name}: {kind} source {source!r}; use one of {sorted(names)}")
+            commands.append(f"{table['source']} {names[source]}")
         if "deviation" in settings:
             dev = float(settings["deviation"])
             if not 0 <= dev <= 10e6:
@@ -146,4 +155,5 @@ class RohdeSchwarzSMB100A(ScpiSignalGenerator):
     FM = {"deviation": "SOUR:FM:DEV", "rate": "SOUR:LFO1:FREQ", "source": "SOUR:FM:SOUR", "state": "SOUR:FM:STAT"}
     AM = {"depth": "SOUR:AM:DEPT", "rate": "SOUR:LFO1:FREQ", "source": "SOUR:AM:SOUR", "state": "SOUR:AM:STAT"}
     PULSE = {"source": "SOUR:PULM:SOUR", "state": "SOUR:PULM:STAT"}
+    SOURCES = RS_SOURCES
     MOD_MASTER = None

@@ -122,3 +122,21 @@ def test_sr830_buffer_samples_each_point_at_its_own_simulated_instant():
         expected.append(twin_served._displays()[0])
     assert xs == pytest.approx(expected, rel=1e-5, abs=1e-12)
     assert max(xs) - min(xs) > 10 * li.SENSITIVITIES[0]  # the ramp moved the signal: not a flat trace
+
+
+@pytest.mark.parametrize("source, wire", [("external", "EXT1"), ("external2", "EXT2"), ("internal", "INT")])
+def test_keysight_fm_source_uses_the_documented_input_names(source, wire):
+    """Keysight FM/AM inputs are EXT1/EXT2; the bare EXT the driver sent is refused (-224)."""
+    from drivers.scpi_source import KeysightN5183B
+    from sim_backend.served.faults import FaultSet
+    from sim_backend.served.link import WorldLink
+    from sim_backend.served.source import ServedScpiSource
+    from tests.bus_double import on_bus
+
+    world = SimulatedWorld(seed=2)
+    served = ServedScpiSource(WorldLink(world), FaultSet([]))
+    rf, bus = on_bus(KeysightN5183B, served)
+    rf.set_modulation("fm", True, source=source, deviation=1e4)
+    assert f"SOUR:FM1:SOUR {wire}" in bus.sent
+    assert world.microwave.modulation["fm"] == {"enabled": True, "source": source.rstrip("2"), "deviation": 1e4}
+    assert served.process("SOUR:FM1:SOUR EXT").reply is None and served.next_error().startswith("-224")

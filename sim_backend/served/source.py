@@ -79,7 +79,9 @@ class ServedScpiSource(ServedInstrument):
     def _mod_value(self, kind: str, param: str) -> str:
         entry = self.world.microwave.modulation.get(kind, {})
         if param == "SOURce":
-            return "INT" if entry.get("source", "internal") == "internal" else "EXT"
+            if entry.get("source", "internal") == "internal":
+                return "INT"
+            return "EXT1" if kind in ("fm", "am") else "EXT"
         if param == "DEViation":
             return f"{entry.get('deviation', self.MOD_DEFAULTS['DEViation']):+.8E}"
         if param == "DEPTh":
@@ -92,7 +94,9 @@ class ServedScpiSource(ServedInstrument):
             entry["enabled"] = boolean(args)
         elif param == "SOURce":
             src = args.strip().upper()
-            if src not in ("INT", "INTERNAL", "EXT", "EXTERNAL", "INT1", "EXT1"):
+            # FM/AM name their external inputs EXT1/EXT2; pulse modulation takes EXTernal.
+            external = ("EXT1", "EXT2") if kind in ("fm", "am") else ("EXT", "EXTERNAL")
+            if src not in ("INT", "INTERNAL", "INT1") + external:
                 raise ExecError("Illegal parameter value", -224)
             entry["source"] = "internal" if src.startswith("INT") else "external"
         elif param == "DEViation":
