@@ -52,7 +52,8 @@ class SR830(SRSLockIn):
     reference_amplitude = setting("SLVL", range="reference_amplitude_range", to_wire="{:.3f}",
                                   from_wire=number(0.004, 5.0), unit="V", quantity="reference amplitude")
     #: ``SENS`` 0..26 = 2 nV .. 1 V (p. 5-6): the smallest full scale holding the value (never overloads).
-    sensitivity = ladder("SENS", "SENSITIVITIES", mode="at_least", unit="V")
+    #: On the current input (ISRC 2/3) the same indices are amperes: V / 1e6 or V / 1e8.
+    sensitivity = ladder("SENS", "SENSITIVITY_LADDER", mode="at_least", unit="V")
     reserve = ladder("RMOD", "RESERVES", snapshot="reserve", quantity="reserve")
     input_config = ladder("ISRC", "INPUTS", snapshot="input", quantity="input")
     RESERVES = RESERVES
@@ -65,6 +66,11 @@ class SR830(SRSLockIn):
     def _on_connect(self, transport: Transport) -> None:
         # Replies go to the interface selected by OUTX: RS-232 (0) on a serial line, else GPIB (1).
         transport.write(f"OUTX {0 if self.interface_kind(self.address) == 'serial' else 1}", idempotent=True)
+
+    CURRENT_GAINS = {"I1M": 1e6, "I100M": 1e8}  # ISRC 2 / 3 (manual p. 5-6)
+
+    def current_gain(self) -> float | None:
+        return self.CURRENT_GAINS.get(self.input_config)
 
     def status(self) -> list[str]:
         """Latched lock-in status (LIAS?, cleared by reading): overloads, unlock."""

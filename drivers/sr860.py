@@ -8,6 +8,8 @@ PM ``srs/sr860.py`` and QC ``SR86x.py``. Differences from the SR830 that matter 
 * Sensitivity is ``SCAL i``, **0 = 1 V .. 27 = 1 nV** (reverse of the SR830's SENS).
 * ``OFLT`` 0..21 = 1 us .. 30 ks; ``FREQ`` up to 500 kHz (SR865A: 4 MHz; option
   ``max_frequency``); ``SLVL`` 1 nV .. 2 V; ``HARM`` 1..99.
+* Current input: ``IVMD 1`` with ``ICUR 0|1`` (1 MOhm / 100 MOhm); sensitivities and outputs
+  are then in amperes (full scale V / 1e6 or V / 1e8).
 * Terminations LF both ways (QC ``default_terminator``); Ethernet is VXI-11
   ``TCPIP::<ip>::INSTR`` (ATZ config) or a raw socket.
 """
@@ -18,7 +20,7 @@ from typing import Any
 from drivers.roles.base import Range
 from drivers.settings import ladder, setting
 from drivers.srs_lockin import SRSLockIn
-from drivers.wire import number
+from drivers.wire import integer, number
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-6, 5) for m in (1, 3))  # 1 us .. 30 ks
 SENSITIVITIES = tuple(sorted((m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 1e-9 <= m * 10.0**e <= 1.0),
@@ -35,10 +37,17 @@ class SR860(SRSLockIn):
     reference_amplitude = setting("SLVL", range="reference_amplitude_range", to_wire="{:.9g}",
                                   from_wire=number(0.0, 2.0), unit="V", quantity="reference amplitude")
     #: ``SCAL`` 0 = 1 V .. 27 = 1 nV; the smallest full scale holding the value (never overloads).
-    sensitivity = ladder("SCAL", "SENSITIVITIES", mode="at_least", unit="V")
+    sensitivity = ladder("SCAL", "SENSITIVITY_LADDER", mode="at_least", unit="V")
     #: Voltage input range (``IRNG`` 0..4 = 1 V .. 10 mV).
     input_range = ladder("IRNG", "INPUT_RANGES", unit="V", quantity="input range")
     INPUT_RANGES = INPUT_RANGES
+    #: ``IVMD`` 0 voltage / 1 current; ``ICUR`` 0 = 1 MOhm (1e6 V/A), 1 = 100 MOhm (1e8 V/A).
+    current_input = setting("IVMD", to_wire="{:d}", from_wire=integer(0, 1), check=lambda self, on: int(bool(on)),
+                            snapshot="current_input")
+    current_gain_index = setting("ICUR", to_wire="{:d}", from_wire=integer(0, 1), snapshot=None)
+
+    def current_gain(self) -> float | None:
+        return (1e6, 1e8)[self.current_gain_index] if self.current_input else None
     TIME_CONSTANTS = TIME_CONSTANTS
     SENSITIVITIES = SENSITIVITIES
     SNAP_INDEX = {"x": 0, "y": 1, "r": 2, "theta": 3, "in1": 4, "in2": 5, "in3": 6, "in4": 7,

@@ -62,9 +62,34 @@ class SRSLockIn(WireInstrument, LockInAmplifier):
     filter_slope = ladder("OFSL", "FILTER_SLOPES", unit="dB_per_oct", quantity="filter slope")
     FILTER_SLOPES = FILTER_SLOPES_DB
 
+    # --- current input -------------------------------------------------------------------------
+    #: Transimpedance of the current input, V/A, by input setting (1 MOhm: 1e6, 100 MOhm: 1e8).
+    def current_gain(self) -> float | None:
+        """V/A of the current input in use, or None on the voltage input (queried: the front
+        panel may have changed it). In current mode sensitivities and outputs are in amperes."""
+        raise NotImplementedError
+
+    def input_unit(self) -> str:
+        return "V" if self.current_gain() is None else "A"
+
+    @property
+    def SENSITIVITY_LADDER(self) -> tuple[float, ...]:
+        """The full scales of the present input: volts, or amperes (volts / transimpedance)."""
+        gain = self.current_gain()
+        return self.SENSITIVITIES if gain is None else tuple(v / gain for v in self.SENSITIVITIES)
+
+    def snapshot(self) -> dict[str, Any]:
+        out = self.snapshot_settings()
+        unit = self.input_unit()
+        if unit == "A":  # the same setting, in the unit it has on the current input
+            out["sensitivity_A"] = out.pop("sensitivity_V")
+        out["input_unit"] = unit
+        return out
+
     # --- readout ---------------------------------------------------------------------------
     def read_xy(self) -> tuple[float, float]:
-        """X and Y taken at the same instant (SNAP?, not two OUTP? reads: SR830 manual p. 5-15)."""
+        """X and Y taken at the same instant (SNAP?, not two OUTP? reads: SR830 manual p. 5-15),
+        in volts, or amperes on the current input (the instrument reports them so)."""
         x, y = self.snap("x", "y")
         return x, y
 
@@ -94,5 +119,3 @@ class SRSLockIn(WireInstrument, LockInAmplifier):
         """Modulation to the smallest amplitude the sine output allows."""
         self.reference_amplitude = self.reference_amplitude_range.low
 
-    def snapshot(self) -> dict[str, Any]:
-        return self.snapshot_settings()

@@ -18,8 +18,8 @@ def test_sr830_settings_write_manual_mnemonics_with_error_checks():
               (b"OFLT 6\n", None), (b"*ESR?\n", OK),          # 10 ms
               (b"OFLT 7\n", None), (b"*ESR?\n", OK),          # 25 ms -> nearest 30 ms
               (b"OFSL 1\n", None), (b"*ESR?\n", OK),          # 12 dB/oct
-              (b"SENS 17\n", None), (b"*ESR?\n", OK),         # 1 mV
-              (b"SENS 18\n", None), (b"*ESR?\n", OK),         # 1.5 mV -> 2 mV, never overloads
+              (b"ISRC?\n", b"0\n"), (b"SENS 17\n", None), (b"*ESR?\n", OK),   # 1 mV (voltage input)
+              (b"ISRC?\n", b"0\n"), (b"SENS 18\n", None), (b"*ESR?\n", OK),   # 1.5 mV -> 2 mV, never overloads
               (b"PHAS 10.00\n", None), (b"*ESR?\n", OK),      # 370 deg wrapped
               (b"FREQ?\n", b"1000.0000\n"), (b"HARM 2\n", None), (b"*ESR?\n", OK),
               (b"RMOD 2\n", None), (b"*ESR?\n", OK), (b"ISRC 1\n", None), (b"*ESR?\n", OK),
@@ -52,7 +52,7 @@ def test_sr830_serial_selects_rs232_and_uses_cr():
 
 
 def test_sr830_replies_parsed_into_si_values():
-    script = [(b"OUTX 1\n", None), (b"OFLT?\n", b"6\n"), (b"SENS?\n", b"17\n"), (b"OFSL?\n", b"3\n"),
+    script = [(b"OUTX 1\n", None), (b"OFLT?\n", b"6\n"), (b"ISRC?\n", b"0\n"), (b"SENS?\n", b"17\n"), (b"OFSL?\n", b"3\n"),
               (b"SNAP? 3,4\n", b"2.0e-3,45.0\n"), (b"OUTP? 4\n", b"-12.5\n"), (b"LIAS?\n", b"5\n"),
               (b"PHAS?\n", b"-90.00\n"), (b"RMOD?\n", b"1\n")]
     li, t = scripted_driver(SR830, script)
@@ -121,12 +121,12 @@ def test_sr830_safe_state_is_minimum_sine_amplitude():
 
 
 def test_sr860_uses_its_own_numbering():
-    script = [(b"SCAL 9\n", None), (b"*ESR?\n", OK),                 # 1 mV: index 9 from 1 V down
+    script = [(b"IVMD?\n", b"0\n"), (b"SCAL 9\n", None), (b"*ESR?\n", OK),                 # 1 mV: index 9 from 1 V down
               (b"OFLT 8\n", None), (b"*ESR?\n", OK),                 # 10 ms: index 8 from 1 us
               (b"FREQ 200000.0000\n", None), (b"*ESR?\n", OK),       # above the SR830's 102 kHz
               (b"SLVL 0.5\n", None), (b"*ESR?\n", OK),
               (b"IRNG 2\n", None), (b"*ESR?\n", OK),
-              (b"SNAP? 0,1\n", b"1e-6,2e-6\n"), (b"OUTP? 2\n", b"3e-6\n"), (b"SCAL?\n", b"0\n")]
+              (b"SNAP? 0,1\n", b"1e-6,2e-6\n"), (b"OUTP? 2\n", b"3e-6\n"), (b"IVMD?\n", b"0\n"), (b"SCAL?\n", b"0\n")]
     li, t = scripted_driver(SR860, script)
     with t:
         li.sensitivity = 1e-3
@@ -141,3 +141,23 @@ def test_sr860_uses_its_own_numbering():
         li.snap("x", "y", "r", "theta")
     with pytest.raises(ValueError, match="harmonic 120 must be an integer 1..99"):
         li.harmonic = 120
+
+
+def test_sr830_current_input_reports_amperes():
+    """ISRC 2 (1 MOhm) / 3 (100 MOhm): SENS 17 is 1 mV on the voltage input, 1 nA / 10 pA on
+    the current inputs (manual p. 5-6); the snapshot names the unit."""
+    script = [(b"OUTX 1\n", None), (b"ISRC?\n", b"2\n"), (b"SENS?\n", b"17\n"),
+              (b"ISRC?\n", b"3\n"), (b"SENS?\n", b"17\n"),
+              (b"ISRC?\n", b"2\n"), (b"SENS 8\n", None), (b"*ESR?\n", OK)]   # 1 pA at 1e6 V/A = 1 uV
+    li, t = scripted_driver(SR830, script)
+    with t:
+        assert li.sensitivity == pytest.approx(1e-9)
+        assert li.sensitivity == pytest.approx(1e-11)
+        li.sensitivity = 1e-12
+
+
+def test_sr860_current_mode_reports_amperes():
+    script = [(b"IVMD?\n", b"1\n"), (b"ICUR?\n", b"1\n"), (b"SCAL?\n", b"0\n")]  # 1 V full scale at 1e8 V/A
+    li, t = scripted_driver(SR860, script)
+    with t:
+        assert li.sensitivity == pytest.approx(1e-8)
