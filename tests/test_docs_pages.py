@@ -45,3 +45,11 @@ def test_page_runs_as_documented(page, tmp_path):
 @pytest.mark.parametrize("page", SLOW)
 def test_page_runs_as_documented_with_slow_blocks(page, tmp_path):
     assert run_page(PAGES[page], tmp_path, include_slow=True) > 0
+
+
+def test_the_tutorial_has_seven_steps_each_showing_checked_output():
+    steps = sorted(p for p in PAGES if p.startswith("docs/tutorial/0"))
+    assert [s.split("/")[-1][:2] for s in steps] == [f"0{i}" for i in range(1, 8)], steps
+    for step in steps:
+        checked = [b for b in PAGES[step] if b.runs and b.output is not None]
+        assert checked, f"{step}: no block whose output the tests compare"
