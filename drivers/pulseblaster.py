@@ -278,8 +278,11 @@ class PulseBlaster(PulseProgrammer):
                 "program": [str(ins) for ins in self.program]}
 
     def close(self) -> None:
+        """Stop, then release the board: a program keeps running after ``pb_close`` alone
+        (spinapi leaves the board as it is), so a closed lab would go on pulsing."""
         if self._initialised:
             try:
+                self._call("pb_stop")
                 self._call("pb_close")
             finally:
                 self._initialised = False

@@ -123,6 +123,7 @@ class SimSpinapi:
         return 0
 
     def pb_close(self) -> int:
+        """Releases the library; like the board, a running program is not stopped by it."""
         self._log("pb_close")
         self.initialised = False
         return 0

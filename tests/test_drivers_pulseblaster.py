@@ -144,3 +144,15 @@ def test_ctypes_binding_passes_types_through_a_real_shared_library(tmp_path):
     assert pb.identity().endswith("spinapi stub-1.0") and pb.is_running()
     with pytest.raises(InstrumentError, match=r"pb_start failed \(-1\): stub error"):
         pb.start()
+
+
+def test_close_stops_a_running_program_before_releasing_the_board():
+    world = SimulatedWorld(seed=0)
+    lib = SimSpinapi(world)
+    pb = PulseBlaster("0", "pulser", binding=lib)
+    pb.load([(0x1, "CONTINUE", 0, 100 * NS), (0x0, "BRANCH", 0, 100 * NS)])  # runs until stopped
+    pb.start()
+    assert pb.is_running()
+    pb.close()
+    assert [c[0] for c in lib.calls[-2:]] == ["pb_stop", "pb_close"]
+    assert lib.started_at is None  # the board is not left pulsing
