@@ -29,6 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", metavar="STD",
                    help="cw: correct the field axis with a standard recorded in the same spectrum: dpph, g=VALUE "
                         "or marker=FIELD (the raw g is reported too)")
+    p.add_argument("--hyperfine", metavar="NUCLEI",
+                   help="cw: fit one isotropic hyperfine multiplet, e.g. 14N, 1Hx2, 14N,1Hx2, 55Mn, Cu, Er "
+                        "(g, A in T and as A/h in Hz; second order for single nuclei)")
     p.add_argument("--baseline", type=int, metavar="ORDER",
                    help="cw: subtract a polynomial baseline of this order fitted outside the lines")
     p.add_argument("--spin-reference", metavar="FILE",
@@ -116,7 +119,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     if (args.spin_reference is None) != (args.reference_spins is None):
         raise ValueError("--spin-reference FILE and --reference-spins N go together")
     d = load(path)
-    out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline, args.reference)
+    out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline, args.reference,
+                          args.hyperfine)
     if args.spin_reference:
         add_spin_count(out, d, args)
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")

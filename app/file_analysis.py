@@ -18,6 +18,7 @@ import numpy as np
 from analysis.field_correction import g_from_field
 from analysis.baseline import line_windows, polynomial_baseline
 from app.field_standard import correct_with_standard
+from app.hyperfine_analysis import hyperfine_results
 from analysis.double_integration import double_integral
 from analysis.line_count import derivative_line_features, trace_noise
 from analysis.line_profiles import MODELS, fit_significant_line
@@ -122,7 +123,7 @@ def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model
 
 
 def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baseline: int | None = None,
-               reference: str | None = None) -> None:
+               reference: str | None = None, hyperfine: str | None = None) -> None:
     b = d.x.values
     if z.ndim == 1:
         features = derivative_line_features(b, z)
@@ -137,6 +138,11 @@ def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baselin
             out.results.update(results)
             out.notes += notes
             fit = None
+        elif hyperfine:  # one multiplet over the whole spectrum
+            results, curve = hyperfine_results(d, z, hyperfine, model)
+            out.results.update(results)
+            out.curves["fit"] = curve
+            fit, features = None, features[:1]  # the lines are the multiplet's: no several-lines warning
         else:
             fit = _cw_trace(out, d, b, z, model)
         if fit is not None:
@@ -219,10 +225,12 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
 
 
 def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", model: str = "auto",
-                    baseline: int | None = None, reference: str | None = None) -> FileAnalysis:
+                    baseline: int | None = None, reference: str | None = None,
+                    hyperfine: str | None = None) -> FileAnalysis:
     """Pick (or take) the kind of analysis and run it on the file's first ordinate; ``baseline``
     (cw, 1-D): order of the polynomial baseline subtracted before fitting and integrating;
-    ``reference`` (cw, 1-D): a field standard in the same spectrum (app.field_standard)."""
+    ``reference`` (cw, 1-D): a field standard in the same spectrum (app.field_standard);
+    ``hyperfine`` (cw, 1-D): groups of equivalent nuclei of one multiplet (app.hyperfine_analysis)."""
     if model != "auto" and model not in MODELS:
         raise ValueError(f"--model {model!r}: use one of auto, {', '.join(MODELS)}")
     if kind is None:
@@ -237,9 +245,9 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
     if kind == "cw":
         if d.x.unit != "T":
             raise ValueError(f"{d.source}: --kind cw needs a field axis (T), the file's x axis is in {d.x.unit!r}")
-        if reference and y.ndim != 1:
-            raise ValueError(f"{d.source}: --reference works on a 1-D spectrum holding both lines")
-        analyse_cw(out, d, y, model, baseline, reference)
+        if (reference or hyperfine) and y.ndim != 1:
+            raise ValueError(f"{d.source}: --reference and --hyperfine work on a 1-D spectrum")
+        analyse_cw(out, d, y, model, baseline, reference, hyperfine)
     elif kind == "echo-sweep":
         analyse_echo_sweep(out, d, y)
     else:
