@@ -26,7 +26,7 @@ from typing import Any
 
 from drivers.roles import TemperatureController
 from drivers.roles.temperature import HEATER_RANGES
-from drivers.wire import WireInstrument, number, parse_floats, parse_int
+from drivers.wire import WireInstrument, integer, number, parse_floats
 
 INPUTS = ("A", "B", "C", "D")
 LOOPS = (1, 2, 3, 4)
@@ -58,7 +58,7 @@ class LakeShore336(WireInstrument, TemperatureController):
             raise ValueError(f"{self.name}: input {channel!r} unknown; use one of {INPUTS}")
         kelvin = self._ask(f"KRDG? {channel}", KELVIN)
         if kelvin <= 0.0:  # the 336 reports 0 K for a reading it cannot make: say why
-            bits = self._ask(f"RDGST? {channel}", parse_int)
+            bits = self._ask(f"RDGST? {channel}", integer(0, 255))
             why = [text for bit, text in READING_STATUS.items() if bits & (1 << bit)] or ["reading is 0 K"]
             raise self._error(f"input {channel}: {', '.join(why)} (RDGST? = {bits})", f"KRDG? {channel}")
         return kelvin
@@ -71,7 +71,7 @@ class LakeShore336(WireInstrument, TemperatureController):
         self._set(f"SETP {self._loop(loop)},{kelvin:.3f}")
 
     def get_heater_range(self, loop: int = 1) -> str:
-        value = self._ask(f"RANGE? {self._loop(loop)}", parse_int)
+        value = self._ask(f"RANGE? {self._loop(loop)}", integer(0, 3))
         if loop in (3, 4):
             return "high" if value else "off"
         if not 0 <= value < len(HEATER_RANGES):
@@ -90,7 +90,7 @@ class LakeShore336(WireInstrument, TemperatureController):
         self._set(f"RANGE {loop},{HEATER_RANGES.index(level)}")
 
     def get_pid(self, loop: int = 1) -> tuple[float, float, float]:
-        p, i, d = self._ask(f"PID? {self._loop(loop)}", parse_floats(3))
+        p, i, d = self._ask(f"PID? {self._loop(loop)}", parse_floats(3, low=0.0, high=1000.0))
         return p, i, d
 
     def set_pid(self, p: float, i: float, d: float, loop: int = 1) -> None:

@@ -35,12 +35,21 @@ import numpy as np
 from drivers.errors import InstrumentError
 from drivers.roles import Digitizer, PiezoDrive
 from drivers.roles.base import Range
+from drivers.transport import ReplyError
 from drivers.wire import WireInstrument, number, parse_bool, parse_floats, parse_scpi_error
 
 CLOCK_HZ = 125e6
 DECIMATIONS = tuple(2**k for k in range(17))
 BUFFER = 16384
 TRIGGERS = ("NOW", "CH1_PE", "CH1_NE", "CH2_PE", "CH2_NE", "EXT_PE", "EXT_NE", "AWG_PE", "AWG_NE")
+
+
+def parse_trigger_state(text: str) -> str:
+    """``ACQ:TRIG:STAT?`` answers TD (triggered) or WAIT; anything else is another query's reply."""
+    state = text.strip().upper()
+    if state not in ("TD", "WAIT"):
+        raise ReplyError(f"expected TD or WAIT, got {text[:80]!r}")
+    return state
 
 
 class _RedPitaya(WireInstrument):
@@ -116,14 +125,14 @@ class RedPitayaDigitizer(_RedPitaya, Digitizer):
         self._do("ACQ:START")
         self._do(f"ACQ:TRIG {self.options['trigger']}")
         t0 = self.clock.now()
-        while self._ask("ACQ:TRIG:STAT?").upper() != "TD":
+        while self._ask("ACQ:TRIG:STAT?", parse_trigger_state) != "TD":
             if self.clock.now() - t0 > float(self.options["trigger_timeout"]):
                 raise self._error(f"no trigger ({self.options['trigger']}) within "
                                   f"{self.options['trigger_timeout']:g} s", "ACQ:TRIG:STAT?")
             self.clock.sleep(float(self.options["poll_interval"]))
         n = self._length
-        i = self._ask(f"ACQ:SOUR1:DATA:OLD:N? {n}", parse_floats(n))
-        q = self._ask(f"ACQ:SOUR2:DATA:OLD:N? {n}", parse_floats(n))
+        i = self._ask(f"ACQ:SOUR1:DATA:OLD:N? {n}", parse_floats(n, low=-25.0, high=25.0))
+        q = self._ask(f"ACQ:SOUR2:DATA:OLD:N? {n}", parse_floats(n, low=-25.0, high=25.0))
         return np.asarray(i) + 1j * np.asarray(q)
 
     def fetch(self) -> np.ndarray:

@@ -74,7 +74,7 @@ class SR830(SRSLockIn):
 
     def status(self) -> list[str]:
         """Latched lock-in status (LIAS?, cleared by reading): overloads, unlock."""
-        bits = self._ask("LIAS?", parse_int)
+        bits = self._ask("LIAS?", integer(0, 127))
         return [text for bit, text in LIA_STATUS.items() if bits & (1 << bit)]
 
     def is_overloaded(self) -> bool:
@@ -114,5 +114,5 @@ class SR830(SRSLockIn):
         out: list[float] = []
         while len(out) < count:
             n = min(self.BUFFER_CHUNK, count - len(out))
-            out += self._ask(f"TRCA? {channel},{start + len(out)},{n}", parse_floats(n))
+            out += self._ask(f"TRCA? {channel},{start + len(out)},{n}", parse_floats(n, low=-1e4, high=1e4))
         return out

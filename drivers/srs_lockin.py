@@ -104,7 +104,7 @@ class SRSLockIn(WireInstrument, LockInAmplifier):
             raise ValueError(f"{self.name}: snap takes 2..{self.MAX_SNAP} of {sorted(self.SNAP_INDEX)}, "
                              f"got {list(quantities)}")
         ids = ",".join(str(self.SNAP_INDEX[q]) for q in quantities)
-        return self._ask(f"SNAP? {ids}", parse_floats(len(quantities)))
+        return self._ask(f"SNAP? {ids}", parse_floats(len(quantities), low=-1e9, high=1e9))
 
     MAX_SNAP = 6
 

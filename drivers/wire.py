@@ -8,6 +8,7 @@ anything is opened, and unknown ones are refused with the list of accepted ones.
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Callable, Iterable, TypeVar
 
@@ -229,12 +230,16 @@ def parse_bool(text: str) -> bool:
     raise ReplyError(f"expected 0/1/ON/OFF, got {text!r}")
 
 
-def parse_floats(count: int | None = None, sep: str = ",") -> Callable[[str], list[float]]:
+def parse_floats(count: int | None = None, sep: str = ",", *, low: float = -math.inf,
+                 high: float = math.inf) -> Callable[[str], list[float]]:
+    """``count`` separated numbers, each in [low, high] (a list reply of another query is rejected)."""
+    one = _bounded(parse_float, low, high)
+
     def parse(text: str) -> list[float]:
         parts = text.strip().strip("{}").rstrip(sep).split(sep)
         if count is not None and len(parts) != count:
             raise ReplyError(f"expected {count} comma-separated numbers, got {text[:80]!r}")
-        return [parse_float(p) for p in parts]
+        return [one(p) for p in parts]
 
     return parse
 
@@ -249,8 +254,6 @@ def parse_scpi_error(text: str) -> tuple[int, str]:
 
 def choose_index(values: Iterable[float], wanted: float, mode: str = "nearest") -> int:
     """Index into a ladder of discrete settings: 'nearest' (in log) or 'at_least'."""
-    import math
-
     vals = list(values)
     if mode == "at_least":
         for i, v in enumerate(vals):
