@@ -13,8 +13,9 @@ from sequences.experiment import FitValue
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from app.file_analysis import CHANNELS, KINDS
+    from analysis.kittel import GEOMETRIES
     from analysis.line_profiles import MODELS
+    from app.file_analysis import CHANNELS, KINDS
 
     p = subparsers.add_parser("analyse", help="analyse a spectrum file from any supported spectrometer",
                               description="Read a spectrum file (Bruker BES3T .DSC/.DTA, ESP/WinEPR .par/.spc, "
@@ -32,6 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--hyperfine", metavar="NUCLEI",
                    help="cw: fit one isotropic hyperfine multiplet, e.g. 14N, 1Hx2, 14N,1Hx2, 55Mn, Cu, Er "
                         "(g, A in T and as A/h in Hz; second order for single nuclei)")
+    p.add_argument("--geometry", default="in-plane", choices=GEOMETRIES,
+                   help="FMR sets (2-D, frequency axis): sample geometry of the Kittel fit (default in-plane)")
+    p.add_argument("--fit-offset", action="store_true",
+                   help="FMR sets: fit an additional anisotropy/offset field in the Kittel formula")
     p.add_argument("--baseline", type=int, metavar="ORDER",
                    help="cw: subtract a polynomial baseline of this order fitted outside the lines")
     p.add_argument("--spin-reference", metavar="FILE",
@@ -120,7 +125,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         raise ValueError("--spin-reference FILE and --reference-spins N go together")
     d = load(path)
     out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline, args.reference,
-                          args.hyperfine)
+                          args.hyperfine, args.geometry, args.fit_offset)
     if args.spin_reference:
         add_spin_count(out, d, args)
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")

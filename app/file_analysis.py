@@ -18,6 +18,7 @@ import numpy as np
 from analysis.field_correction import g_from_field
 from analysis.baseline import line_windows, polynomial_baseline
 from app.field_standard import correct_with_standard
+from app.fmr_file_analysis import kittel_from_slices
 from app.hyperfine_analysis import hyperfine_results
 from analysis.double_integration import double_integral
 from analysis.line_count import derivative_line_features, trace_noise
@@ -88,9 +89,9 @@ def _fv(value: float, error: float, unit: str) -> FitValue:
     return FitValue(float(value), float(error), unit)
 
 
-def _g(out: FileAnalysis, d: Dataset, b0: float, b_err: float) -> FitValue | None:
-    """g from the file's microwave frequency; None (and a note) when the file has none."""
-    f = d.parameter("MWFQ")
+def _g(out: FileAnalysis, d: Dataset, b0: float, b_err: float, frequency: float | None = None) -> FitValue | None:
+    """g from ``frequency`` or the file's microwave frequency; None (and a note) when neither."""
+    f = frequency if frequency is not None else d.parameter("MWFQ")
     if f is None:
         note = f"g not computed: the {d.format} file has no microwave frequency (MWFQ)"
         if note not in out.notes:
@@ -101,8 +102,9 @@ def _g(out: FileAnalysis, d: Dataset, b0: float, b_err: float) -> FitValue | Non
 
 
 def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model: str, prefix: str = "",
-              into: dict[str, Any] | None = None) -> Any:
-    """Fit one trace; results go to ``into`` (default: the analysis' results)."""
+              into: dict[str, Any] | None = None, frequency: float | None = None) -> Any:
+    """Fit one trace; results go to ``into`` (default: the analysis' results); ``frequency``:
+    this trace's microwave frequency where it differs from the file's (FMR sets)."""
     res = out.results if into is None else into
     bm = 0.5 * (d.parameter("B0MA") or 0.0)  # Bruker B0MA is peak-to-peak; the fits take the peak amplitude
     harmonic = int(d.parameter("RCHM") or 1)
@@ -111,7 +113,7 @@ def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model
         out.warnings.append(f"{prefix}no line found: {why}")
         return None
     res["resonance_field"] = _fv(fit.b0, fit.errors["b0"], "T")
-    g = _g(out, d, fit.b0, fit.errors["b0"])
+    g = _g(out, d, fit.b0, fit.errors["b0"], frequency)
     if g is not None:
         res["g_factor"] = g
     res["linewidth_pp"] = _fv(fit.dbpp, fit.errors["dbpp"], "T")
@@ -123,7 +125,8 @@ def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model
 
 
 def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baseline: int | None = None,
-               reference: str | None = None, hyperfine: str | None = None) -> None:
+               reference: str | None = None, hyperfine: str | None = None, geometry: str = "in-plane",
+               fit_offset: bool = False) -> None:
     b = d.x.values
     if z.ndim == 1:
         features = derivative_line_features(b, z)
@@ -166,7 +169,7 @@ def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baselin
     for i, trace in enumerate(z):
         row: dict[str, Any] = {}
         fit = _cw_trace(out, d, b, trace, model, prefix=f"slice {i} ({y_axis.values[i]:.6g} {y_axis.unit}): ",
-                        into=row)
+                        into=row, frequency=y_axis.values[i] if y_axis.unit == "Hz" else None)
         out.table.append({y_axis.name or "y": _fv(y_axis.values[i], float("nan"), y_axis.unit), **row})
         if fit is not None:
             amplitudes.append(float(np.ptp(fit.curve - fit.offset)))
@@ -180,6 +183,10 @@ def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baselin
         out.results["p_half"] = _fv(sat.p_half, sat.errors["p_half"], "W")
         out.results["saturation_b"] = _fv(sat.b, sat.errors["b"], "")
         out.notes.append("power series: P1/2 from the peak-to-peak amplitudes of the fitted lines")
+    if y_axis.unit == "Hz":  # an FMR set: field sweeps at several frequencies
+        results, warnings = kittel_from_slices(out.table, y_axis.values, geometry, fit_offset)
+        out.results.update(results)
+        out.warnings += warnings
 
 
 def analyse_echo_sweep(out: FileAnalysis, d: Dataset, y: np.ndarray) -> None:
@@ -226,11 +233,13 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
 
 def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", model: str = "auto",
                     baseline: int | None = None, reference: str | None = None,
-                    hyperfine: str | None = None) -> FileAnalysis:
+                    hyperfine: str | None = None, geometry: str = "in-plane",
+                    fit_offset: bool = False) -> FileAnalysis:
     """Pick (or take) the kind of analysis and run it on the file's first ordinate; ``baseline``
     (cw, 1-D): order of the polynomial baseline subtracted before fitting and integrating;
     ``reference`` (cw, 1-D): a field standard in the same spectrum (app.field_standard);
-    ``hyperfine`` (cw, 1-D): groups of equivalent nuclei of one multiplet (app.hyperfine_analysis)."""
+    ``hyperfine`` (cw, 1-D): groups of equivalent nuclei of one multiplet (app.hyperfine_analysis);
+    ``geometry``/``fit_offset`` (2-D with a frequency axis): the Kittel fit (app.fmr_file_analysis)."""
     if model != "auto" and model not in MODELS:
         raise ValueError(f"--model {model!r}: use one of auto, {', '.join(MODELS)}")
     if kind is None:
@@ -247,7 +256,7 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
             raise ValueError(f"{d.source}: --kind cw needs a field axis (T), the file's x axis is in {d.x.unit!r}")
         if (reference or hyperfine) and y.ndim != 1:
             raise ValueError(f"{d.source}: --reference and --hyperfine work on a 1-D spectrum")
-        analyse_cw(out, d, y, model, baseline, reference, hyperfine)
+        analyse_cw(out, d, y, model, baseline, reference, hyperfine, geometry, fit_offset)
     elif kind == "echo-sweep":
         analyse_echo_sweep(out, d, y)
     else:
