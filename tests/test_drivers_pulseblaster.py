@@ -150,7 +150,7 @@ def test_close_stops_a_running_program_before_releasing_the_board():
     world = SimulatedWorld(seed=0)
     lib = SimSpinapi(world)
     pb = PulseBlaster("0", "pulser", binding=lib)
-    pb.load([(0x1, "CONTINUE", 0, 100 * NS), (0x0, "BRANCH", 0, 100 * NS)])  # runs until stopped
+    pb.load([(0x1, "CONTINUE", 0, 1e-3), (0x0, "STOP", 0, 100 * NS)])  # 1 ms: still running at close
     pb.start()
     assert pb.is_running()
     pb.close()
