@@ -5,7 +5,8 @@ Command set: Red Pitaya SCPI documentation and the official examples (``redpitay
 
 Digitizer (role ``digitizer``): 125 MS/s divided by ``ACQ:DEC`` (powers of two 1..65536),
 buffer 16384 samples; per record ``ACQ:START``, ``ACQ:TRIG <source>``, poll ``ACQ:TRIG:STAT?``
-until ``TD``, then ``ACQ:SOUR<n>:DATA:OLD:N? <n>`` (ASCII ``{v1,v2,...}`` in volts after
+until ``TD`` and ``ACQ:TRig:FILL?`` until 1 (OS 2.00+: the post-trigger part is written after
+TD), then ``ACQ:SOUR<n>:DATA:OLD:N? <n>`` (ASCII ``{v1,v2,...}`` in volts after
 ``ACQ:DATA:FORMAT ASCII`` / ``ACQ:DATA:UNITS VOLTS``). Input 1 is I, input 2 is Q.
 Errors: ``SYST:ERR:NEXT?`` until ``0,...`` (official ``check_error``).
 
@@ -22,7 +23,8 @@ Manual command set (each sent as is from plain pyvisa to the served Red Pitaya b
 
     *IDN?; *OPC?; *STB?; *CLS; ACQ:RST; ACQ:DEC 8; ACQ:DEC?; ACQ:DATA:FORMAT ASCII; ACQ:DATA:UNITS VOLTS
     ACQ:SOUR1:GAIN LV; ACQ:TRIG:LEV 0.1; ACQ:TRIG:DLY 8192; ACQ:TRIG:DLY?; ACQ:BUF:SIZE?
-    ACQ:START; ACQ:TRIG NOW; ACQ:TRIG:STAT?; ACQ:SOUR1:DATA:OLD:N? 16; ACQ:STOP
+    ACQ:START; ACQ:TRIG NOW; ACQ:TRIG:STAT?; ACQ:TRig:FILL?; ACQ:SOUR1:DATA:OLD:N? 16; ACQ:STOP
+    SOUR2:FUNC ARBITRARY; SOUR2:TRAC:DATA:DATA 0,0.5,1,0.5,0,-0.5,-1,-0.5; SOUR2:FUNC?
     SOUR1:FUNC SINE; SOUR1:FUNC?; SOUR1:FREQ:FIX 1000; SOUR1:FREQ:FIX?; SOUR1:VOLT 0.5; SOUR1:VOLT?
     OUTPUT1:STATE ON; SOUR1:TRig:INT; OUTPUT1:STATE?; OUTPUT1:STATE OFF; SYST:ERR:NEXT?
 """
@@ -130,10 +132,27 @@ class RedPitayaDigitizer(_RedPitaya, Digitizer):
                 raise self._error(f"no trigger ({self.options['trigger']}) within "
                                   f"{self.options['trigger_timeout']:g} s", "ACQ:TRIG:STAT?")
             self.clock.sleep(float(self.options["poll_interval"]))
+        self._wait_filled(t0)
         n = self._length
         i = self._ask(f"ACQ:SOUR1:DATA:OLD:N? {n}", parse_floats(n, low=-25.0, high=25.0))
         q = self._ask(f"ACQ:SOUR2:DATA:OLD:N? {n}", parse_floats(n, low=-25.0, high=25.0))
         return np.asarray(i) + 1j * np.asarray(q)
+
+    def _wait_filled(self, t0: float) -> None:
+        """After TD the post-trigger part is still being written: ``ACQ:TRig:FILL?`` says 1 when
+        the buffer is full (Red Pitaya OS 2.00 and later; older ones lack it and are refused)."""
+        while True:
+            try:
+                filled = self._ask("ACQ:TRig:FILL?", parse_bool)
+            except InstrumentError as exc:
+                raise self._error(f"no usable answer to ACQ:TRig:FILL? ({exc.detail}); this driver needs "
+                                  "Red Pitaya OS 2.00 or later, whose acquisition reports when the buffer "
+                                  "is full", "ACQ:TRig:FILL?") from None
+            if filled:
+                return
+            if self.clock.now() - t0 > float(self.options["trigger_timeout"]):
+                raise self._error("the buffer did not fill after the trigger", "ACQ:TRig:FILL?")
+            self.clock.sleep(float(self.options["poll_interval"]))
 
     def fetch(self) -> np.ndarray:
         records = [self._record() for _ in range(int(self.options["records"]))]
@@ -194,6 +213,21 @@ class RedPitayaGenerator(_RedPitaya, PiezoDrive):
         self._set(f"OUTPUT{self.ch}:STATE {'ON' if on else 'OFF'}")
         if on:  # ON alone holds the initial value (DC); the waveform starts on a trigger (SCPI docs)
             self._do(f"SOUR{self.ch}:TRig:INT")
+
+    def upload_waveform(self, samples: Any) -> None:
+        """An arbitrary waveform for one period: at most 16384 samples in [-1, 1] (full scale;
+        ``SOUR<n>:VOLT`` scales it), sent with ``SOUR<n>:FUNC ARBITRARY`` and
+        ``SOUR<n>:TRAC:DATA:DATA`` (Red Pitaya SCPI docs). Checked before anything is sent."""
+        data = np.asarray(samples, dtype=float).ravel()
+        if not 1 <= data.size <= BUFFER:
+            raise ValueError(f"{self.name}: waveform of {data.size} samples; the generator holds 1..{BUFFER}")
+        bad = np.flatnonzero(~np.isfinite(data) | (np.abs(data) > 1.0))
+        if bad.size:
+            raise ValueError(f"{self.name}: waveform sample {bad[0]} = {float(data[bad[0]])!r} outside the full scale "
+                             f"[-1, 1] ({bad.size} such samples)")
+        self._set(f"SOUR{self.ch}:FUNC ARBITRARY")
+        self._func_set = True  # keep the waveform: amplitude/frequency setters must not reselect SINE
+        self._set(f"SOUR{self.ch}:TRAC:DATA:DATA " + ",".join(f"{v:.6f}" for v in data))
 
     def snapshot(self) -> dict[str, Any]:
         return {"channel": self.ch, "amplitude_V": self.amplitude, "frequency_Hz": self.frequency,

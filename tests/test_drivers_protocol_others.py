@@ -173,7 +173,7 @@ def test_redpitaya_digitizer_record():
               (b"ACQ:SOUR1:GAIN LV\r\n", None), (b"ACQ:SOUR2:GAIN LV\r\n", None),
               (b"ACQ:TRIG:LEV 0.1000\r\n", None), (b"ACQ:TRIG:DLY 8192\r\n", None),
               (b"ACQ:START\r\n", None), (b"ACQ:TRIG EXT_PE\r\n", None),
-              (b"ACQ:TRIG:STAT?\r\n", b"WAIT\r\n"), (b"ACQ:TRIG:STAT?\r\n", b"TD\r\n"),
+              (b"ACQ:TRIG:STAT?\r\n", b"WAIT\r\n"), (b"ACQ:TRIG:STAT?\r\n", b"TD\r\n"), (b"ACQ:TRig:FILL?\r\n", b"0\r\n"), (b"ACQ:TRig:FILL?\r\n", b"1\r\n"),
               (b"ACQ:SOUR1:DATA:OLD:N? 4\r\n", data), (b"ACQ:SOUR2:DATA:OLD:N? 4\r\n", b"{0,0,0,-0.5}\r\n"),
               (b"ACQ:STOP\r\n", None)]
     dg, t = scripted_driver(RedPitayaDigitizer, script, address="TCPIP0::10.0.0.9::5000::SOCKET",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from drivers.errors import InstrumentError
 from drivers.redpitaya import RedPitayaDigitizer, RedPitayaGenerator
 from sim_backend.served.faults import FaultSet
 from sim_backend.served.link import WorldLink
@@ -48,3 +49,30 @@ def test_generator_output_is_a_sine_not_the_initial_dc_value():
     assert world.drive_outputs[1]["output"] and world.drive_outputs[1]["generating"]
     gen.output = False
     assert not world.drive_outputs[1]["generating"]
+
+
+def test_arbitrary_waveform_is_checked_then_uploaded():
+    world = SimulatedWorld(seed=3)
+    served = ServedRedPitaya(WorldLink(world), FaultSet([]))
+    gen, bus = on_bus(RedPitayaGenerator, served)
+    period = np.sin(2 * np.pi * np.arange(1000) / 1000)
+    gen.upload_waveform(period)
+    assert world.drive_outputs[1]["func"] == "ARBITRARY"
+    assert world.drive_outputs[1]["waveform"] == pytest.approx(period, abs=1e-6)
+    gen.amplitude = 0.3  # scales the uploaded waveform; does not reselect the sine
+    assert world.drive_outputs[1]["func"] == "ARBITRARY"
+    sent = len(bus.sent)
+    with pytest.raises(ValueError, match="sample 1 = 1.5 outside the full scale"):
+        gen.upload_waveform([0.0, 1.5])
+    with pytest.raises(ValueError, match="20000 samples"):
+        gen.upload_waveform(np.zeros(20000))
+    assert len(bus.sent) == sent  # refused before anything was sent
+
+
+def test_an_os_without_buffer_fill_status_is_refused_by_name():
+    world, served = served_with_ramp()
+    served._table = [(p, h) for p, h in served._table if "FILL" not in p.pattern.upper()]  # an older OS
+    dg, _ = on_bus(RedPitayaDigitizer, served, trigger="NOW")
+    dg.arm()
+    with pytest.raises(InstrumentError, match="Red Pitaya OS 2.00 or later"):
+        dg.fetch()

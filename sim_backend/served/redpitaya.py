@@ -47,7 +47,7 @@ class ServedRedPitaya(ServedInstrument):
             (":ACQ:TRIG:DLY?", lambda a: str(self.settings.get("delay", 0))),
             (":ACQ:START", lambda a: setattr(self, "armed", True)), (":ACQ:STOP", lambda a: self._acq_reset()),
             (":ACQ:TRIG", self._trig), (":ACQ:TRIG:STAT?", lambda a: "TD" if self.triggered else "WAIT"),
-            (":ACQ:BUF:SIZE?", lambda a: str(BUFFER)),
+            (":ACQ:BUF:SIZE?", lambda a: str(BUFFER)), (":ACQ:TRig:FILL?", lambda a: "1" if self.triggered else "0"),
             (":ACQ:SOUR1:DATA:OLD:N?", lambda a: self._data(1, a)), (":ACQ:SOUR2:DATA:OLD:N?", lambda a: self._data(2, a)),
             (":SYSTem:ERRor:NEXT?", self.next_error), (":SYSTem:ERRor?", self.next_error),
         ]
@@ -61,6 +61,7 @@ class ServedRedPitaya(ServedInstrument):
                 (f":SOUR{ch}:VOLT?", lambda a, c=ch: f"{gen[c]['amplitude']:.4f}"),
                 (f":OUTPUT{ch}:STATE", lambda a, c=ch: self._output(c, boolean(a))),
                 (f":SOUR{ch}:TRig:INT", lambda a, c=ch: self._trigger_generator(c)),
+                (f":SOUR{ch}:TRAC:DATA:DATA", lambda a, c=ch: self._waveform(c, a)),
                 (f":OUTPUT{ch}:STATE?", lambda a, c=ch: "ON" if gen[c]["output"] else "OFF"),
             ]
         return cmds
@@ -77,6 +78,12 @@ class ServedRedPitaya(ServedInstrument):
         out = self.world.drive_outputs[channel]
         out["output"] = on
         out["generating"] = out.get("generating", False) and on
+
+    def _waveform(self, channel: int, args: str) -> None:
+        values = [number(v) for v in args.split(",") if v.strip()]
+        if not 1 <= len(values) <= BUFFER or any(abs(v) > 1.0 for v in values):
+            raise ExecError("Data out of range")
+        self.world.drive_outputs[channel]["waveform"] = values
 
     def _trigger_generator(self, channel: int) -> None:
         out = self.world.drive_outputs[channel]
