@@ -37,6 +37,7 @@ from drivers.roles import RFSource
 from drivers.roles.base import Range
 from drivers.roles.rf import dbm_to_watt, watt_to_dbm
 from drivers.settings import setting
+from drivers.transport import ReplyError
 from drivers.wire import WireInstrument, number, parse_bool
 
 #: Modulation source names on the wire, per kind. Keysight FM/AM name the rear inputs EXT1 and
@@ -48,6 +49,14 @@ KEYSIGHT_SOURCES = {"fm": {"internal": "INT", "external": "EXT1", "external2": "
 RS_SOURCES = {kind: {"internal": "INT", "external": "EXT"} for kind in ("fm", "am", "pulse")}
 
 
+def parse_options(text: str) -> list[str]:
+    """``*OPT?``: comma-separated option codes ("0" when none); a number or a sentence is
+    another query's reply."""
+    parts = [p.strip().strip('"') for p in text.split(",")]
+    if not all(p and len(p) <= 12 and p.replace("-", "").isalnum() for p in parts):
+        raise ReplyError(f"expected comma-separated option codes from *OPT?, got {text[:80]!r}")
+    return [] if parts == ["0"] else parts
+
 class ScpiSignalGenerator(WireInstrument, RFSource):
     """Shared SCPI generator; subclasses give ranges and the modulation command spellings."""
 
@@ -56,6 +65,9 @@ class ScpiSignalGenerator(WireInstrument, RFSource):
     max_frequency = 20e9
     min_power_dbm = -20.0
     max_power_dbm = 19.0
+    #: The most any option of the model allows; ``max_power_dbm`` (option) may raise the
+    #: default up to it, for an instrument whose installed options allow more.
+    option_max_power_dbm = 19.0
     FM = {"deviation": "SOUR:FM1:DEV", "rate": "SOUR:FM1:INT1:FREQ", "source": "SOUR:FM1:SOUR",
           "state": "SOUR:FM1:STAT"}
     AM = {"depth": "SOUR:AM:DEPT", "rate": "SOUR:AM:INT:FREQ", "source": "SOUR:AM:SOUR", "state": "SOUR:AM:STAT"}
@@ -70,7 +82,7 @@ class ScpiSignalGenerator(WireInstrument, RFSource):
         self.options = self._init_wire(address, name or self.role, options)
         top = self.options["max_frequency"] or self.max_frequency
         pmax = self.options["max_power_dbm"]
-        pmax = self.max_power_dbm if pmax is None else min(float(pmax), self.max_power_dbm)
+        pmax = self.max_power_dbm if pmax is None else min(float(pmax), self.option_max_power_dbm)
         self.frequency_range = Range(self.min_frequency, float(top), "Hz")
         self.power_range = Range(dbm_to_watt(self.min_power_dbm), dbm_to_watt(pmax), "W")
         self._modulation: dict[str, dict[str, Any]] = {}
@@ -139,10 +151,23 @@ class KeysightN5183B(ScpiSignalGenerator):
 
 class KeysightE8257D(ScpiSignalGenerator):
     """Keysight/Agilent PSG E8257D: 250 kHz .. 20 GHz (option 520; 67 GHz models via
-    ``max_frequency``); power -20 .. +25 dBm depends on options (set ``max_power_dbm``)."""
+    ``max_frequency``). The maximum power depends on the installed options (high-power and
+    step-attenuator options) and on frequency: the default cap is a conservative +10 dBm; set
+    ``max_power_dbm`` (up to +25 dBm) from the data sheet of the options ``*OPT?`` lists
+    (``installed_options()``, recorded in the snapshot)."""
 
     min_frequency = 250e3
-    max_power_dbm = 25.0
+    max_power_dbm = 10.0
+    option_max_power_dbm = 25.0
+
+    def installed_options(self) -> list[str]:
+        """``*OPT?``: the installed options, e.g. ['1E1', '1EA', '520'] (IEEE 488.2 §10.20)."""
+        return [o.strip() for o in self._ask("*OPT?", parse_options) if o.strip()]
+
+    def snapshot(self) -> dict[str, Any]:
+        out = super().snapshot()
+        out["options"] = self.installed_options()
+        return out
 
 
 class RohdeSchwarzSMB100A(ScpiSignalGenerator):
@@ -152,6 +177,7 @@ class RohdeSchwarzSMB100A(ScpiSignalGenerator):
     min_frequency = 100e3
     min_power_dbm = -120.0
     max_power_dbm = 25.0
+    option_max_power_dbm = 25.0
     FM = {"deviation": "SOUR:FM:DEV", "rate": "SOUR:LFO1:FREQ", "source": "SOUR:FM:SOUR", "state": "SOUR:FM:STAT"}
     AM = {"depth": "SOUR:AM:DEPT", "rate": "SOUR:LFO1:FREQ", "source": "SOUR:AM:SOUR", "state": "SOUR:AM:STAT"}
     PULSE = {"source": "SOUR:PULM:SOUR", "state": "SOUR:PULM:STAT"}

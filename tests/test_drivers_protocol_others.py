@@ -11,6 +11,7 @@ from drivers.lakeshore336 import LakeShore336
 from drivers.lakeshore475 import LakeShore475
 from drivers.redpitaya import RedPitayaDigitizer, RedPitayaGenerator
 from drivers.scpi_source import KeysightE8257D, KeysightN5183B, RohdeSchwarzSMB100A
+from drivers.roles.rf import dbm_to_watt
 from drivers.scripted import scripted_driver
 
 NOERR = b'+0,"No error"\n'
@@ -211,3 +212,16 @@ def test_lakeshore475_probe_temperature_follows_the_meters_tunit(tunit, reply, k
     with t:
         assert gm.read_probe_temperature() == pytest.approx(kelvin)
         assert gm.read_probe_temperature() == pytest.approx(kelvin)  # the unit is read once per connection
+
+
+def test_e8257d_power_cap_is_conservative_unless_the_options_allow_more():
+    """The PSG's maximum power depends on its options: +10 dBm by default, raised only by the
+    user (max_power_dbm, at most +25 dBm), and *OPT? recorded."""
+    rf, t = scripted_driver(KeysightE8257D, [(b"*OPT?\n", b"1E1,1EA,520\n")], check_errors=False)
+    with t:
+        with pytest.raises(LimitError, match="power = 0.02 W is outside"):
+            rf.power = 20e-3  # +13 dBm
+        assert rf.installed_options() == ["1E1", "1EA", "520"]
+    assert rf.power_range.high == pytest.approx(10e-3)
+    high = KeysightE8257D("TCPIP0::10.0.0.5::5025::SOCKET", "rf", max_power_dbm=30)
+    assert high.power_range.high == pytest.approx(dbm_to_watt(25.0))  # never above the model's ceiling
