@@ -81,12 +81,12 @@ class Child:
         return rc
 
 
-def sim_serve(tmp: Path) -> tuple[subprocess.Popen, Path]:
+def sim_serve(tmp: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     """`spinbench sim-serve` (TCP only) until stopped; returns the process and its lab TOML."""
     toml = tmp / "sim-lab.toml"
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "sim-serve", "--config-out", str(toml),
                              "--roles", "rf,lockin,field,gaussmeter,temperature", "--serial", "",
-                             "--limit", "max_ramp_rate=300mT/s", "--duration", "600 s"], cwd=ROOT,
+                             "--limit", "max_ramp_rate=300mT/s", "--duration", "600 s", *extra], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + HANG_GUARD
     while not toml.exists():

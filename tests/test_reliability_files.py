@@ -34,10 +34,7 @@ def test_a_swmr_reader_open_across_the_end_does_not_break_completion(tmp_path):
         assert child.finish() == 0, child.err
         x.refresh()
         assert len(x) == 60 and np.isfinite(x[...]).all()
-        show = subprocess.run([sys.executable, "-m", "app.cli", "show", str(path), "--png", str(tmp_path / "s.png")],
-                              cwd=ROOT, capture_output=True, text=True)
-    assert show.returncode == 0, show.stderr
-    assert "status   completed" in show.stdout and "points   60" in show.stdout
+    assert "status:   completed" in child.out and "(60 points)" in child.out
     run = read_run(path)
     assert run.status == "completed" and run.metadata["points"] == 60
     assert "g_factor" in run.results and path.with_suffix(".png").exists()
@@ -73,8 +70,9 @@ SAME_SECOND = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("locking", ["TRUE", "FALSE"])
-@pytest.mark.parametrize("trials", [pytest.param(20, marks=pytest.mark.slow), 3])
+@pytest.mark.parametrize("locking,trials", [pytest.param("TRUE", 20, marks=pytest.mark.slow),
+                                             pytest.param("FALSE", 20, marks=pytest.mark.slow),
+                                             ("FALSE", 3)])
 def test_runs_started_in_the_same_second_get_their_own_files(tmp_path, locking, trials):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HDF5_USE_FILE_LOCKING": locking}
     done = subprocess.run([sys.executable, "-c", SAME_SECOND, str(tmp_path), str(trials)], cwd=ROOT, env=env,
@@ -192,3 +190,80 @@ def test_the_gui_run_panel_shows_a_red_banner_when_the_lab_is_not_safe(qtbot, tm
     assert panel.message.text().startswith(
         "WARNING: lab NOT safe: field controller did not confirm 0 T (last reading 334 mT)")
     assert "background: #b00020" in panel.message.styleSheet()
+
+
+def test_ctrl_c_in_a_script_aborts_safely_then_reaches_the_script(sim_lab, tmp_path):
+    """A KeyboardInterrupt raised inside the run (Ctrl-C in a script or notebook) ends the run
+    `aborted` with the reason, after the safe state; the script still sees the interrupt."""
+    from app.engine import RunEngine
+    from app.runner import run_experiment
+    from sequences.experiments import EsrFieldSweep
+
+    class CtrlC:
+        def point(self, index, data):
+            if index == 11:
+                raise KeyboardInterrupt
+
+    engine = RunEngine(sim_lab)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(EsrFieldSweep(points=50), sim_lab, tmp_path, engine=engine, subscribers=[CtrlC()])
+    assert sim_lab.world.is_safe()
+    run = read_run(next(tmp_path.glob("*.h5")))
+    assert run.status == "aborted" and run.metadata["error"] == "interrupted by user (SIGINT)"
+    assert len(run["x"]) == 12
+
+
+def test_a_signal_during_the_safe_state_does_not_cut_the_ramp_short(sim_lab, tmp_path, capsys):
+    """In the main thread (a script), SIGINT and SIGTERM arriving while the field ramps to zero
+    are answered with the progress; the ramp runs to its end."""
+    import signal
+
+    from app.engine import RunEngine
+    from sequences.experiments import EsrFieldSweep
+
+    field = sim_lab.field
+    ramp = field.make_safe
+
+    def make_safe_while_signalled():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            os.kill(os.getpid(), sig)  # handled before the next line runs
+        ramp()
+
+    field.make_safe = make_safe_while_signalled
+    info = RunEngine(sim_lab).run(EsrFieldSweep(points=10))
+    assert info.status == "completed" and info.safe_state_errors == []
+    assert sim_lab.world.is_safe() and sim_lab.world.magnet.true_field == 0.0
+    err = capsys.readouterr().err
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        assert re.search(rf"spinbench: {name}: making the lab safe: ramping field to zero: \d+ mT, \d+ s left", err)
+
+
+@pytest.mark.slow
+def test_a_served_field_supply_dropping_out_in_the_safe_ramp_exits_4(tmp_path):
+    """Over the wire with the real magnet-supply driver: the supply stops answering as the ramp
+    to zero ends: the second `CURR 0.00000` (the first is the driver's set-up, the second the
+    ramp's last step) closes the connection, and so does every later one. The run's data are
+    complete, but the lab is not safe, and the user is told."""
+    from app.labconfig import lab_from_file
+    from tests.reliability_helpers import WIRE_SETS, sim_serve, stop
+
+    server, toml = sim_serve(tmp_path, "--fault", "field=drop,match=CURR 0.00000,times=0,after=1")
+    try:
+        child = Child(["run", "esr-sweep", "--config", str(toml), *WIRE_SETS, "--out", "runs"], tmp_path)
+        assert child.finish() == 4, child.err
+        line = re.search(r"WARNING: lab NOT safe: field controller did not confirm 0 T \(last reading ([\d.]+) mT\)",
+                         child.out)
+        assert line and f"spinbench: {line.group(0)}" in child.err
+        assert 330 < float(line.group(1)) < 350  # the reading as the ramp began
+        [path] = (tmp_path / "runs").glob("*.h5")
+        run = read_run(path)
+        assert run.status == "completed" and len(run["x"]) == 40 and run.metadata["safe_state_errors"]
+        assert f"({len(run['x'])} points)" in child.out
+        check = lab_from_file(toml)
+        try:  # the supply still answers queries: the magnet really was left at field
+            assert check.rf.output is False
+            assert abs(check.field.field) > 0.0
+        finally:
+            check.close()
+    finally:
+        stop(server)
