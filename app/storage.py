@@ -141,6 +141,9 @@ class HDF5Writer:
                 meta = f["metadata"].attrs
                 meta.modify("safe_state_errors", _json(run.safe_state_errors))
                 meta.modify("instruments_after", _json(getattr(run, "lab_after", {})))
+                # New datasets under SWMR: the library (HDF5 2.0) writes them, but the SWMR guide
+                # promises concurrent readers only appends and in-place changes, so a reader
+                # that opened the file earlier sees /results after it reopens the file.
                 write_results(f, run.results)
             finally:
                 f.close()
