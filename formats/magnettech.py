@@ -7,6 +7,8 @@ recorded quantity. A curve is sampled in time, t_i = XOffset + i * XSlope (XUnit
 values are base64 blocks, one per 8-byte little-endian float64 value, concatenated. The field
 sweep is its own curve ('BField', mT): the spectrum's field axis is that curve interpolated at
 the absorption curve's sample times, and samples outside the recorded field curve are dropped.
+The file does not say whether 'Modulation' is a peak or peak-to-peak amplitude; it is taken as
+peak-to-peak (B0MA), the Bruker convention.
 """
 from __future__ import annotations
 
