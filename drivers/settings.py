@@ -7,7 +7,8 @@ from_wire=number(0, 100e9))`` instead of a hand-written property pair. The descr
   name of the instance attribute holding one, so that the lab's limits narrowing that
   attribute apply), or with a ``check`` function for rules a range cannot say;
 * sends it as an idempotent setting (``driver._set``), which runs the driver's error-queue
-  check (``SYST:ERR?`` / ``*ESR?``);
+  check (``SYST:ERR?`` / ``*ESR?``); where there is none (or it is off), reads the setting
+  back and compares it, in wire format, with what was sent;
 * reads it back with the query (``command + "?"`` unless given), validating the reply with
   ``from_wire``: a reply the query cannot return (a shifted answer to another query, a
   garbled number) raises, so the transport resynchronises and retries instead of returning
@@ -60,7 +61,23 @@ class Setting:
 
     def __set__(self, driver: Any, value: Any) -> None:
         value = self.validate(driver, value)
-        driver._set(f"{self.command} {self.encode(driver, value)}")
+        wire = self.encode(driver, value)
+        driver._set(f"{self.command} {wire}")
+        if driver.error_check == "none" or not driver.check_errors_enabled:
+            self.confirm(driver, wire)
+
+    def confirm(self, driver: Any, wire: str) -> None:
+        """Without an error report the read-back is the only confirmation that the instrument
+        took the setting (and the query confirms the write to the transport): it must read back
+        as what was sent, in the command's own wire format."""
+        back = self.wire_of(driver, self.__get__(driver))
+        if back != wire:
+            raise driver._error(f"{self.quantity} was sent as {wire!r} but reads back as {back!r} "
+                                f"({self.query}); the instrument did not take the setting", f"{self.command} {wire}")
+
+    def wire_of(self, driver: Any, value: Any) -> str:
+        """How ``value``, as read back, would have been sent."""
+        return self.encode(driver, value)
 
     # --- the parts a subclass may change ---------------------------------------------------------
     def validate(self, driver: Any, value: Any) -> Any:
@@ -112,6 +129,9 @@ class LadderSetting(Setting):
             return choose_index(table, value)
         ordered = sorted(table)
         return table.index(ordered[choose_index(ordered, value, "at_least")])
+
+    def wire_of(self, driver: Any, value: Any) -> str:
+        return self.encode(driver, self.table(driver).index(value))
 
     def decoder(self, driver: Any) -> Callable[[str], Any]:
         table = self.table(driver)

@@ -140,3 +140,23 @@ def test_keysight_fm_source_uses_the_documented_input_names(source, wire):
     assert f"SOUR:FM1:SOUR {wire}" in bus.sent
     assert world.microwave.modulation["fm"] == {"enabled": True, "source": source.rstrip("2"), "deviation": 1e4}
     assert served.process("SOUR:FM1:SOUR EXT").reply is None and served.next_error().startswith("-224")
+
+
+def test_without_error_checks_a_refused_setting_is_caught_by_read_back():
+    """A source whose options allow only +10 dBm refuses +17 dBm into its error queue; with error
+    checks off only the read-back can tell, and it must."""
+    from drivers.errors import InstrumentError
+    from drivers.scpi_source import KeysightN5183B
+    from sim_backend.served.faults import FaultSet
+    from sim_backend.served.link import WorldLink
+    from sim_backend.served.source import ServedScpiSource
+    from tests.bus_double import on_bus
+
+    world = SimulatedWorld(seed=2)
+    served = ServedScpiSource(WorldLink(world), FaultSet([]))
+    served.max_dbm = 10.0
+    rf, _ = on_bus(KeysightN5183B, served, check_errors=False)
+    rf.power = 5e-3  # +6.99 dBm: taken, and confirmed by reading it back
+    with pytest.raises(InstrumentError, match=r"power was sent as '16.99' but reads back as '6.99'"):
+        rf.power = 50e-3
+    assert world.microwave.power == pytest.approx(5e-3, rel=1e-3)
