@@ -1,5 +1,6 @@
 """Bruker TopSpin (XWIN-NMR) raw time-domain data: an experiment folder with ``fid`` (1-D) or
-``ser`` (2-D) and ``acqus`` (+ ``acqu2s``), optionally a ``vdlist``.
+``ser`` (2-D) and ``acqus`` (+ ``acqu2s``, whose TD is the number of FIDs set up), optionally a
+``vdlist``.
 
 Format facts used (Bruker TopSpin "Acquisition Reference" and "Parameters and Files" manuals;
 the parameter files are JCAMP-DX 5, McDonald & Wilks, Appl. Spectrosc. 42, 151 (1988)):
@@ -100,6 +101,14 @@ def load_topspin(path: str | Path) -> Dataset:
             raise FormatError(f"{data_file}: {len(raw)} values are not whole FIDs of TD = {td} "
                               f"(each padded to {block} values)")
         rows = raw.reshape(-1, block)[:, :td]
+        acqu2s = folder / "acqu2s"
+        if acqu2s.exists():  # TD of the indirect dimension: the FIDs the experiment was set up for
+            td2 = int(_num(parse_jcamp(acqu2s.read_text(encoding="latin-1")), "TD", acqu2s))
+            if len(rows) > td2:
+                raise FormatError(f"{data_file}: {len(rows)} FIDs, but acqu2s says TD = {td2}")
+            params_2d = {"TD2": float(td2)}  # fewer rows than TD2: an experiment stopped early
+        else:
+            params_2d = {}
         values = rows[:, 0::2] + 1j * rows[:, 1::2]
         vd = folder / "vdlist"
         y = read_vdlist(vd) if vd.exists() else np.array([])
@@ -111,7 +120,8 @@ def load_topspin(path: str | Path) -> Dataset:
             raise FormatError(f"{data_file}: {len(raw)} values, but TD = {td}")
         values = raw[0:td:2] + 1j * raw[1:td:2]
         axes = [Axis(t, "time", "s")]
-    params: dict[str, float | str] = {"EXPT": "PLS", "GRPDLY": grpdly, "SW_h": sw}
+        params_2d = {}
+    params: dict[str, float | str] = {"EXPT": "PLS", "GRPDLY": grpdly, "SW_h": sw, **params_2d}
     for key, name, factor in (("SFO1", "SFO1", 1e6), ("NS", "AVGS", 1.0), ("TE", "STMP", 1.0)):
         if key in acq:
             params[name] = _num(acq, key, acqus) * factor

@@ -91,6 +91,9 @@ def test_topspin_ser_blocks_and_vdlist(tmp_path, order, dtype):
     d = load_topspin(tmp_path / "2" / "ser")
     assert np.array_equal(d.data, rows)  # 300 values per FID, each padded to a 1024-byte block
     assert d.y.name == "vd" and np.allclose(d.y.values, [1e-5, 1e-3, 0.5, 2.0])
+    (tmp_path / "2" / "acqu2s").write_text("##$TD= 3\n##END=\n")
+    with pytest.raises(FormatError, match="4 FIDs, but acqu2s says TD = 3"):
+        load_topspin(tmp_path / "2")
 
 
 def test_topspin_without_group_delay_is_refused(tmp_path):
