@@ -30,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", metavar="STD",
                    help="cw: correct the field axis with a standard recorded in the same spectrum: dpph, g=VALUE "
                         "or marker=FIELD (the raw g is reported too)")
+    p.add_argument("--reference-file", metavar="FILE",
+                   help="with --reference: the standard's own spectrum, recorded with the same field controller")
     p.add_argument("--hyperfine", metavar="NUCLEI",
                    help="cw: fit one isotropic hyperfine multiplet, e.g. 14N, 1Hx2, 14N,1Hx2, 55Mn, Cu, Er "
                         "(g, A in T and as A/h in Hz; second order for single nuclei)")
@@ -123,9 +125,12 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if (args.spin_reference is None) != (args.reference_spins is None):
         raise ValueError("--spin-reference FILE and --reference-spins N go together")
+    if args.reference_file and not args.reference:
+        raise ValueError("--reference-file FILE needs --reference (dpph, g=VALUE or marker=FIELD)")
     d = load(path)
+    standard = load(args.reference_file) if args.reference_file else None
     out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline, args.reference,
-                          args.hyperfine, args.geometry, args.fit_offset)
+                          args.hyperfine, args.geometry, args.fit_offset, standard)
     if args.spin_reference:
         add_spin_count(out, d, args)
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")

@@ -3,7 +3,8 @@ recorded in the same spectrum as the sample, gives the offset between the file's
 the field at the sample; the sample's g is reported raw and corrected.
 
 Each of the two lines is fitted alone in a window around it (the line-feature detector finds
-both), so neither distorts the other's fit.
+both), so neither distorts the other's fit. The standard may also be a companion spectrum
+recorded with the same field controller (``--reference-file``).
 """
 from __future__ import annotations
 
@@ -45,21 +46,47 @@ def _windowed_fit(b: np.ndarray, y: np.ndarray, centre: float, half: float, bm: 
     return fit
 
 
-def correct_with_standard(d: Dataset, y: np.ndarray, reference: str, model: str = "auto") -> tuple[dict, list[str]]:
-    """Results (sample line raw and corrected, the standard's line, the correction) and notes."""
-    f = d.require("MWFQ", "the field-standard correction needs the microwave frequency")
+def _standard_in(c: Dataset, reference: str, frequency: float, model: str) -> tuple[Any, float, str]:
+    """(fit of the standard's line, its true field, description) in a companion spectrum."""
+    f = c.parameter("MWFQ") or frequency
     expected, what = standard_field(reference, f)
+    y = c.data.real if np.iscomplexobj(c.data) else c.data
+    if y.ndim != 1 or c.x.unit != "T":
+        raise ValueError(f"{c.source}: the standard's spectrum must be a 1-D field sweep")
+    features = derivative_line_features(c.x.values, y)
+    if not features:
+        raise ValueError(f"{c.source}: no line of {what} stands out of the noise")
+    marker = min(features, key=lambda ft: abs(ft.centre - expected))
+    fit = _windowed_fit(c.x.values, y, marker.centre, 5 * marker.width, 0.5 * (c.parameter("B0MA") or 0.0), model)
+    return fit, expected, f"{what} in {c.source.name if c.source else 'the companion file'}"
+
+
+def correct_with_standard(d: Dataset, y: np.ndarray, reference: str, model: str = "auto",
+                          companion: Dataset | None = None) -> tuple[dict, list[str]]:
+    """Results (sample line raw and corrected, the standard's line, the correction) and notes.
+    The standard's line is in the same spectrum, or in ``companion`` (recorded with the same
+    field controller right before or after: its field offset is taken to be the sample's)."""
+    f = d.require("MWFQ", "the field-standard correction needs the microwave frequency")
     b = d.x.values
     features = derivative_line_features(b, y)
-    if len(features) < 2:
-        raise ValueError(f"field standard: the spectrum must hold the sample's line and the line of {what}; "
-                         f"{len(features)} line(s) found")
-    marker = min(features, key=lambda ft: abs(ft.centre - expected))
-    sample = max((ft for ft in features if ft is not marker), key=lambda ft: ft.peak_to_peak)
-    gap = abs(sample.centre - marker.centre)
     bm = 0.5 * (d.parameter("B0MA") or 0.0)
-    mfit = _windowed_fit(b, y, marker.centre, min(5 * marker.width, 0.5 * gap), bm, model)
-    sfit = _windowed_fit(b, y, sample.centre, min(5 * sample.width, 0.5 * gap), bm, model)
+    if companion is not None:
+        if not features:
+            raise ValueError(f"{d.source}: no line stands out of the noise")
+        mfit, expected, what = _standard_in(companion, reference, f, model)
+        sample = max(features, key=lambda ft: ft.peak_to_peak)
+        sfit = _windowed_fit(b, y, sample.centre, 5 * sample.width, bm, model)
+    else:
+        expected, what = standard_field(reference, f)
+        if len(features) < 2:
+            raise ValueError(f"field standard: the spectrum must hold the sample's line and the line of {what}; "
+                             f"{len(features)} line(s) found (or give the standard's spectrum with "
+                             f"--reference-file)")
+        marker = min(features, key=lambda ft: abs(ft.centre - expected))
+        sample = max((ft for ft in features if ft is not marker), key=lambda ft: ft.peak_to_peak)
+        gap = abs(sample.centre - marker.centre)
+        mfit = _windowed_fit(b, y, marker.centre, min(5 * marker.width, 0.5 * gap), bm, model)
+        sfit = _windowed_fit(b, y, sample.centre, min(5 * sample.width, 0.5 * gap), bm, model)
     shift, shift_err = expected - mfit.b0, mfit.errors["b0"]  # additive: measured -> field at the sample
     g_raw, g_raw_err = g_from_field(sfit.b0, sfit.errors["b0"], f)
     g_cor, g_cor_err = g_from_field(sfit.b0, sfit.errors["b0"], f, shift, shift_err)

@@ -126,7 +126,7 @@ def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model
 
 def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baseline: int | None = None,
                reference: str | None = None, hyperfine: str | None = None, geometry: str = "in-plane",
-               fit_offset: bool = False) -> None:
+               fit_offset: bool = False, standard: Dataset | None = None) -> None:
     b = d.x.values
     if z.ndim == 1:
         features = derivative_line_features(b, z)
@@ -137,7 +137,7 @@ def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baselin
             out.notes.append(f"baseline: polynomial of order {baseline} fitted outside "
                              f"{len(windows)} line region(s) and subtracted")
         if reference:  # sample and standard line, each fitted alone
-            results, notes = correct_with_standard(d, z, reference, model)
+            results, notes = correct_with_standard(d, z, reference, model, standard)
             out.results.update(results)
             out.notes += notes
             fit = None
@@ -153,7 +153,7 @@ def analyse_cw(out: FileAnalysis, d: Dataset, z: np.ndarray, model: str, baselin
         if fit is not None or features:
             di, di_err = double_integral(b, z, trace_noise(z))
             out.results["double_integral_numeric"] = _fv(di, di_err, "")
-        if len(features) > (2 if reference else 1):
+        if len(features) > (2 if reference and standard is None else 1):
             centres = sorted(f.centre for f in features)
             out.results["lines_found"] = len(features)
             if len(centres) <= 12:
@@ -234,10 +234,11 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
 def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", model: str = "auto",
                     baseline: int | None = None, reference: str | None = None,
                     hyperfine: str | None = None, geometry: str = "in-plane",
-                    fit_offset: bool = False) -> FileAnalysis:
+                    fit_offset: bool = False, standard: Dataset | None = None) -> FileAnalysis:
     """Pick (or take) the kind of analysis and run it on the file's first ordinate; ``baseline``
     (cw, 1-D): order of the polynomial baseline subtracted before fitting and integrating;
-    ``reference`` (cw, 1-D): a field standard in the same spectrum (app.field_standard);
+    ``reference`` (cw, 1-D): a field standard in the same spectrum or in ``standard``
+    (app.field_standard);
     ``hyperfine`` (cw, 1-D): groups of equivalent nuclei of one multiplet (app.hyperfine_analysis);
     ``geometry``/``fit_offset`` (2-D with a frequency axis): the Kittel fit (app.fmr_file_analysis)."""
     if model != "auto" and model not in MODELS:
@@ -256,7 +257,7 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
             raise ValueError(f"{d.source}: --kind cw needs a field axis (T), the file's x axis is in {d.x.unit!r}")
         if (reference or hyperfine) and y.ndim != 1:
             raise ValueError(f"{d.source}: --reference and --hyperfine work on a 1-D spectrum")
-        analyse_cw(out, d, y, model, baseline, reference, hyperfine, geometry, fit_offset)
+        analyse_cw(out, d, y, model, baseline, reference, hyperfine, geometry, fit_offset, standard)
     elif kind == "echo-sweep":
         analyse_echo_sweep(out, d, y)
     else:

@@ -44,3 +44,21 @@ def test_marker_at_a_given_field_and_bad_reference(two_line_file, capsys):
     assert abs(r["g_factor_corrected"]["value"] - g_true) < 4 * r["g_factor_corrected"]["error"]
     assert main(["analyse", str(path), "--reference", "bdpa2"]) == 2
     assert "use dpph, g=VALUE or marker=FIELD" in capsys.readouterr().err
+
+
+def test_standard_in_a_companion_file(tmp_path, capsys, rng):
+    """The sample alone in one file, DPPH alone in another recorded with the same (offset) axis."""
+    f, g_sample, offset = 9.5e9, 2.0080, -0.12e-3
+    axis = np.linspace(0.3370, 0.3400, 1201)
+    true_b = lambda g: H * f / (g * MU_B)  # noqa: E731
+    sample = d_lorentzian(axis, true_b(g_sample) + offset, 0.25e-3, 1.0) + rng.normal(0, 0.004, axis.size)
+    dpph = d_lorentzian(axis, true_b(DPPH_G) + offset, 0.15e-3, 1.0) + rng.normal(0, 0.004, axis.size)
+    write_bes3t(tmp_path / "sample", axis * 1e4, sample, parameters={"MWFQ": f})
+    write_bes3t(tmp_path / "dpph", axis * 1e4, dpph, parameters={"MWFQ": f})
+    assert main(["analyse", str(tmp_path / "sample.DSC"), "--reference", "dpph", "--reference-file",
+                 str(tmp_path / "dpph.DSC"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    r = out["results"]
+    assert abs(r["g_factor_corrected"]["value"] - g_sample) < 4 * r["g_factor_corrected"]["error"]
+    assert "dpph.DSC" in out["notes"][0] and not out["warnings"]
+    assert main(["analyse", str(tmp_path / "sample.DSC"), "--reference-file", str(tmp_path / "dpph.DSC")]) == 2
