@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -79,25 +78,3 @@ class Child:
         for pump in self._pumps:  # drain what is left
             pump.join(HANG_GUARD)
         return rc
-
-
-def sim_serve(tmp: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
-    """`spinbench sim-serve` (TCP only) until stopped; returns the process and its lab TOML."""
-    toml = tmp / "sim-lab.toml"
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "sim-serve", "--config-out", str(toml),
-                             "--roles", "rf,lockin,field,gaussmeter,temperature", "--serial", "",
-                             "--limit", "max_ramp_rate=300mT/s", "--duration", "600 s", *extra], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + HANG_GUARD
-    while not toml.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"sim-serve did not start: {proc.communicate()}")
-        time.sleep(0.05)
-    return proc, toml
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=20)

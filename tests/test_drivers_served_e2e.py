@@ -5,12 +5,9 @@ the wall clock through the served instruments."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 import tomllib
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,8 +24,8 @@ from sim_backend.instruments import (SimFieldController, SimGaussmeter, SimLockI
 from sim_backend.served import Fault, serve_lab
 from sim_backend.served.lab import SERVED_LIMITS
 from sim_backend.world import SimulatedWorld
+from tests.served_helpers import sim_serve as start_sim_serve, stop as stop_sim_serve
 
-ROOT = Path(__file__).resolve().parents[1]
 #: 41 points across the line, 3 ms time constant, 10 time constants of settling (a 2-pole filter
 #: needs ~7 for 99 %: shorter settling biases both labs differently, because a wire round trip
 #: adds real time between the field step and the reading).
@@ -54,22 +51,11 @@ def fit(lab: Lab, writer=None):
 
 @pytest.fixture
 def sim_serve(tmp_path):
-    """`spinbench sim-serve` as a separate process; yields the TOML path, then stops it by PID."""
-    toml = tmp_path / "sim-lab.toml"
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "sim-serve", "--config-out", str(toml),
-                             "--roles", "rf,lockin,field,gaussmeter,temperature", "--serial", "lockin",
-                             "--limit", "max_ramp_rate=300mT/s", "--duration", "120 s"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 30
-    while not toml.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"sim-serve did not start: {proc.communicate()}")
-        time.sleep(0.05)
+    """`spinbench sim-serve` as a separate process, the SR830 on a pty; yields the TOML path and
+    the process, then stops it by PID."""
+    proc, toml = start_sim_serve(tmp_path, "--serial", "lockin", "--duration", "120 s")
     yield toml, proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
+    stop_sim_serve(proc)
 
 
 def test_esr_sweep_through_real_drivers_matches_in_process(sim_serve, tmp_path):

@@ -245,7 +245,8 @@ def test_a_served_field_supply_dropping_out_in_the_safe_ramp_exits_4(tmp_path):
     ramp's last step) closes the connection, and so does every later one. The run's data are
     complete, but the lab is not safe, and the user is told."""
     from app.labconfig import lab_from_file
-    from tests.reliability_helpers import WIRE_SETS, sim_serve, stop
+    from tests.reliability_helpers import WIRE_SETS
+    from tests.served_helpers import sim_serve, stop
 
     server, toml = sim_serve(tmp_path, "--fault", "field=drop,match=CURR 0.00000,times=0,after=1")
     try:

@@ -14,7 +14,8 @@ import pytest
 from app.labconfig import lab_from_file
 from app.run_files import recover_run_file
 from app.storage import read_run
-from tests.reliability_helpers import SIM_ARGS, WIRE_SETS, Child, sim_serve, stop
+from tests.reliability_helpers import SIM_ARGS, WIRE_SETS, Child
+from tests.served_helpers import sim_serve, stop
 
 KINDS = {"SIGINT": [signal.SIGINT], "SIGINTx2": [signal.SIGINT] * 2, "SIGINTx3": [signal.SIGINT] * 3,
          "SIGTERM": [signal.SIGTERM], "SIGHUP": [signal.SIGHUP], "SIGKILL": [signal.SIGKILL]}
