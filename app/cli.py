@@ -139,6 +139,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     from app.storage import read_run
     from sequences.experiments import get_experiment
 
+    if getattr(args, "json", False):  # one JSON object for scripts (app/show_json.py)
+        from app.show_json import show_json
+
+        return show_json(args, is_run_file(args.file))
     if not is_run_file(args.file):  # a spectrum file from another spectrometer (BES3T, WinEPR ...)
         return show_file(args)
     run = read_run(args.file)
@@ -197,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="summarise a run file and plot it")
     p.add_argument("file")
     p.add_argument("--png", help="where to write the plot (default: next to the file)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (results, status, warnings, plot)")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("recover", help="make a run file left open by a killed run a plain HDF5 file",
                        description="Copy every flushed point of a run file whose process was killed "

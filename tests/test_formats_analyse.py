@@ -194,3 +194,21 @@ def test_exported_run_reads_back_identically_and_refits_the_same(tmp_path, capsy
     # + 1 uT: the run's own result uses the Hall readings regressed on the setpoints and shifted by
     # the lock-in lag, the export holds the raw Hall readings (0.2 uT apart here)
     assert abs(b_file["value"] - b_run.value) < 3 * np.hypot(b_file["error"], b_run.error) + 1e-6
+
+
+def test_show_json_for_spectrum_and_run_files(real, tmp_path, capsys):
+    assert main(["show", str(real / "SAMPLE2.PAR"), "--json", "--png", str(tmp_path / "a.png")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["format"] == "ESP" and out["parameters"]["MWFQ"] == 9.243887e9 and "MWPW" not in out["parameters"]
+    assert out["results"]["g_factor"]["unit"] == "" and out["plot"] == str(tmp_path / "a.png")
+    from app.runner import run_experiment
+    from app.simlab import build_sim_lab
+    from sequences.experiments import EsrFieldSweep
+
+    outcome = run_experiment(EsrFieldSweep(field_start=0.3375, field_stop=0.3400, points=61, scans=1),
+                             build_sim_lab(), tmp_path / "runs", plot=False)
+    assert main(["show", str(outcome.path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "completed" and out["experiment"] == "esr-sweep"
+    assert out["results"]["g_factor"]["value"] == pytest.approx(outcome.info.results["g_factor"].value)
+    assert Path(out["plot"]).exists()
