@@ -32,21 +32,91 @@ GEOMETRIES = ("in-plane", "out-of-plane", "sphere")
 #: Physical constraints on sample parameters (names shared by the simulated samples).
 POSITIVE = {"g", "n_spins", "p_half", "ms0", "quadrature_nodes", "n_orientations", "bloch_temperature"}
 NON_NEGATIVE = {"alpha", "saturation_b", "amplitude"}
-SIM_KEYS = {"sample", "line", "line_loss", "seed", "geometry", "sample_parameters"}
+
+
+@dataclasses.dataclass(frozen=True)
+class SimKey:
+    """One key of the ``[sim]`` table. The one declaration that validation reads for defaults
+    and ``docs/simulator.md`` is generated from (``python docs/generate.py``)."""
+
+    name: str
+    default: Any
+    unit: str
+    accepted: str
+    doc: str
+
+
+SIM_TABLE = (
+    SimKey("sample", "paramagnet", "", " | ".join(SAMPLES),
+           "the simulated sample in the resonator: an isotropic S = 1/2 radical, an anisotropic g-tensor "
+           "single crystal on the goniometer, the same centres as a powder, or a macrospin ferromagnet"),
+    SimKey("line", "cavity", "", " | ".join(LINES),
+           "cavity: X-band cavity, Q = 3000 at 9.5 GHz (sees nothing away from it); broadband: a coplanar "
+           "line for FMR at any frequency"),
+    SimKey("line_loss", 0.0, "dB/sqrt(GHz)", "finite number >= 0",
+           "skin-effect loss of the broadband line: the sample gets power x 10^(-loss sqrt(f/1 GHz)/10)"),
+    SimKey("seed", 0, "", "whole number >= 0", "seed of the simulated noise (the same seed, the same data)"),
+    SimKey("geometry", "in-plane", "", " | ".join(GEOMETRIES),
+           "ferromagnet only: film magnetised in its plane, film with B0 along its normal, or a sphere"),
+    SimKey("sample_parameters", {}, "SI", "table of numbers (or lists of numbers)",
+           "the sample's own fields, [sim.sample_parameters] below; unknown names are refused"),
+)
+SIM_DEFAULTS = {key.name: key.default for key in SIM_TABLE}
+SIM_KEYS = set(SIM_DEFAULTS)
+#: Unit and meaning of every sample field a ``[sim.sample_parameters]`` table can set (the
+#: simulated samples' dataclass fields; ``tests/test_docs_generated.py`` checks none is missing).
+SAMPLE_PARAMETERS: dict[str, tuple[str, str]] = {
+    "g": ("", "g-factor (gtensor/powder: the three principal values)"),
+    "lorentz_hwhm": ("T", "Lorentzian (homogeneous) half width at half maximum"),
+    "gauss_sigma": ("T", "Gaussian (inhomogeneous) standard deviation"),
+    "n_spins": ("", "number of spins (signal scale; Curie law 1/T on top)"),
+    "p_half": ("W", "microwave power at which saturation sets in (P1/2)"),
+    "saturation_b": ("", "inhomogeneity parameter b of sqrt(P) / (1 + P/P1/2)^(b/2)"),
+    "axes": ("", "principal axes in the crystal frame (3x3; Python only)"),
+    "powder": ("", "orientation average (set by sample = \"powder\")"),
+    "n_orientations": ("", "orientations summed for a powder"),
+    "mount": ("", "crystal frame in the goniometer frame (3x3; Python only)"),
+    "ms0": ("A/m", "saturation magnetisation at T = 0"),
+    "bloch_temperature": ("K", "Bloch law Ms(T) = Ms0 (1 - (T/Tb)^1.5); inf: no temperature dependence"),
+    "k0": ("J/m^3", "uniaxial anisotropy constant at T = 0 (> 0 easy axis, < 0 easy plane)"),
+    "callen_exponent": ("", "Callen-Callen power: K(T) = K0 (Ms(T)/Ms0)^n"),
+    "anisotropy_axis": ("", "uniaxial axis in the sample frame (3 numbers)"),
+    "demag": ("", "demagnetising factors in the sample frame (3 numbers; set by geometry)"),
+    "alpha": ("", "Gilbert damping"),
+    "inhomogeneous_hwhm": ("T", "half width of the distribution of local fields (inhomogeneous broadening)"),
+    "inhomogeneous_shape": ("", "lorentzian | gaussian distribution of the local fields (Python only)"),
+    "quadrature_nodes": ("", "nodes of the inhomogeneity average"),
+    "amplitude": ("", "signal scale"),
+    "detection_phase": ("rad", "mixes dispersion into the detected signal"),
+    "ms_law": ("", "Ms(T) as any callable (Python only)"),
+    "k_law": ("", "K(T) as any callable (Python only)"),
+}
+
+
+def sample_class(kind: str) -> type:
+    """The simulator's class behind a ``sample`` name."""
+    if kind == "paramagnet":
+        from sim_backend.samples import Paramagnet
+
+        return Paramagnet
+    if kind in ("gtensor", "powder"):
+        from sim_backend.gtensor_sample import GTensorCentre
+
+        return GTensorCentre
+    from sim_backend.ferromagnet import Ferromagnet
+
+    return Ferromagnet
 
 
 def _sample(kind: str, params: dict[str, Any], geometry: str, problems: list[str]) -> Any:
-    if kind == "paramagnet":
-        from sim_backend.samples import Paramagnet as cls
-        extra: dict[str, Any] = {}
-    elif kind in ("gtensor", "powder"):
-        from sim_backend.gtensor_sample import GTensorCentre as cls
+    cls = sample_class(kind)
+    extra: dict[str, Any] = {}
+    if kind in ("gtensor", "powder"):
         extra = {"powder": kind == "powder"}
-    else:
+    elif kind == "ferromagnet":
         from sim_backend import ferromagnet
         from sim_backend.orientation import frame_from_axes
 
-        cls = ferromagnet.Ferromagnet
         if geometry == "sphere":
             extra = {"demag": ferromagnet.SPHERE}
         elif geometry == "in-plane":  # film normal (sample z) perpendicular to B0 (lab z)
@@ -85,15 +155,14 @@ def _check_table(table: dict[str, Any]) -> list[str]:
     """Type and value problems of the ``[sim]`` table itself (not its sample parameters)."""
     problems = [f"[sim] {key!r} unknown; accepted: {', '.join(sorted(SIM_KEYS))}"
                 for key in sorted(set(table) - SIM_KEYS)]
-    for key, choices, default in (("sample", SAMPLES, "paramagnet"), ("line", LINES, "cavity"),
-                                  ("geometry", GEOMETRIES, "in-plane")):
-        value = table.get(key, default)
+    for key, choices in (("sample", SAMPLES), ("line", LINES), ("geometry", GEOMETRIES)):
+        value = table.get(key, SIM_DEFAULTS[key])
         if not isinstance(value, str) or value not in choices:
             problems.append(f"[sim] {key} {value!r} unknown; accepted: {', '.join(choices)}")
-    seed = table.get("seed", 0)
+    seed = table.get("seed", SIM_DEFAULTS["seed"])
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         problems.append(f"[sim] seed = {seed!r}: must be a whole number >= 0 (e.g. seed = 0)")
-    loss = table.get("line_loss", 0.0)
+    loss = table.get("line_loss", SIM_DEFAULTS["line_loss"])
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss) or loss < 0:
         problems.append(f"[sim] line_loss = {loss!r}: must be a finite number >= 0 (dB per sqrt(GHz))")
     if not isinstance(table.get("sample_parameters", {}), dict):
@@ -110,8 +179,8 @@ def _build_sample(table: Any) -> tuple[Any, list[str]]:
     if problems:
         return None, problems
     try:
-        sample = _sample(table.get("sample", "paramagnet"), dict(table.get("sample_parameters", {})),
-                         table.get("geometry", "in-plane"), problems)
+        sample = _sample(table.get("sample", SIM_DEFAULTS["sample"]), dict(table.get("sample_parameters", {})),
+                         table.get("geometry", SIM_DEFAULTS["geometry"]), problems)
     except (TypeError, ValueError) as exc:
         problems.append(f"[sim.sample_parameters]: {exc}")
         sample = None
@@ -127,12 +196,13 @@ def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
     sample, problems = _build_sample(table)
     if problems:
         raise ConfigError("; ".join(problems))
-    world = SimulatedWorld(sample, seed=int(table.get("seed", 0)))
-    if table.get("line", "cavity") == "broadband":
+    world = SimulatedWorld(sample, seed=int(table.get("seed", SIM_DEFAULTS["seed"])))
+    if table.get("line", SIM_DEFAULTS["line"]) == "broadband":
         from sim_backend.fmr_setup import use_broadband_line
 
-        use_broadband_line(world, loss_db_per_sqrt_ghz=float(table.get("line_loss", 0.0)))
+        use_broadband_line(world, loss_db_per_sqrt_ghz=float(table.get("line_loss", SIM_DEFAULTS["line_loss"])))
     return world
 
 
-__all__ = ["world_from_config", "sim_problems", "SAMPLES", "LINES", "GEOMETRIES"]
+__all__ = ["world_from_config", "sim_problems", "sample_class", "SAMPLES", "LINES", "GEOMETRIES", "SIM_TABLE",
+           "SAMPLE_PARAMETERS"]

@@ -17,6 +17,7 @@ import io
 import re
 import shlex
 import tomllib
+from typing import Any
 
 from docs_markdown import ROOT, SHELL, Block, logical_lines
 
@@ -94,8 +95,29 @@ def _check_spinbench(argv: list[str], where: str, fails: bool) -> list[str]:
     if args.experiment not in EXPERIMENTS:
         return [f"{where}: no experiment {args.experiment!r}"]
     names = {p.name for p in EXPERIMENTS[args.experiment].parameters}
-    return [f"{where}: {args.experiment} has no parameter {s.split('=')[0]!r}"
-            for s in args.set or [] if s.split("=")[0] not in names]
+    problems = [f"{where}: {args.experiment} has no parameter {s.split('=')[0]!r}"
+                for s in args.set or [] if s.split("=")[0] not in names]
+    if problems or (args.config and not (ROOT / args.config).is_file()):
+        return problems  # a lab file the page makes first (sim-serve) or the reader's own
+    return _check_settings(args, where)
+
+
+def _check_settings(args: Any, where: str) -> list[str]:
+    """The values pass the experiment's and the lab's checks, as ``spinbench run`` would make
+    sure before touching an instrument (nothing runs)."""
+    from app.labconfig import lab_from_file
+    from app.runner import experiment_from_settings
+    from app.simlab import build_sim_lab
+    from drivers.errors import ConfigError
+
+    lab = lab_from_file(ROOT / args.config) if args.config else build_sim_lab()
+    try:
+        experiment_from_settings(args.experiment, args.set or [], lab)
+    except ConfigError as exc:
+        return [f"{where}: spinbench run {args.experiment}: {exc}"]
+    finally:
+        lab.close()
+    return []
 
 
 def _check_python_command(words: list[str], where: str) -> list[str]:
