@@ -26,6 +26,21 @@ class Range:
         return min(max(value, self.low), self.high)
 
 
+def quantity(kind: type, unit: str) -> property:
+    """A settable quantity every instrument filling a role must provide, in SI ``unit``
+    (``frequency = quantity(float, "Hz")``): abstract until a driver defines it, as a property
+    pair or a :mod:`drivers.settings` descriptor."""
+    def get(self: Any) -> Any:
+        raise NotImplementedError
+
+    def set_(self: Any, value: Any) -> None:
+        raise NotImplementedError
+
+    get.__isabstractmethod__ = True  # type: ignore[attr-defined]
+    set_.__isabstractmethod__ = True  # type: ignore[attr-defined]
+    return property(get, set_, doc=f"{kind.__name__}" + (f", {unit}" if unit else ""))
+
+
 class Instrument(ABC):
     """An instrument filling one role in the lab.
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from drivers.roles.base import Instrument, Range
+from drivers.roles.base import Instrument, Range, quantity
 
 
 class FieldController(Instrument):
@@ -17,25 +17,13 @@ class FieldController(Instrument):
     field_range = Range(-2.0, 2.0, "T")
     ramp_rate_range = Range(1e-6, 1.0, "T/s")
 
-    @property
-    @abstractmethod
-    def setpoint(self) -> float: ...
-
-    @setpoint.setter
-    @abstractmethod
-    def setpoint(self, tesla: float) -> None: ...
+    setpoint = quantity(float, "T")
 
     @property
     @abstractmethod
     def field(self) -> float: ...
 
-    @property
-    @abstractmethod
-    def ramp_rate(self) -> float: ...
-
-    @ramp_rate.setter
-    @abstractmethod
-    def ramp_rate(self, tesla_per_s: float) -> None: ...
+    ramp_rate = quantity(float, "T/s")
 
     @abstractmethod
     def is_ramping(self) -> bool: ...

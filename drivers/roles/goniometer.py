@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from drivers.roles.base import Instrument, Range
+from drivers.roles.base import Instrument, Range, quantity
 
 
 class Goniometer(Instrument):
@@ -23,13 +23,7 @@ class Goniometer(Instrument):
     def angle(self) -> float:
         """The angle reached (encoder readback), degrees."""
 
-    @property
-    @abstractmethod
-    def speed(self) -> float: ...
-
-    @speed.setter
-    @abstractmethod
-    def speed(self, degrees_per_s: float) -> None: ...
+    speed = quantity(float, "deg/s")
 
     @abstractmethod
     def start_move(self, degrees: float) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from drivers.roles.base import Instrument, Range
+from drivers.roles.base import Instrument, Range, quantity
 
 FILTER_SLOPES_DB = (6, 12, 18, 24)
 #: Equivalent noise bandwidth x tau for 1..4 poles (SR830 manual, ch. 3).
@@ -24,61 +24,13 @@ class LockInAmplifier(Instrument):
     reference_frequency_range = Range(1e-3, 102e3, "Hz")
     reference_amplitude_range = Range(0.0, 5.0, "V")
 
-    @property
-    @abstractmethod
-    def reference_frequency(self) -> float: ...
-
-    @reference_frequency.setter
-    @abstractmethod
-    def reference_frequency(self, hz: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def reference_amplitude(self) -> float: ...
-
-    @reference_amplitude.setter
-    @abstractmethod
-    def reference_amplitude(self, volts: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def time_constant(self) -> float: ...
-
-    @time_constant.setter
-    @abstractmethod
-    def time_constant(self, seconds: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def filter_slope(self) -> int: ...
-
-    @filter_slope.setter
-    @abstractmethod
-    def filter_slope(self, db_per_octave: int) -> None: ...
-
-    @property
-    @abstractmethod
-    def sensitivity(self) -> float: ...
-
-    @sensitivity.setter
-    @abstractmethod
-    def sensitivity(self, volts: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def phase(self) -> float: ...
-
-    @phase.setter
-    @abstractmethod
-    def phase(self, degrees: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def harmonic(self) -> int: ...
-
-    @harmonic.setter
-    @abstractmethod
-    def harmonic(self, n: int) -> None: ...
+    reference_frequency = quantity(float, "Hz")
+    reference_amplitude = quantity(float, "V")
+    time_constant = quantity(float, "s")
+    filter_slope = quantity(int, "dB/oct")
+    sensitivity = quantity(float, "V")
+    phase = quantity(float, "deg")
+    harmonic = quantity(int, "")
 
     @abstractmethod
     def read_xy(self) -> tuple[float, float]:

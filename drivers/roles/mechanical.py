@@ -5,7 +5,7 @@ from abc import abstractmethod
 
 import numpy as np
 
-from drivers.roles.base import Instrument, Range
+from drivers.roles.base import Instrument, Range, quantity
 
 
 class DisplacementSensor(Instrument):
@@ -13,13 +13,7 @@ class DisplacementSensor(Instrument):
 
     role = "displacement"
 
-    @property
-    @abstractmethod
-    def sample_rate(self) -> float: ...
-
-    @sample_rate.setter
-    @abstractmethod
-    def sample_rate(self, hz: float) -> None: ...
+    sample_rate = quantity(float, "Hz")
 
     @abstractmethod
     def calibrate_fringe(self) -> float:
@@ -43,29 +37,9 @@ class PiezoDrive(Instrument):
     role = "piezo"
     amplitude_range = Range(0.0, 10.0, "V")
 
-    @property
-    @abstractmethod
-    def amplitude(self) -> float: ...
-
-    @amplitude.setter
-    @abstractmethod
-    def amplitude(self, volts: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def frequency(self) -> float: ...
-
-    @frequency.setter
-    @abstractmethod
-    def frequency(self, hz: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def output(self) -> bool: ...
-
-    @output.setter
-    @abstractmethod
-    def output(self, on: bool) -> None: ...
+    amplitude = quantity(float, "V")
+    frequency = quantity(float, "Hz")
+    output = quantity(bool, "")
 
     def make_safe(self) -> None:
         self.output = False

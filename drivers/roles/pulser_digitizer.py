@@ -10,7 +10,7 @@ import numpy as np
 from drivers.errors import LimitError
 from drivers.pulse_duty import transmit_problems
 from drivers.pulse_program import ProgramError, PulseProgram
-from drivers.roles.base import Instrument
+from drivers.roles.base import Instrument, quantity
 
 
 class TransmitLimitError(LimitError):
@@ -81,21 +81,8 @@ class Digitizer(Instrument):
 
     role = "digitizer"
 
-    @property
-    @abstractmethod
-    def sample_rate(self) -> float: ...
-
-    @sample_rate.setter
-    @abstractmethod
-    def sample_rate(self, hz: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def record_length(self) -> int: ...
-
-    @record_length.setter
-    @abstractmethod
-    def record_length(self, n: int) -> None: ...
+    sample_rate = quantity(float, "Hz")
+    record_length = quantity(int, "")
 
     @abstractmethod
     def arm(self) -> None: ...

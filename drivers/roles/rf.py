@@ -4,7 +4,7 @@ from __future__ import annotations
 from abc import abstractmethod
 import math
 
-from drivers.roles.base import Instrument, Range
+from drivers.roles.base import Instrument, Range, quantity
 
 
 def watt_to_dbm(p_w: float) -> float:
@@ -23,29 +23,9 @@ class RFSource(Instrument):
     power_range = Range(1e-12, 1.0, "W")
     MODULATIONS = ("fm", "am", "pulse")
 
-    @property
-    @abstractmethod
-    def frequency(self) -> float: ...
-
-    @frequency.setter
-    @abstractmethod
-    def frequency(self, hz: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def power(self) -> float: ...
-
-    @power.setter
-    @abstractmethod
-    def power(self, watts: float) -> None: ...
-
-    @property
-    @abstractmethod
-    def output(self) -> bool: ...
-
-    @output.setter
-    @abstractmethod
-    def output(self, on: bool) -> None: ...
+    frequency = quantity(float, "Hz")
+    power = quantity(float, "W")
+    output = quantity(bool, "")
 
     @abstractmethod
     def set_modulation(self, kind: str, enabled: bool, **settings: float) -> None:
