@@ -307,6 +307,7 @@ class Lab:
                     inst.make_safe()
                 except Exception as exc:
                     if role == "field":
+                        step.read_field(inst)  # where it stopped, if the supply still answers
                         last = "no reading" if step.field is None else f"last reading {step.field * 1e3:.4g} mT"
                         errors.append(f"field: field controller did not confirm 0 T ({last}): {exc}")
                     else:

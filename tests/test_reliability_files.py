@@ -255,7 +255,7 @@ def test_a_served_field_supply_dropping_out_in_the_safe_ramp_exits_4(tmp_path):
         line = re.search(r"WARNING: lab NOT safe: field controller did not confirm 0 T \(last reading ([\d.]+) mT\)",
                          child.out)
         assert line and f"spinbench: {line.group(0)}" in child.err
-        assert 330 < float(line.group(1)) < 350  # the reading as the ramp began
+        last = float(line.group(1))  # read back after the failure: where the ramp stopped
         [path] = (tmp_path / "runs").glob("*.h5")
         run = read_run(path)
         assert run.status == "completed" and len(run["x"]) == 40 and run.metadata["safe_state_errors"]
@@ -263,7 +263,7 @@ def test_a_served_field_supply_dropping_out_in_the_safe_ramp_exits_4(tmp_path):
         check = lab_from_file(toml)
         try:  # the supply still answers queries: the magnet really was left at field
             assert check.rf.output is False
-            assert abs(check.field.field) > 0.0
+            assert check.field.field * 1e3 == pytest.approx(last, rel=1e-3) and 0 < last < 20
         finally:
             check.close()
     finally:
