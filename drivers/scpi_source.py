@@ -46,6 +46,10 @@ from drivers.wire import WireInstrument, number, parse_bool
 KEYSIGHT_SOURCES = {"fm": {"internal": "INT", "external": "EXT1", "external2": "EXT2"},
                     "am": {"internal": "INT", "external": "EXT1", "external2": "EXT2"},
                     "pulse": {"internal": "INT", "external": "EXT"}}
+#: set_modulation values: allowed range (SI), wire scale, wire format, unit shown in errors.
+MODULATION_VALUES = {"deviation": (0.0, 10e6, 1.0, "{:.1f}", "Hz"),
+                     "depth": (0.0, 1.0, 100.0, "{:.2f}", "(a fraction, not %)"),
+                     "rate": (0.1, 10e6, 1.0, "{:.3f}", "Hz")}
 RS_SOURCES = {kind: {"internal": "INT", "external": "EXT"} for kind in ("fm", "am", "pulse")}
 
 
@@ -112,21 +116,12 @@ class ScpiSignalGenerator(WireInstrument, RFSource):
             if source not in names:
                 raise ValueError(f"{self.name}: {kind} source {source!r}; use one of {sorted(names)}")
             commands.append(f"{table['source']} {names[source]}")
-        if "deviation" in settings:
-            dev = float(settings["deviation"])
-            if not 0 <= dev <= 10e6:
-                raise ValueError(f"{self.name}: FM deviation {dev:g} Hz outside 0 .. 10 MHz")
-            commands.append(f"{table['deviation']} {dev:.1f}")
-        if "depth" in settings:
-            depth = float(settings["depth"])
-            if not 0 <= depth <= 1:
-                raise ValueError(f"{self.name}: AM depth {depth:g} outside 0 .. 1 (fraction, not %)")
-            commands.append(f"{table['depth']} {depth * 100:.2f}")
-        if "rate" in settings:
-            rate = float(settings["rate"])
-            if not 0.1 <= rate <= 10e6:
-                raise ValueError(f"{self.name}: {kind} rate {rate:g} Hz outside 0.1 Hz .. 10 MHz")
-            commands.append(f"{table['rate']} {rate:.3f}")
+        for key, (low, high, scale, fmt, what) in MODULATION_VALUES.items():
+            if key in settings:
+                value = float(settings[key])
+                if not low <= value <= high:
+                    raise ValueError(f"{self.name}: {kind.upper()} {key} {value:g} outside {low:g} .. {high:g} {what}")
+                commands.append(f"{table[key]} {fmt.format(value * scale)}")
         commands.append(f"{table['state']} {'ON' if enabled else 'OFF'}")
         for command in commands:
             self._set(command)
