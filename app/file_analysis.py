@@ -62,8 +62,8 @@ def choose_kind(d: Dataset) -> tuple[str, str]:
             if re.search(pattern, words, re.I):
                 return kind, f"time axis; {kind} from the name {re.search(pattern, words, re.I).group(0)!r}"
         return "decay", "time axis, no name hint: fitted as an echo decay"
-    raise ValueError(f"{d.source}: no analysis for an x axis in {unit or 'no unit'!r} ({d.x.name}); "
-                     f"spinbench analyses field (T) and time (s) axes; pass --kind only for those")
+    raise ValueError(f"{d.source}: spinbench analyses spectra over a field (T) or time (s) axis; this file's "
+                     f"x axis {d.x.name!r} is in {unit or 'no unit'!r} ('spinbench show' lists its columns)")
 
 
 def select_channel(z: np.ndarray, channel: str) -> tuple[np.ndarray, str]:
