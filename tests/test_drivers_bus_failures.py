@@ -17,7 +17,7 @@ from drivers.kepco_bop import KepcoBOP
 from drivers.lakeshore336 import LakeShore336
 from drivers.lakeshore475 import LakeShore475
 from drivers.redpitaya import RedPitayaGenerator
-from drivers.scpi_source import KeysightN5183B
+from drivers.scpi_source import KeysightE8257D, KeysightN5183B, RohdeSchwarzSMB100A
 from drivers.sr830 import SR830
 from sim_backend.served import Fault
 from sim_backend.served.faults import FaultSet
@@ -69,6 +69,10 @@ CASES = {
                      lambda w: w.microwave.power, 1e-6, _rf_setup),
     "rf-frequency": Case(ServedScpiSource, KeysightN5183B, "SOUR:FREQ?", lambda d: d.frequency,
                          lambda w: w.microwave.frequency, 1e-3, _rf_setup),
+    "rf-e8257d": Case(ServedScpiSource, KeysightE8257D, "SOUR:POW?", lambda d: d.power,
+                      lambda w: w.microwave.power, 1e-6, _rf_setup),
+    "rf-smb100a": Case(ServedScpiSource, RohdeSchwarzSMB100A, "SOUR:FREQ?", lambda d: d.frequency,
+                       lambda w: w.microwave.frequency, 1e-3, _rf_setup),
     "lockin": Case(ServedSR830, SR830, "FREQ?", lambda d: d.reference_frequency,
                    lambda w: w.modulation_frequency, 1e-3,
                    lambda d, w: setattr(d, "reference_frequency", 12345.0)),
