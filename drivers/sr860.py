@@ -12,6 +12,14 @@ PM ``srs/sr860.py`` and QC ``SR86x.py``. Differences from the SR830 that matter 
   are then in amperes (full scale V / 1e6 or V / 1e8).
 * Terminations LF both ways (QC ``default_terminator``); Ethernet is VXI-11
   ``TCPIP::<ip>::INSTR`` (ATZ config) or a raw socket.
+
+Manual command set (each sent as is from plain pyvisa to the served SR860 by
+``tests/test_drivers_manual_commands.py``; every query answered, no setting refused):
+
+    *RST; *CLS; *IDN?; *ESR?; *STB?; *ESE 4; *ESE?; *SRE 0; *SRE?; *OPC?; *TST?; *WAI
+    FREQ 1000; FREQ?; SLVL 0.1; SLVL?; HARM 1; HARM?; PHAS 10; PHAS?; SCAL 9; SCAL?
+    OFLT 8; OFLT?; OFSL 1; OFSL?; IRNG 1; IRNG?; IVMD 0; IVMD?; ICUR 0; ICUR?
+    OUTP? 0; SNAP? 0,1; SNAP? 0,1,2; APHS
 """
 from __future__ import annotations
 

@@ -19,10 +19,12 @@ from drivers.lakeshore475 import LakeShore475
 from drivers.redpitaya import RedPitayaGenerator
 from drivers.scpi_source import KeysightE8257D, KeysightN5183B, RohdeSchwarzSMB100A
 from drivers.sr830 import SR830
+from drivers.sr860 import SR860
 from sim_backend.served import Fault
 from sim_backend.served.faults import FaultSet
 from sim_backend.served.link import WorldLink
 from sim_backend.served.lockin import ServedSR830
+from sim_backend.served.lockin_sr860 import ServedSR860
 from sim_backend.served.magnet import ServedKepcoBOP, ServedLakeShore475
 from sim_backend.served.redpitaya import ServedRedPitaya
 from sim_backend.served.source import ServedScpiSource
@@ -76,6 +78,9 @@ CASES = {
     "lockin": Case(ServedSR830, SR830, "FREQ?", lambda d: d.reference_frequency,
                    lambda w: w.modulation_frequency, 1e-3,
                    lambda d, w: setattr(d, "reference_frequency", 12345.0)),
+    "lockin-sr860": Case(ServedSR860, SR860, "FREQ?", lambda d: d.reference_frequency,
+                         lambda w: w.modulation_frequency, 1e-3,
+                         lambda d, w: setattr(d, "reference_frequency", 250e3)),
     "field": Case(ServedKepcoBOP, KepcoBOP, "MEAS:CURR?", lambda d: d.field,
                   lambda w: w.magnet.current * 0.02, 1e-6, _magnet_at(3.0), options={"tesla_per_amp": 0.02}),
     "gaussmeter": Case(ServedLakeShore475, LakeShore475, "RDGFIELD?", lambda d: d.read_field(),

@@ -10,12 +10,15 @@ import importlib
 import pyvisa
 import pytest
 
+from drivers.catalog import driver_class
 from sim_backend.served import serve_lab
+from sim_backend.served.lab import ROLES
 from sim_backend.world import SimulatedWorld
 
 #: driver module -> (served role, how errors are read: the *ESR? register or an error queue)
 MODULES = {
     "drivers.sr830": ("lockin", "*ESR?"),
+    "drivers.sr860": ("lockin-sr860", "*ESR?"),
     "drivers.scpi_source": ("rf", "SYST:ERR?"),
     "drivers.kepco_bop": ("field", "SYST:ERR?"),
     "drivers.lakeshore475": ("gaussmeter", "*ESR?"),
@@ -34,9 +37,16 @@ def manual_commands(module: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def served():
-    lab = serve_lab(SimulatedWorld(seed=8), roles=tuple(role for role, _ in MODULES.values()), serial=(),
+    """The served lab, plus an SR860 (not one of the lab's roles) on its own TCP port."""
+    from sim_backend.served.lockin_sr860 import ServedSR860
+    from sim_backend.served.server import TcpServer
+
+    lab = serve_lab(SimulatedWorld(seed=8), roles=tuple(r for r, _ in MODULES.values() if r in ROLES), serial=(),
                     timeout=1.0)
-    yield lab
+    sr860 = TcpServer(ServedSR860(lab.link))
+    yield {**{role: (lab.addresses[role], lab.drivers()[role]) for role in lab.servers},
+           "lockin-sr860": (sr860.address, "sr860")}
+    sr860.stop()
     lab.stop()
 
 
@@ -52,10 +62,10 @@ def test_every_manual_command_is_served(module, served):
     role, error_query = MODULES[module]
     commands = manual_commands(module)
     assert len(commands) >= 10
-    cls = importlib.import_module("drivers.catalog").driver_class(served.drivers()[role])
-    read_t, write_t = cls.terminations["socket"]
+    address, driver = served[role]
+    read_t, write_t = driver_class(driver).terminations["socket"]
     rm = pyvisa.ResourceManager("@py")
-    res = rm.open_resource(served.addresses[role], read_termination=read_t, write_termination=write_t, timeout=1000)
+    res = rm.open_resource(address, read_termination=read_t, write_termination=write_t, timeout=1000)
     problems = []
     try:
         for command in commands:

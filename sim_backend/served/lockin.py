@@ -111,9 +111,13 @@ class ServedSR830(ServedInstrument):
         tau = self.world.lockin.time_constant
         return min(range(len(TIME_CONSTANTS)), key=lambda i: abs(math.log(TIME_CONSTANTS[i] / tau)))
 
+    def full_scale(self) -> float:
+        """The sensitivity in use, V (SENS index, 2 nV .. 1 V)."""
+        return SENSITIVITIES[self.sens]
+
     def _values(self) -> dict[int, float]:
         z = self.world.lockin.output
-        fs = SENSITIVITIES[self.sens]
+        fs = self.full_scale()
         x, y = z.real, z.imag
         if abs(x) > fs or abs(y) > fs:
             self.lias |= 1 << 2  # output overload
