@@ -3,9 +3,9 @@
 Each non-blank line of the documented output must match a line of the real output, in order
 (the real output may have more lines: a doc quotes what matters). Text must be equal (runs of
 white space count as one); ``...`` stands for any text (time stamps, paths); each number must
-agree within one unit of its last quoted digit (``2.0036`` accepts 2.0035 to 2.0037, ``4.11e-15``
-accepts 4.10e-15 to 4.12e-15) or within the block's ``tolerance`` marker (``2%`` relative or an
-absolute number), whichever is larger. So a doc quotes a number only to the digits it means.
+round to the quoted digits (within half a unit of the last one: ``2.0036`` accepts 2.00355 to
+2.00365, ``401`` only 401) or agree within the block's ``tolerance`` marker (``2%`` relative or
+an absolute number), whichever is larger. So a doc quotes a number only to the digits it means.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def _line_problem(expected: str, actual: str, tol: Tolerance) -> str | None:
     if m is None:
         return ""
     for q, got in zip(quoted, m.groups()):
-        allowed = max(last_digit_unit(q), tol.relative * abs(float(q)), tol.absolute)
+        allowed = max(last_digit_unit(q) / 2, tol.relative * abs(float(q)), tol.absolute)
         if abs(float(got) - float(q)) > allowed * (1 + 1e-9):
             return f"quoted {q}, got {got} (tolerance ±{allowed:.3g})"
     return None
