@@ -35,6 +35,26 @@ def two_scan_file(esr_lab, tmp_path):
     return run_experiment(exp, esr_lab, tmp_path / "runs", plot=False)
 
 
+class PollTicks:
+    """Stands in for the poller's stop event: each ``wait`` is one poll period, released by the
+    test (``go``); ``waits`` counts the periods the loop has reached."""
+
+    def __init__(self) -> None:
+        self.waits, self.go, self.stopped = threading.Semaphore(0), threading.Semaphore(0), False
+
+    def is_set(self) -> bool:
+        return self.stopped
+
+    def wait(self, timeout=None) -> bool:
+        self.waits.release()
+        self.go.acquire()
+        return self.stopped
+
+    def set(self) -> None:
+        self.stopped = True
+        self.go.release()
+
+
 def test_instruments_panel_shows_identities_readings_and_inline_errors(qtbot, esr_lab, world):
     esr_lab.field.ramp_rate = 0.1
     esr_lab.field.ramp_to(0.25)  # the world's magnet is now at 250 mT
@@ -57,11 +77,16 @@ def test_instruments_panel_shows_identities_readings_and_inline_errors(qtbot, es
         assert panel.items["field"].text(2) == "connected"  # the others carry on
         esr_lab.lockin.fail_after = None
         qtbot.waitUntil(lambda: panel.items["lockin"].text(2) == "connected", timeout=5000)
-        # while a run owns the instruments the poller stays off them
+        # while a run owns the instruments the poller stays off them: its waits between polls
+        # are driven by hand from here, so "several poll periods" need no wall-clock sleep
         poller.suspended.set()
-        qtbot.wait(150)
+        ticks = PollTicks()
+        poller._stop = ticks
+        assert ticks.waits.acquire(timeout=10)  # the loop is between polls (any poll in flight is done)
         n = len(world.command_log)
-        qtbot.wait(300)
+        for _ in range(3):
+            ticks.go.release()  # one poll period passes
+            assert ticks.waits.acquire(timeout=10)
         assert len(world.command_log) == n
     finally:
         poller.stop()
