@@ -1,6 +1,6 @@
 """HDF5 run files: written as the data arrives, readable while written (SWMR), and after a crash.
 
-Layout (documented in the README):
+Layout (documented in the README)::
 
     /                 attrs: format, spinbench_version, experiment, title, uuid, status,
                              started, ended, error, points

@@ -68,7 +68,7 @@ def sphere_volume(radius: float, n: int = 1000, seed: int = 0) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Homogeneity:
-    """|B| statistics over a set of points: ppm = (max - min)/mean x 1e6 (the DSV convention)."""
+    """``|B|`` statistics over a set of points: ppm = (max - min)/mean x 1e6 (the DSV convention)."""
 
     mean: float
     minimum: float
@@ -82,7 +82,7 @@ class Homogeneity:
 
 
 def homogeneity(b: np.ndarray) -> Homogeneity:
-    """Homogeneity of |B| (the Larmor frequency follows |B|) for fields b of shape (P, 3)."""
+    """Homogeneity of ``|B|`` (the Larmor frequency follows ``|B|``) for fields b of shape (P, 3)."""
     mag = np.linalg.norm(np.asarray(b, float).reshape(-1, 3), axis=1)
     mean = float(mag.mean())
     if mean == 0:
@@ -92,5 +92,5 @@ def homogeneity(b: np.ndarray) -> Homogeneity:
 
 
 def larmor(b: np.ndarray, species: str | float = "1H") -> np.ndarray:
-    """Larmor (or ESR) frequency map f = gamma_bar |B| in Hz for fields b (..., 3)."""
+    """Larmor (or ESR) frequency map f = gamma_bar ``|B|`` in Hz for fields b (..., 3)."""
     return gamma_bar(species) * np.linalg.norm(np.asarray(b, float), axis=-1)

@@ -26,7 +26,7 @@ CENTRE = np.zeros((1, 3))
 
 def b0(design: HalbachDesign, temperature: float | None = None, point: np.ndarray = CENTRE,
        engine: str = "dipole", *, expansion: bool = True, direction: np.ndarray | None = None) -> float:
-    """|B| (T) at ``point`` (default the centre) with the design at ``temperature`` (K); with a
+    """``|B|`` (T) at ``point`` (default the centre) with the design at ``temperature`` (K); with a
     ``direction`` the signed component along it instead (keeps its sign if the field flips)."""
     b = field(point, design.layout(temperature, expansion=expansion), engine)[0]
     if direction is None:
@@ -68,7 +68,7 @@ class Drift:
 
 def drift(design: HalbachDesign, temperature: float | None = None, engine: str = "dipole",
           step: float = 0.5, point: np.ndarray = CENTRE, direction: np.ndarray | None = None) -> Drift:
-    """dB0/dT by a central difference of +-``step`` K around ``temperature`` (K), of |B| or of
+    """dB0/dT by a central difference of +-``step`` K around ``temperature`` (K), of ``|B|`` or of
     the component along ``direction``."""
     t = design.reference_temperature if temperature is None else float(temperature)
     kw = dict(point=point, engine=engine, direction=direction)
@@ -104,7 +104,7 @@ def solve_compensation(design: HalbachDesign, ring: int, vary: str = "radius",
     so that dB0/dT = 0 at the design's reference temperature.
 
     vary='radius' solves the radius continuously (first-order drift cancels exactly);
-    vary='count' picks the whole number of magnets with the smallest |dB0/dT|.
+    vary='count' picks the whole number of magnets with the smallest ``|dB0/dT|``.
     """
     if not 0 <= ring < len(design.rings):
         raise ValueError(f"compensator ring index {ring} outside 0..{len(design.rings) - 1}")
