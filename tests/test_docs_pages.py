@@ -11,6 +11,7 @@ import pytest
 
 from docs_markdown import LANGUAGES, ROOT, blocks, doc_files
 from docs_names import check_block
+from docs_paths import missing_paths
 from docs_run import run_page
 
 PAGES = {str(p.relative_to(ROOT)): blocks(p) for p in doc_files()}
@@ -53,3 +54,9 @@ def test_the_tutorial_has_seven_steps_each_showing_checked_output():
     for step in steps:
         checked = [b for b in PAGES[step] if b.runs and b.output is not None]
         assert checked, f"{step}: no block whose output the tests compare"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_repository_paths_a_page_names_exist(page):
+    assert not missing_paths(ROOT / page), "stale paths (moved or never committed):\n" + \
+        "\n".join(missing_paths(ROOT / page))
