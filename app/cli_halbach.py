@@ -22,6 +22,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="solve the radius of counter-oriented ring RING so that dB0/dT = 0 (rings are "
                         "numbered as the report lists them: [[ring]] entries first, then [[stack]] rings)")
     p.add_argument("--forces", action="store_true", help="report forces on magnets and between ring halves")
+    p.add_argument("--map", metavar="MAP", help="measured field map (CSV/TSV with units in the header): "
+                   "spherical-harmonic table, DSV ppm, map figure")
+    p.add_argument("--order", type=int, default=6, help="spherical-harmonic order for --map (default 6)")
+    p.add_argument("--fit", choices=("global", "ring", "magnet"),
+                   help="with --map: fit remanence and angle errors (one scale, per ring, or per magnet) and the "
+                        "map's registration")
+    p.add_argument("--shim", action="store_true", help="with --map: choose shims for the file's [shim_tray] "
+                   "(writes shims.csv)")
+    p.add_argument("--tolerance", metavar="BR,DEG,MM",
+                   help="Monte Carlo of built magnets: sigma of B_r (relative), magnetisation angle (deg) and "
+                        "position (mm), e.g. 0.01,1,0.1")
+    p.add_argument("--trials", type=int, default=200, help="Monte Carlo trials for --tolerance (default 200)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     p.set_defaults(func=cmd_halbach)
 
@@ -68,6 +80,14 @@ def cmd_halbach(args: argparse.Namespace) -> int:
     if args.forces:
         _print_forces(design)
     out.mkdir(parents=True, exist_ok=True)
+    if args.tolerance:
+        _tolerance(design, args.tolerance, args.trials, dsv)
+    if args.map:
+        from app.halbach_map import run_map
+
+        run_map(spec, design, args.map, args.order, args.fit, args.shim, engine, dsv, out, not args.no_plots)
+    elif args.fit or args.shim:
+        raise ValueError("--fit and --shim work on a measured map: add --map MAP.csv")
     csv = _write_csv(design, out / "magnets.csv")
     print(f"magnet list:  {csv}")
     if not args.no_plots:
@@ -101,6 +121,20 @@ def _optimise(design, opt: dict, dsv: float, engine: str):
         print(f"  the {result.engine} model is optimistic here (magnets close to the DSV); polish with "
               f"magnets.optimise.homogenise(..., method='local', engine='exact')")
     return result, (engine, before, after)
+
+
+def _tolerance(design, text: str, trials: int, dsv: float) -> None:
+    from magnets.tolerance import Tolerances, monte_carlo
+
+    parts = text.split(",")
+    try:
+        br, deg, mm = (float(v) for v in parts)
+    except ValueError:
+        raise ValueError(f"--tolerance {text!r}: give three numbers BR,DEG,MM (relative B_r, angle in deg, "
+                         f"position in mm), e.g. 0.01,1,0.1") from None
+    if min(br, deg, mm) < 0 or trials < 2:
+        raise ValueError(f"--tolerance {text!r} must be >= 0 and --trials {trials} >= 2")
+    print(monte_carlo(design.layout(), Tolerances(br, np.deg2rad(deg), mm * 1e-3), dsv, trials).text())
 
 
 def _compensate(design, ring: int, engine: str):

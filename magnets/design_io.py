@@ -192,7 +192,8 @@ def _ring(spec: Any, where: str, z: float | None = None, stacked: bool = False) 
         raise DesignFileError(f"{where}: {exc}") from None
 
 
-_TOP_KEYS = {"name", "holder", "reference_temperature", "ring", "stack", "shim", "report", "optimise", "build"}
+_TOP_KEYS = {"name", "holder", "reference_temperature", "ring", "stack", "shim", "report", "optimise", "build",
+             "shim_tray"}
 #: [build] keys: the clearance every design check and optimiser keeps (magnets.clearance.BuildRules)
 _BUILD_KEYS = ("min_gap", "bore_diameter", "outer_diameter", "length")
 _REPORT_KEYS = {"dsv", "species", "engine"}
@@ -212,6 +213,7 @@ class DesignFile:
     engine: str = "exact"
     optimise: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    shim_tray: Any = None  # magnets.tray_io.ShimTray when the file has [shim_tray]
 
 
 def _tables(doc: dict[str, Any], key: str, problems: _Problems) -> list[Any]:
@@ -310,6 +312,11 @@ def load_design(source: str | Path | dict[str, Any]) -> DesignFile:
         problems.append(f"report.engine = {engine!r}; accepted: 'exact' (magpylib shapes) or 'dipole' (fast)")
     opt = _optimise(doc.get("optimise", {}), problems)
     build = _build(doc.get("build", {}), problems)
+    tray = None
+    if "shim_tray" in doc:
+        from magnets.tray_io import parse_tray  # tray_io builds on this module
+
+        tray = problems.check(parse_tray, doc["shim_tray"])
     design = None
     if not problems:  # the design itself only when its parts could all be read
         try:
@@ -325,7 +332,7 @@ def load_design(source: str | Path | dict[str, Any]) -> DesignFile:
                 problems.append(f"{where}: {msg}")
     if problems:
         raise DesignFileError(list(dict.fromkeys(problems)), str(path) if path else "")
-    return DesignFile(design, dsv, species, engine, opt, path)
+    return DesignFile(design, dsv, species, engine, opt, path, tray)
 
 
 def _build(spec: Any, problems: _Problems) -> BuildRules:

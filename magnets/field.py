@@ -112,10 +112,16 @@ def exact_field(points: np.ndarray, source: HalbachDesign | MagnetArray,
     cylinders (rigid magnets, mu_r = 1). Observers are moved into each magnet's own frame here
     (numpy), so magpylib's functional kernels run on plain arrays: no magnet objects and no
     per-pair scipy Rotation objects (both cost more than the field kernel itself)."""
-    magpy = _magpylib()
     obs = _as_points(points)
-    arr = _as_array(source)
     out = np.zeros_like(obs)
+    for rows, _, b in _exact_blocks(obs, _as_array(source), chunk_pairs):
+        out[rows] += b.sum(axis=1)
+    return out
+
+
+def _exact_blocks(obs: np.ndarray, arr: MagnetArray, chunk_pairs: int):
+    """(observer slice, magnet indices, B (p, m, 3) in the lab frame) blocks of the exact field."""
+    magpy = _magpylib()
     ry90 = np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]])  # body z -> body x for axial cylinders
     for kind in np.unique(arr.kinds):
         sel = arr.kinds == kind
@@ -136,7 +142,23 @@ def exact_field(points: np.ndarray, source: HalbachDesign | MagnetArray,
                 b = magpy.func.cuboid_field("B", local, np.tile(dims, (p, 1)), np.tile(pol, (p, 1)))
             else:
                 b = magpy.func.cylinder_field("B", local, np.tile(dims[:, :2], (p, 1)), np.tile(pol, (p, 1)))
-            out[s:s + step] += np.einsum("mij,pmj->pi", rot, np.asarray(b).reshape(p, m, 3))
+            yield slice(s, s + step), np.flatnonzero(sel), np.einsum("mij,pmj->pmi", rot, np.asarray(b).reshape(p, m, 3))
+
+
+def per_magnet_field(points: np.ndarray, source: HalbachDesign | MagnetArray, engine: str = "exact") -> np.ndarray:
+    """B (T) of every magnet alone, shape (M, P, 3): the columns of linear shim and fit problems."""
+    obs = _as_points(points)
+    arr = _as_array(source)
+    out = np.zeros((len(arr), len(obs), 3))
+    if engine == "exact":
+        for rows, idx, b in _exact_blocks(obs, arr, 1 << 19):
+            out[idx, rows] = b.transpose(1, 0, 2)
+        return out
+    q = arr.directions * (arr.br * arr.volumes)[:, None] / (4 * np.pi)
+    for k in range(len(arr)):  # dipoles: the closed form, one magnet at a time
+        d = obs - arr.positions[k]
+        r = np.linalg.norm(d, axis=1)[:, None]
+        out[k] = 3 * d * (d @ q[k])[:, None] / r**5 - q[k] / r**3
     return out
 
 
