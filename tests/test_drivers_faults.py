@@ -62,6 +62,7 @@ def assert_nothing_lost(info, stored, rows):
     assert np.array_equal(stored["field"], [r["field"] for r in rows])
 
 
+@pytest.mark.slow
 def test_delayed_reply_once_is_retried_and_the_run_completes(served_lab, tmp_path):
     served, lab = served_lab("lockin", Fault("delay", match="SNAP?", after=3, seconds=1.0))
     info, error, stored, rows = run(lab, tmp_path)
@@ -72,6 +73,7 @@ def test_delayed_reply_once_is_retried_and_the_run_completes(served_lab, tmp_pat
     assert_safe(served.world)
 
 
+@pytest.mark.slow
 def test_instrument_that_stops_answering_ends_the_run_safely_with_data_kept(served_lab, tmp_path):
     served, lab = served_lab("lockin", Fault("delay", match="SNAP?", after=4, times=0, seconds=1.0))
     info, error, stored, rows = run(lab, tmp_path)
@@ -86,6 +88,7 @@ def test_instrument_that_stops_answering_ends_the_run_safely_with_data_kept(serv
 
 @pytest.mark.parametrize("role, match, mode", [("lockin", "SNAP?", "chars"), ("gaussmeter", "RDGFIELD?", "chars"),
                                                ("field", "MEAS:CURR?", "truncate")])
+@pytest.mark.slow
 def test_garbled_reply_is_detected_and_retried(served_lab, tmp_path, role, match, mode):
     served, lab = served_lab(role, Fault("garble", match=match, after=2, times=2, mode=mode))
     info, error, stored, rows = run(lab, tmp_path)
@@ -108,6 +111,7 @@ def test_dropped_connection_loses_no_setting(served_lab, tmp_path):
     assert served.instruments["rf"].received.count("SOUR:POW 3.01") == 1  # arrived once, after the replay
 
 
+@pytest.mark.slow
 def test_dropped_connection_during_a_run_is_survived(served_lab, tmp_path):
     served, lab = served_lab("field", Fault("drop", match="MEAS:CURR?", after=5, when="after"))
     info, error, stored, rows = run(lab, tmp_path)

@@ -146,6 +146,7 @@ def test_ctypes_binding_passes_types_through_a_real_shared_library(tmp_path):
         pb.start()
 
 
+@pytest.mark.slow
 def test_close_stops_a_running_program_before_releasing_the_board():
     world = SimulatedWorld(seed=0)
     lib = SimSpinapi(world)

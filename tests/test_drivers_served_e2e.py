@@ -58,6 +58,7 @@ def sim_serve(tmp_path):
     stop_sim_serve(proc)
 
 
+@pytest.mark.slow
 def test_esr_sweep_through_real_drivers_matches_in_process(sim_serve, tmp_path):
     toml, proc = sim_serve
     config = tomllib.loads(toml.read_text())

@@ -20,6 +20,7 @@ MOUNTS = {"a": np.column_stack([[0, 1, 0], [0, 0, 1], [1, 0, 0]]),
           "c": np.column_stack([[0, 0, 1], [1, 0, 0], [0, 1, 0]])}
 
 
+@pytest.mark.slow
 def test_three_rotations_give_the_principal_g_values():
     axes = euler_zyz(25.0, 40.0, -60.0)  # principal axes tilted against the crystal frame
     results = []
@@ -48,6 +49,7 @@ def test_three_rotations_give_the_principal_g_values():
     assert lo < min(results[-1]["g_eff"]) and max(results[-1]["g_eff"]) < hi < 2.04
 
 
+@pytest.mark.slow
 def test_angles_repeating_modulo_180_are_refused_or_reported():
     """0, 90 and a read-back 179.99999999999662 deg are only two orientations of g^2 (wrap at 180):
     the rotation-plane fit is singular there and must not report g-values."""

@@ -13,6 +13,7 @@ from sim_backend.world import SimulatedWorld
 H, MU_B = 6.62607015e-34, 9.2740100783e-24
 
 
+@pytest.mark.slow
 def test_marker_corrects_the_field_at_the_sample_and_hysteresis_is_measured():
     shift = 0.25e-3  # the sample sits where the field is 0.25 mT above the Hall probe's
     dpph, unknown = Paramagnet(g=2.0036, lorentz_hwhm=0.12e-3), Paramagnet(g=2.0150, lorentz_hwhm=0.15e-3)
@@ -47,6 +48,7 @@ def test_marker_corrects_the_field_at_the_sample_and_hysteresis_is_measured():
     assert ax.get_ylabel() == "lock-in X (µV)" and ax.get_xlabel() == "Hall field (mT)"
 
 
+@pytest.mark.slow
 def test_sample_window_without_the_line_gives_no_sample_g():
     """The docs' old example: the sample window 335 .. 338 mT misses the only line (338.77 mT at
     9.5 GHz); its wing must not be fitted into a g-value outside the sweep."""

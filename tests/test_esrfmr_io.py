@@ -52,6 +52,7 @@ def test_truncated_data_file_is_reported(tmp_path):
         read_bes3t(tmp_path / "s.DSC")
 
 
+@pytest.mark.slow
 def test_run_exports_to_bes3t_and_csv_through_the_cli(tmp_path, capsys):
     world = SimulatedWorld(Ferromagnet(mount=frame_from_axes([0, 0, 1], [0, 1, 0])), seed=71)
     use_broadband_line(world)

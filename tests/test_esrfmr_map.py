@@ -36,6 +36,7 @@ def film_map(**settings) -> FreqFieldMap:
     return FreqFieldMap(**{**base, **settings})
 
 
+@pytest.mark.slow
 def test_map_of_in_plane_film_recovers_g_meff_and_alpha():
     world = film_world()
     at_sample = PowerAtSample(world)
@@ -68,6 +69,7 @@ def test_map_of_in_plane_film_recovers_g_meff_and_alpha():
     assert any(line.get_label().startswith("alpha") for line in ax_w.get_lines())
 
 
+@pytest.mark.slow
 def test_noise_is_not_reported_as_a_line(tmp_path):
     """The docs' old fmr-map example on the default lab: a paramagnet in the X-band cavity, swept
     at 4 .. 20 GHz, far from the cavity, is pure noise. No g, alpha or widths may come out."""
@@ -87,6 +89,7 @@ def test_noise_is_not_reported_as_a_line(tmp_path):
     assert exp.plot(data, r, tmp_path / "noise.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_significance_test_rejects_noise_and_keeps_weak_lines(rng):
     """Fits to white noise always return some line; none may pass. A line 10x above the noise does."""
     b = np.linspace(0.30, 0.34, 201)
@@ -123,6 +126,7 @@ def test_damping_fit_never_reports_a_negative_width():
         fit_damping(f, widths[::-1], None, 2.05)
 
 
+@pytest.mark.slow
 def test_dispersive_admixture_is_fitted_not_mistaken_for_width():
     world = film_world(detection_phase=0.5)
     info, _ = run(esr_lab(world), film_map(n_freq=3, freq_stop=16e9, points=161,
@@ -154,6 +158,7 @@ def test_registered_in_the_catalogue():
         assert name in EXPERIMENTS
 
 
+@pytest.mark.slow
 def test_resume_inside_a_trace_reissues_setpoints_without_extra_points():
     """The engine's 'resumed' reply reaches the inner sweep through the relay."""
     from sequences.experiment import Checkpoint, Point

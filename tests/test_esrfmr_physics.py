@@ -31,6 +31,7 @@ def test_llg_film_follows_kittel_and_gilbert_linewidth(f):
     assert fwhm == pytest.approx(2 * 0.008 * f / gamma_prime(2.08), rel=2e-3)
 
 
+@pytest.mark.slow
 def test_llg_perpendicular_film_and_inhomogeneous_broadening_add():
     film = Ferromagnet(g=2.0, ms0=6e5, alpha=0.01, inhomogeneous_hwhm=0.4e-3)  # normal along B0
     f = 10e9
@@ -54,6 +55,7 @@ def test_llg_uniaxial_sphere_easy_axis_and_easy_plane():
                                                                 abs=3e-5)
 
 
+@pytest.mark.slow
 def test_llg_tilted_film_lies_between_in_plane_and_perpendicular():
     """At intermediate angles the magnetisation lags the field (equilibrium solve)."""
     f = 10e9

@@ -12,6 +12,7 @@ from sim_backend.world import SimulatedWorld
 H, MU_B = 6.62607015e-34, 9.2740100783e-24
 
 
+@pytest.mark.slow
 def test_power_saturation_recovers_p_half_and_b():
     sample = Paramagnet(g=2.0036, lorentz_hwhm=0.15e-3, p_half=5e-3, saturation_b=1.5)
     world = SimulatedWorld(sample, seed=61)

@@ -23,6 +23,7 @@ def kagome_like_crystal() -> Ferromagnet:
                        inhomogeneous_hwhm=0.5e-3, mount=EASY_PLANE_IN_FIELD)
 
 
+@pytest.mark.slow
 def test_temperature_series_recovers_anisotropy_energy():
     xtal = kagome_like_crystal()
     world = SimulatedWorld(xtal, seed=21)
@@ -52,6 +53,7 @@ def test_temperature_series_recovers_anisotropy_energy():
     assert len(np.unique(data["temperature"])) > 0.9 * len(data["temperature"])
 
 
+@pytest.mark.slow
 def test_paramagnet_series_follows_curie_law():
     world = SimulatedWorld(Paramagnet(g=2.0036, lorentz_hwhm=0.15e-3), seed=22)
     world.thermal.time_constant = 3.0
@@ -71,6 +73,7 @@ def test_paramagnet_series_follows_curie_law():
         pytest.approx(r["area"][1] * 1e12, rel=0.03)
 
 
+@pytest.mark.slow
 def test_series_without_a_line_reports_no_anisotropy():
     """The docs' old temperature-series example on the default lab (paramagnet in the X-band
     cavity, maps at 10 .. 30 GHz): only noise, so no g, no anisotropy field and no K."""

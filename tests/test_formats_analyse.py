@@ -45,6 +45,7 @@ def test_every_real_file_opens_with_analyse(real, capsys, name):
     assert "NaN" not in json.dumps(out)  # JSON holds values or null, never NaN
 
 
+@pytest.mark.slow
 def test_show_lists_what_the_file_records_and_what_it_does_not(real, capsys):
     assert main(["show", str(real / "SAMPLE2.SPC"), "--png", str(real / "show.png")]) == 0
     text = capsys.readouterr().out
@@ -93,6 +94,7 @@ def test_two_lines_are_reported_as_two(tmp_path, capsys):
     assert any("describes one of them only" in w for w in out["warnings"])
 
 
+@pytest.mark.slow
 def test_missing_frequency_is_said_not_nan(real, capsys):
     out = analyse_json(real / "specman_2pfs.d01", capsys)
     assert "g_factor" not in out["results"]
@@ -106,6 +108,7 @@ def test_missing_frequency_is_said_not_nan(real, capsys):
     assert out["notes"] == ["g not computed: the text file has no microwave frequency (MWFQ)"]
 
 
+@pytest.mark.slow
 def test_power_series_signal_grows_as_sqrt_power_below_saturation(real, capsys):
     """WinEPR 2-D power sweep (44 dB down to 8 dB in 3 dB steps): an unsaturated line's double
     integral grows as sqrt(P), i.e. by 10^(3/20) per 3 dB."""
@@ -137,6 +140,7 @@ def test_export_of_foreign_files(real, capsys):
     assert csv.parameter("MWFQ") == xml.parameter("MWFQ")
 
 
+@pytest.mark.slow
 def test_channel_choice_on_complex_cw_data(tmp_path, capsys):
     b = np.linspace(3350.0, 3450.0, 512)
     x = (b - 3400.0) / 5.0

@@ -41,6 +41,7 @@ def manganese(g: float, a: float) -> list[tuple[float, float]]:
     return second_order(g, a, 2.5)  # 55Mn, I = 5/2
 
 
+@pytest.mark.slow
 def test_nitroxide_triplet_through_the_cli(tmp_path, capsys, rng):
     g, a, fwhm = 2.0061, 1.55e-3, 0.18e-3
     b = np.linspace(0.3340, 0.3426, 1501)
@@ -56,6 +57,7 @@ def test_nitroxide_triplet_through_the_cli(tmp_path, capsys, rng):
     assert not out["warnings"]  # the three lines are the multiplet's, not "several lines"
 
 
+@pytest.mark.slow
 def test_manganese_sextet_with_second_order_shifts(rng):
     g, a, fwhm = 2.0010, 9.2e-3, 1.0e-3
     b0 = H * F / (g * MU_B)
@@ -80,6 +82,7 @@ def test_bad_nucleus_is_refused(tmp_path, capsys):
     assert "write NUCLEUS or NUCLEUSxN with NUCLEUS one of 1H, 14N" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_hyperfine_errors_cover_the_truth():
     """68 % intervals of g and A over 200 noise draws (nitroxide, Lorentzian lines)."""
     g, a, fwhm = 2.0061, 1.55e-3, 0.18e-3

@@ -64,6 +64,7 @@ def write_spectrum(path, spins: float, gain_db: float, bm_pp: float, power: floa
     write_bes3t(path, b, y, parameters={"MWFQ": 9.5e9, "RCAG": gain_db, "B0MA": bm_pp, "MWPW": power})
 
 
+@pytest.mark.slow
 def test_spin_count_against_a_reference_with_other_settings(tmp_path, capsys, rng):
     write_spectrum(tmp_path / "ref", 1e15, 60.0, 1e-4, 1e-3, rng)
     write_spectrum(tmp_path / "sample", 3e15, 66.0, 2e-4, 4e-3, rng)

@@ -45,6 +45,7 @@ def test_live_plot_hint_overrides_the_guess():
     assert spec.x == "field_set" and spec.ys == ["y"] and spec.map == ("field_set", "scan", "y")
 
 
+@pytest.mark.slow
 def test_running_scan_average_equals_the_experiments_own_average(three_scans):
     exp, collector, info = three_scans
     avg = ScanAverage(["field", "x", "y"])
@@ -72,6 +73,7 @@ def test_point_store_caps_by_keeping_every_other_point():
     np.testing.assert_array_equal(kept, np.arange(0, 10_000, 16))
 
 
+@pytest.mark.slow
 def test_map_grid_rows_are_scans_and_columns_are_field_points(three_scans):
     exp, collector, _ = three_scans
     grid = MapGrid()

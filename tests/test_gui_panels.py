@@ -92,6 +92,7 @@ def test_instruments_panel_shows_identities_readings_and_inline_errors(qtbot, es
         poller.stop()
 
 
+@pytest.mark.slow
 def test_data_browser_lists_opens_replots_and_reanalyses(qtbot, two_scan_file, tmp_path):
     browser = DataBrowser(tmp_path / "runs")
     qtbot.addWidget(browser)
@@ -113,6 +114,7 @@ def test_data_browser_lists_opens_replots_and_reanalyses(qtbot, two_scan_file, t
     assert read_run(two_scan_file.path).results["g_factor"].value == pytest.approx(again["g_factor"].value)
 
 
+@pytest.mark.slow
 def test_live_plot_cursor_readout_map_and_png_export(qtbot, two_scan_file, tmp_path):
     run = read_run(two_scan_file.path)
     plot = LivePlot()
@@ -160,6 +162,7 @@ def test_sequence_panel_says_what_it_can_show(qtbot):
     assert "no pulse sequence" in panel.message.text()  # a cw experiment has none
 
 
+@pytest.mark.slow
 def test_sequence_panel_redraws_the_pulsed_sequence_as_parameters_change(qtbot):
     from sequences.experiments import EXPERIMENTS
 
@@ -177,6 +180,7 @@ def test_sequence_panel_redraws_the_pulsed_sequence_as_parameters_change(qtbot):
     assert images[0] != images[1]  # the diagram follows tau
 
 
+@pytest.mark.slow
 def test_live_plot_ranges_onto_microsecond_delays(qtbot):
     """Pulsed runs plot against delays ~1e-7 s (pyqtgraph's auto-downsampling alone never ranged
     onto such data)."""

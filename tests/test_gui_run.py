@@ -78,6 +78,7 @@ def click(qtbot, win, name: str) -> None:
     qtbot.mouseClick(button, Qt.LeftButton)
 
 
+@pytest.mark.slow
 def test_esr_sweep_runs_live_and_writes_its_file(qtbot, window, world, tmp_path):
     win = window
     short_sweep(qtbot, win)
@@ -128,6 +129,7 @@ class ResumeTicks:
         pass
 
 
+@pytest.mark.slow
 def test_pause_stops_the_world_and_resume_finishes_without_double_points(qtbot, window, world):
     win = window
     short_sweep(qtbot, win, points=41)
@@ -155,6 +157,7 @@ def test_pause_stops_the_world_and_resume_finishes_without_double_points(qtbot, 
     assert world.is_safe()
 
 
+@pytest.mark.slow
 def test_abort_reaches_the_safe_state_at_the_next_point(qtbot, window, world):
     """Abort takes effect at once: the paced run's rest between points wakes on the abort event
     (tests/test_gui_model.py) and the plan stops before its next point or the one after, so the
@@ -210,6 +213,7 @@ def test_invalid_parameter_shows_inline_error_and_nothing_starts(qtbot, window, 
     assert start.isEnabled()
 
 
+@pytest.mark.slow
 def test_queue_runs_each_entry_with_its_parameters(qtbot, window):
     win = window
     short_sweep(qtbot, win, points=11)
@@ -226,6 +230,7 @@ def test_queue_runs_each_entry_with_its_parameters(qtbot, window):
     assert win.run_panel.queue_list.count() == 0
 
 
+@pytest.mark.slow
 def test_closing_during_a_run_asks_then_aborts_safely(qtbot, lab, world, settings, tmp_path):
     win = MainWindow(lambda: lab, out_dir=tmp_path / "runs", settings=settings, speed=2.0, poll_period=0.2)
     qtbot.addWidget(win)
@@ -245,6 +250,7 @@ def test_closing_during_a_run_asks_then_aborts_safely(qtbot, lab, world, setting
     assert read_run(win.controller.last_outcome.path).status == "aborted"
 
 
+@pytest.mark.slow
 def test_settings_and_layout_persist(qtbot, lab, settings, tmp_path):
     win = MainWindow(lambda: lab, out_dir=tmp_path / "runs", settings=settings, speed=0)
     win.ask = lambda question: True

@@ -33,6 +33,7 @@ def sim_rows():
     return collector.rows
 
 
+@pytest.mark.slow
 def test_live_plot_survives_thousands_of_repaints_without_growing(qtbot, sim_rows):
     exp = EsrFieldSweep(points=201, scans=10_000, field_start=0.336, field_stop=0.342)
     plot = LivePlot(max_points=4000, fps=1)  # the loop below drives the frames

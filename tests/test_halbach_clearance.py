@@ -164,6 +164,7 @@ def test_box_distances_match_bounded_least_squares():
     assert np.any(ours < 0) and np.any(ours > 0)
 
 
+@pytest.mark.slow
 def test_cylinder_distances_match_a_constrained_minimisation():
     rng = np.random.default_rng(5)
     kinds = np.array([1, 2, 0, 1, 2, 1] * 5)
@@ -247,6 +248,7 @@ magnet = { shape = "cube", size = "12 mm" }
     assert "build.min_gap" in str(err.value) and "unknown key(s) ['width']" in str(err.value)
 
 
+@pytest.mark.slow
 def test_optimised_radii_are_always_buildable():
     """The issue's failure: --optimise put 44-cube rings at 99.7-114.9 mm. Radii now start at
     the exact bound (with the gap), and any clash scores >= 1e7 ppm."""

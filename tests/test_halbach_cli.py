@@ -29,6 +29,7 @@ def number(pattern: str, text: str) -> float:
     return float(m.group(1))
 
 
+@pytest.mark.slow
 def test_example_report_and_maps_use_one_engine(tmp_path, capsys):
     assert main(["halbach", str(EXAMPLE), "--out", str(tmp_path), "--forces"]) == 0
     out = capsys.readouterr().out

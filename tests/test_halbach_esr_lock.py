@@ -52,6 +52,7 @@ def drifting_run(tmp_path, lock: bool, alpha: float = 0.0):
     return read_run(outcome.path), outcome
 
 
+@pytest.mark.slow
 def test_lock_calibrated_from_a_run_cuts_line_drift_tenfold_and_is_logged(tmp_path):
     free, _ = drifting_run(tmp_path / "free", lock=False)
     drift_free = free.results["line_drift_pp"].value

@@ -39,6 +39,7 @@ def test_dipole_model_error_against_exact_cubes_falls_as_a_over_r_to_the_4():
     assert 8 < errs[0] / errs[1] < 32  # doubling r: 16x smaller, give or take the DSV offset
 
 
+@pytest.mark.slow
 def test_cylinder_magnets_approach_their_dipole_far_away():
     """A cylinder (unlike a cube) has a quadrupole moment, so the dipole error falls as (a/r)^2:
     doubling the ring radius cuts it about 4x."""

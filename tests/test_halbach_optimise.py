@@ -18,6 +18,7 @@ def touching_stack() -> HalbachDesign:
     return HalbachDesign(stack(Ring(16, 0.045, CUBE, "N42"), 4, 0.012))
 
 
+@pytest.mark.slow
 def test_optimising_ring_positions_and_radii_improves_homogeneity_tenfold():
     design = touching_stack()
     calls = []
@@ -39,6 +40,7 @@ def test_optimising_ring_positions_and_radii_improves_homogeneity_tenfold():
     assert z[0] == pytest.approx(-z[3]) and z[1] == pytest.approx(-z[2])
 
 
+@pytest.mark.slow
 def test_global_search_rescues_a_stalled_local_search():
     """From the touching start, Nelder-Mead on z alone stalls in a poor local minimum;
     'auto' then runs differential evolution and does far better."""
@@ -62,6 +64,7 @@ def test_callback_can_stop_and_target_ends_early():
     assert easy.reached_target and easy.evaluations < 100
 
 
+@pytest.mark.slow
 def test_shim_positions_can_be_optimised():
     base = HalbachDesign(stack(Ring(16, 0.045, CUBE, "N42"), 2, 0.0368))
     shims = [ShimMagnet((0.0, 0.025, 0.0), (-1, 0, 0), Cuboid.cube(0.003)),
@@ -85,6 +88,7 @@ def test_bad_requests_are_refused():
         homogenise(touching_stack(), DSV, method="magic")
 
 
+@pytest.mark.slow
 def test_exact_engine_polish_scores_real_cube_fields():
     """A dipole optimum polished on magpylib's exact cubes: its 'before' is the exact p-p (not
     the dipole one) and a short local polish does not make it worse."""

@@ -69,6 +69,7 @@ def test_passive_compensation_mix_cuts_drift_tenfold_vs_ndfeb_alone():
     assert spread < 1e-6 * comp.drift_after.b0
 
 
+@pytest.mark.slow
 def test_compensation_by_magnet_count_and_refusals():
     mix = HalbachDesign(stack(Ring(16, 0.045, CUBE, "Sm2Co17"), 2, 2 * S)
                         + [Ring(16, 0.064, CUBE, "N42", phase=math.pi)])

@@ -28,6 +28,7 @@ def thin_film() -> SpinSample:
     ("cyclic_saturation", {}),
     ("field_modulation", {"coil_amplitude": 0.05e-3}),
 ])
+@pytest.mark.slow
 def test_force_detected_esr_finds_the_resonance_within_a_tenth_of_the_linewidth(protocol, settings, tmp_path):
     sample = thin_film()
     lab = membrane_lab(21, sample=sample)
@@ -51,6 +52,7 @@ def finite_results(results: dict) -> None:
             assert math.isfinite(value.value), f"{name} is {value.value}"
 
 
+@pytest.mark.slow
 def test_esr_of_the_default_film_in_the_documented_window_gives_its_profile_width(tmp_path):
     # The phantom is a 2 um film in 2e4 T/m: its spectrum is a 40 mT wide plateau (with the two
     # depletions as dips), which no single line fits; the half-maximum crossings measure it.
@@ -123,6 +125,7 @@ def image(lab, **settings):
     return exp, *run(lab, exp)
 
 
+@pytest.mark.slow
 def test_1d_image_resolves_two_depleted_regions_500nm_apart(tmp_path):
     lab = membrane_lab(23, sample=phantom_sample())
     exp, info, data = image(lab)
@@ -135,6 +138,7 @@ def test_1d_image_resolves_two_depleted_regions_500nm_apart(tmp_path):
     assert exp.plot(data, r, tmp_path / "profile.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_frequency_tracking_keeps_a_drifting_membrane_on_resonance():
     drift = 0.03  # Hz/s: ~2 Hz (two linewidths) during an untracked scan, ~4.5 Hz with tracking
     lab = membrane_lab(24, sample=phantom_sample())

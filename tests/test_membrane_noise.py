@@ -35,6 +35,7 @@ def room_and_cold():
     return warm, cold, mode, data
 
 
+@pytest.mark.slow
 def test_seed_like_membrane_at_300K_reaches_the_thermal_limit_and_4fN(room_and_cold, tmp_path):
     warm, _, mode, data = room_and_cold
     assert (mode.q, mode.f0, mode.m_eff) == pytest.approx((1e6, 1.0e6, 150e-12), rel=0.01)  # seed-like
@@ -49,6 +50,7 @@ def test_seed_like_membrane_at_300K_reaches_the_thermal_limit_and_4fN(room_and_c
     assert path.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_cooling_to_4K_lowers_the_force_noise_as_sqrt_T(room_and_cold):
     warm, cold, mode, _ = room_and_cold
     assert cold["temperature"].value == pytest.approx(4.0, abs=0.01)
@@ -57,6 +59,7 @@ def test_cooling_to_4K_lowers_the_force_noise_as_sqrt_T(room_and_cold):
     assert ratio == pytest.approx(math.sqrt(4.0 / 300.0), rel=0.12)
 
 
+@pytest.mark.slow
 def test_a_different_membrane_is_measured_not_assumed():
     mode = MembraneMode(f0=412_345.6, q=2.5e6, m_eff=40e-12)
     results, _, _ = measure(12, 295.0, mode=mode, records=12, record_length=60.0, sample_rate=20.0,

@@ -18,6 +18,7 @@ from sim_backend.constants import KB
 from membrane_helpers import membrane_lab, run
 
 
+@pytest.mark.slow
 def test_sweep_and_ringdown_recover_f0_within_1ppm_and_q_within_5_percent(tmp_path):
     lab = membrane_lab(seed=3)
     mode = lab.world.membrane.mode
@@ -43,6 +44,7 @@ def test_sweep_and_ringdown_recover_f0_within_1ppm_and_q_within_5_percent(tmp_pa
     assert not lab.piezo.output  # the run ended safe
 
 
+@pytest.mark.slow
 def test_ringdown_error_bars_match_the_scatter_over_seeds():
     # Thermal motion stays correlated for a ringdown time, so treating the lock-in samples as
     # independent gave error bars up to 5x too small (the default seed read 5 sigma off).
@@ -65,6 +67,7 @@ def test_ringdown_error_bars_match_the_scatter_over_seeds():
     assert np.median(np.array(rel_errors) / np.array(limits)) == pytest.approx(1.0, rel=0.25)
 
 
+@pytest.mark.slow
 def test_averaged_thermal_noise_is_quieter_off_resonance_as_the_sweep_weights_assume():
     # A sweep point averages the thermal motion for T in a frame turning at f0 - f: 3 Hz off
     # resonance it is ~7x quieter than on it. The sweep fit weights its points by this.
@@ -118,6 +121,7 @@ def test_raw_record_demodulated_in_software_matches_the_lockin():
     assert after == pytest.approx(before, rel=0.02)  # the demodulator kept running during the record
 
 
+@pytest.mark.slow
 def test_thermal_motion_obeys_equipartition_through_the_readout():
     lab = membrane_lab(seed=6)
     mode = lab.world.membrane.mode

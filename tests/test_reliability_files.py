@@ -23,6 +23,7 @@ from sim_backend.world import SimulatedWorld
 from tests.reliability_helpers import ROOT, SIM_ARGS, Child
 
 
+@pytest.mark.slow
 def test_a_swmr_reader_open_across_the_end_does_not_break_completion(tmp_path):
     child = Child(["run", "esr-sweep", *SIM_ARGS, "--out", "runs"], tmp_path)
     child.wait_for_saved(10)
@@ -118,6 +119,7 @@ def test_show_of_a_spinbench_file_without_data_is_a_clear_error(tmp_path, capsys
     assert "without its /data group" in err and "Traceback" not in err and "KeyError" not in err
 
 
+@pytest.mark.slow
 def test_recover_refuses_a_file_still_being_written_and_leaves_finished_ones(tmp_path, sim_lab, capsys):
     from app.runner import run_experiment
     from sequences.experiments import EsrFieldSweep
@@ -151,6 +153,7 @@ def test_an_instrument_fault_exits_3_with_the_file_and_its_points(tmp_path, monk
     assert world.is_safe()
 
 
+@pytest.mark.slow
 def test_a_field_supply_that_drops_out_in_the_safe_state_exits_4_with_a_warning(tmp_path, monkeypatch, capsys):
     def drop_out(lab, world):
         def make_safe():  # the supply stops answering as the ramp to zero starts

@@ -39,6 +39,7 @@ def test_recovers_g_and_linewidth_with_small_modulation():
     assert world.is_safe()
 
 
+@pytest.mark.slow
 def test_gaussian_line_is_recognised():
     sample = Paramagnet(g=2.0023, lorentz_hwhm=1e-6, gauss_sigma=0.25e-3)
     info, _ = sweep(sample, mod_amplitude=0.1e-3, points=301)
@@ -47,6 +48,7 @@ def test_gaussian_line_is_recognised():
     assert abs(info.results["g_factor"].value - sample.g) < 2e-4
 
 
+@pytest.mark.slow
 def test_overmodulation_broadens_the_measured_line():
     sample = Paramagnet(g=2.0036, lorentz_hwhm=0.15e-3)
     small, _ = sweep(sample, mod_amplitude=true_dbpp(sample) / 5, points=301)
@@ -58,6 +60,7 @@ def test_overmodulation_broadens_the_measured_line():
     assert large.results["linewidth_pp"].value == pytest.approx(true_dbpp(sample), rel=0.05)
 
 
+@pytest.mark.slow
 def test_curie_law_signal_scales_as_inverse_temperature():
     sample = Paramagnet(g=2.0036, lorentz_hwhm=0.15e-3)
     amps = {}
@@ -72,6 +75,7 @@ def test_curie_law_signal_scales_as_inverse_temperature():
     assert amps[100.0] / amps[300.0] == pytest.approx(3.0, rel=0.03)
 
 
+@pytest.mark.slow
 def test_lockin_noise_averages_down_with_time_constant():
     """With no signal, the output scatter falls as 1/sqrt(tau) (ENBW = 1/(8 tau) at 12 dB/oct)."""
     stds = {}
@@ -90,6 +94,7 @@ def test_lockin_noise_averages_down_with_time_constant():
     assert stds[1e-3] / stds[16e-3] == pytest.approx(4.0, rel=0.2)
 
 
+@pytest.mark.slow
 def test_second_harmonic_detects_second_derivative():
     sample = Paramagnet(g=2.0036, lorentz_hwhm=0.15e-3)
     world = SimulatedWorld(sample, seed=2)
@@ -108,6 +113,7 @@ def test_second_harmonic_detects_second_derivative():
     assert 0.15 < lobe / abs(x[centre]) < 0.35
 
 
+@pytest.mark.slow
 def test_second_harmonic_analysis_recovers_the_line():
     sample = Paramagnet(g=2.0041, lorentz_hwhm=0.18e-3)
     info, _ = sweep(sample, harmonic=2, mod_amplitude=true_dbpp(sample) / 4, points=301)
@@ -118,6 +124,7 @@ def test_second_harmonic_analysis_recovers_the_line():
     assert r["linewidth_pp"].value == pytest.approx(true_dbpp(sample), rel=0.05)
 
 
+@pytest.mark.slow
 def test_no_line_is_reported_as_such_not_fitted_to_noise():
     """Off the cavity's resonance (9.4 GHz into a 9.5 GHz cavity, Q 3000) nothing is detected."""
     world = SimulatedWorld(Paramagnet(), seed=4)
@@ -129,6 +136,7 @@ def test_no_line_is_reported_as_such_not_fitted_to_noise():
     assert "g_factor" not in info.results
 
 
+@pytest.mark.slow
 def test_lockin_overload_is_flagged_not_fitted():
     sample = Paramagnet()
     world = SimulatedWorld(sample, seed=2)
@@ -146,6 +154,7 @@ def test_lockin_overload_is_flagged_not_fitted():
     assert any("lock-in overload" in n for n in notes)
 
 
+@pytest.mark.slow
 def test_the_sweep_is_told_the_labs_coil_calibration_not_the_simulated_coils_truth():
     """The simulated coil is 10 % stronger than the lab's calibration says: the sweep drives
     mod_amplitude / calibration volts, so the sample sees 1.1 x mod_amplitude, and the analysis

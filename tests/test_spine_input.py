@@ -89,6 +89,7 @@ def test_cli_reports_errors_with_exit_code_2(capsys):
     assert "max field" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_run_end_to_end(tmp_path):
     out = subprocess.run([sys.executable, "-m", "app.cli", "run", "esr-sweep", "--sim", "--set", "points=201",
                           "--set", "field_start=335mT", "--set", "field_stop=342mT", "--out", str(tmp_path)],

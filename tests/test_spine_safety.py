@@ -29,6 +29,7 @@ class AbortAt:
             self.engine.abort()
 
 
+@pytest.mark.slow
 def test_abort_leaves_world_safe_and_file_holds_every_point(sim_lab, tmp_path):
     engine = RunEngine(sim_lab)
     outcome = run_experiment(EsrFieldSweep(points=200), sim_lab, tmp_path, engine=engine,
@@ -42,6 +43,7 @@ def test_abort_leaves_world_safe_and_file_holds_every_point(sim_lab, tmp_path):
     assert np.all(np.diff(run["field_set"]) > 0)
 
 
+@pytest.mark.slow
 def test_instrument_failure_mid_sweep_ends_safe_with_data_kept(sim_lab, tmp_path):
     sim_lab.lockin.fail_after = 150  # setup uses a handful of commands, then one read per point
     with pytest.raises(InstrumentError, match="lockin"):
@@ -110,6 +112,7 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_sigkill_leaves_a_readable_file_with_flushed_points(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path)])
     try:

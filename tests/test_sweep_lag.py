@@ -75,6 +75,7 @@ def test_up_down_remedy_recovers_the_true_g(tmp_path):
     assert abs(g.value - G_TRUE) < 2 * g.error, (g.value, g.error)
 
 
+@pytest.mark.slow
 def test_filter_delay_correction_removes_most_of_a_moderate_bias(tmp_path):
     """First order in lag/width: at a lag of ~1/5 of the width it removes >= 80 % of the shift."""
     plain = fast_sweep(tmp_path, ramp_rate=2e-3)
@@ -84,6 +85,7 @@ def test_filter_delay_correction_removes_most_of_a_moderate_bias(tmp_path):
     assert abs(fixed["g_factor"].value - G_TRUE) < 0.2 * abs(bias)
 
 
+@pytest.mark.slow
 def test_a_slow_sweep_is_not_flagged_and_alternating_pairs_count_as_the_remedy(tmp_path):
     slow = EsrFieldSweep(points=101, field_start=0.3358, field_stop=0.3418)
     res = run_experiment(slow, build_sim_lab(SimulatedWorld(seed=5)), tmp_path, plot=False).info.results
