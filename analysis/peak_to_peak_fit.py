@@ -2,13 +2,13 @@
 resonance field B0, peak-to-peak width dBpp and peak-to-peak amplitude App."""
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import OptimizeWarning, curve_fit
+from scipy.optimize import least_squares
 
 from analysis.constants import H, MU_B
+from analysis.uncertainty import covariance
 
 _LORENTZ_PP = 2 * (1 / np.sqrt(3)) / (4 / 3) ** 2 * 2  # peak-to-peak of -2x/(1+x^2)^2
 _GAUSS_PP = 2 * np.exp(-0.5)  # peak-to-peak of -u exp(-u^2/2)
@@ -45,17 +45,19 @@ class LineFit:
 
 
 def curve_fit_scaled(f, x: np.ndarray, y: np.ndarray, p0, scales) -> tuple[np.ndarray, np.ndarray]:
-    """curve_fit with every parameter written as p0 + (u - 1) * scale and u starting at 1.
+    """Least squares (MINPACK Levenberg-Marquardt) with every parameter written as
+    p0 + (u - 1) * scale and u starting at 1; returns the parameters and their covariance
+    (unit weights: the noise from the residuals).
 
     MINPACK's finite-difference step is relative to each parameter's value, so a parameter
     that converges near zero (a centre offset, a baseline) gets a vanishing step and an
     infinite covariance; in these units every step is a sensible fraction of its scale."""
     p0, scales = np.asarray(p0, float), np.asarray(scales, float)
-    g = lambda xx, *u: f(xx, *(p0 + (np.asarray(u) - 1.0) * scales))  # noqa: E731
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OptimizeWarning)
-        u, pcov_u = curve_fit(g, x, y, p0=np.ones(len(p0)), maxfev=20000)
-    return p0 + (u - 1.0) * scales, pcov_u * np.outer(scales, scales)
+    sol = least_squares(lambda u: f(x, *(p0 + (u - 1.0) * scales)) - y, np.ones(len(p0)), method="lm",
+                        max_nfev=20000)
+    if not sol.success:
+        raise RuntimeError(f"line fit did not converge: {sol.message}")
+    return p0 + (sol.x - 1.0) * scales, covariance(sol.jac, sol.fun) * np.outer(scales, scales)
 
 
 def initial_guess(b: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:

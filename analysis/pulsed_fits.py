@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import least_squares
+
+from analysis.uncertainty import covariance, standard_errors
 
 
 @dataclass
@@ -34,8 +36,13 @@ def principal_phase(z: np.ndarray, reference: int | None = None) -> tuple[np.nda
 
 
 def _fit(model, x, y, p0, names, bounds=(-np.inf, np.inf)) -> Fit:
-    popt, pcov = curve_fit(model, x, y, p0=p0, bounds=bounds, maxfev=20000)
-    perr = np.sqrt(np.clip(np.diag(pcov), 0, None))
+    lb, ub = (np.broadcast_to(np.asarray(b, float), (len(p0),)) for b in bounds)
+    bounded = bool(np.isfinite(lb).any() or np.isfinite(ub).any())
+    sol = least_squares(lambda p: model(x, *p) - y, np.asarray(p0, float), bounds=(lb, ub),
+                        method="trf" if bounded else "lm", max_nfev=20000)
+    if not sol.success:
+        raise RuntimeError(f"fit did not converge: {sol.message}")
+    popt, perr = sol.x, standard_errors(covariance(sol.jac, sol.fun))
     curve = model(x, *popt)
     return Fit(dict(zip(names, map(float, popt))), dict(zip(names, map(float, perr))), curve,
                float(np.sqrt(np.mean((y - curve) ** 2))))
