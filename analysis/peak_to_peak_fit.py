@@ -44,7 +44,7 @@ class LineFit:
         return g, g * self.errors["b0"] / self.b0
 
 
-def curve_fit_scaled(f, x: np.ndarray, y: np.ndarray, p0, scales) -> tuple[np.ndarray, np.ndarray]:
+def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales) -> tuple[np.ndarray, np.ndarray]:
     """Least squares (MINPACK Levenberg-Marquardt) with every parameter written as
     p0 + (u - 1) * scale and u starting at 1; returns the parameters and their covariance
     (unit weights: the noise from the residuals).
@@ -84,7 +84,7 @@ def fit_derivative(b: np.ndarray, y: np.ndarray, model: str = "auto") -> LineFit
     bc = (b - b0) / scale
     f = lambda x, c, w, a, o: func(x, c, w, a, o)  # noqa: E731
     p0 = [0.0, dbpp / scale, app, 0.0]
-    popt, pcov = curve_fit_scaled(f, bc, y, p0, [dbpp / scale, dbpp / scale, abs(app) or 1.0, abs(app) or 1.0])
+    popt, pcov = scaled_least_squares(f, bc, y, p0, [dbpp / scale, dbpp / scale, abs(app) or 1.0, abs(app) or 1.0])
     resid = y - f(bc, *popt)
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     return LineFit(
@@ -153,7 +153,7 @@ def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic:
         return modulated_line(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, a, o,
                               model=model, bm=bm, harmonic=harmonic)
 
-    popt, pcov = curve_fit_scaled(f, (b - b_ref) / scale, y, [0.0, dbpp0 / scale, amp0, 0.0],
+    popt, pcov = scaled_least_squares(f, (b - b_ref) / scale, y, [0.0, dbpp0 / scale, amp0, 0.0],
                                   [dbpp0 / scale, dbpp0 / scale, abs(amp0) or 1.0, float(np.ptp(y)) or 1.0])
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     curve = f((b - b_ref) / scale, *popt)
