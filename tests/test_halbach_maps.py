@@ -1,4 +1,4 @@
-"""Measured field maps in (reader, spherical harmonics), tolerance Monte Carlo (issue 14).
+"""Measured field maps in (reader, spherical harmonics), tolerance Monte Carlo.
 
 References: closed forms (a solid harmonic's coefficient; B0 spread sigma/sqrt(N) of a Halbach
 ring whose magnets all add equally at the centre), the file's own numbers for the real map, and
