@@ -1,4 +1,4 @@
-"""Helpers shared by the ESR/FMR tests: simulated labs with just the cw instruments.
+"""Helpers shared by the ESR/FMR and field-lock tests: simulated labs with just the cw instruments.
 
 The labs are built from the public pieces (Lab, SIM_LIMITS, the simulated cw instruments) so
 that other subsystems attached to the default simulated lab do not slow these tests down.
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine import MemoryCollector, RunEngine
-from app.simlab import SIM_LIMITS
+from app.simlab import SIM_COIL_T_PER_V, SIM_LIMITS
 from drivers.lab import Lab
 from sim_backend.instruments import (SimFieldController, SimGaussmeter, SimLockIn, SimRFSource,
                                      SimTemperatureController)
@@ -25,7 +25,7 @@ def esr_lab(world: SimulatedWorld, *, goniometer: bool = False, gaussmeter: bool
 
         instruments["goniometer"] = SimGoniometer(world)
     return Lab(instruments, SIM_LIMITS, world.clock, name="esr/fmr test lab", config={"sim": True},
-               modulation_t_per_v=world.modulation_t_per_v, world=world)
+               modulation_t_per_v=SIM_COIL_T_PER_V, world=world)
 
 
 class PowerAtSample:

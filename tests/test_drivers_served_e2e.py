@@ -14,6 +14,7 @@ import pytest
 
 from app.engine import MemoryCollector, RunEngine
 from app.labconfig import build_lab, lab_from_file
+from app.simlab import SIM_COIL_T_PER_V
 from app.storage import HDF5Writer, read_run
 from drivers.errors import InstrumentError
 from drivers.lab import Lab
@@ -38,7 +39,7 @@ def in_process_lab(seed: int) -> Lab:
     w = SimulatedWorld(seed=seed)
     inst = {"rf": SimRFSource(w), "lockin": SimLockIn(w), "field": SimFieldController(w),
             "gaussmeter": SimGaussmeter(w), "temperature": SimTemperatureController(w)}
-    return Lab(inst, LIMITS, w.clock, world=w, modulation_t_per_v=w.modulation_t_per_v)
+    return Lab(inst, LIMITS, w.clock, world=w, modulation_t_per_v=SIM_COIL_T_PER_V)
 
 
 def fit(lab: Lab, writer=None):

@@ -8,16 +8,14 @@ import pytest
 
 from app.runner import run_experiment
 from app.storage import read_run
-from drivers.lab import Lab
 from magnets.design import Cuboid, HalbachDesign, Ring, stack
 from magnets.lock import LockRangeError
 from magnets.thermal import drift
 from sequences.experiments import get_experiment
 from sim_backend.halbach_magnet import HalbachThermalMagnet, attach_halbach_drift, ramp_room
 from sim_backend.samples import Paramagnet
-from sim_backend.instruments import (SimFieldController, SimGaussmeter, SimLockIn, SimRFSource,
-                                     SimTemperatureController)
 from sim_backend.world import SimulatedWorld
+from esrfmr_helpers import esr_lab
 
 H, MU_B = 6.62607015e-34, 9.2740100783e-24
 SAMPLE_G = 2.0036
@@ -27,23 +25,12 @@ DESIGN = HalbachDesign(stack(Ring(16, 0.045, Cuboid.cube(0.012), "N42"), 2, 0.03
 ALPHA = drift(DESIGN).ppm_per_k * 1e-6
 
 
-def cw_lab(world: SimulatedWorld) -> Lab:
-    """The cw-ESR instruments of the simulated lab only. (build_sim_lab also attaches every
-    optional subsystem, e.g. the membrane, whose per-step cost would dominate these runs.)"""
-    from app.simlab import SIM_LIMITS
-
-    instruments = {"rf": SimRFSource(world), "lockin": SimLockIn(world), "field": SimFieldController(world),
-                   "gaussmeter": SimGaussmeter(world), "temperature": SimTemperatureController(world)}
-    return Lab(instruments, SIM_LIMITS, world.clock, name="simulated cw lab", config={"sim": True},
-               modulation_t_per_v=world.modulation_t_per_v, world=world)
-
-
 def drifting_run(tmp_path, lock: bool, alpha: float = 0.0):
     world = SimulatedWorld(Paramagnet(g=SAMPLE_G, lorentz_hwhm=0.15e-3), seed=3)
     attach_halbach_drift(world, HalbachThermalMagnet(
         db0_dt=ALPHA * B_RES, reference_temperature=295.0, temperature=295.0, time_constant=30.0,
         room=ramp_room(295.0, 0.03), sensor_noise=2e-3))  # room warming 1.8 K/min
-    lab = cw_lab(world)
+    lab = esr_lab(world)
     exp = get_experiment("esr-drift")(field_start=B_RES - 1.5e-3, field_stop=B_RES + 1.5e-3, points=81, scans=6,
                                       mod_amplitude=0.05e-3, interval=5.0, lock=lock, lock_alpha=alpha or -1e-3,
                                       lock_reference_temperature=295.0)
@@ -95,7 +82,7 @@ def test_lock_refuses_a_wild_sensor_before_moving_the_field(tmp_path):
     world = SimulatedWorld(seed=1)
     magnet = attach_halbach_drift(world, HalbachThermalMagnet(db0_dt=-4e-4, temperature=400.0,
                                                               room=lambda t: 400.0))
-    lab = cw_lab(world)
+    lab = esr_lab(world)
     exp = get_experiment("esr-drift")(field_start=0.338, field_stop=0.340, points=11, lock=True,
                                       lock_alpha=-1.2e-3, lock_max_shift=5e-3)
     with pytest.raises(LockRangeError, match="beyond the allowed"):

@@ -6,28 +6,15 @@ import math
 import numpy as np
 import pytest
 
-from drivers.lab import Lab
 from magnets.design import Cuboid, HalbachDesign, Ring, stack
 from magnets.lock import FieldFrequencyLock, LockRangeError
 from magnets.thermal import b0, drift
 from sim_backend.halbach_magnet import HalbachThermalMagnet, attach_halbach_drift, ramp_room
-from sim_backend.instruments import (SimFieldController, SimGaussmeter, SimLockIn, SimRFSource,
-                                     SimTemperatureController)
 from sim_backend.world import SimulatedWorld
+from esrfmr_helpers import esr_lab
 
 DESIGN = HalbachDesign(stack(Ring(16, 0.045, Cuboid.cube(0.012), "N42"), 2, 2 * 0.045 / math.sqrt(6)))
 GAMMA_H = 42.577478518e6
-
-
-def cw_lab(world: SimulatedWorld) -> Lab:
-    """The cw-ESR instruments of the simulated lab only. (build_sim_lab also attaches every
-    optional subsystem, e.g. the membrane, whose per-step cost would dominate these runs.)"""
-    from app.simlab import SIM_LIMITS
-
-    instruments = {"rf": SimRFSource(world), "lockin": SimLockIn(world), "field": SimFieldController(world),
-                   "gaussmeter": SimGaussmeter(world), "temperature": SimTemperatureController(world)}
-    return Lab(instruments, SIM_LIMITS, world.clock, name="simulated cw lab", config={"sim": True},
-               modulation_t_per_v=world.modulation_t_per_v, world=world)
 
 
 def drifting_lab(room_rate: float = 2e-3, noise: float = 0.0):
@@ -35,7 +22,7 @@ def drifting_lab(room_rate: float = 2e-3, noise: float = 0.0):
     magnet = attach_halbach_drift(world, HalbachThermalMagnet.from_design(
         DESIGN, time_constant=300.0, room=ramp_room(DESIGN.reference_temperature, room_rate),
         sensor_noise=noise))
-    return world, cw_lab(world), magnet
+    return world, esr_lab(world), magnet
 
 
 def test_calibration_from_a_run_recovers_the_design_drift():
