@@ -48,7 +48,7 @@ def parse_values(seq: Sequence, items: list[str]) -> dict[str, float]:
             if key in seq.integer_parameters:
                 values[key] = int(raw)
             else:
-                values[key] = parse_quantity(raw, "s", name=key)
+                values[key] = parse_quantity(raw, "s", bare="s", name=key)  # sequence times: a bare number is s
         except (UnitError, ValueError) as exc:
             problems.append(str(exc) if isinstance(exc, UnitError) else f"{key} = {raw!r} must be a whole number")
     if problems:
