@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from app.durations import format_duration
+from units.durations import format_duration
 
 
 class ProgressBar:

@@ -15,6 +15,7 @@ import time
 
 from drivers.errors import ConfigError, RunAborted
 from drivers.roles import ROLES, Instrument, Range
+from units.durations import format_duration
 
 
 class Clock(Protocol):
@@ -87,7 +88,7 @@ class SafeStep:
         if self.field is None or not self.rate:
             return "ramping field to zero"
         left = max(0.0, abs(self.field) / self.rate - (now - self.started))
-        return f"ramping field to zero: {left * self.rate * 1e3:.0f} mT, {left:.0f} s left"
+        return f"ramping field to zero: {left * self.rate * 1e3:.0f} mT, {format_duration(left)} left"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.durations import format_duration
+from units.durations import format_duration
 
 
 @pytest.mark.parametrize("seconds, text", [(0.4, "0 s"), (59.6, "1 min 00 s"), (125, "2 min 05 s"),

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.durations import format_duration
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.gui.bridge import Task
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
+from units.durations import format_duration
 
 ERROR_STYLE = "color: #b00020;"
 BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; }"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from app.durations import format_duration
 from app.engine import not_safe_warning
 from app.gui._qt import QtCore, QtWidgets, QTimer
 from app.gui.run_controller import RunController
 from sequences.experiment import Experiment, ParameterError
+from units.durations import format_duration
 
 MESSAGE_STYLE = "color: #b00020;"
 STATE_TEXT = {"idle": "idle", "starting": "starting…", "running": "running", "pausing": "pausing at the next safe point…",

@@ -1,5 +1,5 @@
 """Durations as people read them ("2 min 05 s", "1 h 03 min"): the one formatter for the CLI
-progress bar's ETA, the GUI's estimated duration and its time left."""
+progress bar's ETA, the GUI's estimated duration and time left, and the safe state's ramp."""
 from __future__ import annotations
 
 import math
