@@ -101,13 +101,20 @@ def test_driven_response_on_resonance_is_q_force_over_k_lagging_90_degrees():
     assert lag == pytest.approx(-90.0, abs=2.0)
 
 
-def test_raw_record_demodulated_in_software_matches_the_lockin():
-    lab = membrane_lab(seed=5)
+def locked_readout(seed: int):
+    """A membrane lab with its interferometer calibrated and locked and its lock-in at f0 (1 ms):
+    (lab, mode, sensor, lock-in, metres per volt)."""
+    lab = membrane_lab(seed=seed)
     mode = lab.world.membrane.mode
     sensor, li = lab.displacement, lab.displacement.demodulator
     m_per_v = sensor.calibrate_fringe()
     sensor.lock_working_point()
     li.time_constant, li.reference_frequency = 1e-3, mode.f0
+    return lab, mode, sensor, li, m_per_v
+
+
+def test_raw_record_demodulated_in_software_matches_the_lockin():
+    lab, mode, sensor, li, m_per_v = locked_readout(5)
     lab.piezo.frequency, lab.piezo.amplitude, lab.piezo.output = mode.f0, 1.0, True
     lab.sleep(10 * mode.ringdown_time)
     before = math.sqrt(2) * abs(complex(*li.read_xy())) * m_per_v
@@ -123,12 +130,7 @@ def test_raw_record_demodulated_in_software_matches_the_lockin():
 
 @pytest.mark.slow
 def test_thermal_motion_obeys_equipartition_through_the_readout():
-    lab = membrane_lab(seed=6)
-    mode = lab.world.membrane.mode
-    sensor, li = lab.displacement, lab.displacement.demodulator
-    m_per_v = sensor.calibrate_fringe()
-    sensor.lock_working_point()
-    li.time_constant, li.reference_frequency = 1e-3, mode.f0
+    lab, mode, sensor, li, m_per_v = locked_readout(6)
     samples = []
     for _ in range(600):  # 3 ringdown times apart: nearly independent
         lab.sleep(3 * mode.ringdown_time)
