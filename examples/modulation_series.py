@@ -39,7 +39,7 @@ def report_and_plot(paths: list, png: str = "modulation_series.png") -> None:
         bm = run.parameters["mod_amplitude"]
         r = run.results
         print(f"{bm * 1e3:8.2f} mT   {r['linewidth_pp_apparent'].value * 1e3:8.3f} mT   "
-              f"{r['linewidth_pp'].value * 1e3:9.3f} mT   {r['amplitude_pp'].value * 1e6:6.2f} uV")
+              f"{r['linewidth_pp'].value * 1e3:9.3f} mT   {r['amplitude_pp'].value * 1e6:6.1f} uV")
         ax.plot(run["field"] * 1e3, run["x"] * 1e6, label=f"Bm = {bm * 1e3:.2f} mT")
     ax.set_xlabel("field (mT)")
     ax.set_ylabel("lock-in X (µV)")
