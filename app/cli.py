@@ -10,7 +10,6 @@ from typing import Any
 from app import cli_analyse, cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve
 from units.display import digits_for, format_quantity
 from drivers.errors import ConfigError, InstrumentError
-from sequences.experiment import FitValue
 
 #: Modules that add subcommands: each has ``add_parser(subparsers)`` setting ``func``.
 SUBCOMMANDS = [cli_sim_serve, cli_sequence, cli_halbach, cli_export, cli_analyse, cli_gui]
@@ -28,6 +27,8 @@ def _lab(args: argparse.Namespace):
 
 def format_results(results: dict[str, Any]) -> str:
     """One line per result; values with their uncertainty, to the digits the uncertainty allows."""
+    from sequences.experiment import FitValue  # numpy: not needed for --help or list
+
     lines = []
     for name, value in results.items():
         if isinstance(value, FitValue):
@@ -180,9 +181,17 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ExactParser(argparse.ArgumentParser):
+    """No option abbreviations: `sim-serve --config` must not silently mean `--config-out`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spinbench", description="Magnetic-resonance lab control and acquisition")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _ExactParser(prog="spinbench", description="Magnetic-resonance lab control and acquisition")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_ExactParser)
     p = sub.add_parser("run", help="run an experiment")
     p.add_argument("experiment", help="experiment name (see 'spinbench list')")
     src = p.add_mutually_exclusive_group()

@@ -132,3 +132,11 @@ def test_every_problem_is_reported_at_once(sim_lab, capsys):
     assert sim_lab.world.command_log == []
     assert main(["run", "esr-sweep", "--sim", "--set", "points=x", "--set", "power=3W"]) == 2
     assert "2 problems" in capsys.readouterr().err
+
+
+def test_options_are_never_abbreviated(capsys):
+    """`sim-serve --config X` once meant `--config-out X` (argparse prefix matching)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sim-serve", "--config", "lab.toml"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --config" in capsys.readouterr().err
