@@ -18,20 +18,21 @@ NOISE = 3e-6  # T, per component
 MAP_RADIUS, MAP_POINTS = 0.012, 400
 
 
-def built_magnet(design_path):
-    """(design, the array as built)."""
+def built_magnet(design_path, scatter: bool = True):
+    """(design, the array as built); ``scatter=False``: the per-ring errors and the shift only."""
     spec = load_design(design_path)
     arr = spec.design.layout()
     rng = np.random.default_rng(14)
     m = len(arr)
-    errors = Errors(RING_BR[arr.groups] + rng.normal(0, SCATTER_BR, m),
-                    RING_ANGLE[arr.groups] + rng.normal(0, SCATTER_ANGLE, m), np.zeros(m), np.tile(SHIFT, (m, 1)))
+    errors = Errors(RING_BR[arr.groups] + rng.normal(0, SCATTER_BR, m) * scatter,
+                    RING_ANGLE[arr.groups] + rng.normal(0, SCATTER_ANGLE, m) * scatter, np.zeros(m),
+                    np.tile(SHIFT, (m, 1)))
     return spec, apply_errors(arr, errors)
 
 
-def simulated_map(design_path) -> tuple[np.ndarray, np.ndarray]:
+def simulated_map(design_path, scatter: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(points in probe coordinates (m), measured B (T) with noise)."""
-    _, built = built_magnet(design_path)
+    _, built = built_magnet(design_path, scatter)
     pts = sphere_volume(MAP_RADIUS, MAP_POINTS, seed=15)
     b = exact_field(pts, built) + np.random.default_rng(16).normal(0, NOISE, (len(pts), 3))
     return pts, b
