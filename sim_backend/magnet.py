@@ -46,11 +46,23 @@ class Electromagnet:
         offset = self.field_offset() if self.field_offset is not None else 0.0
         return self.supply_field + self.direction * self.remanence + offset
 
+    def true_field_ahead(self, seconds: np.ndarray) -> np.ndarray:
+        """True field ``seconds`` from now if no new setpoint comes (the ramp is deterministic),
+        so a detector can follow a ramp within one clock step."""
+        delta = self.target_current - self.current
+        travel = np.minimum(self.ramp_rate / self.tesla_per_amp * np.asarray(seconds, dtype=float), abs(delta))
+        current = self.current + np.sign(delta) * travel
+        offset = self.field_offset() if self.field_offset is not None else 0.0
+        out = current * self.tesla_per_amp + self.direction * self.remanence + offset
+        if self.target_current == 0.0:  # the yoke's remanence is zeroed with the supply
+            out = np.where(current == 0.0, 0.0, out)
+        return out
+
     def set_field(self, tesla: float) -> None:
         target = tesla / self.tesla_per_amp
         if target != self.current:
             self.direction = 1.0 if target > self.current else -1.0
-        self.target_current = float(np.clip(target, -self.max_current, self.max_current))
+        self.target_current = float(min(max(target, -self.max_current), self.max_current))
 
     def is_ramping(self) -> bool:
         return self.current != self.target_current

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sim_backend.clock import SimClock
-from sim_backend.lockin_physics import LockinPhysics, harmonic_component
+from sim_backend.lockin_physics import FieldModulationSignal, LockinPhysics
 from sim_backend.magnet import Electromagnet
 from sim_backend.samples import Paramagnet, Sample
 
@@ -91,13 +91,15 @@ class SimulatedWorld:
         self.modulation_frequency = 100e3
         self.harmonic = 1
         self.lockin = LockinPhysics(
-            signal=self.demodulated_signal, noise_density=lockin_noise,
+            signal=FieldModulationSignal(self), noise_density=lockin_noise,
             rng=np.random.default_rng(rng.integers(2**32)),
         )
         self.command_log: list[tuple[float, str, str]] = []
+        # The lock-in first: it sees every step from the state at its start and follows the
+        # magnet's ramp through it (Electromagnet.true_field_ahead).
+        self.clock.add(self.lockin)
         self.clock.add(self.magnet)
         self.clock.add(self.thermal)
-        self.clock.add(self.lockin)
 
     # --- coupling -------------------------------------------------------------------------
     @property
@@ -116,14 +118,6 @@ class SimulatedWorld:
             return np.zeros_like(fields)
         scale = self.resonator.response(mw.frequency)
         return scale * self.sample.absorption(fields, mw.frequency, mw.power, self.temperature)
-
-    def demodulated_signal(self) -> complex:
-        """Peak amplitude at the lock-in input at the reference harmonic, with the coil's phase lag."""
-        bm = self.modulation_amplitude
-        if bm <= 0 or not self.microwave.output:
-            return 0j
-        amp = harmonic_component(self.detected_absorption, self.magnet.true_field, bm, self.harmonic)
-        return amp * np.exp(1j * np.deg2rad(self.modulation_phase_deg * self.harmonic))
 
     def add_process(self, process: Any) -> None:
         self.clock.add(process)
