@@ -167,6 +167,40 @@ def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic:
                    residual_rms=float(np.sqrt(np.mean((y - curve) ** 2))), curve=curve)
 
 
+def fit_modulation_amplitude(b: np.ndarray, y: np.ndarray, start: LineFit, bm: float,
+                             harmonic: int = 1) -> tuple[LineFit, float, float]:
+    """Refit ``start`` (a :func:`fit_modulated` result at the nominal modulation ``bm``) with the
+    modulation amplitude free as well: (line, Bm, its 1-sigma error).
+
+    Over-modulation broadens and distorts the line in a way a wider line does not, so when Bm
+    is not small against dBpp the line shape itself measures the field the coil makes at the
+    sample, independent of the coil's calibration. At Bm << dBpp Bm is undetermined (a large
+    error), and the calibrated value is all there is."""
+    b, y = np.asarray(b, float), np.asarray(y, float)
+    scale = float(np.ptp(b)) or 1.0
+    b_ref, model = start.b0, start.model
+    unit = modulated_line(b, b_ref, start.dbpp, 1.0, 0.0, model=model, bm=bm, harmonic=harmonic)
+    amp0 = float(np.dot(unit, y - start.offset) / (np.dot(unit, unit) or 1.0))
+
+    def f(x: np.ndarray, c: float, w: float, a: float, o: float, m: float) -> np.ndarray:
+        return modulated_line(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, a, o,
+                              model=model, bm=abs(m) * scale, harmonic=harmonic)
+
+    p0 = [0.0, start.dbpp / scale, amp0, start.offset, bm / scale]
+    popt, pcov = scaled_least_squares(f, (b - b_ref) / scale, y, p0,
+                                      [start.dbpp / scale, start.dbpp / scale, abs(amp0) or 1.0,
+                                       float(np.ptp(y)) or 1.0, bm / scale])
+    perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
+    curve = f((b - b_ref) / scale, *popt)
+    pp = float(np.ptp(curve))
+    with np.errstate(invalid="ignore"):
+        app_err = pp * perr[2] / abs(popt[2]) if popt[2] else np.nan
+    line = LineFit(model=model, b0=b_ref + popt[0] * scale, dbpp=abs(popt[1]) * scale, app=pp, offset=popt[3],
+                   errors={"b0": perr[0] * scale, "dbpp": perr[1] * scale, "app": app_err, "offset": perr[3]},
+                   residual_rms=float(np.sqrt(np.mean((y - curve) ** 2))), curve=curve)
+    return line, abs(popt[4]) * scale, perr[4] * scale
+
+
 def robust_noise(y: np.ndarray) -> float:
     """Noise of a trace from its point-to-point differences (median absolute deviation): a
     smooth line hardly changes adjacent differences, so this is the noise even on a line."""

@@ -158,8 +158,8 @@ def test_lockin_overload_is_flagged_not_fitted():
 def test_the_sweep_is_told_the_labs_coil_calibration_not_the_simulated_coils_truth():
     """The simulated coil is 10 % stronger than the lab's calibration says: the sweep drives
     mod_amplitude / calibration volts, so the sample sees 1.1 x mod_amplitude, and the analysis
-    knows only the calibrated amplitude. At Bm = dBpp/4 (the advised regime) g and the intrinsic
-    width stay within the usual tolerance (the width bias is about +0.8 %)."""
+    is told only the calibrated amplitude. At Bm = dBpp/4 (the advised regime) g and the
+    intrinsic width stay within the usual tolerance whatever the line shape says about Bm."""
     sample = Paramagnet(g=2.00512, lorentz_hwhm=0.21e-3, n_spins=3e15)
     world = SimulatedWorld(sample, seed=7, modulation_t_per_v=1.1e-3)
     world.resonator.frequency = 9.62e9
@@ -179,3 +179,30 @@ def test_the_sweep_is_told_the_labs_coil_calibration_not_the_simulated_coils_tru
     r = info.results
     assert abs(r["g_factor"].value - sample.g) < 2e-4
     assert r["linewidth_pp"].value == pytest.approx(true_dbpp(sample), rel=0.03)
+
+
+def test_an_overmodulated_line_measures_the_modulation_field_the_calibration_got_wrong():
+    """Over-modulated 3x with the coil 10 % stronger than calibrated: fitted with the calibrated
+    Bm the intrinsic width would come out ~33 % wide; the line shape measures Bm instead
+    (1.1 x mod_amplitude), the intrinsic width is right, and a note names the calibration."""
+    sample = Paramagnet(g=2.00512, lorentz_hwhm=0.21e-3, n_spins=3e15)
+    world = SimulatedWorld(sample, seed=7, modulation_t_per_v=1.1e-3)
+    world.resonator.frequency = 9.62e9
+    lab = build_sim_lab(world, modulation_t_per_v=1.0e-3)
+    bm = 3 * true_dbpp(sample)
+    b_res = H * 9.62e9 / (sample.g * MU_B)
+    info = RunEngine(lab).run(EsrFieldSweep(mod_amplitude=bm, points=301, frequency=9.62e9, field_start=b_res - 4e-3,
+                                            field_stop=b_res + 4e-3), [MemoryCollector()])
+    r = info.results
+    assert r["mod_amplitude_measured"].value == pytest.approx(1.1 * bm, rel=0.02)
+    assert r["linewidth_pp"].value == pytest.approx(true_dbpp(sample), rel=0.03)
+    assert abs(r["g_factor"].value - sample.g) < 2e-4
+    assert "modulation_coil" in r["note"]
+    # with a right calibration the measured field agrees and nothing is overridden
+    world = SimulatedWorld(sample, seed=7)
+    world.resonator.frequency = 9.62e9
+    info = RunEngine(build_sim_lab(world)).run(
+        EsrFieldSweep(mod_amplitude=bm, points=301, frequency=9.62e9, field_start=b_res - 4e-3,
+                      field_stop=b_res + 4e-3), [MemoryCollector()])
+    assert info.results["mod_amplitude_measured"].value == pytest.approx(bm, rel=0.02)
+    assert "note" not in info.results

@@ -7,12 +7,17 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from analysis.peak_to_peak_fit import fit_derivative, fit_modulated, line_problem, robust_noise
+from analysis.peak_to_peak_fit import (fit_derivative, fit_modulated, fit_modulation_amplitude, line_problem,
+                                       robust_noise)
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
 from sequences.experiments.esr_lag import LAG_REMEDIES, lag_results, lag_shift
 
 
 #: Lock-in time constant while parked (long ramps, temperature waits): nothing is recorded then.
+#: The line shape measures the modulation field when its relative error is below this ...
+BM_MEASURED = 0.03
+#: ... and it overrides the coil calibration when it differs by more than 3 sigma and this much.
+BM_DISAGREES = 0.02
 PARK_TIME_CONSTANT = 0.3
 
 
@@ -195,6 +200,27 @@ class EsrFieldSweep(Experiment):
         """The run's parameters, defaults standing in for any an older file lacks."""
         return {**{p.name: p.default for p in cls.parameters}, **run.parameters}
 
+    @staticmethod
+    def _check_modulation(b: np.ndarray, x: np.ndarray, fit: Any, bm: float, harmonic: int,
+                          out: dict[str, Any]) -> Any:
+        """Measure the modulation field from the line shape where it can be (not small against
+        the line): reported as ``mod_amplitude_measured``; when it disagrees with the coil's
+        calibration the intrinsic line is the fit with the measured value, and a note says so.
+        Returns the line fit to report."""
+        try:
+            free, bm_fit, bm_err = fit_modulation_amplitude(b, x, fit, bm, harmonic)
+        except (RuntimeError, ValueError, np.linalg.LinAlgError):
+            return fit
+        if not (np.isfinite(bm_err) and bm_err < BM_MEASURED * bm_fit):
+            return fit
+        out["mod_amplitude_measured"] = FitValue(bm_fit, bm_err, "T")
+        if abs(bm_fit - bm) <= max(3 * bm_err, BM_DISAGREES * bm):
+            return fit
+        out["note"] = (f"the line shape gives a modulation field of {bm_fit * 1e6:.4g} uT at the sample, not the "
+                       f"{bm * 1e6:.4g} uT of mod_amplitude: the intrinsic line is fitted with the measured value; "
+                       f"check the coil calibration ([lab] modulation_coil)")
+        return free
+
     def analyse(self, run: RunData) -> dict[str, Any]:
         b, x, _ = self.averaged(run)
         p = run.parameters
@@ -220,6 +246,8 @@ class EsrFieldSweep(Experiment):
             out["warning"] = f"no line found: {problem}"
             out["snr"] = FitValue(abs(fit.app) / noise if noise > 0 else float("inf"), float("nan"), "")
             return out
+        if bm > 0:
+            fit = self._check_modulation(b, x, fit, bm, harmonic, out)
         g, g_err = fit.g_factor(freq)
         out.update({
             "model": fit.model,
