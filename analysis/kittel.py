@@ -23,9 +23,9 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from analysis.constants import H, MU0, MU_B
+from analysis.model_names import GEOMETRIES
 from analysis.uncertainty import covariance, standard_errors
 
-GEOMETRIES = ("in-plane", "out-of-plane", "sphere", "easy-axis", "easy-plane", "hard-axis")
 #: What the geometry's field parameter means (for reports).
 FIELD_PARAMETER = {"in-plane": "mu0_meff", "out-of-plane": "mu0_meff", "sphere": "",
                    "easy-axis": "mu0_hk", "easy-plane": "mu0_ha", "hard-axis": "mu0_ha"}

@@ -20,11 +20,11 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import least_squares
 
+from analysis.model_names import MODELS
 from analysis.peak_to_peak_fit import fit_derivative
 from analysis.uncertainty import residual_scaled_errors
 
 C4LN2 = 4 * np.log(2)
-MODELS = ("lorentzian", "gaussian", "voigt", "lorentzian-dispersive")
 _N_THETA = 48
 _THETA = (np.arange(_N_THETA) + 0.5) * 2 * np.pi / _N_THETA
 

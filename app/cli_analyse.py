@@ -9,13 +9,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sequences.experiment import FitValue
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from analysis.kittel import GEOMETRIES
-    from analysis.line_profiles import MODELS
-    from app.file_analysis import CHANNELS, KINDS
+    from analysis.model_names import GEOMETRIES, MODELS
+    from app.file_analysis_kinds import CHANNELS, KINDS
 
     p = subparsers.add_parser("analyse", help="analyse a spectrum file from any supported spectrometer",
                               description="Read a spectrum file (Bruker BES3T .DSC/.DTA, ESP/WinEPR .par/.spc, "
@@ -51,6 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def jsonable(value: Any) -> Any:
     """Results as JSON: fits as {value, error, unit}; NaN errors as null."""
+    from sequences.experiment import FitValue  # numpy: only once there are results
+
     if isinstance(value, FitValue):
         err = float(value.error)
         return {"value": float(value.value), "error": err if math.isfinite(err) else None, "unit": value.unit}

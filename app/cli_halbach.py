@@ -5,8 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("halbach", help="Halbach magnet design report, field maps, homogenisation, drift",
@@ -124,6 +122,8 @@ def _optimise(design, opt: dict, dsv: float, engine: str):
 
 
 def _tolerance(design, text: str, trials: int, dsv: float) -> None:
+    import numpy as np  # here, not at the top: `spinbench --help` imports every subcommand module
+
     from magnets.tolerance import Tolerances, monte_carlo
 
     parts = text.split(",")
@@ -138,6 +138,8 @@ def _tolerance(design, text: str, trials: int, dsv: float) -> None:
 
 
 def _compensate(design, ring: int, engine: str):
+    import numpy as np
+
     from magnets.thermal import solve_compensation
 
     if not 0 <= ring < len(design.rings):
@@ -156,6 +158,8 @@ def _compensate(design, ring: int, engine: str):
 
 
 def _print_forces(design) -> None:
+    import numpy as np
+
     from magnets.field import field
     from magnets.forces import per_magnet, split_force
 

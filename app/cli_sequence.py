@@ -14,19 +14,37 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 from units.quantity import UnitError, parse_quantity
 from drivers.errors import ConfigError
-from drivers.lab import LabLimits
-from sequences.pulse import (LIBRARY, Constraints, Sequence, compile_awg, compile_pulseblaster, get_sequence,
-                             resolve, validate)
-from sequences.pulse.errors import format_seconds
-from sequences.pulse.library import CYCLES
-from sequences.pulse.render import render_timing
-from sim_backend.pulsed import SimPulseBlaster
+
+if TYPE_CHECKING:
+    from sequences.pulse import Constraints, Sequence
+
+# The sequence model (numpy), the simulated target (scipy) and the renderer (matplotlib) are
+# imported inside the commands: building the parser for `spinbench --help` must stay cheap.
+
+
+class _CycleNames:
+    """The phase-cycle names as argparse choices, read from the library only when argparse
+    checks a value or prints the help."""
+
+    def _names(self) -> list[str]:
+        from sequences.pulse.library import CYCLES
+
+        return sorted(CYCLES)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
 
 
 def load_sequence(name: str) -> Sequence:
+    from sequences.pulse import Sequence, get_sequence
+
     if name.endswith(".json"):
         return Sequence.from_json(Path(name).read_text())
     return get_sequence(name)
@@ -57,6 +75,10 @@ def parse_values(seq: Sequence, items: list[str]) -> dict[str, float]:
 
 
 def constraints_from_args(args: argparse.Namespace) -> Constraints:
+    from drivers.lab import LabLimits
+    from sequences.pulse import Constraints
+    from sim_backend.pulsed import SimPulseBlaster  # scipy: only for the commands that need a target
+
     pb, lim = SimPulseBlaster, LabLimits()
     kw = dict(clock_hz=pb.clock_hz, min_instruction_ticks=pb.min_instruction_ticks,
               max_instructions=pb.max_instructions, max_loop_count=pb.max_loop_count,
@@ -74,6 +96,8 @@ def constraints_from_args(args: argparse.Namespace) -> Constraints:
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Sequence, dict[str, float], Constraints]:
+    from sequences.pulse.library import CYCLES
+
     seq = load_sequence(args.name)
     values = parse_values(seq, args.set or [])
     if args.cycle:
@@ -92,12 +116,16 @@ def _print_violations(violations) -> int:
 
 def _shown(seq: Sequence, name: str, value: float) -> str:
     """A parameter as the user would type it: counts as numbers, durations with a unit (2us)."""
+    from sequences.pulse.errors import format_seconds
+
     if name in seq.integer_parameters:
         return f"{int(value)}"
     return format_seconds(float(value)).replace(" ", "")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from sequences.pulse import LIBRARY
+
     for name, make in LIBRARY.items():
         seq = make()
         params = ", ".join(f"{k}={_shown(seq, k, v)}" for k, v in seq.parameters.items())
@@ -106,6 +134,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from sequences.pulse import validate
+    from sequences.pulse.render import render_timing  # matplotlib: only to draw
+
     seq, values, c = _prepare(args)
     violations = validate(seq, c, values)
     out = Path(args.out or f"{Path(args.name).stem}.png")
@@ -121,6 +152,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from sequences.pulse import validate
+
     seq, values, c = _prepare(args)
     violations = validate(seq, c, values)
     if not violations:
@@ -132,6 +165,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    from sequences.pulse import Constraints, compile_awg, compile_pulseblaster, resolve
+
     seq, values, c = _prepare(args)
     if args.target == "awg":
         rate = parse_quantity(args.clock, "Hz", name="--clock") if args.clock else 1e9
@@ -157,7 +192,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="library sequence (see 'spinbench sequence list') or a .json sequence file")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="sequence parameter with unit, e.g. tau=2us")
-    p.add_argument("--cycle", choices=sorted(CYCLES), help="phase cycle (default: the sequence's own)")
+    p.add_argument("--cycle", choices=_CycleNames(), metavar="CYCLE",
+                   help="phase cycle: %(choices)s (default: the sequence's own)")
     p.add_argument("--averages", type=int, help="passes over the phase cycle")
     p.add_argument("--clock", help="target clock, e.g. 500MHz (AWG: sample rate)")
     p.add_argument("--min-ticks", type=int, help="minimum instruction length in clock ticks")

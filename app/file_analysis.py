@@ -18,6 +18,7 @@ import numpy as np
 from analysis.field_correction import g_from_field
 from analysis.baseline import line_windows, polynomial_baseline
 from app.field_standard import correct_with_standard
+from app.file_analysis_kinds import CHANNELS, KINDS
 from app.fmr_file_analysis import kittel_from_slices
 from app.hyperfine_analysis import hyperfine_results
 from analysis.double_integration import double_integral
@@ -28,8 +29,6 @@ from analysis.saturation import fit_saturation
 from formats import Dataset
 from sequences.experiment import FitValue
 
-KINDS = ("cw", "echo-sweep", "nutation", "decay", "recovery", "fid")
-CHANNELS = ("auto", "x", "y", "magnitude")
 #: time-domain kinds recognised from words in the file name, title or experiment name
 _HINTS = (("nutation", r"rabi|nut"), ("recovery", r"inv|recov|satrec|t1"), ("fid", r"\bfid\b|zg"),
           ("decay", r"decay|hahn|t2|cpmg|echo|ese"))
