@@ -76,7 +76,7 @@ def cmd_halbach(args: argparse.Namespace) -> int:
     report = design_report(design, dsv, spec.species, engine)
     print(report.text())
     if args.forces:
-        _print_forces(design)
+        _print_forces(design, engine)
     out.mkdir(parents=True, exist_ok=True)
     if args.tolerance:
         _tolerance(design, args.tolerance, args.trials, dsv)
@@ -157,22 +157,23 @@ def _compensate(design, ring: int, engine: str):
     return comp.design
 
 
-def _print_forces(design) -> None:
+def _print_forces(design, engine: str) -> None:
+    """Forces with the report's engine (the dipole model is up to ~50 % off for neighbours)."""
     import numpy as np
 
     from magnets.field import field
     from magnets.forces import per_magnet, split_force
 
     arr = design.layout()
-    f, t = per_magnet(arr, "dipole")
+    f, t = per_magnet(arr, engine)
     i = int(np.argmax(np.linalg.norm(f, axis=1)))
-    print(f"  forces (dipole model; use magnets.forces with engine='exact' for holder design): largest on "
-          f"one magnet {np.linalg.norm(f[i]):.3g} N (magnet {i}), largest torque {np.linalg.norm(t, axis=1).max():.3g} N m")
-    b = field(np.zeros((1, 3)), arr)[0]
+    print(f"  forces ({engine} model): largest on one magnet {np.linalg.norm(f[i]):.3g} N (magnet {i}), "
+          f"largest torque {np.linalg.norm(t, axis=1).max():.3g} N m")
+    b = field(np.zeros((1, 3)), arr, engine)[0]
     along = b / np.linalg.norm(b) if np.linalg.norm(b) > 0 else np.array([1.0, 0, 0])
     across = np.cross([0, 0, 1.0], along)
     for name, n in (("split normal along B0", along), ("split normal across B0", across)):
-        s = split_force(arr, tuple(n))
+        s = split_force(arr, tuple(n), engine)
         word = "repel" if s.normal_force > 0 else "attract"
         note = f"; {s.on_plane} magnets lie on the plane, counted in one half" if s.on_plane else ""
         print(f"  halves, {name}: {abs(s.normal_force):.3g} N ({word}{note})")

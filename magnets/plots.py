@@ -106,7 +106,8 @@ def plot_plane_map(design: HalbachDesign, which: str, half_width: float, dsv: fl
     im = ax.pcolormesh(u * 1e3, v * 1e3, ppm, cmap="RdBu_r", vmin=-lim or -1, vmax=lim or 1, shading="auto")
     if inside.any() and np.ptp(ppm[inside]) > 0:
         levels = np.linspace(ppm[inside].min(), ppm[inside].max(), 7)
-        ax.contour(u * 1e3, v * 1e3, ppm, levels=levels, colors="k", linewidths=0.5)
+        cs = ax.contour(u * 1e3, v * 1e3, ppm, levels=levels, colors="k", linewidths=0.5)
+        ax.clabel(cs, fmt="%.3g", fontsize=7)  # ppm inside the DSV
     t = np.linspace(0, 2 * np.pi, 200)
     ax.plot(dsv / 2 * 1e3 * np.cos(t), dsv / 2 * 1e3 * np.sin(t), "k--", lw=1, label=f"DSV {dsv * 1e3:.3g} mm")
     ax.set_aspect("equal")

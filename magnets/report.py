@@ -43,7 +43,7 @@ class DesignReport:
     def text(self) -> str:
         """The human-readable report (what ``spinbench halbach`` prints)."""
         out = [f"Halbach design '{self.name}' ({self.engine} fields)",
-               f"  magnets            {self.n_magnets}   mass {self.mass * 1e3:.1f} g"]
+               f"  magnets            {self.n_magnets}   mass {self.mass * 1e3:.1f} g (magnets only, no holder)"]
         out += [f"    {r}" for r in self.rings]
         bx, by, bz = self.b0_vector * 1e3
         out.append(f"  B0 (centre)        {self.b0 * 1e3:.5g} mT   (Bx {bx:.4g}, By {by:.4g}, Bz {bz:.4g} mT)")
