@@ -4,6 +4,7 @@ from drivers.roles.field import FieldController, Gaussmeter
 from drivers.roles.goniometer import Goniometer
 from drivers.roles.lockin import LockInAmplifier
 from drivers.roles.mechanical import DisplacementSensor, PiezoDrive
+from drivers.roles.optical import LaserGate, PhotonCounter
 from drivers.roles.pulser_digitizer import Digitizer, PulseProgrammer
 from drivers.roles.rf import RFSource
 from drivers.roles.temperature import TemperatureController
@@ -20,10 +21,12 @@ ROLES: dict[str, type[Instrument]] = {
     "displacement": DisplacementSensor,
     "piezo": PiezoDrive,
     "goniometer": Goniometer,
+    "laser": LaserGate,
+    "counter": PhotonCounter,
 }
 
 __all__ = [
     "Instrument", "Range", "RFSource", "LockInAmplifier", "FieldController", "Gaussmeter",
     "TemperatureController", "PulseProgrammer", "Digitizer", "DisplacementSensor", "PiezoDrive",
-    "Goniometer", "ROLES",
+    "Goniometer", "LaserGate", "PhotonCounter", "ROLES",
 ]

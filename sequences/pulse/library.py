@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from sequences.pulse.nv_library import NV_LIBRARY
 from sequences.pulse.model import (PhaseCycle, Sequence, acquire, cyclops, delay, loop, pulse, two_step)
 
 #: Defaults shared by the library (SI).
@@ -124,6 +125,7 @@ def ramsey() -> Sequence:
 LIBRARY: dict[str, Callable[[], Sequence]] = {
     "fid": fid, "hahn-echo": hahn_echo, "cpmg": cpmg, "inversion-recovery": inversion_recovery,
     "saturation-recovery": saturation_recovery, "nutation": nutation, "ramsey": ramsey,
+    **NV_LIBRARY,
 }
 
 CYCLES: dict[str, Callable[[Sequence], PhaseCycle]] = {

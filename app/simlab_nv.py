@@ -1,0 +1,19 @@
+"""The simulated NV bench: the world's magnet and microwave source, and the NV centre's
+pulser, laser and photon counter (``[sim] sample = "nv"``)."""
+from __future__ import annotations
+
+from drivers.lab import Lab, LabLimits
+from sim_backend.instruments import SimFieldController, SimGaussmeter, SimRFSource, SimTemperatureController
+from sim_backend.nv import NvSample, add_nv
+from sim_backend.world import SimulatedWorld
+
+NV_LIMITS = LabLimits(max_field=0.2, max_ramp_rate=0.1, max_rf_power=1.0)
+
+
+def build_nv_lab(sample: NvSample | None = None, world: SimulatedWorld | None = None, *,
+                 limits: LabLimits = NV_LIMITS, seed: int = 7, laser_delay: float = 0.0) -> Lab:
+    world = world or SimulatedWorld()
+    instruments = {"rf": SimRFSource(world), "field": SimFieldController(world), "gaussmeter": SimGaussmeter(world),
+                   "temperature": SimTemperatureController(world)}
+    instruments.update(add_nv(world, sample, seed=seed, laser_delay=laser_delay))
+    return Lab(instruments, limits, world.clock, name="simulated NV bench", config={"sim": True}, world=world)
