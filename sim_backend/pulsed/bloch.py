@@ -9,9 +9,10 @@ outputs are constant the solution is exact:
   splitting on sub-steps of at most 0.1 rad of nutation, composed by repeated squaring.
 
 Every interval is an affine map M -> A M + b per isochromat; maps are cached per interval kind,
-so a CPMG train computes its pulse map once. State is a (3, N) real array; a pulse is one
-``einsum`` over the per-isochromat 3x3 matrices plus the relaxation offset, free precession
-eight in-place ufunc passes (two buffers swapped, nothing allocated per step).
+so a CPMG train computes its pulse map once, and a free precession followed by another map is
+folded into it (``after_free``: one pass per echo). State is a (3, N) real array; a map is
+applied with in-place ufuncs into two swapped buffers (nothing allocated per step). float32
+keeps a 1e3-step CPMG within ~1e-6 of float64 at half the memory traffic.
 """
 from __future__ import annotations
 
@@ -37,6 +38,27 @@ class AffineMap:
     b: np.ndarray | None  # (3, N), None without relaxation
 
 
+def affine_product(r2: np.ndarray, b2: np.ndarray | None, r1: np.ndarray, b1: np.ndarray | None):
+    """(r, b) of the map (r1, b1) followed by (r2, b2), per isochromat (r: (3, 3, N), b: (3, N)
+    or None). Row by row with ufuncs: several times faster than einsum on these shapes."""
+    r = np.empty(np.broadcast_shapes(r1.shape, r2.shape), np.result_type(r1, r2))
+    t = np.empty(r.shape[2:], r.dtype)
+    for i in range(3):
+        for j in range(3):
+            np.multiply(r2[i, 0], r1[0, j], out=r[i, j])
+            for k in (1, 2):
+                np.multiply(r2[i, k], r1[k, j], out=t)
+                r[i, j] += t
+    b = None
+    if b1 is not None:
+        b = np.empty((3,) + r.shape[2:], r.dtype)
+        for i in range(3):
+            b[i] = r2[i, 0] * b1[0] + r2[i, 1] * b1[1] + r2[i, 2] * b1[2]
+    if b2 is not None:
+        b = b2.astype(r.dtype) if b is None else b + b2
+    return r, b
+
+
 class Ensemble:
     """``offsets`` (rad/s, relative to the line centre), equal or given ``weights``, optional
     per-isochromat ``b1_scale``; T1 and T2 in s (``inf`` for none)."""
@@ -57,7 +79,7 @@ class Ensemble:
         self._tmp = np.empty(n, dtype)
         self._cache: OrderedDict[Hashable, FreeMap | AffineMap] = OrderedDict()
         self._cache_size = cache_size
-        self.steps = 0  # intervals applied (for benchmarks)
+        self.steps = 0  # maps applied (for benchmarks; a folded delay + pulse is one)
 
     # --- state --------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -101,7 +123,7 @@ class Ensemble:
             m = min(12, math.ceil(math.log2(theta1 / 0.1)))
         a, b = self._strang(dt / 2**m, wx, wy, wz)
         for _ in range(m):
-            a, b = np.einsum("ikn,kjn->ijn", a, a), (None if b is None else np.einsum("ikn,kn->in", a, b) + b)
+            a, b = affine_product(a, b, a, b)
         if offset:
             cz, sz = math.cos(offset * dt), math.sin(offset * dt)
             rz = np.array([[cz, -sz, 0.0], [sz, cz, 0.0], [0.0, 0.0, 1.0]])
@@ -147,8 +169,45 @@ class Ensemble:
     def clear_cache(self) -> None:
         self._cache.clear()
 
+    @classmethod
+    def then(cls, first: FreeMap | AffineMap, second: FreeMap | AffineMap) -> FreeMap | AffineMap:
+        """``first`` followed by ``second`` as one map (exact: the maps are affine). A program
+        loop of k identical intervals with nothing sampled in between is applied as
+        log2(k) squarings and popcount(k) passes instead of k passes."""
+        if isinstance(first, FreeMap):
+            return cls.after_free(first, second)
+        if isinstance(second, FreeMap):
+            a, b, z = second.a, second.b, np.zeros_like(second.a)
+            r2 = np.array([[a, -b, z], [b, a, z], [z, z, np.full_like(a, second.e1)]])
+            b2 = np.array([z, z, np.full_like(a, second.r)]) if second.r else None
+        else:
+            r2, b2 = second.r, second.b
+        r, b = affine_product(r2, b2, first.r, first.b)
+        return AffineMap(r, b)
+
+    @staticmethod
+    def after_free(free: FreeMap, nxt: FreeMap | AffineMap) -> FreeMap | AffineMap:
+        """The map of ``free`` followed by ``nxt`` as one map: a CPMG echo (delay, pulse) then
+        costs one pass over the isochromats instead of two. The free map is a rotation about z
+        scaled by E2 plus (E1, 1 - E1) on Mz, so its columns fold into ``nxt``'s in closed form."""
+        a, b = free.a, free.b
+        if isinstance(nxt, FreeMap):  # two precessions: multiply the complex factors
+            return FreeMap(nxt.a * a - nxt.b * b, nxt.a * b + nxt.b * a, nxt.e1 * free.e1,
+                           nxt.e1 * free.r + nxt.r)
+        r = nxt.r
+        out = np.empty_like(r)
+        out[:, 0] = r[:, 0] * a + r[:, 1] * b
+        out[:, 1] = r[:, 1] * a - r[:, 0] * b
+        out[:, 2] = r[:, 2] * free.e1
+        offset = r[:, 2] * free.r if free.r else None
+        if nxt.b is not None:
+            offset = nxt.b.copy() if offset is None else offset + nxt.b
+        return AffineMap(out, None if offset is None else np.ascontiguousarray(offset, dtype=r.dtype))
+
     # --- application ----------------------------------------------------------------------------
     def apply(self, m: FreeMap | AffineMap) -> None:
+        """One map, in place: ufuncs into preallocated buffers (a per-isochromat 3x3 product is
+        nine multiply-adds per row pass; einsum over (3, 3, N) is several times slower)."""
         x, y, z = self.m
         o = self._out
         t = self._tmp
@@ -163,9 +222,16 @@ class Ensemble:
             mul(z, m.e1, out=o[2])
             o[2] += m.r
         else:
-            np.einsum("ijn,jn->in", m.r, self.m, out=o)
-            if m.b is not None:
-                o += m.b
+            r = m.r
+            for i in range(3):
+                oi = o[i]
+                mul(r[i, 0], x, out=oi)
+                mul(r[i, 1], y, out=t)
+                oi += t
+                mul(r[i, 2], z, out=t)
+                oi += t
+                if m.b is not None:
+                    oi += m.b[i]
         self.m, self._out = o, self.m
         self.steps += 1
 
@@ -198,3 +264,32 @@ class Ensemble:
                 mxy += m.b[:2]
             out[j] = np.dot(self.weights, mxy[0]) + 1j * np.dot(self.weights, mxy[1])
         return out
+
+
+class PendingMaps:
+    """Interval maps not yet applied to the ensemble. A free precession is folded into the map
+    that follows it, and two equal neighbours are replaced by their square (a binary counter),
+    every composite cached on the ensemble by its key, until ``flush`` applies what is left in
+    order. A loop of k identical echoes then costs log2(k) cached squarings and popcount(k)
+    passes; whoever samples the state flushes first."""
+
+    def __init__(self, ensemble: Ensemble) -> None:
+        self.ensemble = ensemble
+        self.stack: list[tuple[Hashable, FreeMap | AffineMap]] = []
+
+    def push(self, key: Hashable, m: FreeMap | AffineMap) -> None:
+        ens, stack = self.ensemble, self.stack
+        if stack and isinstance(stack[-1][1], FreeMap):
+            k0, m0 = stack.pop()
+            key = ("then", k0, key)
+            m = ens.cached(key, lambda: ens.then(m0, m))
+        stack.append((key, m))
+        while len(stack) >= 2 and stack[-1][0] == stack[-2][0]:
+            k, m2 = stack.pop()
+            _, m1 = stack.pop()
+            stack.append((("twice", k), ens.cached(("twice", k), lambda: ens.then(m1, m2))))
+
+    def flush(self) -> None:
+        for _, m in self.stack:
+            self.ensemble.apply(m)
+        self.stack.clear()

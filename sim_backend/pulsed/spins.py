@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from drivers.pulse_program import ChannelState, PulseProgram, expand
-from sim_backend.pulsed.bloch import Ensemble
+from sim_backend.pulsed.bloch import Ensemble, PendingMaps
 
 
 @dataclass
@@ -136,6 +136,7 @@ class PulsedSpins:
         active: list | None = None  # [t_trigger, next index, data]
         prev_adc = False
         end = 0
+        pending = PendingMaps(ens)  # maps folded and squared until something samples the state
         for start, ticks, flags in _merged(program):
             st = program.state(flags)
             t0, dt = start * tick, ticks * tick
@@ -146,15 +147,21 @@ class PulsedSpins:
                     active = [t0, 0, np.zeros(rx.record_length, complex)]
             prev_adc = st.adc
             if active is not None:
+                pending.flush()  # the receiver samples from the state at t0
                 active = self._sample(active, t0, t0 + dt, st, delta0, w1)
-            key = (ticks, flags)
             if st.tx and w1 > 0 and st.amplitude > 0:
+                key: tuple = (ticks, flags)
                 m = ens.cached(key, lambda: ens.rf_map(dt, w1 * st.amplitude, math.radians(st.phase), delta0,
                                                        2 * math.pi * st.offset))
             else:
-                m = ens.cached((ticks, "free"), lambda: ens.free_map(dt, delta0))
-            ens.apply(m)
+                key = (ticks, "free")
+                m = ens.cached(key, lambda: ens.free_map(dt, delta0))
+            if active is None:
+                pending.push(key, m)
+            else:
+                ens.apply(m)
             end = start + ticks
+        pending.flush()
         if active is not None:  # the record runs past the program: free evolution after STOP
             t_end = end * tick
             j = active[1]
