@@ -42,6 +42,14 @@ def window(qtbot, tmp_path, lab, settings):
     win.close()
 
 
+def open_window(qtbot, lab, settings, tmp_path, speed: float) -> MainWindow:
+    """A shown main window on ``lab`` writing runs under ``tmp_path``."""
+    win = MainWindow(lambda: lab, out_dir=tmp_path / "runs", settings=settings, speed=speed, poll_period=0.2)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
 def settled(qtbot, win) -> None:
     """Wait for the form's background check against the lab (it runs off the GUI thread)."""
     qtbot.waitUntil(lambda: not win.experiment_panel.checking, timeout=5000)
@@ -232,9 +240,7 @@ def test_queue_runs_each_entry_with_its_parameters(qtbot, window):
 
 @pytest.mark.slow
 def test_closing_during_a_run_asks_then_aborts_safely(qtbot, lab, world, settings, tmp_path):
-    win = MainWindow(lambda: lab, out_dir=tmp_path / "runs", settings=settings, speed=2.0, poll_period=0.2)
-    qtbot.addWidget(win)
-    win.show()
+    win = open_window(qtbot, lab, settings, tmp_path, speed=2.0)
     short_sweep(qtbot, win, points=301)
     questions: list[str] = []
     answers = iter([False, True])

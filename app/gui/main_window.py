@@ -1,8 +1,9 @@
 """The main window: the live plot in the middle, every other panel a dock (movable, tabbable,
 closable from the View menu), layout and settings kept in QSettings.
 
-Closing during a run asks first, then aborts; the window closes when the worker reports the lab
-safe (it never blocks waiting for it).
+Closing during a run asks first, then aborts exactly as Abort does, showing the safe state's
+countdown; the window closes when the worker has finished and a read-back confirms the lab safe
+(field setpoint 0 with its ramp finished, RF off). It never blocks waiting for it.
 """
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.poll_period = poll_period
         self._close_when_idle = False
         self._closed = False
+        self._closing_ticker = QTimer(self)  # the safe-state countdown while a close waits for it
+        self._closing_ticker.setInterval(250)
+        self._closing_ticker.timeout.connect(self._show_closing)
         s = self.settings
         out = Path(out_dir if out_dir is not None else s.value("run/out_dir", "runs"))
         speed = float(speed if speed is not None else s.value("run/speed", 1.0))
@@ -231,7 +235,16 @@ class MainWindow(QtWidgets.QMainWindow):
             self.log.engine(error, "ERROR")
         if self._close_when_idle:
             self._close_when_idle = False
-            self.close()
+            self._closing_ticker.stop()
+            problems = self.safe_state_problems()
+            for problem in problems:
+                self.log.engine(f"safe state not confirmed: {problem}", "ERROR")
+            if not problems:
+                self.log.engine("lab confirmed safe: field setpoint 0 T, ramp finished, RF off; closing")
+                self.close()
+            elif self.ask("The lab did NOT confirm its safe state:\n" + "\n".join(problems)
+                          + "\n\nClose the window anyway?"):
+                self.close()
 
     # --- closing ---------------------------------------------------------------------------------
     def ask(self, question: str) -> bool:
@@ -241,12 +254,41 @@ class MainWindow(QtWidgets.QMainWindow):
                                                 QtWidgets.QMessageBox.No)
         return answer == QtWidgets.QMessageBox.Yes
 
+    def safe_state_problems(self) -> list[str]:
+        """Read back what Abort promises (field setpoint 0 and its ramp finished, RF off); one
+        line per thing not confirmed. A role that does not answer is a problem, not a pass."""
+        lab = self.lab
+        if lab is None:
+            return []
+        problems: list[str] = []
+        with self.io_lock:
+            field, rf = lab.instruments.get("field"), lab.instruments.get("rf")
+            if field is not None:
+                try:
+                    if field.setpoint != 0.0 or field.is_ramping():
+                        problems.append(f"field: supply reads {field.field * 1e3:.4g} mT, setpoint "
+                                        f"{field.setpoint * 1e3:.4g} mT (not at 0 T)")
+                except Exception as exc:
+                    problems.append(f"field: no answer ({exc})")
+            if rf is not None:
+                try:
+                    if rf.output:
+                        problems.append("rf: output still on")
+                except Exception as exc:
+                    problems.append(f"rf: no answer ({exc})")
+        return problems
+
+    def _show_closing(self) -> None:
+        self.statusBar().showMessage("Closing when the lab is safe: " + self.run_panel.safe_state_countdown())
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.controller.busy:
             if self._close_when_idle or self.ask("A run is in progress. Abort it (the lab is driven to its "
                                                  "safe state) and close?"):
                 self._close_when_idle = True
                 self.controller.abort()
+                self._show_closing()
+                self._closing_ticker.start()
             event.ignore()
             return
         self.save_settings()

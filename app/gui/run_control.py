@@ -26,6 +26,7 @@ class RunControlPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.controller = controller
         self.experiment_source = experiment_source
+        self.setFocusPolicy(QtCore.Qt.ClickFocus)  # holds the focus Start gives up (see _on_state)
         self.form_valid = True
         c = controller
         self.start_button = QtWidgets.QPushButton("Start")
@@ -146,6 +147,10 @@ class RunControlPanel(QtWidgets.QWidget):
     # --- updates ----------------------------------------------------------------------------------
     def _on_state(self, state: str) -> None:
         busy = self.controller.busy
+        if busy and self.start_button.hasFocus():
+            # Disabling the focused Start would hand focus to the next widget in the tab chain,
+            # the simulation speed with its text selected, where a typed digit changes the speed.
+            self.setFocus(QtCore.Qt.OtherFocusReason)
         self.state_label.setText(STATE_TEXT.get(state, state))
         self.start_button.setEnabled(not busy and self.form_valid)
         self.add_button.setEnabled(self.form_valid)
@@ -175,6 +180,12 @@ class RunControlPanel(QtWidgets.QWidget):
         self._tick()
         self._on_state(self.controller.state)
 
+    def safe_state_countdown(self) -> str:
+        """What the safe state is still doing, e.g. ``ramping field to zero: 330 mT, 7 s left``."""
+        lab = self.controller.lab
+        step = lab.safe_state_progress() if lab is not None else ""
+        return step or "stopping the plan…"
+
     def _refresh_queue(self) -> None:
         self.queue_list.clear()
         for item in self.controller.queue:
@@ -185,7 +196,9 @@ class RunControlPanel(QtWidgets.QWidget):
         p = self.controller.progress
         self.progress.setValue(int(p.fraction * 1000))
         self.progress.setFormat(f"{p.done}/{p.total} points (%p%)" if p.total else "%p%")
-        if self.controller.busy:
+        if self.controller.state == "aborting":
+            self.time_left.setText(self.safe_state_countdown())
+        elif self.controller.busy:
             left = p.time_left()
             self.time_left.setText(format_duration(left) if math.isfinite(left) else "estimating…")
         elif self.controller.state in ("completed", "aborted", "failed"):

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from app.engine import RunEngine
 from app.gui._qt import QObject, Signal
@@ -44,17 +44,43 @@ class QueuedRun:
 
 @dataclass
 class Progress:
+    """Points done of total and the time left, on ``clock`` (the wall clock; tests pass a fake).
+
+    Paused time is not run time: while paused the time left stands still, and after resuming
+    the rate is measured over the time the run actually ran."""
+
     done: int = 0
     total: int = 0
-    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    started: float = float("nan")
     estimate: float = float("nan")  # s, before enough points arrived
+    paused_for: float = 0.0  # s paused, finished pauses
+    paused_since: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.started != self.started:
+            self.started = self.clock()
 
     @property
     def fraction(self) -> float:
         return min(1.0, self.done / self.total) if self.total else 0.0
 
+    def pause(self) -> None:
+        if self.paused_since is None:
+            self.paused_since = self.clock()
+
+    def resume(self) -> None:
+        if self.paused_since is not None:
+            self.paused_for += self.clock() - self.paused_since
+            self.paused_since = None
+
+    def running_time(self) -> float:
+        """Seconds since the start, less every pause (a pause in progress included)."""
+        now = self.paused_since if self.paused_since is not None else self.clock()
+        return now - self.started - self.paused_for
+
     def time_left(self) -> float:
-        elapsed = time.monotonic() - self.started
+        elapsed = self.running_time()
         if self.done >= 3:
             return elapsed / self.done * max(0, self.total - self.done)
         return max(0.0, self.estimate - elapsed) if self.estimate == self.estimate else float("nan")
@@ -86,6 +112,8 @@ class RunController(QObject):
         self.write_png = True
         self._thread: threading.Thread | None = None
         self._pacers: list[Any] = []
+        self._abort_requested = threading.Event()
+        self.wall: Callable[[], float] = time.monotonic  # the clock of the time left (tests: a fake)
         self.bridge = RunBridge(self)
         self.bridge.started.connect(self._on_started)
         self.bridge.points_ready.connect(self._drain)
@@ -108,6 +136,10 @@ class RunController(QObject):
 
     def _set_state(self, state: str) -> None:
         if state != self.state:
+            if state == "paused":
+                self.progress.pause()
+            elif self.state == "paused":
+                self.progress.resume()
             self.state = state
             self.state_changed.emit(state)
 
@@ -125,8 +157,9 @@ class RunController(QObject):
             raise RuntimeError("no lab connected: press Connect in the Instruments panel")
         experiment.validate(self.lab)
         self._pacers = paced_subscribers(self.lab, self.speed)
-        subs = [self.bridge, *self._pacers]
-        self.progress = Progress(0, experiment.total_points(), estimate=self._estimate(experiment))
+        self._abort_requested = threading.Event()
+        subs = [_AbortBeforeStart(self._abort_requested, self.engine), self.bridge, *self._pacers]
+        self.progress = Progress(0, experiment.total_points(), clock=self.wall, estimate=self._estimate(experiment))
         self.current_path = None
         self._set_state("starting")
         self._thread = threading.Thread(target=self._work, args=(experiment, subs), name="gui-run", daemon=True)
@@ -163,6 +196,7 @@ class RunController(QObject):
         """Stop at once: the plan is interrupted and the lab driven to its safe state."""
         self.queue_running = False
         if self.busy:
+            self._abort_requested.set()  # an abort before the engine began is not lost
             self.engine.abort()
             self._set_state("aborting")
 
@@ -250,3 +284,16 @@ class RunController(QObject):
 
 class _Finished(QObject):
     finished = Signal(object, str)
+
+
+class _AbortBeforeStart:
+    """Engine subscriber (worker thread): the engine clears its abort flag when its run begins,
+    so an Abort (or a close) pressed between Start and that moment is re-issued here, before the
+    plan's first step."""
+
+    def __init__(self, requested: threading.Event, engine: RunEngine):
+        self.requested, self.engine = requested, engine
+
+    def start(self, run: Any) -> None:
+        if self.requested.is_set():
+            self.engine.abort()
