@@ -74,6 +74,10 @@ class Interlock:
             return True
         return False
 
+    def next_due(self) -> float:
+        """The ``time.monotonic()`` from which :meth:`due` is true again."""
+        return self._last + self.period
+
 
 def temperature_interlock(lab: Lab) -> str | None:
     if not lab.has("temperature"):
@@ -99,6 +103,8 @@ class RunEngine:
         self.current: RunInfo | None = None
         self.analyse = True
         self._abort_reason = ""
+        #: Before this monotonic time no interlock is due: the per-point check is one comparison.
+        self._interlocks_due = 0.0
 
     # --- control (thread-safe, callable from the GUI thread) ------------------------------
     def subscribe(self, subscriber: Any) -> None:
@@ -149,7 +155,9 @@ class RunEngine:
         info = RunInfo(experiment, experiment.columns(), experiment.total_points(), {}, _now_iso())
         self.current, self.state = info, "running"
         point_handlers = [s.point for s in subs if hasattr(s, "point")]
-        if self.interlocks:
+        interlocks, monotonic, aborted = bool(self.interlocks), time.monotonic, lab.abort_event.is_set
+        self._interlocks_due = 0.0
+        if interlocks:
             lab.watchers.append(self._check_interlocks)
         error: BaseException | None = None
         plan = None
@@ -166,7 +174,7 @@ class RunEngine:
                 except StopIteration:
                     break
                 reply = None
-                if lab.abort_event.is_set():
+                if aborted():
                     raise RunAborted("run aborted")
                 if type(msg) is Point:
                     data = msg.data
@@ -174,7 +182,7 @@ class RunEngine:
                         handler(index, data)
                     index += 1
                     info.points = index
-                    if self.interlocks:
+                    if interlocks and monotonic() >= self._interlocks_due:
                         self._check_interlocks()
                 elif type(msg) is Block:
                     n = len(msg)
@@ -258,6 +266,7 @@ class RunEngine:
                 message = lock.check(self.lab)
                 if message:
                     raise RunAborted(f"interlock: {message}")
+        self._interlocks_due = min(lock.next_due() for lock in self.interlocks)
 
     @staticmethod
     def _emit_block(subs: list[Any], index: int, data: dict[str, Any], n: int) -> None:
