@@ -1,15 +1,12 @@
-"""Simulated cw-spectrometer instruments: microwave source, lock-in, magnet supply, Hall probe."""
+"""Simulated cw-spectrometer instruments: microwave source, magnet supply, Hall probe (the lock-in:
+``sim_backend.instruments.lockin``)."""
 from __future__ import annotations
 
 from typing import Any
 
 from drivers.errors import InstrumentError
-from drivers.roles import FieldController, Gaussmeter, LockInAmplifier, Range, RFSource
-from drivers.roles.lockin import FILTER_SLOPES_DB
+from drivers.roles import FieldController, Gaussmeter, Range, RFSource
 from sim_backend.world import SimulatedWorld
-
-#: SR830-style sensitivity ladder (V full scale), used so the simulated lock-in overloads for real.
-SENSITIVITIES = tuple(m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if m * 10.0**e <= 1.0)
 
 
 class _SimInstrument:
@@ -78,117 +75,6 @@ class SimRFSource(_SimInstrument, RFSource):
         mw = self.world.microwave
         return {"frequency_Hz": mw.frequency, "power_W": mw.power, "output": mw.output,
                 "modulation": {k: dict(v) for k, v in mw.modulation.items()}}
-
-
-class SimLockIn(_SimInstrument, LockInAmplifier):
-    def __init__(self, world: SimulatedWorld, name: str = "lockin"):
-        _SimInstrument.__init__(self, world, name)
-        self._sensitivity = 1.0
-        self.overloaded = False
-
-    def identity(self) -> str:
-        return "spinbench,SimLockIn,0002,1.0"
-
-    @property
-    def reference_frequency(self) -> float:
-        return self.world.modulation_frequency
-
-    @reference_frequency.setter
-    def reference_frequency(self, hz: float) -> None:
-        hz = self.reference_frequency_range.check("reference frequency", hz, self.name)
-        self._cmd(f"FREQ {hz}")
-        self.world.modulation_frequency = hz
-
-    @property
-    def reference_amplitude(self) -> float:
-        return self.world.modulation_amplitude_v
-
-    @reference_amplitude.setter
-    def reference_amplitude(self, volts: float) -> None:
-        volts = self.reference_amplitude_range.check("reference amplitude", volts, self.name)
-        self._cmd(f"SLVL {volts}")
-        self.world.modulation_amplitude_v = volts
-
-    @property
-    def time_constant(self) -> float:
-        return self.world.lockin.time_constant
-
-    @time_constant.setter
-    def time_constant(self, seconds: float) -> None:
-        if not 1e-6 <= seconds <= 3e4:
-            raise ValueError(f"{self.name}: time constant {seconds} s outside 1 us .. 30 ks")
-        self._cmd(f"OFLT {seconds}")
-        self.world.lockin.time_constant = float(seconds)
-
-    @property
-    def filter_slope(self) -> int:
-        return 6 * self.world.lockin.poles
-
-    @filter_slope.setter
-    def filter_slope(self, db_per_octave: int) -> None:
-        if db_per_octave not in FILTER_SLOPES_DB:
-            raise ValueError(f"{self.name}: filter slope {db_per_octave} dB/oct; use one of {FILTER_SLOPES_DB}")
-        self._cmd(f"OFSL {db_per_octave}")
-        self.world.lockin.poles = db_per_octave // 6
-
-    @property
-    def sensitivity(self) -> float:
-        return self._sensitivity
-
-    @sensitivity.setter
-    def sensitivity(self, volts: float) -> None:
-        choice = min((s for s in SENSITIVITIES if s >= volts * 0.999), default=SENSITIVITIES[-1])
-        self._cmd(f"SENS {choice}")
-        self._sensitivity = choice
-
-    @property
-    def phase(self) -> float:
-        return self.world.lockin.phase_deg
-
-    @phase.setter
-    def phase(self, degrees: float) -> None:
-        self._cmd(f"PHAS {degrees}")
-        self.world.lockin.phase_deg = float((degrees + 180.0) % 360.0 - 180.0)
-
-    @property
-    def harmonic(self) -> int:
-        return self.world.harmonic
-
-    @harmonic.setter
-    def harmonic(self, n: int) -> None:
-        if int(n) != n or not 1 <= n <= 19999:
-            raise ValueError(f"{self.name}: harmonic {n} must be an integer 1..19999")
-        self._cmd(f"HARM {int(n)}")
-        self.world.harmonic = int(n)
-
-    def read_xy(self) -> tuple[float, float]:
-        self._cmd("SNAP? 1,2")
-        z = self.world.lockin.output
-        fs = self._sensitivity
-        self.overloaded = self.overloaded or abs(z.real) > fs or abs(z.imag) > fs  # latched
-        return max(-fs, min(fs, z.real)), max(-fs, min(fs, z.imag))
-
-    def is_overloaded(self) -> bool:
-        was, self.overloaded = self.overloaded, False
-        return was
-
-    def auto_phase(self) -> None:
-        import math
-
-        self._cmd("APHS")
-        z = self.world.lockin.output
-        self.phase = self.phase + math.degrees(math.atan2(z.imag, z.real))
-        # The filter state rotates with the new reference phase.
-        self.world.lockin.stages *= complex(math.cos(math.atan2(z.imag, z.real)), -math.sin(math.atan2(z.imag, z.real)))
-
-    def make_safe(self) -> None:
-        self.world.modulation_amplitude_v = 0.0
-        self.world.log(self.name, "SLVL 0 (safe)")
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"reference_frequency_Hz": self.reference_frequency, "reference_amplitude_V": self.reference_amplitude,
-                "time_constant_s": self.time_constant, "filter_slope_dB_per_oct": self.filter_slope,
-                "sensitivity_V": self._sensitivity, "phase_deg": self.phase, "harmonic": self.harmonic}
 
 
 class SimFieldController(_SimInstrument, FieldController):

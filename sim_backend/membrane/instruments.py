@@ -9,120 +9,53 @@ from typing import Any
 import numpy as np
 
 from drivers.errors import InstrumentError
-from drivers.roles import DisplacementSensor, LockInAmplifier, PiezoDrive
+from drivers.roles import DisplacementSensor, PiezoDrive
 from drivers.roles.base import Range
-from drivers.roles.lockin import FILTER_SLOPES_DB
-from sim_backend.instruments.cw import SENSITIVITIES, _SimInstrument
+from sim_backend.instruments.cw import _SimInstrument
+from sim_backend.instruments.lockin import SimLockIn
 from sim_backend.membrane.system import MembraneSystem
 
 MAX_RECORD = 20_000_000
 
 
-class SimMembraneLockIn(_SimInstrument, LockInAmplifier):
-    """Lock-in demodulating the interferometer's photodiode voltage (an HF2LI-class instrument:
-    references up to 50 MHz). X, Y in V RMS; the sine out drives the sample's modulation coil."""
+class MembraneDemodulator:
+    """The demodulator behind the interferometer's photodiode (an HF2LI-class instrument:
+    references up to 50 MHz; its sine out drives the sample's modulation coil). Its filter is
+    integrated jointly with the membrane envelope (``MembraneSystem``); only the fundamental
+    is simulated."""
 
-    reference_frequency_range = Range(1e-3, 50e6, "Hz")
+    max_harmonic = 1
+    harmonic = 1
+
+    def __init__(self, system: MembraneSystem) -> None:
+        self.system = system
+
+    reference_frequency = property(lambda s: s.system.demod.frequency, lambda s, hz: s.system.set_reference(hz))
+    reference_amplitude = property(lambda s: s.system.demod.sine_out,
+                                   lambda s, v: setattr(s.system.demod, "sine_out", v))
+    time_constant = property(lambda s: s.system.demod.time_constant,
+                             lambda s, v: setattr(s.system.demod, "time_constant", v))
+    poles = property(lambda s: s.system.demod.poles, lambda s, v: setattr(s.system.demod, "poles", v))
+    phase_deg = property(lambda s: s.system.demod.phase_deg, lambda s, v: setattr(s.system.demod, "phase_deg", v))
+
+    @property
+    def output(self) -> complex:
+        return self.system.lockin_output
+
+    def rotate_output(self, phasor: complex) -> None:
+        self.system.flush()
+        self.system.state[1:] *= phasor
+
+
+class SimMembraneLockIn(SimLockIn):
+    """The interferometer's lock-in: the one simulated lock-in on the membrane's demodulator.
+    X, Y in V RMS."""
 
     def __init__(self, system: MembraneSystem, name: str = "displacement.demod"):
-        _SimInstrument.__init__(self, system.world, name)
+        SimLockIn.__init__(self, system.world, name, MembraneDemodulator(system),
+                           identity="spinbench,SimMembraneLockIn,0011,1.0", min_time_constant=1e-7,
+                           reference_frequency_range=Range(1e-3, 50e6, "Hz"))
         self.system = system
-        self._sensitivity = 1.0
-        self.overloaded = False
-
-    def identity(self) -> str:
-        return "spinbench,SimMembraneLockIn,0011,1.0"
-
-    @property
-    def reference_frequency(self) -> float:
-        return self.system.demod.frequency
-
-    @reference_frequency.setter
-    def reference_frequency(self, hz: float) -> None:
-        hz = self.reference_frequency_range.check("reference frequency", hz, self.name)
-        self._cmd(f"FREQ {hz!r}")
-        self.system.set_reference(hz)
-
-    @property
-    def reference_amplitude(self) -> float:
-        return self.system.demod.sine_out
-
-    @reference_amplitude.setter
-    def reference_amplitude(self, volts: float) -> None:
-        volts = self.reference_amplitude_range.check("reference amplitude", volts, self.name)
-        self._cmd(f"SLVL {volts}")
-        self.system.demod.sine_out = volts
-
-    @property
-    def time_constant(self) -> float:
-        return self.system.demod.time_constant
-
-    @time_constant.setter
-    def time_constant(self, seconds: float) -> None:
-        if not 1e-7 <= seconds <= 3e4:
-            raise ValueError(f"{self.name}: time constant {seconds} s outside 100 ns .. 30 ks")
-        self._cmd(f"OFLT {seconds}")
-        self.system.demod.time_constant = float(seconds)
-
-    @property
-    def filter_slope(self) -> int:
-        return 6 * self.system.demod.poles
-
-    @filter_slope.setter
-    def filter_slope(self, db_per_octave: int) -> None:
-        if db_per_octave not in FILTER_SLOPES_DB:
-            raise ValueError(f"{self.name}: filter slope {db_per_octave} dB/oct; use one of {FILTER_SLOPES_DB}")
-        self._cmd(f"OFSL {db_per_octave}")
-        self.system.demod.poles = db_per_octave // 6
-
-    @property
-    def sensitivity(self) -> float:
-        return self._sensitivity
-
-    @sensitivity.setter
-    def sensitivity(self, volts: float) -> None:
-        self._sensitivity = min((s for s in SENSITIVITIES if s >= volts * 0.999), default=SENSITIVITIES[-1])
-        self._cmd(f"SENS {self._sensitivity}")
-
-    @property
-    def phase(self) -> float:
-        return self.system.demod.phase_deg
-
-    @phase.setter
-    def phase(self, degrees: float) -> None:
-        self._cmd(f"PHAS {degrees}")
-        self.system.demod.phase_deg = float((degrees + 180.0) % 360.0 - 180.0)
-
-    @property
-    def harmonic(self) -> int:
-        return 1
-
-    @harmonic.setter
-    def harmonic(self, n: int) -> None:
-        if n != 1:
-            raise ValueError(f"{self.name}: only harmonic 1 is simulated for the membrane demodulator")
-
-    def read_xy(self) -> tuple[float, float]:
-        self._cmd("SNAP? 1,2")
-        z = self.system.lockin_output
-        fs = self._sensitivity
-        self.overloaded = abs(z.real) > fs or abs(z.imag) > fs
-        return max(-fs, min(fs, z.real)), max(-fs, min(fs, z.imag))
-
-    def auto_phase(self) -> None:
-        self._cmd("APHS")
-        z = self.system.lockin_output
-        self.phase = self.phase + math.degrees(math.atan2(z.imag, z.real))
-
-    def make_safe(self) -> None:
-        self.system.demod.sine_out = 0.0
-        self.world.log(self.name, "SLVL 0 (safe)")
-
-    def snapshot(self) -> dict[str, Any]:
-        d = self.system.demod
-        return {"reference_frequency_Hz": d.frequency, "reference_amplitude_V": d.sine_out,
-                "time_constant_s": d.time_constant, "filter_slope_dB_per_oct": 6 * d.poles,
-                "sensitivity_V": self._sensitivity, "phase_deg": d.phase_deg, "harmonic": 1}
 
 
 class SimInterferometer(_SimInstrument, DisplacementSensor):
