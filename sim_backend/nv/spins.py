@@ -204,7 +204,7 @@ class NvSpins:
         elif not gate and self._open is not None:
             self._gate_list.append(self._open)
             self._open = None
-        if light:
+        if light and self.laser_on:  # the AOM passes light only while the laser itself is on
             k = s.pump_rate
             decay = math.exp(-k * dt)
             if gate:  # integral of the dark population during the window
