@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from magnets.design import HalbachDesign
-from magnets.field import field
+from magnets.field import fast_exact_field, field
 from magnets.sampling import axis_line, plane
 from magnets.thermal import b0_curve, drift
 
@@ -35,6 +35,12 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _map_field(pts: np.ndarray, arr, engine: str) -> np.ndarray:
+    """Maps and profiles: exact shapes near the points, dipoles for magnets far from all of them
+    (agreeing to ~1e-6 of their field), so a 2,700-magnet design maps in seconds."""
+    return fast_exact_field(pts, arr) if engine == "exact" else field(pts, arr, engine)
+
+
 def _engine_label(engine: str) -> str:
     return {"exact": "exact shapes", "dipole": "point dipoles"}.get(engine, engine)
 
@@ -54,15 +60,17 @@ def _footprints(arr) -> list[np.ndarray]:
 
 
 def plot_layout(design: HalbachDesign, path: Path) -> Path:
-    from matplotlib.patches import Polygon, Rectangle
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Rectangle
 
     arr = design.layout()
     fig = _figure(11, 4.8)
     top, side = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     p, u = arr.positions * 1e3, arr.directions
     arrow = 0.8 * float(np.median(arr.dims[:, 0])) * 1e3
-    for outline, g in zip(_footprints(arr), arr.groups):
-        top.add_patch(Polygon(outline * 1e3, closed=True, fc=f"C{g % 10}", ec="k", lw=0.5, alpha=0.35))
+    # one collection, not a patch per magnet (2,700 patches took 15 s)
+    top.add_collection(PolyCollection([o * 1e3 for o in _footprints(arr)], facecolors=[f"C{g % 10}" for g in arr.groups],
+                                      edgecolors="k", linewidths=0.5, alpha=0.35))
     top.quiver(p[:, 0] - 0.5 * arrow * u[:, 0], p[:, 1] - 0.5 * arrow * u[:, 1], u[:, 0] * arrow, u[:, 1] * arrow,
                angles="xy", scale_units="xy", scale=1, width=0.004)
     reach = float(np.max(np.hypot(p[:, 0], p[:, 1]) + 0.8 * np.max(arr.dims) * 1e3))
@@ -71,7 +79,7 @@ def plot_layout(design: HalbachDesign, path: Path) -> Path:
     top.set_aspect("equal")
     top.set_xlabel("x (mm)")
     top.set_ylabel("y (mm)")
-    top.set_title(f"top view: {len(arr)} magnets, {design.mass * 1e3:.0f} g; arrows = magnetisation")
+    top.set_title(f"top view: {len(arr)} magnets, {design.mass * 1e3:.0f} g (magnets only); arrows = magnetisation")
     zmax = 1.0
     for i, ring in enumerate(design.rings):
         h, w = ring.height * 1e3, 2 * ring.shape.half_diagonal_xy * 1e3
@@ -94,7 +102,7 @@ def plot_plane_map(design: HalbachDesign, which: str, half_width: float, dsv: fl
     """|B| deviation from the centre field, in ppm, on a central plane."""
     pts, u, v = plane(which, half_width, n)
     arr = design.layout()
-    b = np.linalg.norm(field(pts, arr, engine), axis=1).reshape(n, n)
+    b = np.linalg.norm(_map_field(pts, arr, engine), axis=1).reshape(n, n)
     b0 = float(np.linalg.norm(field(np.zeros((1, 3)), arr, engine)[0]))
     ppm = (b - b0) / b0 * 1e6
     fig = _figure(6.2, 5.2)
@@ -126,7 +134,7 @@ def plot_profiles(design: HalbachDesign, half_length: float, path: Path, engine:
     b0 = float(np.linalg.norm(field(np.zeros((1, 3)), arr, engine)[0]))
     for axis in "xyz":
         pts = axis_line(axis, half_length, 201)
-        b = np.linalg.norm(field(pts, arr, engine), axis=1)
+        b = np.linalg.norm(_map_field(pts, arr, engine), axis=1)
         ax.plot(pts[:, "xyz".index(axis)] * 1e3, (b - b0) / b0 * 1e6, label=f"along {axis}")
     ax.set_xlabel("position (mm)")
     ax.set_ylabel("|B| - B0 (ppm)")
