@@ -1,8 +1,10 @@
 """Log panel: instrument traffic and engine messages, filterable by source, level and text.
 
 Sources: ``engine`` (run notes, state changes, errors), ``instrument`` (every command a
-simulated instrument sends, from the world's command log; real drivers' ``logging`` records under
-``drivers.*``), ``gui`` (files written, exports). Entries are kept in a bounded deque and
+simulated instrument sends, from the world's command log, queries at DEBUG and settings at INFO;
+real drivers' ``logging`` records under ``drivers.*``), ``gui`` (files written, exports). The
+view starts at INFO, so idle polling stays out of sight; every line carries the wall-clock time,
+and numbers lose their binary float noise. Entries are kept in a bounded deque and
 appended in batches, so a fast run's traffic cannot slow the window down.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import collections
 import datetime as _dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,24 @@ from app.gui.bridge import QtLogHandler
 
 SOURCES = ("engine", "instrument", "gui")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_LEVEL = "INFO"  # instrument polling (queries) is DEBUG: idle polling does not flood the log
+_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{7,}(?:[eE][-+]?\d+)?|(?<![\w.])-?\d\.\d+[eE][-+]?\d+")
+
+
+def tidy_numbers(text: str) -> str:
+    """Binary float noise out of logged commands: 'FIELD 0.33565000000000006' -> 'FIELD 0.33565'
+    (ten significant digits, more than any instrument takes)."""
+    return _LONG_NUMBER.sub(lambda m: f"{float(m.group()):.10g}", text)
+
+
+def traffic_level(command: str) -> str:
+    """A query ('FIELD?', 'OUTP?') is polling: DEBUG; a command that sets something: INFO."""
+    return "DEBUG" if "?" in command else "INFO"
+
+
+def wall_time() -> str:
+    """The wall clock as the log shows it, e.g. '14:03:27.412'."""
+    return _dt.datetime.now().strftime("%H:%M:%S.%f")[:-3]
 
 
 @dataclass(frozen=True)
@@ -53,7 +74,7 @@ class LogPanel(QtWidgets.QWidget):
             row.addWidget(box)
         self.level = QtWidgets.QComboBox()
         self.level.addItems(LEVELS)
-        self.level.setCurrentText("DEBUG")
+        self.level.setCurrentText(DEFAULT_LEVEL)
         self.level.currentTextChanged.connect(lambda _: self.rerender())
         row.addWidget(self.level)
         clear = QtWidgets.QPushButton("Clear")
@@ -92,8 +113,7 @@ class LogPanel(QtWidgets.QWidget):
 
     # --- entries ------------------------------------------------------------------------------------
     def add(self, source: str, level: str, text: str) -> None:
-        now = _dt.datetime.now().strftime("%H:%M:%S.%f")[:-3]
-        self._pending.append(Entry(now, source, level, text.rstrip()))
+        self._pending.append(Entry(wall_time(), source, level, tidy_numbers(text.rstrip())))
 
     def engine(self, text: str, level: str = "INFO") -> None:
         self.add("engine", level, text)
@@ -110,8 +130,10 @@ class LogPanel(QtWidgets.QWidget):
             if n < self._world_seen:  # the log was replaced
                 self._world_seen = 0
             if n > self._world_seen:
+                now = wall_time()  # when it was seen (within the 200 ms flush); t= is simulated time
                 for t, inst, cmd in log[self._world_seen:n]:
-                    self._pending.append(Entry(f"t={t:9.3f}s", "instrument", "DEBUG", f"{inst}: {cmd}"))
+                    self._pending.append(Entry(now, "instrument", traffic_level(cmd),
+                                               f"{inst}: {tidy_numbers(cmd)}  (t={t:.3f} s simulated)"))
                 self._world_seen = n
         if not self._pending:
             return

@@ -37,8 +37,15 @@ class QueuedRun:
 
     @classmethod
     def of(cls, exp: Experiment) -> "QueuedRun":
-        changed = {k: v for k, v in exp.values.items() if v != exp.parameter(k).default}
-        text = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in changed.items())
+        """Labelled with the parameters that differ from their defaults, in display units
+        ('field_start=337.5 mT'). Compared as shown, so a default typed back (1 us read as
+        1.0000000000000002e-06 s) is not listed as changed."""
+        parts = []
+        for k, v in exp.values.items():
+            p = exp.parameter(k)
+            if p.text(v) != p.text(p.default):
+                parts.append(f"{k}={p.text(v)}" + (f" {p.shown_unit}" if p.shown_unit and p.kind is not str else ""))
+        text = ", ".join(parts)
         return cls(exp.name, dict(exp.values), f"{exp.name}" + (f" ({text})" if text else " (defaults)"))
 
 
