@@ -72,7 +72,7 @@ def cmd_halbach(args: argparse.Namespace) -> int:
         result, verified = _optimise(design, spec.optimise, dsv, engine)
         design = result.design
     if args.compensate is not None:
-        design = _compensate(design, args.compensate, engine)
+        design = _compensate(design, args.compensate, engine, dsv)
     report = design_report(design, dsv, spec.species, engine)
     print(report.text())
     if args.forces:
@@ -137,10 +137,14 @@ def _tolerance(design, text: str, trials: int, dsv: float) -> None:
     print(monte_carlo(design.layout(), Tolerances(br, np.deg2rad(deg), mm * 1e-3), dsv, trials).text())
 
 
-def _compensate(design, ring: int, engine: str):
+def _compensate(design, ring: int, engine: str, dsv: float | None = None):
+    from dataclasses import replace
+
     import numpy as np
 
-    from magnets.thermal import solve_compensation
+    from magnets.field import field
+    from magnets.sampling import homogeneity, sphere_surface
+    from magnets.thermal import drift_range, solve_compensation
 
     if not 0 <= ring < len(design.rings):
         raise ValueError(f"--compensate {ring}: the design has rings 0..{len(design.rings) - 1}")
@@ -154,6 +158,14 @@ def _compensate(design, ring: int, engine: str):
     print(f"passive compensation ({engine} fields): ring {comp.ring} radius {comp.value * 1e3:.4f} mm; drift "
           f"{comp.drift_before.ppm_per_k:.4g} ppm/K without it -> {comp.drift_after.ppm_per_k:.3g} ppm/K; "
           f"field kept {comp.field_fraction:.1%}")
+    print(f"  with the catalogue alphas' tolerance: {drift_range(comp.design, engine)} (measure the batch's "
+          f"alpha to use the compensation)")
+    if dsv is not None:
+        others = replace(design, rings=[r for i, r in enumerate(design.rings) if i != ring])
+        pts = sphere_surface(dsv / 2, 400)
+        before, after = (homogeneity(field(pts, d, engine)).ppm_pp for d in (others, comp.design))
+        print(f"  homogeneity cost: {before:.4g} ppm without the compensator -> {after:.4g} ppm with it over the "
+              f"{dsv * 1e3:.3g} mm DSV")
     return comp.design
 
 

@@ -77,6 +77,11 @@ MATERIALS: dict[str, Material] = {
     "ferrite": Material("ferrite", 0.39, -0.0020, 4900.0, 12e-6, note="hard ferrite Y30-class"),
 }
 MATERIALS["NdFeB"] = MATERIALS["N42"]
+
+#: Half the catalogue spread of alpha (1/K) quoted above: what a catalogue coefficient is
+#: worth until the batch is measured (NdFeB -0.09 ... -0.12 %/K; SmCo +-0.005 %/K; ferrite
+#: -0.19 ... -0.20 %/K). Keyed by the note that names the family.
+ALPHA_TOLERANCE = {"sintered NdFeB": 1.5e-4, "SmCo 1:5": 5e-5, "SmCo 2:17": 5e-5, "hard ferrite Y30-class": 5e-5}
 MATERIALS["SmCo"] = MATERIALS["Sm2Co17"]
 
 HOLDERS: dict[str, HolderMaterial] = {

@@ -78,6 +78,41 @@ def drift(design: HalbachDesign, temperature: float | None = None, engine: str =
 
 
 @dataclass(frozen=True)
+class DriftRange:
+    """dB0/dT with what the catalogue alphas leave open: each group's field at the centre times
+    its material's alpha tolerance (:data:`magnets.materials.ALPHA_TOLERANCE`), summed (worst
+    case) and in quadrature (independent batches). dB0/dT is linear in every alpha."""
+
+    ppm_per_k: float
+    worst_ppm_per_k: float
+    rss_ppm_per_k: float
+    shares: dict[str, float]  # group -> its ppm/K per unit alpha tolerance
+
+    def __str__(self) -> str:
+        return (f"{self.ppm_per_k:.3g} ppm/K +- {self.worst_ppm_per_k:.3g} ppm/K worst case "
+                f"(+- {self.rss_ppm_per_k:.3g} rss) from the catalogue alpha tolerances")
+
+
+def drift_range(design: HalbachDesign, engine: str = "dipole", tolerances: dict[str, float] | None = None) -> DriftRange:
+    """The drift and its range from the materials' alpha tolerances (by material note, or by
+    material name in ``tolerances``)."""
+    from magnets.materials import ALPHA_TOLERANCE
+
+    arr = design.layout()
+    b = field(CENTRE, arr, engine)[0]
+    b0 = float(np.linalg.norm(b))
+    mats = [r.material for r in design.rings] + [s.material for s in design.shims]
+    shares = {}
+    for g, (name, mat) in enumerate(zip(arr.group_names, mats)):
+        part = field(CENTRE, arr.select(arr.groups == g), engine)[0] @ b / b0
+        tol = (tolerances or {}).get(mat.name, ALPHA_TOLERANCE.get(mat.note, 0.0))
+        shares[name] = abs(part) / b0 * tol * 1e6
+    vals = np.array(list(shares.values()))
+    return DriftRange(drift(design, engine=engine).ppm_per_k, float(vals.sum()), float(np.sqrt(np.sum(vals**2))),
+                      shares)
+
+
+@dataclass(frozen=True)
 class Compensation:
     """A solved passive compensation: the new design and its drift before/after."""
 

@@ -90,3 +90,23 @@ def test_compensation_by_magnet_count_and_refusals():
     with pytest.raises(ValueError, match=r"no compensator radius in \[60, 200\] mm"):
         solve_compensation(weak, ring=2, bounds=(0.06, 0.2))
     assert exact_field(np.zeros((1, 3)), mix)[0, 0] > 0
+
+
+def test_compensated_drift_range_from_catalogue_alpha_tolerances():
+    """A 'zero-drift' SmCo + NdFeB design is only as good as the alphas: each ring's share of the
+    range equals the drift change when that material's alpha moves by its tolerance
+    (recomputed through B_r(T), independently of drift_range's field-per-ring sum)."""
+    from dataclasses import replace
+
+    from magnets.materials import ALPHA_TOLERANCE
+    from magnets.thermal import drift_range
+
+    main = stack(Ring(16, 0.045, Cuboid.cube(0.012), "Sm2Co17"), 2, 0.0368)
+    comp = solve_compensation(HalbachDesign([Ring(16, 0.08, Cuboid.cube(0.012), "N42", phase=math.pi)] + main), 0)
+    rng = drift_range(comp.design)
+    assert abs(rng.ppm_per_k) < 0.01
+    for i, ring in enumerate(comp.design.rings):
+        tol = ALPHA_TOLERANCE[ring.material.note]
+        moved = comp.design.replace_ring(i, material=replace(ring.material, alpha=ring.material.alpha + tol))
+        assert abs(drift(moved).ppm_per_k - drift(comp.design).ppm_per_k) == pytest.approx(rng.shares[f"ring{i}"], rel=0.02)
+    assert rng.worst_ppm_per_k > 50  # tens of ppm/K, not the 'zero' the solve reports
