@@ -88,6 +88,7 @@ class LockinPhysics:
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(2))
     stages: np.ndarray = field(default_factory=lambda: np.zeros(4, dtype=complex))
     steps: CascadeSteps = field(default_factory=CascadeSteps)
+    _normals: list[float] = field(default_factory=list, repr=False)
 
     def max_step(self) -> float:
         """Any step is exact: the filter never shortens the other processes' steps."""
@@ -114,14 +115,18 @@ class LockinPhysics:
             step = self.steps.get(moving / segments / tc, p)
             for i in range(segments):
                 state = step.apply(state, u[i], u[i + 1], self._noise(p, scale))
-        if dt > moving:
+        if dt - moving > 1e-9 * tc:  # (a ramp ending at the step's end leaves rounding only)
             state = self.steps.get((dt - moving) / tc, p).apply(state, u[-1], u[-1], self._noise(p, scale))
         self.stages[:p] = state
 
     def _noise(self, p: int, scale: float) -> list[complex]:
-        z = self.rng.standard_normal(2 * p).tolist()
+        """p complex normals of variance scale^2, drawn from ``rng`` in blocks (one call per
+        block instead of one per step; the sequence is the generator's, in order)."""
+        if len(self._normals) < 2 * p:
+            self._normals = self.rng.standard_normal(4096).tolist()[::-1] + self._normals
+        z = self._normals
         s = scale * math.sqrt(0.5)
-        return [complex(s * z[2 * j], s * z[2 * j + 1]) for j in range(p)]
+        return [complex(s * z.pop(), s * z.pop()) for _ in range(p)]
 
     @property
     def output(self) -> complex:
