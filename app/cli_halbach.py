@@ -32,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="Monte Carlo of built magnets: sigma of B_r (relative), magnetisation angle (deg) and "
                         "position (mm), e.g. 0.01,1,0.1")
     p.add_argument("--trials", type=int, default=200, help="Monte Carlo trials for --tolerance (default 200)")
+    p.add_argument("--stray", action="store_true", help="how far the 0.5 mT (5 G) stray-field line reaches")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     p.set_defaults(func=cmd_halbach)
 
@@ -77,6 +78,10 @@ def cmd_halbach(args: argparse.Namespace) -> int:
     print(report.text())
     if args.forces:
         _print_forces(design, engine)
+    if args.stray:
+        from magnets.stray import stray_field
+
+        print(stray_field(design).text())
     out.mkdir(parents=True, exist_ok=True)
     if args.tolerance:
         _tolerance(design, args.tolerance, args.trials, dsv)

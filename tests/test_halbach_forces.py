@@ -66,3 +66,19 @@ def test_bad_force_requests():
         forces_on(np.ones(16, bool), RING)
     with pytest.raises(ValueError, match="unknown force engine"):
         forces_on(np.arange(16) == 0, RING, "fem")
+
+
+def test_stray_field_line_of_a_single_magnet_is_the_dipole_closed_form():
+    """One cube at the origin magnetised along x: |B| = 2 B_r V / (4 pi r^3) along x and
+    B_r V / (4 pi r^3) across it, so the 0.5 mT line lies at (2 B_r V / (4 pi 0.5 mT))^(1/3)
+    along x and 2^(-1/3) of that along z."""
+    from magnets.design import ShimMagnet
+    from magnets.materials import material
+    from magnets.stray import stray_field
+
+    cube = Cuboid.cube(0.02)
+    s = stray_field(HalbachDesign([], [ShimMagnet((0.0, 0.0, 0.0), (1, 0, 0), cube, "N42")]))
+    along = (2 * material("N42").br * cube.volume / (4 * np.pi * 0.5e-3)) ** (1 / 3)
+    assert s.farthest == pytest.approx(along, rel=1e-6) and s.radial == pytest.approx(along, rel=1e-6)
+    assert s.axial == pytest.approx(along / 2 ** (1 / 3), rel=1e-6)
+    assert abs(s.direction[0]) == pytest.approx(1.0)
