@@ -12,6 +12,12 @@ A library: it imports nothing else of spinbench (sequences and sim_backend impor
 - :mod:`magnets.thermal`    B0(T), drift coefficients, passive compensation solver
 - :mod:`magnets.lock`       FieldFrequencyLock: active compensation during runs
 - :mod:`magnets.report`, :mod:`magnets.plots`, :mod:`magnets.design_io`  reports, PNGs, TOML
+- :mod:`magnets.clearance`  exact clearance of rotated boxes/cylinders and holder walls
+- :mod:`magnets.harmonics`  spherical-harmonic expansion of a field (designed or measured)
+- :mod:`magnets.map_fit`    the built magnet's errors from a measured map
+- :mod:`magnets.shim_design`, :mod:`magnets.tray_io`  shims from a map, the [shim_tray] table
+- :mod:`magnets.tolerance`  built-magnet errors and the tolerance Monte Carlo
+- :mod:`magnets.stray`      the 0.5 mT stray-field line; :mod:`magnets.map_plots` map figures
 """
 from magnets.design import Cuboid, Cylinder, HalbachDesign, MagnetArray, Ring, ShimMagnet, nested, stack
 from magnets.field import dipole_field, exact_field, field, gradient_tensor
