@@ -3,7 +3,8 @@
 ``world.pulsed`` (a :class:`PulsedSpins`) executes a *compiled* PulseBlaster program: the
 program's flow control is run by :func:`drivers.pulse_program.expand`, each executed
 instruction's flags are decoded through the board's wiring (channel map) and register tables,
-and the spins evolve through one closed-form Bloch map per interval. Resonance offset and B1
+and the spins evolve through one closed-form Bloch map per interval (folded and squared while
+nothing samples them: ``bloch.PendingMaps``). Resonance offset and B1
 come from the rest of the world: Delta = 2 pi (gamma B - f_mw) with B from the electromagnet
 (or a fixed field), omega1 = 2 pi k sqrt(P) * amplitude only while the microwave source's
 output is on. The receiver records ``record_length`` samples at ``sample_rate`` from each
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtri
 
 from drivers.pulse_program import ChannelState, PulseProgram, expand
 from sim_backend.pulsed.bloch import Ensemble, PendingMaps
@@ -42,7 +42,9 @@ class PulsedSample:
     noise_volts: float = 20e-6  # rms per quadrature per sample
     receiver_phase: float = 0.6  # rad, cable and mixer phase the experiment does not know
     reference_temperature: float = 295.0
-    dtype: str = "float64"
+    #: float32 halves the memory traffic of every map; a 1e3-interval CPMG stays within ~5e-5 of
+    #: float64 (tests/test_bloch_folding.py), far below the receiver noise.
+    dtype: str = "float32"
 
     def __post_init__(self) -> None:
         if self.lineshape not in ("gaussian", "lorentzian"):
@@ -52,6 +54,8 @@ class PulsedSample:
 
     def offsets(self) -> np.ndarray:
         """Isochromat offsets (rad/s) at the distribution's quantiles: deterministic, no sampling noise."""
+        from scipy.special import ndtri  # here: scipy.special is a heavy import for `spinbench --help`
+
         u = (np.arange(self.isochromats) + 0.5) / self.isochromats
         if self.lineshape == "gaussian":
             hz = ndtri(u) * self.linewidth / (2 * math.sqrt(2 * math.log(2)))
@@ -62,6 +66,8 @@ class PulsedSample:
     def b1_scale(self, seed: int = 11) -> np.ndarray | None:
         if self.b1_spread <= 0:
             return None
+        from scipy.special import ndtri
+
         u = (np.random.default_rng(seed).permutation(self.isochromats) + 0.5) / self.isochromats
         return 1.0 + self.b1_spread * ndtri(u)
 
