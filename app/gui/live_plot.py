@@ -81,12 +81,15 @@ class LivePlot(QtWidgets.QWidget):
         self.show_average = QtWidgets.QCheckBox("scan average")
         self.show_average.setChecked(True)
         self.show_average.toggled.connect(lambda _: self._touch())
+        self.show_legend = QtWidgets.QCheckBox("legend")
+        self.show_legend.setChecked(True)
+        self.show_legend.toggled.connect(lambda on: self.area.set_legends_visible(on))
         auto = QtWidgets.QPushButton("Auto range")
         auto.clicked.connect(lambda: [p.enableAutoRange() for p in self.plots])
         export = QtWidgets.QPushButton("Export PNG…")
         export.clicked.connect(self._export_dialog)
         bar.addWidget(self.status, 1)
-        for w in (self.show_average, auto, export):
+        for w in (self.show_average, self.show_legend, auto, export):
             bar.addWidget(w)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -139,6 +142,7 @@ class LivePlot(QtWidgets.QWidget):
             groups.setdefault(spec.units.get(y, ""), []).append(y)
         self.area.build(list(groups.values()) or ([] if spec.trace_ys else [[]]), trace=bool(spec.trace_ys),
                         map_shown=self.grid is not None)
+        self.area.set_legends_visible(self.show_legend.isChecked())
         self.curves, self.avg_curves, self.trace_curves, self.fit_curve = {}, {}, {}, None
         multi = spec.scans > 1 and self.average is not None
         for i, y in enumerate(spec.ys):
@@ -167,11 +171,16 @@ class LivePlot(QtWidgets.QWidget):
             if spec.map[0] == spec.x:
                 self.area.map_follows_x()
             mp.setLabel("bottom", LABELS.get(spec.map[0], spec.map[0]), units=spec.units.get(spec.map[0]) or None)
-            mp.setLabel("left", spec.map[1])
+            outer_unit, value_unit = spec.units.get(spec.map[1]) or None, spec.units.get(spec.map[2]) or None
+            mp.setLabel("left", LABELS.get(spec.map[1], spec.map[1]), units=outer_unit)
+            mp.getAxis("left").enableAutoSIPrefix(outer_unit is not None)  # no "scan (x0.001)"
+            self.area.colour_bar.axis.setLabel(LABELS.get(spec.map[2], spec.map[2]), units=value_unit)
             mp.setTitle(f"{LABELS.get(spec.map[2], spec.map[2])} by {spec.map[1]}")
         elif spec.trace:
             mp.setLabel("bottom", f"{spec.trace} sample")
             mp.setLabel("left", "point")
+            mp.getAxis("left").enableAutoSIPrefix(False)
+            self.area.colour_bar.axis.setLabel(spec.trace, units=spec.units.get(spec.trace) or None)
             mp.setTitle(f"{spec.trace}: one row per point")
         self.results.setText("")
         self.results.setVisible(False)

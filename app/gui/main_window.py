@@ -1,5 +1,5 @@
-"""The main window: the live plot in the middle, every other panel a dock (movable, tabbable,
-closable from the View menu), layout and settings kept in QSettings.
+"""The main window: the live plot and the data browser as tabs in the middle, every other panel
+a dock (movable, tabbable, closable from the View menu), layout and settings kept in QSettings.
 
 Closing during a run asks first, then aborts exactly as Abort does, showing the safe state's
 countdown; the window closes when the worker has finished and a read-back confirms the lab safe
@@ -56,7 +56,6 @@ class MainWindow(QtWidgets.QMainWindow):
         # panels
         self.plot = LivePlot()
         self.plot.setObjectName("live_plot")
-        self.setCentralWidget(self.plot)
         self.experiment_panel = ExperimentPanel(EXPERIMENTS, self.lab, s)
         self.run_panel = RunControlPanel(self.controller, self.experiment_panel.experiment)
         self.poller = InstrumentPoller(self.lab, self.io_lock, poll_period)
@@ -65,6 +64,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.sequence = SequencePanel()
         self.magnet = MagnetPanel()
         self.browser = DataBrowser(out)
+        # the centre: the live plot and the data browser as tabs, each with the full-size plot
+        self.centre = QtWidgets.QTabWidget()
+        self.centre.setObjectName("centre_tabs")
+        self.centre.addTab(self.plot, "Live plot")
+        self.centre.addTab(self.browser, "Data browser")
+        self.setCentralWidget(self.centre)
         self.log = LogPanel()
         self.log.watch_world(getattr(self.lab, "world", None))
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
@@ -74,8 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("Log", self.log, Qt.BottomDockWidgetArea)
         self._dock("Sequence", self.sequence, Qt.BottomDockWidgetArea)
         self._dock("Magnet designer", self.magnet, Qt.BottomDockWidgetArea)
-        self._dock("Data browser", self.browser, Qt.BottomDockWidgetArea)
-        for name in ("Sequence", "Magnet designer", "Data browser"):
+        for name in ("Sequence", "Magnet designer"):
             self.tabifyDockWidget(self.docks["Log"], self.docks[name])
         self.docks["Log"].raise_()
         self._wire()
@@ -122,6 +126,8 @@ class MainWindow(QtWidgets.QMainWindow):
         c.run_finished.connect(self._on_run_finished)
         self.plot.exported.connect(lambda p: self.log.gui(f"plot exported to {p}"))
         self.browser.loaded.connect(lambda p: self.log.gui(f"opened {p}"))
+        self.browser.loaded.connect(lambda _: self.centre.setCurrentWidget(self.browser))
+        c.run_started.connect(lambda _: self.centre.setCurrentWidget(self.plot))
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -137,6 +143,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(m, "Abort", self.controller.abort, "Esc")
         self._action(m, "Add to queue", self.run_panel.add_to_queue)
         m = bar.addMenu("&View")
+        self._action(m, "Live plot", lambda: self.centre.setCurrentWidget(self.plot), "Ctrl+1")
+        self._action(m, "Data browser", lambda: self.centre.setCurrentWidget(self.browser), "Ctrl+2")
+        m.addSeparator()
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
 

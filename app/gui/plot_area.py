@@ -1,6 +1,7 @@
 """The pyqtgraph items of the live plot: a row of plots per unit (sharing the first plot's x
-range, one way: two-way links fight over auto-range), an optional plot of the latest record
-(array columns), an optional colour map, and a cursor line in each x-sharing plot."""
+range, one way: two-way links fight over auto-range), each with its legend in a column beside
+it, an optional plot of the latest record (array columns), an optional colour map (only in the
+layout when shown), and a cursor line in each x-sharing plot."""
 from __future__ import annotations
 
 import math
@@ -57,6 +58,7 @@ class PlotArea:
                 pass
         self.graphics.clear()
         self.plots, self.cursors, self.plot_of, self.followers = [], [], {}, []
+        self.legends: list[pg.LegendItem] = []
         layout = self.graphics.ci.layout
         row = 0
         for group in groups:
@@ -83,12 +85,15 @@ class PlotArea:
         self.cursor = self.cursors[0] if self.cursors else None
         if self.plots:
             self.plots[0].vb.sigXRangeChanged.connect(self._follow_x)
-        self.map_plot = self.graphics.addPlot(row=row, col=0)
+        # A hidden item still takes its row in a QGraphicsGridLayout: the map joins the layout
+        # only when it is shown, so the traces fill the centre otherwise.
+        self.map_plot = self.graphics.addPlot(row=row, col=0) if map_shown else pg.PlotItem()
         self.image = pg.ImageItem()
         self.map_plot.addItem(self.image)
         self.colour_bar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=15)
         self.colour_bar.setImageItem(self.image, insert_in=self.map_plot)
-        layout.setRowStretchFactor(row, 2)
+        if map_shown:
+            layout.setRowStretchFactor(row, 2)
         self.map_plot.setVisible(map_shown)
 
     def _plot(self, row: int) -> pg.PlotItem:
@@ -96,8 +101,17 @@ class PlotArea:
         # a GridItem draws ~3x faster than the axes' own alpha-blended grid (1e5-point frames)
         plot.addItem(pg.GridItem(pen=pg.mkPen("#e3e3e3"), textPen=None), ignoreBounds=True)
         plot.setClipToView(True)
-        plot.addLegend(offset=(10, 10))
+        # The legend sits beside the plot, never on the data; PlotItem adds named curves to
+        # ``plot.legend``. It can be hidden (set_legends_visible).
+        legend = pg.LegendItem()
+        self.graphics.addItem(legend, row=row, col=1)
+        plot.legend = legend
+        self.legends.append(legend)
         return plot
+
+    def set_legends_visible(self, visible: bool) -> None:
+        for legend in self.legends:
+            legend.setVisible(visible)
 
     def map_follows_x(self) -> None:
         self.map_plot.enableAutoRange(x=False)

@@ -67,14 +67,13 @@ def main(argv: list[str]) -> int:
     win.plot.place_cursor(win.plot.cursor.value())
     _grab(app, win, out / "main-window-finished.png")
     path = win.controller.last_outcome.path if win.controller.last_outcome else None
-    win.docks["Data browser"].raise_()
-    win.resizeDocks([win.docks["Data browser"]], [520], QtCore.Qt.Vertical)
-    if path:
+    if path:  # the browser is a central tab; opening a run shows it
         win.browser.open(path)
         _spin(app, 10, until=lambda: win.browser.run is not None)
         win.browser.reanalyse()
         _spin(app, 10, until=lambda: win.browser.new_results is not None)
     _grab(app, win, out / "data-browser.png")
+    win.centre.setCurrentWidget(win.plot)
     win.docks["Magnet designer"].raise_()
     win.resizeDocks([win.docks["Magnet designer"]], [480], QtCore.Qt.Vertical)
     win.magnet.compute()

@@ -1,0 +1,70 @@
+"""The main window's layout as a user sees it: the plot fills the centre, the data browser is a
+central tab with a full-size plot, legends sit beside the data, colour maps have labelled axes."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from app.runner import run_experiment  # noqa: E402
+from sequences.experiments import EsrFieldSweep  # noqa: E402
+from tests.test_gui_run import lab, settings, window  # noqa: E402,F401 - fixtures
+
+
+@pytest.fixture
+def two_scan_run(lab, tmp_path):
+    exp = EsrFieldSweep(points=21, scans=2, field_start=0.3375, field_stop=0.34, ramp_rate=0.1)
+    return run_experiment(exp, lab, tmp_path / "runs", plot=False)
+
+
+def plot_height(live_plot) -> float:
+    return live_plot.plot.sceneBoundingRect().height()
+
+
+def test_at_start_the_plot_fills_the_centre(qtbot, window):
+    graphics = window.plot.graphics
+    qtbot.waitUntil(lambda: graphics.height() > 300, timeout=5000)
+    assert plot_height(window.plot) > 0.85 * graphics.height()  # no empty map row below it
+    assert not window.plot.map_plot.isVisible()
+
+
+def test_data_browser_is_a_central_tab_with_a_full_size_plot(qtbot, window, two_scan_run):
+    win = window
+    qtbot.waitUntil(lambda: win.docks["Experiment"].width() == 400, timeout=5000)  # the first-start layout
+    form_width = win.docks["Experiment"].width()
+    assert "Data browser" not in win.docks
+    win.browser.refresh()
+    with qtbot.waitSignal(win.browser.loaded, timeout=10_000):
+        win.browser.open(two_scan_run.path)
+    assert win.centre.currentWidget() is win.browser  # opening a run shows the browser
+    qtbot.waitUntil(lambda: plot_height(win.browser.plot) > 250, timeout=5000)
+    assert win.browser.plot.graphics.height() > 0.75 * win.centre.height()  # plots use the centre's height
+    assert win.docks["Experiment"].width() == form_width  # the form is not squeezed
+
+
+def test_legends_sit_beside_the_data_and_can_be_hidden(qtbot, window, two_scan_run):
+    win = window
+    with qtbot.waitSignal(win.browser.loaded, timeout=10_000):
+        win.browser.open(two_scan_run.path)
+    plot = win.browser.plot
+    qtbot.waitUntil(lambda: plot_height(plot) > 250, timeout=5000)
+    legend = plot.plot.legend
+    assert legend.items  # the traces are named in it
+    data_area = plot.plot.vb.sceneBoundingRect()
+    assert not legend.sceneBoundingRect().intersects(data_area)
+    plot.show_legend.setChecked(False)
+    assert not legend.isVisible()
+
+
+def test_scan_colour_map_has_unscaled_scan_numbers_and_a_colour_bar_with_units(qtbot, window, two_scan_run):
+    win = window
+    with qtbot.waitSignal(win.browser.loaded, timeout=10_000):
+        win.browser.open(two_scan_run.path)
+    plot = win.browser.plot
+    assert plot.map_plot.isVisible()
+    left = plot.map_plot.getAxis("left")
+    assert not left.autoSIPrefix and "(x0.001)" not in left.labelString()
+    bar_label = plot.area.colour_bar.axis.labelString()
+    assert "V" in bar_label  # the lock-in signal's unit
