@@ -16,10 +16,10 @@ from sim_backend.pulsed.bloch import Ensemble
 
 
 def test_delay_then_pulse_as_one_map_matches_the_ode():
-    deltas = 2 * math.pi * np.array([-3e6, -0.4e6, 0.0, 0.9e6, 5e6])
+    deltas = 2 * math.pi * np.array([-3e6, 0.0, 0.9e6])
     t1, t2, w1, tau, tp = 2e-6, 1e-6, 2 * math.pi * 12.5e6, 300e-9, 40e-9
     ens = Ensemble(deltas, t1=t1, t2=t2)
-    start = np.array([[0.3, -0.5, 0.6], [0.0, 0.0, 1.0], [0.7, 0.1, -0.2], [-0.4, 0.4, 0.5], [0.0, 0.9, 0.1]]).T
+    start = np.array([[0.3, -0.5, 0.6], [0.7, 0.1, -0.2], [-0.4, 0.4, 0.5]]).T
     ens.m[:] = start
     free = ens.free_map(tau)
     ens.apply(ens.after_free(free, ens.rf_map(tp, w1, math.pi / 2)))
