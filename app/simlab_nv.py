@@ -7,7 +7,7 @@ from sim_backend.instruments import SimFieldController, SimGaussmeter, SimRFSour
 from sim_backend.nv import NvSample, add_nv
 from sim_backend.world import SimulatedWorld
 
-NV_LIMITS = LabLimits(max_field=0.2, max_ramp_rate=0.1, max_rf_power=1.0)
+NV_LIMITS = LabLimits(max_field=0.2, max_ramp_rate=0.1, max_rf_power=1.0, max_rf_duty_cycle=0.5)
 
 
 def build_nv_lab(sample: NvSample | None = None, world: SimulatedWorld | None = None, *,

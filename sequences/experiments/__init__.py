@@ -13,6 +13,9 @@ from sequences.experiments.membrane_resonator import MembraneDrivenSweep, Membra
 from sequences.experiments.mrfm_esr import ForceDetectedEsr
 from sequences.experiments.mrfm_imaging import MrfmImaging1D
 from sequences.experiments.nutation_relaxation_fid import PULSED_EXPERIMENTS
+from sequences.experiments.nv_decoupling import NV_DECOUPLING
+from sequences.experiments.nv_odmr import NV_ODMR
+from sequences.experiments.nv_rabi_ramsey_echo import NV_PULSED
 from sequences.experiments.power_saturation import PowerSaturation
 from sequences.experiments.temperature_series import TemperatureSeries
 
@@ -20,6 +23,7 @@ EXPERIMENTS: dict[str, type[Experiment]] = {cls.name: cls for cls in (
     EsrFieldSweep, EsrDriftSweep, *PULSED_EXPERIMENTS,
     FreqFieldMap, TemperatureSeries, AngularDependence, PowerSaturation, EsrPowderSweep, FieldCalibration,
     MembraneDrivenSweep, MembraneRingdown, MembraneThermalSpectrum, ForceDetectedEsr, MrfmImaging1D,
+    *NV_ODMR, *NV_PULSED, *NV_DECOUPLING,
 )}
 
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from analysis.nv_odmr import HYPERFINE, NV_GAMMA, field_from_spectrum, fit_line_group, lorentz_dips
-from analysis.nv_sensitivity import cw_odmr_sensitivity
+from analysis.nv_sensitivity import cw_odmr_sensitivity, slope_sensitivity
 from drivers.lab import Lab
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.nv_pulsed import NvPulsedExperiment
@@ -19,6 +19,15 @@ from sequences.experiments.nv_pulsed import NvPulsedExperiment
 
 def _freq(default: float, doc: str, low: float = 0.0) -> Parameter[float]:
     return Parameter(default, "Hz", doc, low, 50e9, display_unit="MHz")
+
+
+def _steepest(group, n: int) -> float:
+    """Shot-noise-limited sensitivity on the fitted multiplet's steepest flank."""
+    p = group.params
+    grid = np.linspace(p["centre"] - 3 * (p["split"] * n + p["fwhm"]), p["centre"] + 3 * (p["split"] * n + p["fwhm"]),
+                       4001)
+    model = lorentz_dips(grid, p["base"], p["depth"], p["centre"], p["split"], p["fwhm"], n)
+    return slope_sensitivity(grid, model, NV_GAMMA)
 
 
 class CwOdmr(Experiment):
@@ -113,7 +122,9 @@ class CwOdmr(Experiment):
             "linewidth": FitValue(fwhm, float(np.hypot(g1.errors["fwhm"], g2.errors["fwhm"])) / 2, "Hz"),
             "contrast": FitValue(depth, float(np.hypot(g1.errors["depth"], g2.errors["depth"])) / 2, ""),
             "count_rate": FitValue(base, float(np.hypot(g1.errors["base"], g2.errors["base"])) / 2, "1/s"),
-            "sensitivity_cw": FitValue(cw_odmr_sensitivity(fwhm, depth, base, NV_GAMMA), float("nan"), "T/sqrt(Hz)"),
+            "sensitivity_cw": FitValue(min(_steepest(g, n) for g in (g1, g2)), float("nan"), "T/sqrt(Hz)"),
+            "sensitivity_cw_lorentzian": FitValue(cw_odmr_sensitivity(fwhm, depth, base, NV_GAMMA), float("nan"),
+                                                  "T/sqrt(Hz)"),
             "fit_x": f, "fit_curve": np.where(f < (split_at or (g1.params["centre"] + g2.params["centre"]) / 2),
                                               lorentz_dips(f, *(g1.params[k] for k in ("base", "depth", "centre",
                                                                                         "split", "fwhm")), n),

@@ -25,10 +25,11 @@ from sequences.pulse.validate import check
 WINDOWS = 2
 
 
-def nv_sweep(start: float, stop: float, points: int, doc: str, low: float = 0.0
+def nv_sweep(start: float, stop: float, points: int, doc: str, low: float = 0.0, display_unit: str = "ns"
              ) -> tuple[Parameter[float], Parameter[float], Parameter[int]]:
-    return (Parameter(start, "s", f"first {doc}", low, 1.0, display_unit="ns"),
-            Parameter(stop, "s", f"last {doc}", low, 1.0, display_unit="ns"),
+    """The swept time's first and last value and ``points``, to unpack into a class."""
+    return (Parameter(start, "s", f"first {doc}", low, 1.0, display_unit=display_unit),
+            Parameter(stop, "s", f"last {doc}", low, 1.0, display_unit=display_unit),
             Parameter(points, "", "points in the sweep", 2, 100_000, kind=int))
 
 
@@ -58,12 +59,21 @@ class NvPulsedExperiment(Experiment):
 
     def __init__(self, **values: Any):
         self._compiled: tuple[Any, list[PulseProgram]] | None = None
+        self._clock_hz = Constraints().clock_hz
         super().__init__(**values)
+
+    #: Swept times are rounded to this many clock ticks (0: not rounded), so loop bodies that hold
+    #: tau/2 on each side of a pulse stay whole ticks; repeated values after rounding are dropped.
+    sweep_ticks: ClassVar[int] = 0
 
     def sweep_values(self) -> np.ndarray:
         if self.sweep is None:
             return np.array([np.nan])
-        return np.linspace(self.values[f"{self.sweep}_start"], self.values[f"{self.sweep}_stop"], self.points)
+        x = np.linspace(self.values[f"{self.sweep}_start"], self.values[f"{self.sweep}_stop"], self.points)
+        if self.sweep_ticks:
+            q = self.sweep_ticks / (self._compiled[0].clock_hz if self._compiled else self._clock_hz)
+            x = np.unique(np.round(x / q) * q)
+        return x
 
     def total_points(self) -> int:
         return len(self.sweep_values())
@@ -91,6 +101,7 @@ class NvPulsedExperiment(Experiment):
     def programs(self, lab: Lab) -> list[PulseProgram]:
         """Validated, compiled programs for every point (cached per lab target)."""
         c = Constraints.from_lab(lab)
+        self._clock_hz = c.clock_hz
         if self._compiled is not None and self._compiled[0] == c:
             return self._compiled[1]
         seq = get_sequence(self.sequence_name)

@@ -43,7 +43,7 @@ class NvRamsey(NvPulsedExperiment):
     title = "NV Ramsey fringes (T2*)"
     sequence_name = "nv-ramsey"
     sweep = "t_free"
-    t_free_start, t_free_stop, points = nv_sweep(20e-9, 3e-6, 150, "free evolution time", 0.0)
+    t_free_start, t_free_stop, points = nv_sweep(20e-9, 3e-6, 150, "free evolution time", 0.0, "us")
     detuning = Parameter(5e6, "Hz", "microwave set this far below the line centre: fringes at this frequency",
                          -100e6, 100e6, display_unit="MHz")
 
@@ -65,7 +65,7 @@ class NvHahnEcho(NvPulsedExperiment):
     title = "NV Hahn echo (T2)"
     sequence_name = "nv-hahn"
     sweep = "tau"
-    tau_start, tau_stop, points = nv_sweep(200e-9, 100e-6, 40, "pi/2-pi spacing tau (centre to centre)", 0.0)
+    tau_start, tau_stop, points = nv_sweep(200e-9, 100e-6, 40, "pi/2-pi spacing tau (centre to centre)", 0.0, "us")
     stretch = Parameter(1.0, "", "decay exponent p in exp(-(2 tau/T2)^p) (1: Markovian; 13C-bath NVs: up to 3)",
                         0.5, 4.0)
 

@@ -53,18 +53,19 @@ def _unit(phase: str, name: str) -> tuple[Item, ...]:
 
 
 def nv_xy8() -> Sequence:
-    """pi/2_x - (XY8 unit: X Y X Y Y X Y X, one pi pulse centred in each tau) x n_blocks - pi/2_x."""
+    """pi/2_x - (XY8 unit: X Y X Y Y X Y X, one pi pulse centred in each tau) x n_blocks - pi/2_-x
+    (the -x closing pulse returns coherent spins to the bright m_s = 0, so lost coherence is a dip)."""
     body = tuple(i for k, ph in enumerate(XY8_PHASES) for i in _unit(ph, f"pi{k + 1}"))
     return _seq("nv-xy8", (pulse("p90", "x", name="p1"), loop("n_blocks", *body, label="XY8"),
-                           pulse("p90", "x", name="p3")),
+                           pulse("p90", "-x", name="p3")),
                 {"p90": 12e-9, "p180": 24e-9, "tau": 200e-9, "n_blocks": 4}, "NV XY8-N dynamical decoupling",
                 ("n_blocks",))
 
 
 def nv_cpmg() -> Sequence:
-    """pi/2_x - (tau/2 - pi_y - tau/2) x n_pulses - pi/2_x."""
+    """pi/2_x - (tau/2 - pi_y - tau/2) x n_pulses - pi/2_-x (bright when coherent)."""
     return _seq("nv-cpmg", (pulse("p90", "x", name="p1"), loop("n_pulses", *_unit("y", "pi"), label="CPMG"),
-                            pulse("p90", "x", name="p3")),
+                            pulse("p90", "-x", name="p3")),
                 {"p90": 12e-9, "p180": 24e-9, "tau": 200e-9, "n_pulses": 8}, "NV CPMG-N dynamical decoupling",
                 ("n_pulses",))
 
