@@ -93,6 +93,10 @@ def cmd_halbach(args: argparse.Namespace) -> int:
         raise ValueError("--fit and --shim work on a measured map: add --map MAP.csv")
     csv = _write_csv(design, out / "magnets.csv")
     print(f"magnet list:  {csv}")
+    if design.rings:
+        from magnets.dxf import write_ring_layers
+
+        print(f"machining drawings (DXF, mm, one per ring layer): {len(write_ring_layers(design, out))} files")
     if not args.no_plots:
         from magnets import plots
 

@@ -260,3 +260,42 @@ def test_optimised_radii_are_always_buildable():
     assert r.design.clearance_problems() == []
     bound = ring.min_radius(0.5e-3)
     assert min(x.radius for x in r.design.rings) >= bound * (1 - 1e-12)
+
+
+def read_dxf_entities(text: str) -> list[dict[int, list[str]]]:
+    """Entities of a DXF file, read from the format's group-code pairs (code line, value line)."""
+    lines = text.splitlines()
+    pairs = [(int(lines[k]), lines[k + 1]) for k in range(0, len(lines) - 1, 2)]
+    out, current, in_entities = [], None, False
+    for code, value in pairs:
+        if code == 2 and value == "ENTITIES":
+            in_entities = True
+        if code == 0:
+            if current is not None:
+                out.append(current)
+            current = {0: [value]} if in_entities and value not in ("ENDSEC", "EOF") else None
+        elif current is not None:
+            current.setdefault(code, []).append(value)
+    return out
+
+
+def test_dxf_ring_layers_hold_every_magnet_outline(tmp_path):
+    from magnets.dxf import write_ring_layers
+
+    design = HalbachDesign([Ring(16, 0.045, CUBE12, z=-0.01), Ring(16, 0.045, CUBE12, z=0.01),
+                            Ring(8, 0.08, Cylinder(0.01, 0.01), z=0.01)])
+    paths = write_ring_layers(design, tmp_path)
+    assert [p.name for p in paths] == ["layer_z-10.00mm.dxf", "layer_z+10.00mm.dxf"]
+    ents = read_dxf_entities(paths[1].read_text())
+    lines = [e for e in ents if e[0] == ["LINE"] and e[8] == ["MAGNETS"]]
+    circles = [e for e in ents if e[0] == ["CIRCLE"]]
+    assert len(lines) == 16 * 4 and len(circles) == 8
+    ends = {(round(float(e[10][0]), 4), round(float(e[20][0]), 4)) for e in lines}
+    for j in range(16):  # corners of cube j: centre 45 mm at theta, turned by 2 theta
+        th = 2 * math.pi * j / 16
+        c, s = math.cos(2 * th), math.sin(2 * th)
+        for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1)):
+            x = 45 * math.cos(th) + 6 * (sx * c - sy * s)
+            y = 45 * math.sin(th) + 6 * (sx * s + sy * c)
+            assert (round(x, 4), round(y, 4)) in ends
+    assert all(float(e[40][0]) == pytest.approx(5.0) for e in circles)
