@@ -126,3 +126,25 @@ def test_hahn_t2_within_2_percent_and_ac_sensitivity_by_the_standard_formula():
     c = 1 / math.sqrt(1 + 2 * (a0 + a1) / (a0 - a1) ** 2)
     eta = 1 / (4 * 28.025e9 * c * math.sqrt(t2))
     assert r["sensitivity_ac"].value == pytest.approx(eta, rel=0.1)
+
+
+def test_laser_rise_delay_is_compensated_in_the_program():
+    """An AOM that lights the sample 400 ns after its TTL: with the lab's declared delay the signal
+    window sits on the light (bright as the reference, with the Rabi contrast); declared as 0, it
+    opens in the dark."""
+    def ratios(declared: float) -> np.ndarray:
+        lab = nv_bench(0.01, nitrogen="15N", count_rate=2e7)
+        lab.world.nv.laser_delay = 400e-9  # the simulated AOM's true delay
+        lab.laser.rise_delay = declared  # what the lab file says
+        e = NvRabi(frequency=2.59e9, averages=2000, points=5, tp_stop=100e-9, nitrogen="15N", t_gap=500e-9)
+        e.validate(lab)
+        return np.array([m.data["ratio"] for m in e.plan(lab) if hasattr(m, "data")])
+
+    assert np.all(ratios(400e-9) > 0.7)
+    assert np.all(ratios(0.0) < 0.1)
+
+
+def test_gap_shorter_than_the_laser_delay_is_refused():
+    lab = nv_bench()
+    lab.laser.rise_delay = 400e-9
+    assert any("rise delay" in p for p in NvRabi(t_gap=100e-9).check_lab(lab))

@@ -60,6 +60,7 @@ class NvPulsedExperiment(Experiment):
     def __init__(self, **values: Any):
         self._compiled: tuple[Any, list[PulseProgram]] | None = None
         self._clock_hz = Constraints().clock_hz
+        self._laser_delay = 0.0  # the lab's laser rise delay, compensated in every program
         super().__init__(**values)
 
     #: Swept times are rounded to this many clock ticks (0: not rounded), so loop bodies that hold
@@ -82,6 +83,7 @@ class NvPulsedExperiment(Experiment):
         seq = get_sequence(self.sequence_name)
         vals = {k: self.values[k] for k in self.passthrough if k in seq.parameters}
         vals.update(self.extra_values())
+        vals["laser_delay"] = self._laser_delay
         if self.sweep is not None:
             vals[self.sweep] = float(x)
         return vals
@@ -102,6 +104,9 @@ class NvPulsedExperiment(Experiment):
         """Validated, compiled programs for every point (cached per lab target)."""
         c = Constraints.from_lab(lab)
         self._clock_hz = c.clock_hz
+        delay = float(lab.laser.rise_delay) if lab.has("laser") else 0.0
+        if delay != self._laser_delay:
+            self._laser_delay, self._compiled = delay, None
         if self._compiled is not None and self._compiled[0] == c:
             return self._compiled[1]
         seq = get_sequence(self.sequence_name)
@@ -122,6 +127,10 @@ class NvPulsedExperiment(Experiment):
 
     def check_lab(self, lab: Lab) -> list[str]:
         problems = super().check_lab(lab)
+        if lab.has("laser") and self.t_gap <= lab.laser.rise_delay:
+            return problems + [f"t_gap = {self.t_gap * 1e9:g} ns must exceed the laser's rise delay "
+                               f"{lab.laser.rise_delay * 1e9:g} ns (the laser TTL rises that early, after the last "
+                               f"microwave pulse)"]
         if all(lab.has(r) for r in self.roles):
             try:
                 self.programs(lab)
