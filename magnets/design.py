@@ -127,6 +127,12 @@ class Ring:
                     f"magnets overlap; use radius >= {self.min_radius() * 1e3:.4g} mm or fewer magnets")
         return ""
 
+    def rotated(self, angle: float) -> "Ring":
+        """The same ring turned rigidly by ``angle`` (rad) about z: magnets at theta + angle,
+        magnetisations turned with them, i.e. phase - k angle. Nested rings turned against each
+        other give a variable field (the field of a k = 1 ring turns with it)."""
+        return replace(self, theta0=self.theta0 + angle, phase=self.phase - self.k * angle)
+
     def solids(self) -> Solids:
         """The ring's magnets as solids (for clearance tests)."""
         return _ring_solids(self.n, self.shape, self.k, self.phase, self.theta0, self.radius, self.z)

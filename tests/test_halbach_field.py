@@ -133,3 +133,22 @@ def test_fast_exact_field_matches_exact_where_maps_need_it():
     exact, fast = exact_field(pts, design), fast_exact_field(pts, design)
     assert np.max(np.linalg.norm(exact - fast, axis=1) / np.linalg.norm(exact, axis=1)) < 1e-6
     assert np.max(np.linalg.norm(exact - dipole_field(pts, design), axis=1) / np.linalg.norm(exact, axis=1)) > 1e-4
+
+
+def test_nested_rings_turned_against_each_other_give_a_variable_field():
+    """A k = 1 ring turned rigidly by phi turns its centre field by phi, so an inner ring B1
+    and an outer ring B2 turned by phi give |B| = sqrt(B1^2 + B2^2 + 2 B1 B2 cos phi); every
+    angle stays buildable (the rings are apart radially)."""
+    inner, outer = Ring(12, 0.03, Cuboid.cube(0.008)), Ring(24, 0.06, Cuboid.cube(0.01))
+    b1 = np.linalg.norm(exact_field(np.zeros((1, 3)), HalbachDesign([inner]))[0])
+    b2 = np.linalg.norm(exact_field(np.zeros((1, 3)), HalbachDesign([outer]))[0])
+    for phi in (0.0, 0.7, math.pi / 2, 2.0, math.pi):
+        design = HalbachDesign([inner, outer.rotated(phi)])
+        b = np.linalg.norm(exact_field(np.zeros((1, 3)), design)[0])
+        assert b == pytest.approx(math.sqrt(b1**2 + b2**2 + 2 * b1 * b2 * math.cos(phi)), rel=1e-9)
+        assert design.clearance_problems() == []
+    # a rigid turn keeps every magnet's orientation relative to the ring: same magnets, moved
+    moved = HalbachDesign([outer.rotated(0.3)]).layout()
+    rz = np.array([[math.cos(0.3), -math.sin(0.3), 0], [math.sin(0.3), math.cos(0.3), 0], [0, 0, 1]])
+    base = HalbachDesign([outer]).layout()
+    assert np.allclose(moved.positions, base.positions @ rz.T) and np.allclose(moved.rotations, rz @ base.rotations)
