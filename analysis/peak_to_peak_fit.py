@@ -44,17 +44,19 @@ class LineFit:
         return g, g * self.errors["b0"] / self.b0
 
 
-def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales) -> tuple[np.ndarray, np.ndarray]:
+def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales, jac=None) -> tuple[np.ndarray, np.ndarray]:
     """Least squares (MINPACK Levenberg-Marquardt) with every parameter written as
     p0 + (u - 1) * scale and u starting at 1; returns the parameters and their covariance
-    (unit weights: the noise from the residuals).
+    (unit weights: the noise from the residuals). ``jac(x, *p)``, when given, returns the
+    model's derivatives (points x parameters) and replaces the finite differences.
 
     MINPACK's finite-difference step is relative to each parameter's value, so a parameter
     that converges near zero (a centre offset, a baseline) gets a vanishing step and an
     infinite covariance; in these units every step is a sensible fraction of its scale."""
     p0, scales = np.asarray(p0, float), np.asarray(scales, float)
+    jac_u = "2-point" if jac is None else (lambda u: jac(x, *(p0 + (u - 1.0) * scales)) * scales)
     sol = least_squares(lambda u: f(x, *(p0 + (u - 1.0) * scales)) - y, np.ones(len(p0)), method="lm",
-                        max_nfev=20000)
+                        jac=jac_u, max_nfev=20000)
     if not sol.success:
         raise RuntimeError(f"line fit did not converge: {sol.message}")
     return p0 + (sol.x - 1.0) * scales, covariance(sol.jac, sol.fun) * np.outer(scales, scales)
@@ -108,16 +110,38 @@ def _lorentzian_harmonic(b: np.ndarray, b0: float, dbpp: float, bm: float, harmo
     is Re[i gamma / (z + Bm cos t)] with z = B - B0 + i gamma, and
     (1/2 pi) int cos(n t) / (z + a cos t) dt = r^n / w, w = sqrt(z^2 - a^2), r = -a / (w + z)
     (the root of modulus < 1; written without the cancellation of (w - z) / a at small a)."""
+    return _lorentzian_terms(b, b0, dbpp, bm, harmonic)[0].real.copy()
+
+
+def _lorentzian_terms(b: np.ndarray, b0: float, dbpp: float, bm: float, harmonic: int):
+    """(T, w, z, r, r^(n-1)) of the closed form, the harmonic being Re T."""
     gamma = np.sqrt(3) / 2 * dbpp
     z = (b - b0) + 1j * gamma
     w = np.sqrt(z - bm)
     w *= np.sqrt(z + bm)  # principal roots: Im w > 0 like Im z, so w ~ z
     r = w + z
     np.divide(-bm, r, out=r)
-    term = 2j * gamma / w
-    for _ in range(harmonic):  # r**n by products: numpy's complex power goes through log/exp
-        term *= r
-    return term.real.copy()
+    rn1 = np.ones_like(r)
+    for _ in range(harmonic - 1):  # r**(n-1) by products: numpy's complex power goes through log/exp
+        rn1 *= r
+    term = rn1 * r
+    term *= 2j * gamma
+    term /= w
+    return term, w, z, r, rn1
+
+
+def _lorentzian_gradient(b: np.ndarray, b0: float, dbpp: float, bm: float, harmonic: int) -> np.ndarray:
+    """The closed form and its derivatives by B0, dBpp and Bm (rows), from
+    dT/dz = -T (n w + z) / w^2, dT/dgamma = T/gamma + i dT/dz and
+    dT/da = 2 i gamma r^(n-1) / w (n dr/da + r a / w^2), dr/da = -1/(w + z) - r^2 / w."""
+    n, gamma = harmonic, np.sqrt(3) / 2 * dbpp
+    t, w, z, r, rn1 = _lorentzian_terms(b, b0, dbpp, bm, harmonic)
+    w2 = w * w
+    dt_dz = -t * (n * w + z) / w2
+    t_over_gamma = 2j * rn1 * r / w
+    dr_da = -1.0 / (w + z) - r * r / w
+    dt_da = 2j * gamma * rn1 / w * (n * dr_da + r * bm / w2)
+    return np.stack([t.real, -dt_dz.real, (np.sqrt(3) / 2) * (t_over_gamma + 1j * dt_dz).real, dt_da.real])
 
 
 def _gaussian_nodes(bm: float, dbpp: float, harmonic: int) -> int:
@@ -197,8 +221,13 @@ def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic:
         return modulated_line(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, a, o,
                               model=model, bm=bm, harmonic=harmonic)
 
+    def jac(x: np.ndarray, c: float, w: float, a: float, o: float) -> np.ndarray:
+        g = _lorentzian_gradient(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, bm, harmonic)
+        return np.column_stack([a * scale * g[1], a * scale * np.sign(w) * g[2], g[0], np.ones(len(x))])
+
     popt, pcov = scaled_least_squares(f, (b - b_ref) / scale, y, [0.0, dbpp0 / scale, amp0, 0.0],
-                                  [dbpp0 / scale, dbpp0 / scale, abs(amp0) or 1.0, float(np.ptp(y)) or 1.0])
+                                  [dbpp0 / scale, dbpp0 / scale, abs(amp0) or 1.0, float(np.ptp(y)) or 1.0],
+                                  jac=jac if model == "lorentzian" else None)
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     curve = f((b - b_ref) / scale, *popt)
     pp = float(np.ptp(curve))
@@ -230,10 +259,16 @@ def fit_modulation_amplitude(b: np.ndarray, y: np.ndarray, start: LineFit, bm: f
         return modulated_line(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, a, o,
                               model=model, bm=abs(m) * scale, harmonic=harmonic)
 
+    def jac(x: np.ndarray, c: float, w: float, a: float, o: float, m: float) -> np.ndarray:
+        g = _lorentzian_gradient(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, abs(m) * scale, harmonic)
+        return np.column_stack([a * scale * g[1], a * scale * np.sign(w) * g[2], g[0], np.ones(len(x)),
+                                a * scale * np.sign(m) * g[3]])
+
     p0 = [0.0, start.dbpp / scale, amp0, start.offset, bm / scale]
     popt, pcov = scaled_least_squares(f, (b - b_ref) / scale, y, p0,
                                       [start.dbpp / scale, start.dbpp / scale, abs(amp0) or 1.0,
-                                       float(np.ptp(y)) or 1.0, bm / scale])
+                                       float(np.ptp(y)) or 1.0, bm / scale],
+                                      jac=jac if model == "lorentzian" else None)
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     curve = f((b - b_ref) / scale, *popt)
     pp = float(np.ptp(curve))

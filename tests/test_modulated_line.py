@@ -40,3 +40,23 @@ def test_long_sweep_is_evaluated_in_bounded_blocks():
     idx = np.array([0, 1, 31_337, 65_535, 65_536, 99_999])
     np.testing.assert_allclose(whole[idx], modulated_line(b[idx], B0, DBPP, 2.0, 0.5, model="gaussian",
                                                            bm=5e-4, harmonic=1), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("bm", [1e-5, 3e-4, 2e-3])
+@pytest.mark.parametrize("n", [1, 2])
+def test_lorentzian_fit_derivatives_match_central_differences(bm, n):
+    """The analytic Jacobian the modulated fits use, against central differences of the model."""
+    from analysis.peak_to_peak_fit import _lorentzian_gradient
+
+    b = np.linspace(-3e-3, 3e-3, 41)
+    g = _lorentzian_gradient(b, B0, DBPP, bm, n)
+
+    def f(b0: float, dbpp: float, m: float) -> np.ndarray:
+        return modulated_line(b, b0, dbpp, 1.0, 0.0, model="lorentzian", bm=m, harmonic=n)
+
+    h = 1e-9
+    numeric = [(f(B0 + h, DBPP, bm) - f(B0 - h, DBPP, bm)) / (2 * h),
+               (f(B0, DBPP + h, bm) - f(B0, DBPP - h, bm)) / (2 * h),
+               (f(B0, DBPP, bm + h) - f(B0, DBPP, bm - h)) / (2 * h)]
+    for row, fd in zip(g[1:], numeric):
+        np.testing.assert_allclose(row, fd, rtol=0, atol=1e-6 * np.max(np.abs(fd)))
