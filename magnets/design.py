@@ -8,7 +8,6 @@ k = 2 quadrupole). With phase = 0 the k = 1 field at the centre points along +x.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Sequence
@@ -16,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from magnets.clearance import TOLERANCE, BuildRules, Solids, axis_clearances, close_pairs, wall_clearances
+from magnets.ring_bounds import ring_min_radius, ring_solids, rotation_z
 from magnets.materials import HOLDERS, HolderMaterial, Material, holder as _holder, material as _material
 
 
@@ -119,7 +119,9 @@ class Ring:
         """Smallest radius at which no two magnets of the ring come closer than ``min_gap`` (m)
         and the bore stays open: exact for the turned magnets (each is rotated by (k+1) theta,
         so neighbours meet corner-on somewhere in the ring), see :mod:`magnets.clearance`."""
-        return _ring_min_radius(self.n, self.shape, self.k, self.phase, self.theta0, float(min_gap))
+        dims, kind = _shape_row(self.shape)
+        return ring_min_radius(self.n, tuple(float(d) for d in dims), kind, self.k, self.phase, self.theta0,
+                               float(min_gap))
 
     def fit_problem(self) -> str:
         if self.radius < self.min_radius() * (1 - 1e-9):
@@ -135,7 +137,8 @@ class Ring:
 
     def solids(self) -> Solids:
         """The ring's magnets as solids (for clearance tests)."""
-        return _ring_solids(self.n, self.shape, self.k, self.phase, self.theta0, self.radius, self.z)
+        dims, kind = _shape_row(self.shape)
+        return ring_solids(self.n, tuple(dims), kind, self.k, self.phase, self.theta0, self.radius, self.z)
 
     def azimuths(self) -> np.ndarray:
         return self.theta0 + 2 * np.pi * np.arange(self.n) / self.n
@@ -153,41 +156,6 @@ def _describe(shape: Shape) -> str:
     if isinstance(shape, Cuboid):
         return " x ".join(f"{v * 1e3:.3g}" for v in shape.size) + " mm blocks"
     return f"{shape.diameter * 1e3:.3g} x {shape.height * 1e3:.3g} mm cylinders"
-
-
-def _ring_solids(n: int, shape: Shape, k: int, phase: float, theta0: float, radius: float, z: float) -> Solids:
-    th = theta0 + 2 * np.pi * np.arange(n) / n
-    pos = np.column_stack([radius * np.cos(th), radius * np.sin(th), np.full(n, z)])
-    dims, kind = _shape_row(shape)
-    return Solids(pos, rotation_z((k + 1) * th + phase), np.full(n, kind), np.tile(dims, (n, 1)))
-
-
-def _feasible(s: Solids, gap: float, tol: float = 0.0) -> bool:
-    _, _, c = close_pairs(s, gap)
-    return not np.any(c < gap - tol) and bool(np.all(axis_clearances(s) > 0))
-
-
-@functools.lru_cache(maxsize=512)
-def _ring_min_radius(n: int, shape: Shape, k: int, phase: float, theta0: float, gap: float) -> float:
-    """Bisection on the radius: each pair's positions scale with it, so the radii at which a pair
-    is too close form one interval starting at 0, and the feasible radii are [r_min, inf)."""
-    dims, kind = _shape_row(shape)
-    one = Solids(np.zeros((1, 3)), np.eye(3)[None], np.array([kind]), np.array([dims], float))
-    reach = 2 * one.bounding_radii()[0] + gap
-    hi = reach / (2 * math.sin(math.pi / n)) + reach
-    def ok(r: float) -> bool:
-        return _feasible(_ring_solids(n, shape, k, phase, theta0, r, 0.0), gap)
-
-    while not ok(hi):
-        hi *= 2
-    lo = 0.0
-    while hi - lo > 1e-13 * hi:
-        mid = 0.5 * (lo + hi)
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
 
 
 @dataclass(frozen=True)
@@ -268,13 +236,6 @@ class MagnetArray:
                            cat([p.br for p in parts]), cat([p.volumes for p in parts]),
                            cat([p.dims for p in parts]), cat([p.kinds for p in parts]), cat(groups), names,
                            cat([p.densities for p in parts]))
-
-
-def rotation_z(angles: np.ndarray) -> np.ndarray:
-    c, s = np.cos(angles), np.sin(angles)
-    r = np.zeros((len(angles), 3, 3))
-    r[:, 0, 0], r[:, 0, 1], r[:, 1, 0], r[:, 1, 1], r[:, 2, 2] = c, -s, s, c, 1.0
-    return r
 
 
 def rotation_to(direction: Sequence[float]) -> np.ndarray:
