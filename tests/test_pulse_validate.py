@@ -32,6 +32,7 @@ CASES = {
     "min-instruction": (seq(pulse("6ns"), REP), {}, "shorter than the minimum instruction 10 ns", 10e-9),
     "channel": (seq(pulse("20ns", markers=("laser",)), REP), {}, "TTL channel 'laser' has no flag bit", None),
     "registers": (seq(pulse("20ns", 45.0), REP), {}, "phase 45 deg is not one of the phase shifter's", 0.0),
+    "shape": (seq(pulse("2us", shape="gauss"), REP), {}, "plays only rectangular pulses", None),
     "max-pulse-length": (seq(pulse("60us", "x"), pulse("60us", "y"), delay("10ms")), {},
                          "transmits continuously for 120 us", 100e-6),
     "duty-cycle": (seq(pulse("10us"), delay("20us")), {}, "duty cycle 33.333% exceeds", 100e-6),

@@ -1,7 +1,8 @@
 """Sampled-waveform target (AWG + digitizer gate): one sample per clock tick, loops unrolled.
 
 The RF channel is complex baseband ``amplitude * exp(i (phase + 2 pi offset (t - t_pulse)))``
-(the offset's phase starts at the programmed phase at each pulse's first sample); the
+(the offset's phase starts at the programmed phase at each pulse's first sample), times the
+pulse's envelope (sequences.pulse.shapes) sampled at the sample midpoints; the
 receiver gate and TTL markers are boolean tracks.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sequences.pulse.model import ADC, RF
+from sequences.pulse.shapes import parse_shape
 from sequences.pulse.timeline import Resolved, TimedEvent, Timeline
 
 
@@ -43,7 +45,10 @@ def sample_program(resolved: Resolved) -> SampledProgram:
     for e in tl.events:
         if e.channel == RF:
             k = np.arange(e.stop - e.start)
-            rf[e.start:e.stop] = e.amplitude * np.exp(1j * (np.deg2rad(e.phase) + 2 * np.pi * e.offset * k / fs))
+            wave = e.amplitude * np.exp(1j * (np.deg2rad(e.phase) + 2 * np.pi * e.offset * k / fs))
+            if e.shape:
+                wave = wave * parse_shape(e.shape).envelope(len(k), len(k) / fs)
+            rf[e.start:e.stop] = wave
         elif e.channel == ADC:
             adc[e.start:e.stop] = True
         else:

@@ -17,6 +17,7 @@ RULES = (
     "min-instruction",  # an interval between output changes shorter than the target's minimum
     "channel",          # a TTL channel the target has no flag bit for
     "registers",        # more distinct phases/amplitudes/offsets than the target can select
+    "shape",            # a shaped (non-rectangular) envelope on a target that plays only hard pulses
     "max-pulse-length", # a continuous transmit longer than the lab's max_pulse_length
     "duty-cycle",       # transmit time / shot time above the lab's max_rf_duty_cycle
     "rx-during-tx",     # receiver gate open while transmitting

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Union
 
 from sequences.pulse.expr import Expr, ExprError, Number, exact, parse_phase, phase_name
+from sequences.pulse.shapes import parse_shape
 
 RF, ADC = "rf", "adc"
 
@@ -34,9 +35,13 @@ class Event:
     amplitude: float = 1.0
     offset: float = 0.0
     name: str = ""
+    #: Envelope spec (sequences.pulse.shapes), "" for a hard (rectangular) pulse.
+    shape: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "delay", Expr(self.delay))
+        if self.shape:
+            object.__setattr__(self, "shape", parse_shape(self.shape).spec())
         if self.duration is not None:
             object.__setattr__(self, "duration", Expr(self.duration))
         object.__setattr__(self, "phase", parse_phase(self.phase))
@@ -55,6 +60,8 @@ class Event:
                 parts.append(f"amp={self.amplitude:g}")
             if self.offset:
                 parts.append(f"offset={self.offset:g}Hz")
+            if self.shape:
+                parts.append(f"shape={self.shape}")
         if self.name:
             parts.append(f"name={self.name}")
         return " ".join(parts)
@@ -91,9 +98,10 @@ Item = Union[Block, Loop, WaitTrigger]
 
 # --- builders -------------------------------------------------------------------------------
 def pulse(duration: Number | str, phase: Number | str = "x", *, amplitude: float = 1.0, offset: float = 0.0,
-          name: str = "", markers: tuple[str, ...] = (), label: str = "") -> Block:
-    """A block that is one RF pulse (plus optional TTL markers for its whole length)."""
-    events = (Event(RF, None, 0, phase, amplitude, offset, name),) + tuple(Event(m) for m in markers)
+          name: str = "", markers: tuple[str, ...] = (), label: str = "", shape: str = "") -> Block:
+    """A block that is one RF pulse (plus optional TTL markers for its whole length); ``shape``
+    is an envelope spec such as ``"gauss(sigma=0.2)"`` (sequences.pulse.shapes)."""
+    events = (Event(RF, None, 0, phase, amplitude, offset, name, shape),) + tuple(Event(m) for m in markers)
     return Block(Expr(duration), events, label or name)
 
 
@@ -284,6 +292,8 @@ def _event_to_dict(e: Event) -> dict[str, Any]:
         d["delay"] = e.delay.text
     if e.channel == RF:
         d.update(phase=e.phase, amplitude=e.amplitude, offset=e.offset)
+        if e.shape:
+            d["shape"] = e.shape
     if e.name:
         d["name"] = e.name
     return d
@@ -300,7 +310,7 @@ def _item_to_dict(item: Item) -> dict[str, Any]:
 def _item_from_dict(d: Mapping[str, Any]) -> Item:
     if "block" in d:
         events = tuple(Event(e["channel"], e.get("duration"), e.get("delay", "0"), e.get("phase", 0.0),
-                             float(e.get("amplitude", 1.0)), float(e.get("offset", 0.0)), e.get("name", ""))
+                             float(e.get("amplitude", 1.0)), float(e.get("offset", 0.0)), e.get("name", ""), e.get("shape", ""))
                        for e in d.get("events", ()))
         return Block(Expr(d["block"]), events, d.get("label", ""))
     if "loop" in d:

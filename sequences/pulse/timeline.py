@@ -30,13 +30,18 @@ class TimedEvent:
     offset: float = 0.0
     source: str = ""
     name: str = ""
+    #: Envelope spec (sequences.pulse.shapes); "" = rectangular.
+    shape: str = ""
 
     def state(self) -> tuple:
-        return (round(self.phase % 360.0, 9), self.amplitude, self.offset) if self.channel == RF else ()
+        if self.channel != RF:
+            return ()
+        base = (round(self.phase % 360.0, 9), self.amplitude, self.offset)
+        return base + (self.shape,) if self.shape else base
 
     def shifted(self, ticks: int) -> "TimedEvent":
         return TimedEvent(self.channel, self.start + ticks, self.stop + ticks, self.phase, self.amplitude,
-                          self.offset, self.source, self.name)
+                          self.offset, self.source, self.name, self.shape)
 
 
 @dataclass
@@ -285,7 +290,8 @@ class _Walker:
             start, stop = self.ticks(t + delay), self.ticks(t + delay + dur)
             if stop > start:
                 phase = (ev.phase + self.seq.phase_cycle.increment(self.step, ev.name)) % 360.0
-                events.append(TimedEvent(ev.channel, start, stop, phase, ev.amplitude, ev.offset, ew, ev.name))
+                events.append(TimedEvent(ev.channel, start, stop, phase, ev.amplitude, ev.offset, ew, ev.name,
+                                         ev.shape))
         return RBlock(self.ticks(t), self.ticks(t + d), events, where)
 
     def loop(self, item: Loop, t: Fraction, where: str) -> tuple[RNode, Fraction]:

@@ -50,9 +50,22 @@ def check(resolved: Resolved, c: Constraints) -> list[Violation]:
     if c.target == AWG:
         _awg(resolved, c, problems)
     else:
+        _shapes(timeline, problems)
         _, target_problems = plan_program(resolved, c)
         problems.extend(v for v in target_problems if v not in problems)
     return _sorted(problems)
+
+
+def _shapes(tl: Timeline, problems: list[Violation]) -> None:
+    """A TTL pulse programmer gates a fixed-amplitude source: it cannot play an envelope."""
+    seen: set[str] = set()
+    for e in tl.channel(RF):
+        if e.shape and e.shape != "rect" and e.source not in seen:
+            seen.add(e.source)
+            what = f"pulse {e.name!r}" if e.name else "pulse"
+            problems.append(Violation(e.source, "shape", f"{what} has the envelope {e.shape}; the PulseBlaster gates "
+                                      "a fixed-amplitude source and plays only rectangular pulses; compile it for an "
+                                      "AWG target (spinbench sequence compile NAME --target awg)"))
 
 
 def errors(violations: list[Violation]) -> list[Violation]:
