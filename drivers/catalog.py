@@ -21,6 +21,7 @@ DRIVERS: dict[str, str] = {
     "lakeshore475": "drivers.lakeshore475:LakeShore475",
     "kepco-bop": "drivers.kepco_bop:KepcoBOP",
     "pulseblaster": "drivers.pulseblaster:PulseBlaster",
+    "ni-counter": "drivers.ni_counter:NiPhotonCounter",
     "redpitaya": "drivers.redpitaya:RedPitayaDigitizer",
     "redpitaya-gen": "drivers.redpitaya:RedPitayaGenerator",
 }

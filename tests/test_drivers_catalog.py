@@ -10,8 +10,8 @@ from drivers.roles import ROLES, Instrument
 
 ROLE_OF = {"sr830": "lockin", "sr860": "lockin", "keysight-n5183b": "rf", "keysight-e8257d": "rf",
            "rs-smb100a": "rf", "lakeshore336": "temperature", "lakeshore475": "gaussmeter", "kepco-bop": "field",
-           "pulseblaster": "pulser", "redpitaya": "digitizer", "redpitaya-gen": "piezo"}
-ADDRESS = {"pulseblaster": "0"}
+           "pulseblaster": "pulser", "redpitaya": "digitizer", "redpitaya-gen": "piezo", "ni-counter": "counter"}
+ADDRESS = {"pulseblaster": "0", "ni-counter": "Dev1/ctr0"}
 
 
 def test_catalogue_lists_every_driver_module():

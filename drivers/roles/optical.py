@@ -41,8 +41,9 @@ class PhotonCounter(Instrument):
         """Photons counted in the next ``duration`` seconds (cw, software-timed)."""
 
     @abstractmethod
-    def arm(self) -> None:
-        """Clear the gate buffer and count one value per hardware gate window from now."""
+    def arm(self, gates: int) -> None:
+        """Clear the gate buffer and count one value per hardware gate window from now; ``gates``
+        is how many windows the program will open (a counting card sizes its buffer by it)."""
 
     @abstractmethod
     def fetch(self) -> np.ndarray:

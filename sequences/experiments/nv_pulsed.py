@@ -150,7 +150,7 @@ class NvPulsedExperiment(Experiment):
     def acquire(self, lab: Lab, program: PulseProgram) -> tuple[int, int]:
         """Run one program; (signal, reference) photon counts summed over its shots."""
         lab.pulser.load(program)
-        lab.counter.arm()
+        lab.counter.arm(WINDOWS * self.averages)
         lab.pulser.start()
         counts = np.asarray(lab.counter.fetch(), np.int64)
         if counts.size != WINDOWS * self.averages:

@@ -100,8 +100,9 @@ class SimPhotonCounter(PhotonCounter):
             raise ValueError(f"{self.name}: count duration {duration!r} s must be > 0")
         return self.world.nv.count(float(duration))
 
-    def arm(self) -> None:
+    def arm(self, gates: int) -> None:
         self.world.nv.arm()
+        self.expected = int(gates)
 
     def fetch(self) -> np.ndarray:
         nv = self.world.nv
