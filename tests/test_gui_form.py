@@ -60,3 +60,21 @@ def test_log_defaults_to_info_with_wall_clock_times_and_tidy_numbers(qtbot, sim_
     log.level.setCurrentText("DEBUG")
     assert sum("RDGFIELD?" in ln for ln in log.visible_lines()) == 3
     log.close_handlers()
+
+
+def test_results_table_digits_follow_the_uncertainty_in_the_axes_units(qtbot):
+    from app.gui.results_table import ResultsTable
+    from sequences.experiment import FitValue
+
+    table = ResultsTable()
+    qtbot.addWidget(table)
+    table.show_results({"g_factor": FitValue(2.0036, 4.6019e-5, ""),
+                        "resonance_field": FitValue(0.338767, 1.2e-6, "T"),
+                        "amplitude_pp": FitValue(1.2345e-5, 3e-8, "V"),
+                        "model": "lorentzian", "fit_curve": [0.0, 1.0]})
+    assert (table.cell("g_factor", "value"), table.cell("g_factor", "uncertainty")) == ("2.003600", "4.6e-05")
+    assert table.cell("resonance_field", "value") == "338.7670" and table.cell("resonance_field", "unit") == "mT"
+    assert table.cell("resonance_field", "uncertainty") == "0.0012"
+    assert table.cell("amplitude_pp", "unit") == "µV" and table.cell("amplitude_pp", "value") == "12.345"
+    assert table.cell("fit_curve", "value") == ""  # arrays are drawn, not listed
+    assert "model: lorentzian" in table.notes.text()

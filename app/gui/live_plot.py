@@ -18,6 +18,7 @@ import numpy as np
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
 from app.gui.plot_area import COLOURS, PlotArea, new_curve, set_curve_data
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
+from app.gui.results_table import ResultsTable
 from units.display import format_quantity
 from sequences.experiment import FitValue
 
@@ -40,6 +41,11 @@ def format_results(results: dict[str, Any]) -> str:
         elif isinstance(v, (str, int, float)) and not isinstance(v, bool):
             lines.append(f"{name}: {v}")
     return "\n".join(lines)
+
+
+#: SI-prefix ranges of an axis that counts (scans, points): pyqtgraph scales a unitless axis
+#: below 1 by default ("scan (x0.001)"); a zero-width range at 0 never applies.
+NEVER_SCALE = ((0.0, 0.0),)
 
 
 class LivePlot(QtWidgets.QWidget):
@@ -83,7 +89,7 @@ class LivePlot(QtWidgets.QWidget):
         self.show_average.toggled.connect(lambda _: self._touch())
         self.show_legend = QtWidgets.QCheckBox("legend")
         self.show_legend.setChecked(True)
-        self.show_legend.toggled.connect(lambda on: self.area.set_legends_visible(on))
+        self.show_legend.toggled.connect(self._legends_visible)
         auto = QtWidgets.QPushButton("Auto range")
         auto.clicked.connect(lambda: [p.enableAutoRange() for p in self.plots])
         export = QtWidgets.QPushButton("Export PNG…")
@@ -99,20 +105,19 @@ class LivePlot(QtWidgets.QWidget):
         for label in (self.status, self.readout):  # new text must not re-layout the plot
             label.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Fixed)
             label.setMinimumWidth(1)
-        self.results = QtWidgets.QLabel("")
-        self.results.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        self.results.setStyleSheet("font-family: monospace;")
-        self.results.setAlignment(QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft)
-        self.results.setWordWrap(True)
-        self.results.setVisible(False)
-        self.results.setMaximumWidth(250)
-        middle = QtWidgets.QHBoxLayout()  # the fit results sit beside the plot, not under it
-        middle.addWidget(self.graphics, 1)
+        self.results = ResultsTable()
+        # the fit results under the plot (the plot keeps the centre's full width); the splitter
+        # lets the user give the table more room
+        middle = QtWidgets.QSplitter(QtCore.Qt.Vertical)
+        middle.addWidget(self.graphics)
         middle.addWidget(self.results)
+        middle.setStretchFactor(0, 4)
+        middle.setStretchFactor(1, 1)
+        middle.setChildrenCollapsible(False)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(bar)
-        lay.addLayout(middle, 1)
+        lay.addWidget(middle, 1)
         lay.addWidget(self.readout)
 
     @property
@@ -173,17 +178,18 @@ class LivePlot(QtWidgets.QWidget):
             mp.setLabel("bottom", LABELS.get(spec.map[0], spec.map[0]), units=spec.units.get(spec.map[0]) or None)
             outer_unit, value_unit = spec.units.get(spec.map[1]) or None, spec.units.get(spec.map[2]) or None
             mp.setLabel("left", LABELS.get(spec.map[1], spec.map[1]), units=outer_unit)
-            mp.getAxis("left").enableAutoSIPrefix(outer_unit is not None)  # no "scan (x0.001)"
+            if outer_unit is None:  # scan numbers are counted, never shown as "scan (x0.001)"
+                mp.getAxis("left").setSIPrefixEnableRanges(NEVER_SCALE)
             self.area.colour_bar.axis.setLabel(LABELS.get(spec.map[2], spec.map[2]), units=value_unit)
             mp.setTitle(f"{LABELS.get(spec.map[2], spec.map[2])} by {spec.map[1]}")
         elif spec.trace:
             mp.setLabel("bottom", f"{spec.trace} sample")
             mp.setLabel("left", "point")
-            mp.getAxis("left").enableAutoSIPrefix(False)
+            mp.getAxis("left").setSIPrefixEnableRanges(NEVER_SCALE)
             self.area.colour_bar.axis.setLabel(spec.trace, units=spec.units.get(spec.trace) or None)
             mp.setTitle(f"{spec.trace}: one row per point")
-        self.results.setText("")
-        self.results.setVisible(False)
+        self.results.show_results({})
+        self.area.fit_legends()
         self.status.setText("waiting for data")
         self._touch()
 
@@ -350,11 +356,14 @@ class LivePlot(QtWidgets.QWidget):
                 centre = results.get("resonance_field")
                 if isinstance(centre, FitValue):
                     self.place_cursor(centre.value)
-        text = format_results(results)
-        self.results.setText(("fit results\n\n" + text) if text else "")
-        self.results.setVisible(bool(text))
+        self.results.show_results(results)
+        self.area.fit_legends()
         self._touch()
         self._update_texts(force=True)
+
+    def _legends_visible(self, on: bool) -> None:
+        self.area.set_legends_visible(on)
+        self.area.fit_legends()  # a hidden legend gives its column back to the plot
 
     def clear_results(self) -> None:
         self.show_results({})

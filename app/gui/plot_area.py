@@ -113,6 +113,11 @@ class PlotArea:
         for legend in self.legends:
             legend.setVisible(visible)
 
+    def fit_legends(self) -> None:
+        """Keep the legend column as wide as its widest legend (the layout would squeeze it)."""
+        width = max((legend.layout.preferredWidth() for legend in self.legends if legend.isVisible()), default=0.0)
+        self.graphics.ci.layout.setColumnMinimumWidth(1, width)
+
     def map_follows_x(self) -> None:
         self.map_plot.enableAutoRange(x=False)
         self.followers.append(self.map_plot)
