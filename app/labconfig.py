@@ -219,6 +219,14 @@ def build_lab(config: dict[str, Any], *, source: str = "config") -> Lab:
         from app.simconfig import world_from_config
         from app.simlab import build_sim_lab
 
+        if config.get("sim", {}).get("sample") == "nv":
+            from app.simconfig import nv_bench_from_config
+            from app.simlab_nv import build_nv_lab
+
+            sample, kw = nv_bench_from_config(config["sim"])
+            lab = build_nv_lab(sample, limits=limits, config=config, **kw)
+            lab.name = name
+            return lab
         lab = build_sim_lab(world_from_config(config.get("sim", {})), limits=limits, config=config,
                             modulation_t_per_v=coil)
         lab.name = name

@@ -26,7 +26,7 @@ from typing import Any
 from drivers.errors import ConfigError
 from sim_backend.world import SimulatedWorld
 
-SAMPLES = ("paramagnet", "gtensor", "powder", "ferromagnet")
+SAMPLES = ("paramagnet", "gtensor", "powder", "ferromagnet", "nv")
 LINES = ("cavity", "broadband")
 GEOMETRIES = ("in-plane", "out-of-plane", "sphere")
 #: Physical constraints on sample parameters (names shared by the simulated samples).
@@ -58,6 +58,13 @@ SIM_TABLE = (
     SimKey("seed", 0, "", "whole number >= 0", "seed of the simulated noise (the same seed, the same data)"),
     SimKey("geometry", "in-plane", "", " | ".join(GEOMETRIES),
            "ferromagnet only: film magnetised in its plane, film with B0 along its normal, or a sphere"),
+    SimKey("nitrogen", "14N", "", "14N | 15N | none", "nv only: the NV's nitrogen isotope (hyperfine lines)"),
+    SimKey("laser_delay", 0.0, "s", "number >= 0",
+           "nv only: the simulated AOM's delay from laser TTL to light (the lab states it as the laser's "
+           "rise_delay, which the programs compensate)"),
+    SimKey("channels", {}, "", "table of name = flag bit",
+           "nv only: pulse-programmer wiring, e.g. {mw_switch = 0, counter_gate = 6, laser = 8, trigger = 7} "
+           "(the default)"),
     SimKey("sample_parameters", {}, "SI", "table of numbers (or lists of numbers)",
            "the sample's own fields, [sim.sample_parameters] below; unknown names are refused"),
 )
@@ -90,6 +97,21 @@ SAMPLE_PARAMETERS: dict[str, tuple[str, str]] = {
     "detection_phase": ("rad", "mixes dispersion into the detected signal"),
     "ms_law": ("", "Ms(T) as any callable (Python only)"),
     "k_law": ("", "K(T) as any callable (Python only)"),
+    "field_angle": ("deg", "nv: angle of the field from the NV axis"),
+    "static_field": ("T", "nv: a fixed field (permanent magnet); unset: the electromagnet's"),
+    "count_rate": ("1/s", "nv: photons detected per second from m_s = 0 with the laser on"),
+    "dark_count_rate": ("1/s", "nv: detector dark counts per second"),
+    "contrast": ("", "nv: m_s = +-1 fluoresce (1 - contrast) of m_s = 0"),
+    "pump_rate": ("1/s", "nv: optical pumping rate into m_s = 0 with the laser on"),
+    "rabi_per_sqrt_watt": ("Hz/sqrt(W)", "nv: nutation frequency per sqrt of microwave power"),
+    "t1": ("s", "nv: longitudinal relaxation"),
+    "t2_star": ("s", "nv: Gaussian free-induction decay time"),
+    "t2": ("s", "nv: decay time of refocused coherence"),
+    "bath_1h_rms": ("T", "nv: rms field of the 1H sample above the diamond, along the NV axis"),
+    "bath_13c_rms": ("T", "nv: rms field of the 13C bath along the NV axis"),
+    "quantiles": ("", "nv: quasi-static detuning values per hyperfine line"),
+    "bath_draws": ("", "nv: bath realisations per detuning value"),
+    "nitrogen": ("", "nv: set by [sim] nitrogen"),
 }
 
 
@@ -103,15 +125,22 @@ def sample_class(kind: str) -> type:
         from sim_backend.gtensor_sample import GTensorCentre
 
         return GTensorCentre
+    if kind == "nv":
+        from sim_backend.nv import NvSample
+
+        return NvSample
     from sim_backend.ferromagnet import Ferromagnet
 
     return Ferromagnet
 
 
-def _sample(kind: str, params: dict[str, Any], geometry: str, problems: list[str]) -> Any:
+def _sample(kind: str, params: dict[str, Any], geometry: str, problems: list[str], nitrogen: Any = "14N") -> Any:
     cls = sample_class(kind)
     extra: dict[str, Any] = {}
-    if kind in ("gtensor", "powder"):
+    if kind == "nv":
+        extra = {"nitrogen": nitrogen}
+        params = {k: v for k, v in params.items() if k != "nitrogen"}
+    elif kind in ("gtensor", "powder"):
         extra = {"powder": kind == "powder"}
     elif kind == "ferromagnet":
         from sim_backend import ferromagnet
@@ -165,6 +194,16 @@ def _check_table(table: dict[str, Any]) -> list[str]:
     loss = table.get("line_loss", SIM_DEFAULTS["line_loss"])
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss) or loss < 0:
         problems.append(f"[sim] line_loss = {loss!r}: must be a finite number >= 0 (dB per sqrt(GHz))")
+    delay = table.get("laser_delay", 0.0)
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (0 <= delay < 1e-3):
+        problems.append(f"[sim] laser_delay = {delay!r}: give seconds >= 0, e.g. laser_delay = 400e-9")
+    if "channels" in table:
+        from drivers.channel_wiring import channel_map_from_table
+
+        try:
+            channel_map_from_table(table["channels"], "[sim]")
+        except ConfigError as exc:
+            problems.append(str(exc))
     if not isinstance(table.get("sample_parameters", {}), dict):
         problems.append(f"[sim] sample_parameters = {table['sample_parameters']!r}: must be a table of "
                         f"numbers, e.g. [sim.sample_parameters] g = 2.1")
@@ -180,7 +219,8 @@ def _build_sample(table: Any) -> tuple[Any, list[str]]:
         return None, problems
     try:
         sample = _sample(table.get("sample", SIM_DEFAULTS["sample"]), dict(table.get("sample_parameters", {})),
-                         table.get("geometry", SIM_DEFAULTS["geometry"]), problems)
+                         table.get("geometry", SIM_DEFAULTS["geometry"]), problems,
+                         table.get("nitrogen", SIM_DEFAULTS["nitrogen"]))
     except (TypeError, ValueError) as exc:
         problems.append(f"[sim.sample_parameters]: {exc}")
         sample = None
@@ -192,10 +232,26 @@ def sim_problems(table: Any) -> list[str]:
     return _build_sample(table)[1]
 
 
+def nv_bench_from_config(table: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """For ``sample = "nv"``: the NV sample and the bench's keyword arguments (wiring, AOM delay)."""
+    sample, problems = _build_sample(table)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    kw: dict[str, Any] = {"seed": int(table.get("seed", SIM_DEFAULTS["seed"])),
+                          "laser_delay": float(table.get("laser_delay", 0.0))}
+    if "channels" in table:
+        from drivers.channel_wiring import channel_map_from_table
+
+        kw["channels"] = channel_map_from_table(table["channels"], "[sim]")
+    return sample, kw
+
+
 def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
     sample, problems = _build_sample(table)
     if problems:
         raise ConfigError("; ".join(problems))
+    if table.get("sample") == "nv":
+        raise ConfigError("[sim] sample = \"nv\" is the NV bench: build it with app.simlab_nv (labconfig does)")
     world = SimulatedWorld(sample, seed=int(table.get("seed", SIM_DEFAULTS["seed"])))
     if table.get("line", SIM_DEFAULTS["line"]) == "broadband":
         from sim_backend.fmr_setup import use_broadband_line
@@ -204,5 +260,5 @@ def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
     return world
 
 
-__all__ = ["world_from_config", "sim_problems", "sample_class", "SAMPLES", "LINES", "GEOMETRIES", "SIM_TABLE",
+__all__ = ["world_from_config", "nv_bench_from_config", "sim_problems", "sample_class", "SAMPLES", "LINES", "GEOMETRIES", "SIM_TABLE",
            "SAMPLE_PARAMETERS"]

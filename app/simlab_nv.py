@@ -2,7 +2,10 @@
 pulser, laser and photon counter (``[sim] sample = "nv"``)."""
 from __future__ import annotations
 
+from typing import Any
+
 from drivers.lab import Lab, LabLimits
+from drivers.pulse_program import ChannelMap
 from sim_backend.instruments import SimFieldController, SimGaussmeter, SimRFSource, SimTemperatureController
 from sim_backend.nv import NvSample, add_nv
 from sim_backend.world import SimulatedWorld
@@ -11,9 +14,13 @@ NV_LIMITS = LabLimits(max_field=0.2, max_ramp_rate=0.1, max_rf_power=1.0, max_rf
 
 
 def build_nv_lab(sample: NvSample | None = None, world: SimulatedWorld | None = None, *,
-                 limits: LabLimits = NV_LIMITS, seed: int = 7, laser_delay: float = 0.0) -> Lab:
-    world = world or SimulatedWorld()
+                 limits: LabLimits = NV_LIMITS, seed: int = 7, laser_delay: float = 0.0,
+                 channels: ChannelMap | None = None, config: dict[str, Any] | None = None) -> Lab:
+    """The NV bench; ``laser_delay`` is the simulated AOM's true delay, which the laser role also
+    states (as a lab file would); ``channels`` the pulse programmer's wiring."""
+    world = world or SimulatedWorld(seed=seed)
     instruments = {"rf": SimRFSource(world), "field": SimFieldController(world), "gaussmeter": SimGaussmeter(world),
                    "temperature": SimTemperatureController(world)}
-    instruments.update(add_nv(world, sample, seed=seed, laser_delay=laser_delay))
-    return Lab(instruments, limits, world.clock, name="simulated NV bench", config={"sim": True}, world=world)
+    instruments.update(add_nv(world, sample, seed=seed, laser_delay=laser_delay, channels=channels))
+    return Lab(instruments, limits, world.clock, name="simulated NV bench", config=config or {"sim": True},
+               world=world)

@@ -45,7 +45,7 @@ class NvDecoupling(NvPulsedExperiment):
         return {"dip_tau": FitValue(c, dc, "s"), "larmor_frequency": FitValue(f, f * dc / c, "Hz"),
                 "field_from_dip": FitValue(f / gamma, f * dc / c / gamma, "T"),
                 "dip_depth": FitValue(fit.params["depth"], fit.errors["depth"], ""),
-                "fit_x": tau, "fit_curve": fit.curve, "label": f"dip at tau = {c * 1e9:.2f} ns"}
+                "fit_x": tau, "fit_curve": fit.curve}
 
 
 class NvXY8(NvDecoupling):

@@ -51,7 +51,7 @@ class NvPulsedExperiment(Experiment):
     t_laser = Parameter(3e-6, "s", "readout/initialisation laser pulse", 100e-9, 1e-3, display_unit="us")
     t_count = Parameter(300e-9, "s", "each counter window (signal at the laser's start, reference at its end)",
                         10e-9, 1e-3, display_unit="ns")
-    t_gap = Parameter(100e-9, "s", "last microwave pulse to the readout laser", 10e-9, 1e-3, display_unit="ns")
+    t_gap = Parameter(500e-9, "s", "last microwave pulse to the readout light (> the laser's rise delay)", 10e-9, 1e-3, display_unit="ns")
     t_wait = Parameter(1e-6, "s", "after the laser, before the next shot (singlet decay)", 10e-9, 1e-3,
                        display_unit="us")
     averages = Parameter(20000, "", "shots per point (hardware loop)", 1, 2**20, kind=int)
@@ -196,4 +196,4 @@ class NvPulsedExperiment(Experiment):
         x = np.asarray(run[self.x_name()], float)
         return plot_sweep(x, self.ratio(run), results.get("fit_x"), results.get("fit_curve"),
                           xlabel=f"{self.x_name()} ({'MHz' if self.x_name() == 'frequency' else 'us'})",
-                          ylabel="signal / reference", title=self.title, label=results.get("label", ""), path=path)
+                          ylabel="signal / reference", title=self.title, label="", path=path)

@@ -35,7 +35,7 @@ class NvRabi(NvPulsedExperiment):
         return {"rabi_frequency": FitValue(f, df, "Hz"), "pi_pulse": FitValue(1 / (2 * f), df / (2 * f * f), "s"),
                 "contrast": FitValue(contrast, 2 * fit.errors["amplitude"] / max(-fit.params["offset"], 1e-12), ""),
                 "counts_per_shot": FitValue(self.counts_per_shot(run), float("nan"), "counts"),
-                "fit_x": tp, "fit_curve": -fit.curve, "label": f"f_Rabi = {f / 1e6:.3f} MHz"}
+                "fit_x": tp, "fit_curve": -fit.curve}
 
 
 class NvRamsey(NvPulsedExperiment):
@@ -57,7 +57,7 @@ class NvRamsey(NvPulsedExperiment):
         p, e = fit.params, fit.errors
         return {"T2star": FitValue(p["T2star"], e["T2star"], "s"), "detuning": FitValue(p["f0"], e["f0"], "Hz"),
                 "hyperfine_splitting": FitValue(p["split"], e["split"], "Hz") if n > 1 else None,
-                "fit_x": t, "fit_curve": fit.curve, "label": f"T2* = {p['T2star'] * 1e6:.3f} us"}
+                "fit_x": t, "fit_curve": fit.curve}
 
 
 class NvHahnEcho(NvPulsedExperiment):
@@ -83,7 +83,7 @@ class NvHahnEcho(NvPulsedExperiment):
                 "counts_per_shot": FitValue(a0, float("nan"), "counts"),
                 "readout_fidelity": FitValue(readout_fidelity(a0, a1), float("nan"), ""),
                 "sensitivity_ac": FitValue(echo_sensitivity(a0, a1, p["T2"], NV_GAMMA), float("nan"), "T/sqrt(Hz)"),
-                "fit_x": tau, "fit_curve": fit.curve, "label": f"T2 = {p['T2'] * 1e6:.2f} us"}
+                "fit_x": tau, "fit_curve": fit.curve}
 
 
 NV_PULSED = (NvRabi, NvRamsey, NvHahnEcho)

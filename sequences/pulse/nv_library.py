@@ -13,7 +13,7 @@ from sequences.pulse.model import ADC, Block, Event, Expr, Item, Sequence, delay
 
 #: Readout defaults (SI): laser pulse, counter window, gap after the microwave, wait after the laser,
 #: and the laser's rise delay (TTL edge to light at the sample; an AOM's acoustic transit).
-READOUT = {"t_laser": 3e-6, "t_count": 300e-9, "t_gap": 100e-9, "t_wait": 1e-6, "laser_delay": 0.0}
+READOUT = {"t_laser": 3e-6, "t_count": 300e-9, "t_gap": 500e-9, "t_wait": 1e-6, "laser_delay": 0.0}
 XY8_PHASES = ("x", "y", "x", "y", "y", "x", "y", "x")
 
 

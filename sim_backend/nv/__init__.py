@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from drivers.pulse_program import ChannelMap
 from drivers.roles import Instrument
 from sim_backend.nv.centre import GAMMA_E, NvSample, transition_frequencies
 from sim_backend.nv.instruments import NV_CHANNELS, SimLaser, SimNvPulser, SimPhotonCounter
 from sim_backend.nv.spins import NvSpins
 
 
-def add_nv(world: Any, sample: NvSample | None = None, *, seed: int = 7, laser_delay: float = 0.0
-           ) -> dict[str, Instrument]:
+def add_nv(world: Any, sample: NvSample | None = None, *, seed: int = 7, laser_delay: float = 0.0,
+           channels: ChannelMap | None = None) -> dict[str, Instrument]:
     """Attach the NV spins to ``world``; returns {"pulser", "laser", "counter"}."""
     world.nv = NvSpins(world, sample, seed=seed)
-    return {"pulser": SimNvPulser(world), "laser": SimLaser(world, rise_delay=laser_delay),
+    return {"pulser": SimNvPulser(world, channel_map=channels), "laser": SimLaser(world, rise_delay=laser_delay),
             "counter": SimPhotonCounter(world)}
 
 

@@ -1,0 +1,52 @@
+"""The NV bench from a lab file: wiring, AOM delay and sample from TOML; bad values named."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.labconfig import lab_from_file
+from drivers.errors import ConfigError
+from drivers.pulse_program import ChannelMap
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lab-sim-nv.toml"
+
+
+def test_example_nv_lab_builds_with_its_wiring_and_delay():
+    lab = lab_from_file(EXAMPLE)
+    assert lab.pulser.channel_map == ChannelMap(tx=0, adc=6, markers=(("trigger", 7), ("laser", 8)))
+    assert lab.laser.rise_delay == pytest.approx(400e-9)
+    assert lab.world.nv.sample.static_field == pytest.approx(0.01)
+
+
+def test_other_wiring_reaches_the_compiled_program(tmp_path):
+    from sequences.experiments.nv_rabi_ramsey_echo import NvRabi
+
+    text = EXAMPLE.read_text().replace("channels = {mw_switch = 0, counter_gate = 6, trigger = 7, laser = 8}",
+                                       "channels = {mw_switch = 3, counter_gate = 12, trigger = 0, laser = 15}")
+    path = tmp_path / "nv.toml"
+    path.write_text(text)
+    lab = lab_from_file(path)
+    program = NvRabi(points=2).programs(lab)[0]
+    assert program.channels.tx == 3 and program.channels.adc == 12 and program.channels.marker_bits["laser"] == 15
+    assert any((i.flags >> 15) & 1 for i in program.instructions)
+
+
+def test_unknown_isotope_is_named(tmp_path):
+    path = tmp_path / "nv.toml"
+    path.write_text(EXAMPLE.read_text().replace('nitrogen = "14N"', 'nitrogen = "13N"'))
+    with pytest.raises(ConfigError, match="nitrogen '13N'"):
+        lab_from_file(path)
+
+
+@pytest.mark.parametrize("line,message", [
+    ("channels = {mw_switch = 0, laser = 0}", "distinct"),
+    ("channels = {mw_switch = 0, laser = 30}", "channels.laser = 30: a flag bit is a whole number 0..23"),
+    ('channels = {mw_switch = 0, laser = 8}\nlaser_delay_x = 1', "'laser_delay_x' unknown"),
+])
+def test_bad_nv_values_are_named(tmp_path, line, message):
+    text = EXAMPLE.read_text().replace("channels = {mw_switch = 0, counter_gate = 6, trigger = 7, laser = 8}", line)
+    path = tmp_path / "nv.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        lab_from_file(path)
