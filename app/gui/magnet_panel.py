@@ -118,6 +118,7 @@ class MagnetPanel(QtWidgets.QWidget):
         self.map_plot.addItem(self.image)
         self.bar = pg.ColorBarItem(colorMap="CET-D1", interactive=False, width=15)
         self.bar.setImageItem(self.image, insert_in=self.map_plot)
+        self.bar.axis.setLabel("|B| − B0 (ppm)")
         self.dsv_circle = pg.PlotCurveItem(pen=pg.mkPen("k", width=1, style=QtCore.Qt.DashLine))
         self.map_plot.addItem(self.dsv_circle)
         left = QtWidgets.QWidget()
@@ -165,6 +166,15 @@ class MagnetPanel(QtWidgets.QWidget):
                             self.holder.currentText(), self.dsv.value() * mm, self.half_width.value() * mm,
                             self.engine.currentText())
 
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_map_width()
+
+    def _fit_map_width(self) -> None:
+        """The map is square (aspect locked): a plot wider than tall would only widen the x axis
+        around it (a +-20 mm map in a +-150 mm axis), so the plot is kept about square."""
+        self.map_plot.setMaximumWidth(max(240.0, self.graphics.height() * 1.35))
+
     def schedule(self) -> None:
         self.debounce.start()
 
@@ -197,5 +207,6 @@ class MagnetPanel(QtWidgets.QWidget):
         r, phi = inputs.dsv / 2, np.linspace(0, 2 * np.pi, 121)
         self.dsv_circle.setData(r * np.cos(phi), r * np.sin(phi))
         self.map_plot.autoRange()
+        self._fit_map_width()
         if math.isfinite(report.b0):
             self.message.setText("")
