@@ -12,6 +12,7 @@ import threading
 from typing import Any, Callable
 
 from app.gui._qt import QObject, QtGui, QtWidgets, Signal
+from app.gui.manual_control import ManualControl
 from units.display import format_quantity
 from drivers.lab import Lab
 from drivers.roles import FieldController, Gaussmeter, LockInAmplifier, RFSource, TemperatureController
@@ -138,9 +139,11 @@ class InstrumentsPanel(QtWidgets.QWidget):
         for b in (self.connect_button, self.disconnect_button, self.refresh_button):
             row.addWidget(b)
         row.addStretch(1)
+        self.manual = ManualControl(lab, poller.io_lock if poller is not None else threading.Lock())
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(row)
-        lay.addWidget(self.tree)
+        lay.addWidget(self.tree, 1)
+        lay.addWidget(self.manual)
         self.items: dict[str, QtWidgets.QTreeWidgetItem] = {}
         self.readings: dict[str, dict[str, QtWidgets.QTreeWidgetItem]] = {}
         self.settings_items: dict[str, QtWidgets.QTreeWidgetItem] = {}
@@ -148,6 +151,9 @@ class InstrumentsPanel(QtWidgets.QWidget):
 
     def set_lab(self, lab: Lab | None, poller: InstrumentPoller | None) -> None:
         self.lab, self.poller = lab, poller
+        self.manual.set_lab(lab)
+        if poller is not None:
+            self.manual.io_lock = poller.io_lock
         self.tree.clear()
         self.items, self.readings, self.settings_items = {}, {}, {}
         if lab is None:
@@ -196,6 +202,7 @@ class InstrumentsPanel(QtWidgets.QWidget):
         """While a run owns the instruments, polled readings are marked as older than the run;
         the run's own points keep the ones it measures live."""
         self._run_active = active
+        self.manual.setEnabled(not active and self.lab is not None)  # the run owns the instruments
         if active:
             for role, readings in self.readings.items():
                 for child in readings.values():
