@@ -4,6 +4,7 @@
     spinbench sequence show hahn-echo --set tau=2us            # writes hahn-echo.png, exit 1 if invalid
     spinbench sequence check cpmg --set tau=100ns               # every violation, exit 1 if any
     spinbench sequence compile fid --averages 4 [--target awg] [--json out.json] [--repeat]
+    spinbench sequence profile libre --set b0=3T --set flip=10       # writes libre-profile.png
 
 NAME is a library sequence or a ``.json`` file written by ``Sequence.to_json``. The target is
 the simulated spectrometer's PulseBlaster (500 MHz, 5-tick minimum, 60 ns ring-down) unless
@@ -189,6 +190,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from app.pulse_profile import run_profile  # numpy, the Bloch ensemble and matplotlib: only here
+
+    return run_profile(args.name, args.set or [], Path(args.out) if args.out else None)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="library sequence (see 'spinbench sequence list') or a .json sequence file")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="sequence parameter with unit, e.g. tau=2us")
@@ -203,7 +210,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(subparsers) -> None:
-    seq = subparsers.add_parser("sequence", help="pulse sequences: list, show, check, compile")
+    seq = subparsers.add_parser("sequence", help="pulse sequences: list, show, check, compile, profile")
     sub = seq.add_subparsers(dest="sequence_command", required=True)
     p = sub.add_parser("list", help="the standard sequence library")
     p.set_defaults(func=cmd_list)
@@ -222,6 +229,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("--target", choices=("pulseblaster", "awg"), default="pulseblaster")
     p.add_argument("--json", help="write the compiled program as JSON")
     p.set_defaults(func=cmd_compile)
+    p = sub.add_parser("profile", help="design a water-selective (LIBRE, binomial), fat-sat or adiabatic pulse; "
+                                       "print its excitation figures and write the profile PNG")
+    p.add_argument("name", help="libre, binomial-1-1, binomial-1-2-1, binomial-1-180-1, fat-sat or hsec")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="b0 (3T), flip (deg, 10), shift (ppm, -3.4), b1_max (13.5uT), sample_rate (250kHz), "
+                        "duration (fat-sat 8ms, hsec 20ms), unit_pulse (binomial, 100us)")
+    p.add_argument("--out", help="PNG path (default: NAME-profile.png)")
+    p.set_defaults(func=cmd_profile)
 
 
 def main(argv: list[str] | None = None) -> int:
