@@ -16,10 +16,8 @@ import numpy as np
 from drivers.lab import Lab
 from drivers.pulse_program import PulseProgram
 from sequences.experiment import Checkpoint, Column, Experiment, Message, Parameter, Point, RunData
-from sequences.experiments.pulsed_experiment import MIN_PULSE
-from sequences.pulse import Constraints, SequenceError, get_sequence, resolve
-from sequences.pulse.pulseblaster_compiler import plan_program
-from sequences.pulse.validate import check
+from sequences.experiments.pulsed_experiment import MIN_PULSE, compile_points
+from sequences.pulse import Constraints, SequenceError, get_sequence
 
 #: Gate windows per shot: signal then reference.
 WINDOWS = 2
@@ -111,17 +109,7 @@ class NvPulsedExperiment(Experiment):
             return self._compiled[1]
         seq = get_sequence(self.sequence_name)
         seq = seq.with_cycle(seq.phase_cycle, self.averages)
-        programs, errors = [], []
-        for x in self.sweep_values():
-            resolved = resolve(seq, c.clock_hz, self.sequence_values(x))
-            problems = [v for v in check(resolved, c) if v.severity == "error"]
-            if problems:
-                errors.extend(problems)
-                continue
-            program, _ = plan_program(resolved, c)
-            programs.append(program)
-        if errors:
-            raise SequenceError(list(dict.fromkeys(errors)), f"{self.name}: sequence {seq.name!r}")
+        programs = compile_points(seq, c, [self.sequence_values(x) for x in self.sweep_values()], self.name)
         self._compiled = (c, programs)
         return programs
 

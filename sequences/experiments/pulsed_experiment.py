@@ -41,6 +41,23 @@ def sweep_parameters(start: float, stop: float, points: int, spacing: str, doc: 
             Parameter(spacing, "", "linear or logarithmic steps", choices=("linear", "log")))
 
 
+def compile_points(seq: Sequence, c: Constraints, values: list[dict[str, float]], who: str) -> list[PulseProgram]:
+    """One validated, compiled program per point's parameter values; every error of every point
+    (each once) in one SequenceError before anything is sent."""
+    programs, errors = [], []
+    for vals in values:
+        resolved = resolve(seq, c.clock_hz, vals)
+        problems = [v for v in check(resolved, c) if v.severity == "error"]
+        if problems:
+            errors.extend(problems)
+            continue
+        program, _ = plan_program(resolved, c)
+        programs.append(program)
+    if errors:
+        raise SequenceError(list(dict.fromkeys(errors)), f"{who}: sequence {seq.name!r}")
+    return programs
+
+
 class PulsedExperiment(Experiment):
     roles = ("pulser", "digitizer", "rf")
     optional_roles = ("field",)
@@ -131,19 +148,9 @@ class PulsedExperiment(Experiment):
         if self._compiled is not None and self._compiled[0] == c:
             return self._compiled[1]
         seq = self.sequence()
-        programs, errors = [], []
-        for x in self.sweep_values():
-            resolved = resolve(seq, c.clock_hz, self.sequence_values(x))
-            problems = [v for v in check(resolved, c) if v.severity == "error"]
-            if problems:
-                errors.extend(problems)
-                continue
-            program, _ = plan_program(resolved, c)
+        programs = compile_points(seq, c, [self.sequence_values(x) for x in self.sweep_values()], self.name)
+        for program in programs:
             program.metadata["sequence_json"] = seq.to_json(indent=None)
-            programs.append(program)
-        if errors:
-            unique = list(dict.fromkeys(errors))
-            raise SequenceError(unique, f"{self.name}: sequence {seq.name!r}")
         self._compiled = (c, programs)
         return programs
 
