@@ -78,3 +78,22 @@ def test_results_table_digits_follow_the_uncertainty_in_the_axes_units(qtbot):
     assert table.cell("amplitude_pp", "unit") == "µV" and table.cell("amplitude_pp", "value") == "12.345"
     assert table.cell("fit_curve", "value") == ""  # arrays are drawn, not listed
     assert "model: lorentzian" in table.notes.text()
+
+
+def test_presets_save_load_and_refuse_foreign_keys(qtbot, panel, tmp_path):
+    panel.select("esr-sweep")
+    panel.set_text("field_start", "337.5")
+    panel.set_text("points", "41")
+    path = panel.save_preset(tmp_path / "narrow.preset.toml")
+    text = path.read_text()
+    assert 'experiment = "esr-sweep"' in text and 'field_start = "337.5 mT"' in text
+    panel.select("t1")
+    panel.reset_defaults()
+    assert panel.load_preset(path) and panel.cls.name == "esr-sweep"
+    qtbot.waitUntil(lambda: not panel.checking, timeout=10_000)
+    exp = panel.experiment()
+    assert exp.field_start == pytest.approx(0.3375) and exp.points == 41
+    bad = tmp_path / "bad.preset.toml"
+    bad.write_text('experiment = "esr-sweep"\n[parameters]\nfield_strat = "1 mT"\n')
+    assert not panel.load_preset(bad)
+    assert "field_strat" in panel.preset_message.text() and str(bad) in panel.preset_message.text()

@@ -8,10 +8,12 @@ estimated duration is ``Experiment.estimated_duration()``. Typed texts persist p
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.gui.bridge import Task
+from app.gui.presets import PRESET_SUFFIX, read_preset, write_preset
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
 from units.durations import format_duration
@@ -165,8 +167,18 @@ class ExperimentPanel(QtWidgets.QWidget):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.choice, 1)
         top.addWidget(self.reset)
+        presets = QtWidgets.QHBoxLayout()
+        for text, slot in (("Save preset…", self._save_dialog), ("Load preset…", self._load_dialog)):
+            button = QtWidgets.QPushButton(text)
+            button.clicked.connect(slot)
+            presets.addWidget(button)
+        self.preset_message = QtWidgets.QLabel("")
+        self.preset_message.setObjectName("preset_message")
+        self.preset_message.setWordWrap(True)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(top)
+        lay.addLayout(presets)
+        lay.addWidget(self.preset_message)
         lay.addWidget(scroll, 1)
         lay.addWidget(self.problems_label)
         lay.addWidget(self.duration)
@@ -190,6 +202,55 @@ class ExperimentPanel(QtWidgets.QWidget):
 
     def texts(self) -> dict[str, str]:
         return {n: f.text() for n, f in self.fields.items()}
+
+    def preset_texts(self) -> dict[str, str]:
+        """The form's texts with the unit written out ('337.5 mT'), so a preset reads the same
+        whatever the display unit of a later version."""
+        out = {}
+        for name, f in self.fields.items():
+            text = f.text().strip()
+            try:
+                float(text)
+                bare = f.p.kind in (int, float) and f.p.choices is None and bool(f.p.shown_unit)
+            except ValueError:
+                bare = False
+            out[name] = f"{text} {f.p.shown_unit}" if bare else text
+        return out
+
+    def save_preset(self, path: str | Path) -> Path:
+        if self.cls is None:
+            raise ValueError("no experiment selected")
+        done = write_preset(path, self.cls.name, self.preset_texts())
+        self.preset_message.setStyleSheet("")
+        self.preset_message.setText(f"preset saved: {done.name}")
+        return done
+
+    def load_preset(self, path: str | Path) -> bool:
+        """Fill the form from a preset file (switching experiment if it names another); False,
+        with the reason shown, when the file is refused. The form then checks the values."""
+        try:
+            name, texts = read_preset(path, self.experiments)
+        except ValueError as exc:
+            self.preset_message.setStyleSheet(ERROR_STYLE)
+            self.preset_message.setText(str(exc))
+            return False
+        self.select(name)
+        for key, text in texts.items():
+            self.set_text(key, text)
+        self.preset_message.setStyleSheet("")
+        self.preset_message.setText(f"preset loaded: {Path(path).name}")
+        return True
+
+    def _save_dialog(self) -> None:
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save preset", f"{self.cls.name if self.cls else 'preset'}"
+                                                        f"{PRESET_SUFFIX}", f"Presets (*{PRESET_SUFFIX})")
+        if name:
+            self.save_preset(name)
+
+    def _load_dialog(self) -> None:
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load preset", "", f"Presets (*{PRESET_SUFFIX} *.toml)")
+        if name:
+            self.load_preset(name)
 
     def experiment(self) -> Experiment:
         """A validated experiment, or ParameterError listing every problem."""
