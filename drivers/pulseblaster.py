@@ -101,7 +101,7 @@ def find_library(explicit: str | None = None) -> tuple[str | None, list[str]]:
 
 class PulseBlaster(PulseProgrammer):
     driver_options = {"binding": None, "library": None, "clock_hz": 100e6, "short_pulse_flags": False,
-                      "min_instruction_ticks": 5, "max_instructions": 4096}
+                      "min_instruction_ticks": 5, "max_instructions": 4096, "channels": None}
 
     def __init__(self, address: str = "0", name: str | None = None, **options: Any):
         super().__init__(name)
@@ -118,6 +118,10 @@ class PulseBlaster(PulseProgrammer):
         self.min_instruction_ticks = int(opts["min_instruction_ticks"])
         self.max_instructions = int(opts["max_instructions"])
         self.short_pulse_flags = bool(opts["short_pulse_flags"])
+        if opts["channels"] is not None:  # the board's wiring by name; programs are compiled for it
+            from drivers.channel_wiring import channel_map_from_table
+
+            self.channel_map = channel_map_from_table(opts["channels"], f"{self.name} (PulseBlaster) options")
         self._library_path = opts["library"]
         self._lib: Any = opts["binding"]
         self._initialised = False

@@ -50,3 +50,27 @@ def test_bad_nv_values_are_named(tmp_path, line, message):
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         lab_from_file(path)
+
+
+def test_real_pulseblaster_takes_its_wiring_from_the_lab_file(tmp_path):
+    path = tmp_path / "bench.toml"
+    path.write_text("""
+[lab]
+name = "NV bench"
+[limits]
+max_field = "0.1 T"
+[instruments.pulser]
+driver = "pulseblaster"
+address = "0"
+[instruments.pulser.options]
+clock_hz = 500e6
+channels = {mw_switch = 1, counter_gate = 2, laser = 3, trigger = 4}
+[instruments.counter]
+driver = "ni-counter"
+address = "Dev1/ctr0"
+""")
+    from sequences.pulse import Constraints
+
+    lab = lab_from_file(path)
+    c = Constraints.from_lab(lab)
+    assert c.channels.tx == 1 and c.channels.adc == 2 and c.channels.marker_bits == {"laser": 3, "trigger": 4}
