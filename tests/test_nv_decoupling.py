@@ -36,3 +36,15 @@ def test_cpmg_dip():
 def test_overlapping_pulses_are_refused():
     with pytest.raises(Exception, match="p180"):
         NvXY8(tau_start=10e-9, tau_stop=100e-9).validate(nv_bench())
+
+
+@pytest.mark.slow
+def test_xy8_13c_bath_dip_gives_the_field_for_13c():
+    field, gamma_13c = 0.03, 10.7084e6
+    lab = nv_bench(field, nitrogen="15N", count_rate=2e7, bath_13c_rms=0.5e-6, t2=1e-3)
+    f = odmr(lab, field, "15N", points=61)["line_minus"].value
+    tau0 = 1 / (2 * gamma_13c * field)
+    r = run(NvXY8(frequency=f, averages=50000, tau_start=0.9 * tau0, tau_stop=1.1 * tau0, points=41, n_blocks=2,
+                  nitrogen="15N", species="13C"), lab)
+    assert r["dip_tau"].value == pytest.approx(tau0, rel=0.01)
+    assert r["field_from_dip"].value == pytest.approx(field, rel=0.01)
