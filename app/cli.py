@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app import cli_analyse, cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve, cli_sweep
+from app import cli_analyse, cli_export, cli_gui, cli_halbach, cli_sequence, cli_sim_serve, cli_sweep, cli_reanalyse
 from units.display import digits_for, format_quantity
 from drivers.errors import ConfigError, InstrumentError
 
 #: Modules that add subcommands: each has ``add_parser(subparsers)`` setting ``func``.
-SUBCOMMANDS = [cli_sim_serve, cli_sequence, cli_halbach, cli_export, cli_analyse, cli_gui, cli_sweep]
+SUBCOMMANDS = [cli_sim_serve, cli_sequence, cli_halbach, cli_export, cli_analyse, cli_gui, cli_sweep, cli_reanalyse]
 
 
 def _lab(args: argparse.Namespace):

@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.compute import add_compute_options
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("halbach", help="Halbach magnet design report, field maps, homogenisation, drift",
@@ -32,8 +34,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="Monte Carlo of built magnets: sigma of B_r (relative), magnetisation angle (deg) and "
                         "position (mm), e.g. 0.01,1,0.1")
     p.add_argument("--trials", type=int, default=200, help="Monte Carlo trials for --tolerance (default 200)")
+    p.add_argument("--restarts", type=int, default=1, metavar="K",
+                   help="with --optimise: K homogenisations from seeds 0..K-1 in parallel (local processes or "
+                        "--scheduler); the best is kept (default 1)")
     p.add_argument("--stray", action="store_true", help="how far the 0.5 mT (5 G) stray-field line reaches")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    add_compute_options(p)
     p.set_defaults(func=cmd_halbach)
 
 
@@ -69,8 +75,10 @@ def cmd_halbach(args: argparse.Namespace) -> int:
         raise ValueError(f"--dsv {args.dsv}: {problem}" if args.dsv else f"report.dsv: {problem}")
     out = Path(args.out) if args.out else Path(f"halbach-{Path(args.design).stem}")
     result = verified = None
+    if args.restarts < 1 or (args.restarts > 1 and not args.optimise):
+        raise ValueError(f"--restarts {args.restarts}: give 1 or more, with --optimise")
     if args.optimise:
-        result, verified = _optimise(design, spec.optimise, dsv, engine)
+        result, verified = _optimise(design, spec.optimise, dsv, engine, args)
         design = result.design
     if args.compensate is not None:
         design = _compensate(design, args.compensate, engine, dsv)
@@ -84,7 +92,7 @@ def cmd_halbach(args: argparse.Namespace) -> int:
         print(stray_field(design).text())
     out.mkdir(parents=True, exist_ok=True)
     if args.tolerance:
-        _tolerance(design, args.tolerance, args.trials, dsv)
+        _tolerance(design, args.tolerance, args.trials, dsv, args)
     if args.map:
         from app.halbach_map import run_map
 
@@ -107,16 +115,40 @@ def cmd_halbach(args: argparse.Namespace) -> int:
     return 0
 
 
-def _optimise(design, opt: dict, dsv: float, engine: str):
+class _Restart:
+    """One homogenisation from its own seed (picklable: a task for app.compute)."""
+
+    def __init__(self, design, dsv: float, kwargs: dict):
+        self.design, self.dsv, self.kwargs = design, dsv, kwargs
+
+    def __call__(self, seed: int):
+        from magnets.optimise import homogenise
+
+        return homogenise(self.design, self.dsv, **{**self.kwargs, "seed": seed})
+
+
+def _optimise(design, opt: dict, dsv: float, engine: str, args: argparse.Namespace):
     """Homogenise with the file's [optimise] settings (dipole model); print the summary and the
-    before/after homogeneity with the report's engine, which the report below then repeats."""
+    before/after homogeneity with the report's engine, which the report below then repeats.
+    With ``--restarts K`` the K seeds run as parallel tasks and the lowest objective wins."""
+    from app.compute import compute_from_args
     from magnets.field import field
     from magnets.optimise import homogenise
     from magnets.sampling import homogeneity, sphere_surface
 
     kwargs = dict(opt)
     opt_dsv = kwargs.pop("dsv", None) or dsv  # load_design checked it against the bore
-    result = homogenise(design, opt_dsv, callback=_progress(), **kwargs)
+    if args.restarts == 1:
+        result = homogenise(design, opt_dsv, callback=_progress(), **kwargs)
+    else:
+        base = int(kwargs.pop("seed", 0))
+        with compute_from_args(args) as compute:
+            sys.stderr.write(f"homogenise: {args.restarts} restarts on {compute.backend}\n")
+            runs = compute.map(_Restart(design, opt_dsv, kwargs), range(base, base + args.restarts))
+        best = min(range(len(runs)), key=lambda i: runs[i].after.ppm_pp + runs[i].field_penalty)
+        result = runs[best]
+        print(f"restarts: seeds {base}..{base + args.restarts - 1}, p-p ppm "
+              + ", ".join(f"{r.after.ppm_pp:.4g}" for r in runs) + f"; seed {base + best} kept")
     sys.stderr.write("\n")
     print(result.summary())
     pts = sphere_surface(opt_dsv / 2, 400)
@@ -130,7 +162,7 @@ def _optimise(design, opt: dict, dsv: float, engine: str):
     return result, (engine, before, after)
 
 
-def _tolerance(design, text: str, trials: int, dsv: float) -> None:
+def _tolerance(design, text: str, trials: int, dsv: float, args: argparse.Namespace) -> None:
     import numpy as np  # here, not at the top: `spinbench --help` imports every subcommand module
 
     from magnets.tolerance import Tolerances, monte_carlo
@@ -143,7 +175,11 @@ def _tolerance(design, text: str, trials: int, dsv: float) -> None:
                          f"position in mm), e.g. 0.01,1,0.1") from None
     if min(br, deg, mm) < 0 or trials < 2:
         raise ValueError(f"--tolerance {text!r} must be >= 0 and --trials {trials} >= 2")
-    print(monte_carlo(design.layout(), Tolerances(br, np.deg2rad(deg), mm * 1e-3), dsv, trials).text())
+    from app.compute import compute_from_args
+
+    with compute_from_args(args) as compute:  # trials are seeded tasks: the same numbers on any backend
+        print(monte_carlo(design.layout(), Tolerances(br, np.deg2rad(deg), mm * 1e-3), dsv, trials,
+                          map=compute.map).text())
 
 
 def _compensate(design, ring: int, engine: str, dsv: float | None = None):

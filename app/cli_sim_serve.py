@@ -73,6 +73,11 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
     from sim_backend.served import parse_fault, serve_lab
     from sim_backend.world import SimulatedWorld
 
+    from app.compute import is_loopback, plain_tcp_warning
+
+    if not is_loopback(args.host):
+        print(f"spinbench: {plain_tcp_warning(f'sim-serve on {args.host}', 'command the served instruments')}",
+              file=sys.stderr)
     # Everything is checked before a single port is opened.
     try:
         timeout = parse_quantity(args.timeout, "s", name="--timeout")

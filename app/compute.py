@@ -76,9 +76,10 @@ def scheduler_host(address: str) -> str:
     return rest.rsplit(":", 1)[0] if rest.count(":") == 1 or rest.startswith("[") else rest
 
 
-def plain_tcp_warning(what: str) -> str:
+def plain_tcp_warning(what: str, impact: str = "run code on the workers") -> str:
+    """The one warning for anything spinbench exposes beyond this machine unencrypted."""
     return (f"warning: {what} is reachable from the network without encryption or authentication: anyone "
-            f"who can connect can run code here. Use it only on a trusted network, or use TLS (docs/scale.md).")
+            f"who can connect can {impact}. Use it only on a trusted network (docs/scale.md).")
 
 
 def _security(address: str):

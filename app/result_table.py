@@ -12,6 +12,8 @@ from typing import Any, Mapping
 import h5py
 import numpy as np
 
+from sequences.experiment import FitValue
+
 
 class ResultTable:
     def __init__(self, path: str | Path, n: int, inputs: Mapping[str, np.ndarray], attrs: Mapping[str, Any] = {}):
@@ -23,14 +25,20 @@ class ResultTable:
             self._file.attrs[k] = v
         self._rows.create_dataset("done", data=np.zeros(n, dtype=bool))
         for name, values in inputs.items():
-            self._rows.create_dataset(name, data=np.asarray(values))
+            values = np.asarray(values)
+            if values.dtype.kind in "UO":
+                values = values.astype(object).astype(h5py.string_dtype())
+            self._rows.create_dataset(name, data=values)
         self._file.attrs["inputs"] = list(inputs)
         self._file.flush()
 
-    def write(self, i: int, results: Mapping[str, float]) -> None:
+    def write(self, i: int, results: Mapping[str, float | str]) -> None:
+        """Row ``i`` (numbers; text for a few label columns such as the analysis kind)."""
         for name, value in results.items():
             if name not in self._rows:
-                self._rows.create_dataset(name, data=np.full(self.n, np.nan))
+                text = isinstance(value, str)
+                self._rows.create_dataset(name, data=np.array([""] * self.n, dtype=object).astype(h5py.string_dtype())
+                                          if text else np.full(self.n, np.nan))
             self._rows[name][i] = value
         self._rows["done"][i] = True
         self._file.flush()
@@ -45,14 +53,25 @@ class ResultTable:
         self.close()
 
 
+def flatten_results(results: dict[str, Any]) -> dict[str, float]:
+    """Numeric results as table columns: a FitValue gives ``name`` and ``name_error``."""
+    out: dict[str, float] = {}
+    for name, value in results.items():
+        if isinstance(value, FitValue):
+            out[name], out[f"{name}_error"] = float(value.value), float(value.error)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
+
+
 def read_table(path: str | Path) -> dict[str, np.ndarray]:
     """Every column of a result table (strings decoded)."""
     with h5py.File(path, "r") as f:
         out = {}
         for k, ds in f["rows"].items():
             v = ds[()]
-            out[k] = v.astype(str) if v.dtype.kind in "OS" else v
+            out[k] = np.array([x.decode() if isinstance(x, bytes) else str(x) for x in v]) if v.dtype.kind in "OS" else v
         return out
 
 
-__all__ = ["ResultTable", "read_table"]
+__all__ = ["ResultTable", "read_table", "flatten_results"]

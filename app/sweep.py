@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from sequences.experiment import FitValue, ParameterError
+from app.result_table import flatten_results
+from sequences.experiment import ParameterError
 from sequences.experiments import get_experiment
 
 
@@ -114,17 +115,6 @@ def check_points(points: Sequence[SweepPoint]) -> None:
 
 def _point_text(p: SweepPoint) -> str:
     return ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in p.values.items())
-
-
-def flatten_results(results: dict[str, Any]) -> dict[str, float]:
-    """Numeric results as table columns: a FitValue gives ``name`` and ``name_error``."""
-    out: dict[str, float] = {}
-    for name, value in results.items():
-        if isinstance(value, FitValue):
-            out[name], out[f"{name}_error"] = float(value.value), float(value.error)
-        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-            out[name] = float(value)
-    return out
 
 
 def run_point(point: SweepPoint) -> dict[str, float]:
