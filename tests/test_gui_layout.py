@@ -70,3 +70,26 @@ def test_scan_colour_map_has_unscaled_scan_numbers_and_a_colour_bar_with_units(q
     assert left.autoSIPrefixScale == 1.0 and "x0.001" not in left.labelString()
     bar_label = plot.area.colour_bar.axis.labelString()
     assert "V" in bar_label  # the lock-in signal's unit
+
+
+def test_browser_opens_a_spectrum_file_from_another_spectrometer(qtbot, window):
+    """A Bruker ESP file (tests/data/real, see its README): drawn with its fit, its parameters
+    listed, g consistent with the file's own microwave frequency and fitted resonance field."""
+    from pathlib import Path
+
+    from scipy.constants import h, physical_constants
+
+    win = window
+    path = Path(__file__).parent / "data" / "real" / "SAMPLE2.SPC"
+    with qtbot.waitSignal(win.browser.loaded, timeout=20_000):
+        win.browser.open(path)
+    plot = win.browser.plot
+    assert win.centre.currentWidget() is win.browser
+    assert plot.plot.legend.items and any("fit" in label.text for _, label in plot.plot.legend.items)
+    keys = [win.browser.meta.topLevelItem(i).text(0) for i in range(win.browser.meta.topLevelItemCount())]
+    assert "format" in keys and "parameters" in keys
+    b_res = float(plot.results.cell("resonance_field", "value")) * 1e-3  # shown in mT
+    g = float(plot.results.cell("g_factor", "value"))
+    assert plot.results.cell("resonance_field", "unit") == "mT"
+    mu_b = physical_constants["Bohr magneton"][0]
+    assert g == pytest.approx(h * 9.243880e9 / (mu_b * b_res), abs=2e-5)  # g = h f / (muB B), f from the file

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from app.gui._qt import QtCore, QtWidgets, Signal
+from app.foreign_files import is_run_file
 from app.gui.bridge import Task
+from app.gui.file_view import read_and_analyse, show_dataset
 from app.gui.live_plot import LivePlot, format_results
 from app.storage import open_for_append, read_run, write_results
 from sequences.experiment import Experiment, RunData
@@ -96,9 +98,32 @@ class DataBrowser(QtWidgets.QWidget):
 
     # --- loading ----------------------------------------------------------------------------------
     def open(self, path: str | Path) -> None:
-        """Load a run file in a worker thread; shows it when read."""
+        """Load a run file, or a spectrum file from another spectrometer (``formats.load``, then
+        the analysis ``spinbench analyse`` runs), in a worker thread; shows it when read."""
         self.message.setText(f"reading {Path(path).name}…")
-        self._task = Task(lambda: read_run(path), lambda run, err: self._loaded(path, run, err), name="read-run", owner=self)
+        if is_run_file(path):
+            self._task = Task(lambda: read_run(path), lambda run, err: self._loaded(path, run, err), name="read-run",
+                              owner=self)
+        else:
+            self._task = Task(lambda: read_and_analyse(path), lambda got, err: self._loaded_foreign(path, got, err),
+                              name="read-file", owner=self)
+
+    def _loaded_foreign(self, path: Any, got: Any, error: str) -> None:
+        if error:
+            self.message.setText(f"Cannot open {path}: {error.strip().splitlines()[-1]}")
+            return
+        d, analysis = got
+        self.run, self.experiment, self.new_results = None, None, None
+        self.analyse_button.setEnabled(False)
+        self.save_button.setEnabled(False)
+        self.meta.clear()
+        for key, value in (("file", str(path)), ("format", d.format), ("title", d.title)):
+            self.meta.addTopLevelItem(QtWidgets.QTreeWidgetItem([key, str(value)]))
+        self.meta.addTopLevelItem(_tree("parameters", {k: v for k, v in d.parameters.items()}))
+        self.meta.resizeColumnToContents(0)
+        show_dataset(self.plot, d, analysis)
+        self.message.setText(f"{Path(path).name}: {d.format}, analysed as {analysis.kind}")
+        self.loaded.emit(str(path))
 
     def _loaded(self, path: Any, run: Any, error: str) -> None:
         if error:
