@@ -80,11 +80,19 @@ def constraints_from_args(args: argparse.Namespace) -> Constraints:
     from sequences.pulse import Constraints
     from sim_backend.pulsed import SimPulseBlaster  # scipy: only for the commands that need a target
 
-    pb, lim = SimPulseBlaster, LabLimits()
-    kw = dict(clock_hz=pb.clock_hz, min_instruction_ticks=pb.min_instruction_ticks,
-              max_instructions=pb.max_instructions, max_loop_count=pb.max_loop_count,
-              ringdown_time=pb.ringdown_time, rf_dead_time=pb.rf_dead_time,
-              max_rf_duty_cycle=lim.max_rf_duty_cycle, max_pulse_length=lim.max_pulse_length)
+    if getattr(args, "config", None):  # the target, limits and wiring of a lab file (builds, touches nothing)
+        from app.labconfig import lab_from_file
+
+        base = Constraints.from_lab(lab_from_file(args.config))
+        kw = {k: getattr(base, k) for k in ("clock_hz", "min_instruction_ticks", "max_instructions", "max_loop_count",
+                                           "ringdown_time", "rf_dead_time", "max_rf_duty_cycle", "max_pulse_length",
+                                           "channels")}
+    else:
+        pb, lim = SimPulseBlaster, LabLimits()
+        kw = dict(clock_hz=pb.clock_hz, min_instruction_ticks=pb.min_instruction_ticks,
+                  max_instructions=pb.max_instructions, max_loop_count=pb.max_loop_count,
+                  ringdown_time=pb.ringdown_time, rf_dead_time=pb.rf_dead_time,
+                  max_rf_duty_cycle=lim.max_rf_duty_cycle, max_pulse_length=lim.max_pulse_length)
     if args.clock:
         kw["clock_hz"] = parse_quantity(args.clock, "Hz", name="--clock")
     if args.min_ticks is not None:
@@ -207,6 +215,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ringdown", help="receiver ring-down time, e.g. 60ns")
     p.add_argument("--dead-time", help="T/R dead time before a pulse after the receiver closes, e.g. 20ns")
     p.add_argument("--repeat", action="store_true", help="repeat the pass until stopped (BRANCH 0 instead of STOP)")
+    p.add_argument("--config", metavar="LAB.toml", help="take the target (clock, limits, channel wiring) from a lab file, "
+                   "e.g. examples/lab-sim-nv.toml for the NV sequences")
 
 
 def add_parser(subparsers) -> None:

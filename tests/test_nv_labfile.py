@@ -74,3 +74,14 @@ address = "Dev1/ctr0"
     lab = lab_from_file(path)
     c = Constraints.from_lab(lab)
     assert c.channels.tx == 1 and c.channels.adc == 2 and c.channels.marker_bits == {"laser": 3, "trigger": 4}
+
+
+def test_sequence_commands_take_the_nv_wiring_from_a_lab_file(capsys):
+    from app.cli import main
+
+    assert main(["sequence", "check", "nv-rabi"]) != 0  # the default board has no laser line
+    assert "'laser' has no flag bit" in capsys.readouterr().out
+    assert main(["sequence", "check", "nv-xy8", "--config", str(EXAMPLE)]) == 0
+    assert main(["sequence", "compile", "nv-rabi", "--config", str(EXAMPLE)]) == 0
+    listing = capsys.readouterr().out
+    assert "000000000000000100000000" in listing  # the laser alone (bit 8) before the counter window opens
