@@ -110,7 +110,7 @@ def report_lines(f: Figures, sample_rate: float) -> list[str]:
         lines.append(f"  {name:24s} {value * shown[0]:.5g} {shown[1]}".rstrip())
     if d.name == "hsec":
         lines.append(f"  inversion on resonance   {f.water:.4f}")
-        lines.append(f"  worst inversion, B1 x{f.scales[0]:g}-{f.scales[-1]:g}, +-200 Hz  {f.worst:.4f}")
+        lines.append(f"  worst inversion, B1 x{f.scales[0]:g}-{f.scales[-1]:g} (0 and 200 Hz)  {f.worst:.4f}")
     else:
         lines.append(f"  water |Mxy|              {f.water:.4f}")
         lines.append(f"  fat |Mxy|                {f.profile_b1[1, len(f.scales) // 2]:.4f}")
