@@ -57,7 +57,11 @@ def serve(conn) -> None:
     served.stop()
 
 
-def main() -> None:
+#: Targets: driver layer over pyvisa-py (<= 10 % overhead), direct socket against a raw client.
+VISA_TARGET, SOCKET_TARGET = 0.90, 0.75
+
+
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=2.0, help="time per candidate (default 2 s)")
     ap.add_argument("--rounds", type=int, default=40, help="interleaved rounds (default 40)")
@@ -107,6 +111,11 @@ def main() -> None:
         print(f"driver over pyvisa-py / bare pyvisa-py (median of paired rounds): {visa_ratio:.3f} "
               f"(overhead {100 * (1 - visa_ratio):.1f} %)")
         print(f"driver over direct socket / raw socket (median of paired rounds): {socket_ratio:.3f}")
+        missed = [f"{what} {got:.3f} < {target}" for what, got, target in
+                  (("driver/pyvisa-py", visa_ratio, VISA_TARGET), ("driver/raw socket", socket_ratio, SOCKET_TARGET))
+                  if got < target]
+        print("targets: " + ("MISSED: " + "; ".join(missed) if missed else
+                             f"met (>= {VISA_TARGET} and >= {SOCKET_TARGET})"))
         li_visa.close()
         res.close()
         li.close()
@@ -114,7 +123,8 @@ def main() -> None:
     finally:
         parent.send("stop")
         server.join(timeout=5)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
