@@ -178,3 +178,15 @@ def test_cli_profile_prints_figures_and_writes_png(tmp_path, capsys):
     assert "binomial-1-180-1" in text and "fat-sat" in text and "AWG quantisation error" in text
     worst = float(text.split("fat/water, B1 x0.8-1.2")[1].split("%")[0])
     assert worst < 2.0
+
+
+def test_a_design_beyond_b1_max_is_a_one_line_error(capsys):
+    import subprocess
+    import sys
+
+    with pytest.raises(Exception, match=r"LIBRE \(90 deg at 3 T\) needs B1 = .* above b1_max = 0.1 uT"):
+        design_libre(B0, 90.0, 0.1e-6)
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "sequence", "profile", "libre", "--set", "flip=90",
+                           "--set", "b1_max=0.1uT"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "above b1_max = 0.1 uT" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
