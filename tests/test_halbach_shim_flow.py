@@ -1,4 +1,4 @@
-"""Design -> measured map -> fit -> shims (issue 14's "done when").
+"""Design -> measured map -> fit -> shims, end to end.
 
 The built magnet (tests/halbach_map_helpers.py) has known per-ring remanence and angle errors,
 per-magnet scatter, a registration offset and probe noise; the fit sees only the map and the
