@@ -22,6 +22,7 @@ import numpy as np
 
 from drivers.pulse_program import ChannelState, PulseProgram, expand
 from sim_backend.pulsed.bloch import Ensemble, PendingMaps
+from sim_backend.pulsed.cavity import Cavity, CoupledSpins, run_coupled
 
 
 @dataclass
@@ -45,6 +46,8 @@ class PulsedSample:
     #: float32 halves the memory traffic of every map; a 1e3-interval CPMG stays within ~5e-5 of
     #: float64 (tests/test_bloch_folding.py), far below the receiver noise.
     dtype: str = "float32"
+    #: probe resonator acting back on the spins (radiation damping); None: no back-action
+    cavity: Cavity | None = None
 
     def __post_init__(self) -> None:
         if self.lineshape not in ("gaussian", "lorentzian"):
@@ -93,6 +96,10 @@ class PulsedSpins:
         self.busy_until = self.state_time
         self.programs_run = 0
         self._context: tuple = ()
+        self.coupled: CoupledSpins | None = None
+        if s.cavity is not None:
+            delta_c = 2 * math.pi * (s.cavity.frequency - world.microwave.frequency)
+            self.coupled = CoupledSpins(self.ensemble, s.cavity, 2 * math.pi * s.gamma, delta_c)
 
     # --- coupling to the rest of the world ------------------------------------------------------
     def field(self) -> float:
@@ -117,7 +124,10 @@ class PulsedSpins:
         """Relax the spins (closed form) from the end of the last program to the clock's now."""
         now = self.world.clock.now()
         if now > self.state_time:
-            self.ensemble.free(now - self.state_time, self.larmor_offset())
+            if self.coupled is not None:  # the resonator keeps acting between programs
+                self.coupled.evolve(now - self.state_time, delta0=self.larmor_offset())
+            else:
+                self.ensemble.free(now - self.state_time, self.larmor_offset())
             self.state_time = now
 
     # --- receiver -------------------------------------------------------------------------------
@@ -131,6 +141,8 @@ class PulsedSpins:
     def run(self, program: PulseProgram) -> float:
         """Execute ``program`` from now; returns its duration (s). Records go to the receiver."""
         self.catch_up()
+        if self.coupled is not None:
+            return self._finish(run_coupled(self, _merged(program), program))
         ens = self.ensemble
         delta0, w1 = self.larmor_offset(), self.nutation_rate()
         context = (delta0, w1, program.clock_hz, program.phase_table, program.amplitude_table, program.offset_table)
@@ -175,7 +187,9 @@ class PulsedSpins:
             tau0 = active[0] + j / rx.sample_rate - t_end
             active[2][j:] = ens.sample_free(tau0, 1.0 / rx.sample_rate, n, delta0)
             rx.records.append(active[2])
-        duration = end * tick
+        return self._finish(end * tick)
+
+    def _finish(self, duration: float) -> float:
         now = self.world.clock.now()
         self.state_time = now + duration
         self.busy_until = now + duration
