@@ -16,6 +16,10 @@ from app.gui.plot_model import PlotSpec, PointStore
 from formats import Dataset, load
 
 
+#: Longest plot title drawn (the whole title is in the metadata tree).
+TITLE_CHARS = 40
+
+
 def read_and_analyse(path: str | Path) -> tuple[Dataset, FileAnalysis]:
     """Worker-thread job: the file and its analysis (errors propagate as one line to the GUI)."""
     d = load(path)
@@ -29,6 +33,7 @@ def show_dataset(plot: LivePlot, d: Dataset, analysis: FileAnalysis) -> None:
     plot.spec, plot.store = PlotSpec(None, []), PointStore([], plot.max_points)
     plot.average, plot.grid = None, None
     plot.curves, plot.avg_curves, plot.trace_curves, plot.fit_curve = {}, {}, {}, None
+    plot.show_average.setVisible(False)  # no scans to average in a file
     signal = analysis.signal if analysis.signal is not None else np.real(d.ordinates[0].values)
     rows = np.atleast_2d(signal)
     area = plot.area
@@ -44,7 +49,9 @@ def show_dataset(plot: LivePlot, d: Dataset, analysis: FileAnalysis) -> None:
         target.plot(x, fit, pen=pg.mkPen("#000", width=2, style=QtCore.Qt.DashLine), name=f"fit ({analysis.kind})")
     target.setLabel("bottom", d.x.name or "x", units=d.x.unit or None)
     target.setLabel("left", d.ordinates[0].name or "signal", units=d.ordinates[0].unit or None)
-    target.setTitle(d.title or (d.source.name if d.source else ""))
+    title = d.title or (d.source.name if d.source else "")
+    # a plot title is as wide as its text: a long file title would push the plot out of view
+    target.setTitle(title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…")
     results: dict[str, Any] = dict(analysis.results)
     results["analysis"] = f"{analysis.kind} ({analysis.reason}), channel {analysis.channel}"
     for i, note in enumerate([*analysis.notes, *analysis.warnings]):

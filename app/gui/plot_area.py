@@ -116,7 +116,9 @@ class PlotArea:
     def fit_legends(self) -> None:
         """Keep the legend column as wide as its widest legend (the layout would squeeze it)."""
         width = max((legend.layout.preferredWidth() for legend in self.legends if legend.isVisible()), default=0.0)
-        self.graphics.ci.layout.setColumnMinimumWidth(1, width)
+        # never more than a third of a narrow view: the plot must keep its own width
+        view = self.graphics.width() if self.graphics.isVisible() else 0
+        self.graphics.ci.layout.setColumnMinimumWidth(1, min(width, view / 3) if view > 150 else width)
 
     def map_follows_x(self) -> None:
         self.map_plot.enableAutoRange(x=False)
