@@ -14,14 +14,19 @@ import numpy as np
 from analysis.pulsed_fits import Fit, _fit
 
 
-def ramsey_model(t, base, amp, f0, split, phase, t2s, n: int):
-    fringes = sum(np.cos(2 * np.pi * (f0 + (k - (n - 1) / 2) * split) * t + phase) for k in range(n)) / n
-    return base + amp * np.exp(-(t / t2s) ** 2) * fringes
+def ramsey_model(t, base, f0, split, t2s, *quad, n: int):
+    """base + exp(-(t/T2*)^2) sum_k (a_k cos + b_k sin)(2 pi (f0 + (k - (n-1)/2) split) t): each
+    hyperfine line keeps its own amplitude and phase (finite pulses treat the detuned lines differently)."""
+    out = np.zeros_like(np.asarray(t, float))
+    for k in range(n):
+        w = 2 * np.pi * (f0 + (k - (n - 1) / 2) * split) * t
+        out = out + quad[2 * k] * np.cos(w) + quad[2 * k + 1] * np.sin(w)
+    return base + np.exp(-(t / t2s) ** 2) * out
 
 
 def fit_ramsey(t: np.ndarray, y: np.ndarray, n_lines: int, split: float) -> Fit:
-    """Ramsey fringes of ``n_lines`` hyperfine lines ``split`` Hz apart: base, amp, f0 (the mean
-    detuning), split, phase, T2* (s)."""
+    """Ramsey fringes of ``n_lines`` hyperfine lines ``split`` Hz apart: base, f0 (the mean
+    detuning), split, T2* (s), and each line's quadratures a_k, b_k."""
     t, y = np.asarray(t, float), np.asarray(y, float)
     dt = float(np.median(np.diff(t)))
     m = 32 * len(t)
@@ -31,19 +36,19 @@ def fit_ramsey(t: np.ndarray, y: np.ndarray, n_lines: int, split: float) -> Fit:
     best = None
     starts = [f_peak] if n_lines == 1 else [f_peak, f_peak + split / 2, f_peak - split / 2, f_peak + split,
                                             f_peak - split]
+    names = ["base", "f0", "split", "T2star"] + [f"{q}{k}" for k in range(n_lines) for q in ("a", "b")]
+    amp = 0.5 * np.ptp(y) / n_lines
     for f0 in starts:
-        for phase in (0.0, np.pi):
-            for t2s in (0.3 * np.ptp(t), np.ptp(t)):
-                p0 = [y.mean(), 0.5 * np.ptp(y), abs(f0), split, phase, t2s]
-                lo = [-np.inf, 0, 0, 0.7 * split, -2 * np.pi, dt]
-                hi = [np.inf, np.inf, 1 / dt, 1.3 * split if n_lines > 1 else 1.0, 2 * np.pi, 100 * np.ptp(t)]
-                try:
-                    fit = _fit(lambda x, *p: ramsey_model(x, *p, n=n_lines), t, y, p0,
-                               ["base", "amplitude", "f0", "split", "phase", "T2star"], (lo, hi))
-                except RuntimeError:
-                    continue
-                if best is None or fit.residual_rms < best.residual_rms:
-                    best = fit
+        for t2s in (0.4 * np.ptp(t),):
+            p0 = [y.mean(), abs(f0), split, t2s] + [amp, 0.0] * n_lines
+            lo = [-np.inf, 0, 0.7 * split, dt] + [-np.inf] * (2 * n_lines)
+            hi = [np.inf, 1 / dt, 1.3 * split if n_lines > 1 else 1.0, 100 * np.ptp(t)] + [np.inf] * (2 * n_lines)
+            try:
+                fit = _fit(lambda x, *p: ramsey_model(x, *p, n=n_lines), t, y, p0, names, (lo, hi))
+            except RuntimeError:
+                continue
+            if best is None or fit.residual_rms < best.residual_rms:
+                best = fit
     if best is None:
         raise RuntimeError("Ramsey fit did not converge")
     return best

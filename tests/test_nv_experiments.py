@@ -105,9 +105,10 @@ def test_ramsey_t2star_within_2_percent(nitrogen):
     # T2 >> T2* as in most NV diamonds (the fit's envelope is the Gaussian free-induction decay alone)
     lab = nv_bench(0.01, nitrogen=nitrogen, count_rate=5e7, t2_star=t2s, t2=1e-3)
     f = _line(lab, 0.01, nitrogen)
-    r = run(NvRamsey(frequency=f - 5e6, averages=50000, points=100, t_free_stop=4e-6, nitrogen=nitrogen), lab)
+    r = run(NvRamsey(frequency=f - 5e6, averages=200000, points=100, t_free_stop=4e-6, nitrogen=nitrogen), lab)
     assert r["T2star"].value == pytest.approx(t2s, rel=0.02)
     assert r["detuning"].value == pytest.approx(5e6, rel=0.02)
+    assert r["hyperfine_splitting"].value == pytest.approx(2.16e6 if nitrogen == "14N" else 3.03e6, rel=0.02)
 
 
 @pytest.mark.slow

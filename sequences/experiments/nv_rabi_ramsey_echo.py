@@ -51,9 +51,7 @@ class NvRamsey(NvPulsedExperiment):
         t = np.asarray(run["t_free"], float)
         y = self.ratio(run)
         n, split = HYPERFINE[str(run.parameters.get("nitrogen", self.nitrogen))]
-        # the free time runs between pulse edges; the phase accrues from centre to centre
-        t_eff = t + float(run.parameters.get("p90", self.p90))
-        fit = fit_ramsey(t_eff, y, n, split)
+        fit = fit_ramsey(t, y, n, split)
         p, e = fit.params, fit.errors
         return {"T2star": FitValue(p["T2star"], e["T2star"], "s"), "detuning": FitValue(p["f0"], e["f0"], "Hz"),
                 "hyperfine_splitting": FitValue(p["split"], e["split"], "Hz") if n > 1 else None,
