@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
-from analysis.uncertainty import covariance, standard_errors
+from analysis.uncertainty import covariance, propagate, standard_errors
 
 
 @dataclass
@@ -19,6 +18,7 @@ class Fit:
     errors: dict[str, float]
     curve: np.ndarray
     residual_rms: float
+    cov: np.ndarray  # of the parameters, in the order of ``params``: for derived quantities
 
 
 def principal_phase(z: np.ndarray, reference: int | None = None) -> tuple[np.ndarray, float]:
@@ -36,20 +36,29 @@ def principal_phase(z: np.ndarray, reference: int | None = None) -> tuple[np.nda
 
 
 def _fit(model, x, y, p0, names, bounds=(-np.inf, np.inf)) -> Fit:
+    from scipy.optimize import least_squares
     lb, ub = (np.broadcast_to(np.asarray(b, float), (len(p0),)) for b in bounds)
     bounded = bool(np.isfinite(lb).any() or np.isfinite(ub).any())
     sol = least_squares(lambda p: model(x, *p) - y, np.asarray(p0, float), bounds=(lb, ub),
                         method="trf" if bounded else "lm", max_nfev=20000)
     if not sol.success:
         raise RuntimeError(f"fit did not converge: {sol.message}")
-    popt, perr = sol.x, standard_errors(covariance(sol.jac, sol.fun))
+    popt, cov = sol.x, covariance(sol.jac, sol.fun)
+    perr = standard_errors(cov)
     curve = model(x, *popt)
     return Fit(dict(zip(names, map(float, popt))), dict(zip(names, map(float, perr))), curve,
-               float(np.sqrt(np.mean((y - curve) ** 2))))
+               float(np.sqrt(np.mean((y - curve) ** 2))), cov)
 
 
-def fit_decay(t: np.ndarray, y: np.ndarray) -> Fit:
-    """y = A exp(-t / T): echo decays (Hahn: t = 2 tau; CPMG: t = 2 n tau)."""
+def fit_decay(t: np.ndarray, y: np.ndarray, *, baseline: bool = False, stretched: bool = False) -> Fit:
+    """y = A exp(-(t / T)^beta) + c: echo decays (Hahn: t = 2 tau; CPMG: t = 2 n tau).
+
+    ``baseline`` frees the offset c (a real spectrometer's echo integral rarely decays to exactly
+    zero: without c, the residual offset is absorbed by a shorter T); ``stretched`` frees the
+    exponent beta (spectral diffusion, Milov et al. 1998: beta between 1 and 2 for nuclear
+    spectral diffusion); otherwise c = 0 and beta = 1. ``params``: amplitude, T and, when free,
+    offset and beta.
+    """
     t, y = np.asarray(t, float), np.asarray(y, float)
     pos = y > 0.05 * np.max(np.abs(y))
     if np.count_nonzero(pos) >= 2:
@@ -58,19 +67,38 @@ def fit_decay(t: np.ndarray, y: np.ndarray) -> Fit:
     else:
         t_guess = np.ptp(t) / 2
     a_guess = y[0] * np.exp(t[0] / t_guess)
-    return _fit(lambda t, a, tc: a * np.exp(-t / tc), t, y, [a_guess, t_guess], ["amplitude", "T"],
-                ([-np.inf, 1e-15], [np.inf, np.inf]))
+    names, p0 = ["amplitude", "T"], [a_guess, t_guess]
+    lo, hi = [-np.inf, 1e-15], [np.inf, np.inf]
+    if baseline:
+        names, p0, lo, hi = names + ["offset"], p0 + [0.0], lo + [-np.inf], hi + [np.inf]
+    if stretched:
+        names, p0, lo, hi = names + ["beta"], p0 + [1.0], lo + [0.1], hi + [5.0]
+
+    def model(t: np.ndarray, a: float, tc: float, *rest: float) -> np.ndarray:
+        c = rest[0] if baseline else 0.0
+        beta = rest[-1] if stretched else 1.0
+        return a * np.exp(-np.abs(t / tc) ** beta) + c
+
+    return _fit(model, t, y, p0, names, (lo, hi))
 
 
 def fit_recovery(t: np.ndarray, y: np.ndarray) -> Fit:
-    """y = A - B exp(-t / T1): inversion (B ~ 2A) or saturation (B ~ A) recovery."""
+    """y = A - B exp(-t / T1): inversion (B ~ 2A) or saturation (B ~ A) recovery.
+
+    B is free, so an imperfect inversion (B/A below 2: B1 inhomogeneity, finite pulse bandwidth)
+    does not bias T1; ``params`` gains ``inversion_factor`` = B / A with its propagated error.
+    """
     t, y = np.asarray(t, float), np.asarray(y, float)
     a = y[np.argmax(t)]
     b = a - y[np.argmin(t)]
     target = a - b / np.e
     t1 = t[np.argmin(np.abs(y - target))] or np.median(t)
-    return _fit(lambda t, a, b, t1: a - b * np.exp(-t / t1), t, y, [a, b, t1], ["A", "B", "T1"],
-                ([-np.inf, -np.inf, 1e-15], [np.inf, np.inf, np.inf]))
+    fit = _fit(lambda t, a, b, t1: a - b * np.exp(-t / t1), t, y, [a, b, t1], ["A", "B", "T1"],
+               ([-np.inf, -np.inf, 1e-15], [np.inf, np.inf, np.inf]))
+    a, b = fit.params["A"], fit.params["B"]
+    fit.params["inversion_factor"] = b / a
+    fit.errors["inversion_factor"] = propagate(fit.cov, np.array([-b / a**2, 1.0 / a, 0.0]))
+    return fit
 
 
 def fit_damped_sine(t: np.ndarray, y: np.ndarray) -> Fit:

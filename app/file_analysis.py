@@ -214,12 +214,13 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
         out.results["pi_pulse"] = _fv(0.5 / f, 0.5 * fe / f ** 2, "s")
         out.results["damping_time"] = _fv(fit.params["tau"], fit.errors["tau"], "s")
     elif out.kind == "decay":
-        fit = fit_decay(t, y)
+        fit = fit_decay(t, y, baseline=True)  # a real echo integral keeps an offset: without it T is short
         out.results["decay_time"] = _fv(fit.params["T"], fit.errors["T"], "s")
+        out.results["decay_offset"] = _fv(fit.params["offset"], fit.errors["offset"], d.ordinates[0].unit)
     elif out.kind == "recovery":
         fit = fit_recovery(t, y)
         out.results["T1"] = _fv(fit.params["T1"], fit.errors["T1"], "s")
-        out.results["inversion_factor"] = _fv(fit.params["B"] / fit.params["A"], float("nan"), "")
+        out.results["inversion_factor"] = _fv(fit.params["inversion_factor"], fit.errors["inversion_factor"], "")
     else:  # fid
         keep = t >= 0
         spec = fid_spectrum(z[keep] if np.iscomplexobj(z) else y[keep], 1.0 / float(np.median(np.diff(t))),
