@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from analysis.constants import H, MU0, MU_B
 from analysis.model_names import GEOMETRIES
@@ -76,6 +75,17 @@ class KittelFit:
     errors: dict[str, float]
     residuals: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     reduced_chi2: float = float("nan")
+    #: covariance of the fitted parameters in the order (g, field parameter, bk), free ones only
+    cov: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 0)))
+
+    @property
+    def g_field_correlation(self) -> float:
+        """Correlation coefficient of g and the field parameter (NaN for a sphere): near +-1 the
+        data cannot tell them apart (frequencies over too narrow a range), whatever the errors say."""
+        if self.cov.shape[0] < 2:
+            return float("nan")
+        denom = np.sqrt(self.cov[0, 0] * self.cov[1, 1])
+        return float(self.cov[0, 1] / denom) if denom > 0 else float("nan")
 
     def field_at(self, f: np.ndarray) -> np.ndarray:
         return resonance_field(f, self.g, self.bfield, self.geometry, self.bk)
@@ -85,6 +95,7 @@ def fit_kittel(f: np.ndarray, b_res: np.ndarray, b_err: np.ndarray | None = None
                fit_bk: bool = False, g0: float | None = None, bfield0: float | None = None) -> KittelFit:
     """Weighted least squares of B_res(f). Errors scale with the reduced chi^2 when it exceeds 1
     (the scatter, not only the per-point errors, sets the uncertainty)."""
+    from scipy.optimize import least_squares
     if geometry not in GEOMETRIES:
         raise ValueError(f"unknown geometry {geometry!r}; use one of {list(GEOMETRIES)}")
     f, b = np.asarray(f, float), np.asarray(b_res, float)
@@ -109,10 +120,33 @@ def fit_kittel(f: np.ndarray, b_res: np.ndarray, b_err: np.ndarray | None = None
     sol = least_squares(resid, p0, x_scale="jac", max_nfev=2000)
     dof = len(b) - len(p0)
     chi2 = float(sol.fun @ sol.fun / dof) if dof > 0 else float("nan")
-    perr = standard_errors(covariance(sol.jac, sol.fun, known_errors=b_err is not None))
+    cov = covariance(sol.jac, sol.fun, known_errors=b_err is not None)
+    perr = standard_errors(cov)
     g, bf, bk = unpack(sol.x)
     errors = {"g": perr[0], "bfield": perr[1] if has_field else 0.0, "bk": perr[-1] if fit_bk else 0.0}
-    return KittelFit(geometry, g, bf, bk, errors, sol.fun * sig, chi2)
+    return KittelFit(geometry, g, bf, bk, errors, sol.fun * sig, chi2, cov)
+
+
+#: reduced chi-square above which the Kittel model (or the line fits' errors) is in doubt
+MAX_REDUCED_CHI2 = 4.0
+#: |corr(g, field parameter)| above which g and Meff (HK, HA) are not separately determined
+MAX_CORRELATION = 0.99
+
+
+def kittel_warnings(fit: KittelFit) -> list[str]:
+    """What a user must be told about a Kittel fit: a poor model (large reduced chi-square; the
+    errors are then scaled up) and g strongly correlated with the field parameter (the frequencies
+    span too little of the curve: each value alone is uncertain along the correlated line)."""
+    out = []
+    if fit.reduced_chi2 > MAX_REDUCED_CHI2:
+        out.append(f"Kittel fit: reduced chi-square {fit.reduced_chi2:.3g} > {MAX_REDUCED_CHI2:g}: the "
+                   f"{fit.geometry} model (or the line fits' errors) does not describe the resonance fields; "
+                   f"errors are scaled up accordingly")
+    corr = fit.g_field_correlation
+    if abs(corr) > MAX_CORRELATION:
+        out.append(f"Kittel fit: g and {FIELD_PARAMETER[fit.geometry]} are correlated ({corr:+.4f}, "
+                   f"|corr| > {MAX_CORRELATION:g}): measure over a wider frequency range to separate them")
+    return out
 
 
 def _start(f: np.ndarray, b: np.ndarray, geometry: str) -> tuple[float, float]:

@@ -7,11 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from analysis.kittel import FIELD_PARAMETER, GEOMETRIES, fit_damping, fit_kittel
+from analysis.kittel import FIELD_PARAMETER, GEOMETRIES, fit_damping, fit_kittel, kittel_warnings
 from sequences.experiment import FitValue
-
-#: reduced chi-square above which the Kittel model (or the line fits' errors) is in doubt
-MAX_REDUCED_CHI2 = 4.0
 
 
 def kittel_from_slices(rows: list[dict[str, Any]], frequencies: np.ndarray, geometry: str,
@@ -33,11 +30,9 @@ def kittel_from_slices(rows: list[dict[str, Any]], frequencies: np.ndarray, geom
     if fit_offset:
         results["mu0_h_offset"] = FitValue(fit.bk, fit.errors["bk"], "T")
     results["kittel_reduced_chi2"] = round(fit.reduced_chi2, 2)
-    warnings = []
-    if fit.reduced_chi2 > MAX_REDUCED_CHI2:
-        warnings.append(f"Kittel fit: reduced chi-square {fit.reduced_chi2:.3g} > {MAX_REDUCED_CHI2:g}: the "
-                        f"{geometry} model (or the line fits' errors) does not describe the resonance fields; "
-                        f"errors are scaled up accordingly")
+    if name:
+        results["kittel_correlation"] = round(fit.g_field_correlation, 4)
+    warnings = kittel_warnings(fit)
     widths = np.array([rows[i]["fwhm"].value for i in used])
     width_err = np.array([rows[i]["fwhm"].error for i in used])
     damping = fit_damping(f, widths, width_err, fit.g, fit.errors["g"])

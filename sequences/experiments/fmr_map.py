@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
-from analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel,
+from analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel, kittel_warnings,
                                        meff_from_field, resonance_field)
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.trace_series import TraceSeries, line_table, no_line_warning
@@ -173,6 +173,9 @@ class FreqFieldMap(TraceSeries):
             kit = fit_kittel(freqs[ok], b, be, geometry=geometry, g0=p.get("g_guess"), bfield0=p.get("field_guess"))
             out.update(self.kittel_values(kit))
             out["kittel_reduced_chi2"] = kit.reduced_chi2
+            if FIELD_PARAMETER[geometry]:
+                out["kittel_correlation"] = kit.g_field_correlation
+            warnings += kittel_warnings(kit)
             if n_freq >= 2:
                 w = np.array(table["fwhm"])[ok]
                 we = np.array(table["fwhm_error"])[ok]
