@@ -1,0 +1,106 @@
+"""Antiferromagnetic resonance: the two-sublattice branches and a fit of a frequency-field map.
+
+Fields in tesla (mu0 H), frequencies in Hz, gamma = g mu_B / h. Two sublattices coupled by the
+exchange field H_E with a uniaxial anisotropy field H_A (C. Kittel, Phys. Rev. 82, 565 (1951);
+T. Nagamiya, Prog. Theor. Phys. 6, 342 (1951); F. Keffer and C. Kittel, Phys. Rev. 85, 329
+(1952); review: S. M. Rezende, A. Azevedo and R. L. Rodriguez-Suarez, J. Appl. Phys. 126,
+151101 (2019)):
+
+* easy axis, field along it, below the spin flop: f / gamma = sqrt(2 H_E H_A + H_A^2) +- H;
+* spin-flop field H_sf = sqrt(2 H_E H_A - H_A^2);
+* above it (sublattices flopped, canted towards H), one branch
+  (f / gamma)^2 = H^2 2 H_E (2 H_E + H_A) / (2 H_E - H_A)^2 - 2 H_E H_A
+  (the other is the zero-frequency rotation about the axis); for H_A << H_E this is the often
+  quoted sqrt(H^2 - 2 H_E H_A);
+* easy plane (hard-axis field H_D), field in the plane: f / gamma = H sqrt(1 + H_D / (2 H_E))
+  and sqrt(2 H_E H_D (1 - (H / 2 H_E)^2)).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from analysis.uncertainty import covariance, propagate, standard_errors
+
+MU_B_OVER_H = 13.996244936e9  # Hz/T (CODATA 2018)
+
+
+def spin_flop_field(h_e: float, h_a: float) -> float:
+    """H_sf = sqrt(2 H_E H_A - H_A^2) (T)."""
+    return math.sqrt(2 * h_e * h_a - h_a * h_a)
+
+
+def easy_axis_branches(h: np.ndarray, h_e: float, h_a: float) -> np.ndarray:
+    """f / gamma (T) of the modes at fields ``h`` along the easy axis, shape (3, n): upper and
+    lower antiferromagnetic branches (NaN above H_sf) and the spin-flop branch (NaN below)."""
+    h = np.abs(np.asarray(h, float))
+    gap = math.sqrt(2 * h_e * h_a + h_a * h_a)
+    below = h < spin_flop_field(h_e, h_a)
+    c = 2 * h_e * (2 * h_e + h_a) / (2 * h_e - h_a) ** 2
+    flop = np.sqrt(np.clip(c * h * h - 2 * h_e * h_a, 0.0, None))
+    return np.array([np.where(below, gap + h, np.nan), np.where(below, gap - h, np.nan),
+                     np.where(below, np.nan, flop)])
+
+
+def easy_plane_branches(h: np.ndarray, h_e: float, h_d: float) -> np.ndarray:
+    """f / gamma (T) for a field in the easy plane (hard-axis field ``h_d``), shape (2, n): the
+    in-plane and out-of-plane modes, below the saturation field 2 H_E."""
+    h = np.abs(np.asarray(h, float))
+    return np.array([h * math.sqrt(1 + h_d / (2 * h_e)),
+                     np.sqrt(np.clip(2 * h_e * h_d * (1 - (h / (2 * h_e)) ** 2), 0.0, None))])
+
+
+@dataclass
+class AfmrFit:
+    h_e: float
+    h_a: float
+    g: float
+    errors: dict[str, float]
+    spin_flop: float
+    spin_flop_error: float
+    rms_hz: float
+
+
+def _residuals(p: np.ndarray, h: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Each point against the nearest branch (the map need not say which branch a point is on,
+    and branches may be missing)."""
+    h_e, ratio, g = p  # H_A = ratio H_E: the bound ratio < 2 keeps the model defined
+    h_a = ratio * h_e
+    model = easy_axis_branches(h, h_e, h_a) * g * MU_B_OVER_H
+    d = np.where(np.isnan(model), np.inf, model - f[None, :])
+    k = np.argmin(np.abs(d), axis=0)
+    return d[k, np.arange(len(f))]
+
+
+def fit_easy_axis_map(h: np.ndarray, f: np.ndarray, g0: float = 2.0) -> AfmrFit:
+    """Fit (field T along the easy axis, resonance frequency Hz) points to H_E, H_A and g.
+
+    The map must contain the spin-flop branch as well as a branch below it: below H_sf alone
+    only the gap sqrt(2 H_E H_A + H_A^2) is determined, not H_E and H_A separately. Starts from
+    the gap read at the lowest field and several H_E / H_A ratios; keeps the best fit."""
+    h, f = np.abs(np.asarray(h, float)), np.asarray(f, float)
+    if h.shape != f.shape or h.size < 4:
+        raise ValueError(f"AFMR fit: need at least 4 (field, frequency) points of equal length, got {h.size}")
+    gap0 = f[np.argmin(h)] / (g0 * MU_B_OVER_H) + h.min()
+    best = None
+    for ratio in (1e-3, 1e-2, 0.05, 0.2):  # H_A / H_E
+        h_a0 = gap0 * math.sqrt(ratio / (2 + ratio))
+        p0 = [h_a0 / ratio, ratio, g0]
+        sol = least_squares(_residuals, p0, args=(h, f), x_scale=[p0[0], ratio, 1.0],
+                            bounds=([1e-9, 1e-9, 0.1], [np.inf, 1.9, 10.0]))
+        if sol.success and (best is None or sol.cost < best.cost):
+            best = sol
+    if best is None:
+        raise ValueError("AFMR fit did not converge")
+    h_e, ratio, g = best.x
+    h_a = ratio * h_e
+    to_fields = np.array([[1.0, 0.0, 0.0], [ratio, h_e, 0.0], [0.0, 0.0, 1.0]])  # d(H_E, H_A, g)/dp
+    cov = to_fields @ covariance(best.jac, best.fun) @ to_fields.T
+    err = standard_errors(cov)
+    hsf = spin_flop_field(h_e, h_a)
+    grad = np.array([h_a / hsf, (h_e - h_a) / hsf, 0.0])
+    return AfmrFit(float(h_e), float(h_a), float(g), dict(zip(("h_e", "h_a", "g"), map(float, err))),
+                   hsf, float(propagate(cov, grad)), float(np.sqrt(np.mean(best.fun ** 2))))
