@@ -23,6 +23,7 @@ import dataclasses
 import math
 from typing import Any
 
+from app.sim_membrane import MEMBRANE_KEYS, configure_membrane, membrane_problems
 from drivers.errors import ConfigError
 from sim_backend.world import SimulatedWorld
 
@@ -65,6 +66,9 @@ SIM_TABLE = (
     SimKey("channels", {}, "", "table of name = flag bit",
            "nv only: pulse-programmer wiring, e.g. {mw_switch = 0, counter_gate = 6, laser = 8, trigger = 7} "
            "(the default)"),
+    SimKey("membrane", {}, "SI", "table: " + ", ".join(f"{k} ({u or '1'})" for k, (u, _) in MEMBRANE_KEYS.items()),
+           "[sim.membrane]: the SiN membrane's mode (MRFM); q_table = [[T, Q], ...] makes Q depend on "
+           "temperature (log Q linear in T), so the force noise sqrt(4 kB T k/(w0 Q(T))) follows a cooldown"),
     SimKey("sample_parameters", {}, "SI", "table of numbers (or lists of numbers)",
            "the sample's own fields, [sim.sample_parameters] below; unknown names are refused"),
 )
@@ -204,6 +208,8 @@ def _check_table(table: dict[str, Any]) -> list[str]:
             channel_map_from_table(table["channels"], "[sim]")
         except ConfigError as exc:
             problems.append(str(exc))
+    if "membrane" in table:
+        problems.extend(membrane_problems(table["membrane"]))
     if not isinstance(table.get("sample_parameters", {}), dict):
         problems.append(f"[sim] sample_parameters = {table['sample_parameters']!r}: must be a table of "
                         f"numbers, e.g. [sim.sample_parameters] g = 2.1")
@@ -253,6 +259,8 @@ def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
     if table.get("sample") == "nv":
         raise ConfigError("[sim] sample = \"nv\" is the NV bench: build it with app.simlab_nv (labconfig does)")
     world = SimulatedWorld(sample, seed=int(table.get("seed", SIM_DEFAULTS["seed"])))
+    if "membrane" in table:
+        configure_membrane(world, table["membrane"])
     if table.get("line", SIM_DEFAULTS["line"]) == "broadband":
         from sim_backend.fmr_setup import use_broadband_line
 

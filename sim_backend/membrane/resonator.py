@@ -56,6 +56,25 @@ class MembraneMode:
     #: df0/dT (tensile stress changes with temperature), Hz/K relative to ``t_ref``.
     f0_temp_coeff: float = 0.0
     t_ref: float = 295.0
+    #: Q(T) as (temperature K, Q) pairs, log Q interpolated linearly in T and held beyond the
+    #: ends (SiN loss falls on cooling); empty: ``q`` at every temperature.
+    q_table: tuple[tuple[float, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        table = tuple((float(t), float(q)) for t, q in self.q_table)
+        if any(not (math.isfinite(t) and t >= 0 and math.isfinite(q) and q > 0) for t, q in table):
+            raise ValueError(f"q_table {self.q_table!r}: give [temperature K >= 0, Q > 0] pairs")
+        if any(b[0] <= a[0] for a, b in zip(table, table[1:])):
+            raise ValueError(f"q_table {self.q_table!r}: temperatures must increase strictly")
+        self.q_table = table
+
+    def quality(self, temperature: float) -> float:
+        """Q at ``temperature`` (K): from ``q_table`` when given, else the fixed ``q``."""
+        if not self.q_table:
+            return self.q
+        temps = [t for t, _ in self.q_table]
+        logs = [math.log(q) for _, q in self.q_table]
+        return math.exp(float(np.interp(temperature, temps, logs)))
 
     def frequency(self, t: float, temperature: float) -> float:
         return self.f0 + self.f0_drift_rate * t + self.f0_temp_coeff * (temperature - self.t_ref)
@@ -70,9 +89,9 @@ class MembraneMode:
         return self.q / (math.pi * self.f0)
 
     def force_noise_psd(self, temperature: float, f0: float | None = None) -> float:
-        """One-sided thermal force PSD S_F = 4 kB T m w0 / Q (N^2/Hz)."""
+        """One-sided thermal force PSD S_F = 4 kB T m w0 / Q(T) (N^2/Hz)."""
         w0 = 2 * math.pi * (self.f0 if f0 is None else f0)
-        return 4 * KB * max(temperature, 0.0) * self.m_eff * w0 / self.q
+        return 4 * KB * max(temperature, 0.0) * self.m_eff * w0 / self.quality(temperature)
 
 
 class JointPropagator:

@@ -134,7 +134,7 @@ class MembraneSystem:
         """(lam, beta, envelope noise intensity, gain) of the envelope equation at time t."""
         f0 = self.mode.frequency(t, self.temperature()) if f0 is None else f0
         w0 = 2 * math.pi * f0
-        lam = complex(-w0 / (2 * self.mode.q), w0 - 2 * math.pi * self.demod.frequency)
+        lam = complex(-w0 / (2 * self.mode.quality(self.temperature())), w0 - 2 * math.pi * self.demod.frequency)
         beta = complex(0.0, -1.0 / (2 * self.mode.m_eff * w0))
         d_env = self.mode.force_noise_psd(self.temperature(), f0) / (2 * (self.mode.m_eff * w0) ** 2)
         return lam, beta, d_env, self.demod.gain(self.ifo.volts_per_metre)
@@ -157,7 +157,7 @@ class MembraneSystem:
             # A drifting f0 would make every step's exact map new (~0.4 ms each). Use the map of
             # f0 rounded to 1 % of the linewidth and apply the remainder to the envelope as the
             # exact phase rotation it is; the lock-in sees that rotation <= 0.5 % late.
-            quantum = 0.01 * self.mode.f0 / self.mode.q
+            quantum = 0.01 * self.mode.f0 / self.mode.quality(self.temperature())
             f0_q = round(f0 / quantum) * quantum
             residual, f0 = 2 * math.pi * (f0 - f0_q), f0_q
         wr = 2 * math.pi * self.demod.frequency
@@ -181,7 +181,7 @@ class MembraneSystem:
         m = self.mode
         return (self.world.thermal.temperature, p.output, p.amplitude, p.frequency, p.force_per_volt, p.phase_deg,
                 d.frequency, d.phase_deg, d.time_constant, d.poles, d.sine_out, self.ifo.phase,
-                self.ifo.noise_density, self.ifo.v_pp, self.ifo.wavelength, m.f0, m.q, m.m_eff, id(self.spins),
+                self.ifo.noise_density, self.ifo.v_pp, self.ifo.wavelength, m.f0, m.q, m.q_table, m.m_eff, id(self.spins),
                 self.gradient, self.b1_per_sqrt_w, self.coil_t_per_v, spins)
 
     def advance(self, t0: float, dt: float) -> None:
