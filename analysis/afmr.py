@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
+from analysis.constants import H, MU_B
 from analysis.uncertainty import covariance, propagate, standard_errors
 
-MU_B_OVER_H = 13.996244936e9  # Hz/T (CODATA 2018)
+MU_B_OVER_H = MU_B / H  # Hz/T
 
 
 def spin_flop_field(h_e: float, h_a: float) -> float:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-MU_B_OVER_H = 13.996244936e9  # Hz/T, Bohr magneton over Planck constant (CODATA 2018)
+from sim_backend.constants import H, MU_B
 
 
 # polar angles measured from an oblique axis: the states met here (along or perpendicular to x, y,
@@ -47,7 +47,7 @@ class Antiferromagnet:
     @property
     def gamma(self) -> float:
         """Gyromagnetic ratio g mu_B / h (Hz/T)."""
-        return self.g * MU_B_OVER_H
+        return self.g * MU_B / H
 
     def energy(self, m1: np.ndarray, m2: np.ndarray, h: np.ndarray) -> float:
         return float(self.h_e * m1 @ m2 - 0.5 * self.h_a * (m1[2] ** 2 + m2[2] ** 2) - h @ (m1 + m2))

@@ -31,9 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim_backend.constants import MU0
 from sim_backend.pulsed.bloch import Ensemble
-
-MU0 = 4e-7 * math.pi  # T m / A
 
 
 @dataclass
