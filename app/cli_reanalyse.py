@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def cmd_reanalyse(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from app.compute import compute_from_args, print_failures
+    from app.compute import compute_from_args, map_on_terminal, print_failures
     from app.reanalysis import FileTask, analyse_file, find_files
     from app.result_table import ResultTable
 
@@ -45,21 +45,14 @@ def cmd_reanalyse(args: argparse.Namespace) -> int:
         table.write(i, result)
         rows[i] = result
 
-    def progress(done: int, total: int) -> None:
-        print(f"\r  {done}/{total} files", end="", file=sys.stderr, flush=True)
-
-    failures = []
     with compute_from_args(args) as compute, ResultTable(
             out / "summary.h5", len(tasks), {"file": np.array([str(f) for f in files])},
             {"folder": str(args.folder), "kind": args.kind or "auto"}) as table:
-        print(f"reanalyse: {len(tasks)} files on {compute.backend}", file=sys.stderr)
-        try:
-            _, failures = compute.map_collect(analyse_file, tasks, on_result=arrived, progress=progress)
-        except KeyboardInterrupt:
-            print(f"\nspinbench: interrupted: {len(rows)} of {len(tasks)} files kept in {table.path}", file=sys.stderr)
-            _write_csv(out / "summary.csv", files, rows, {})
-            return 130
-    print(file=sys.stderr)
+        failures, interrupted = map_on_terminal(compute, analyse_file, tasks, arrived, "files")
+    if interrupted:
+        print(f"spinbench: interrupted: {len(rows)} of {len(tasks)} files kept in {table.path}", file=sys.stderr)
+        _write_csv(out / "summary.csv", files, rows, {})
+        return 130
     errors = {f.index: f.error for f in failures}
     csv = _write_csv(out / "summary.csv", files, rows, errors)
     print(f"summary: {out / 'summary.h5'}, {csv}  ({len(rows)} of {len(tasks)} files analysed)")

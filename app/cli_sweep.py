@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from app.compute import compute_from_args, print_failures
+    from app.compute import compute_from_args, map_on_terminal, print_failures
     from app.result_table import ResultTable
     from app.runner import parse_settings
     from app.sweep import check_points, grid_points, parse_grid, run_point
@@ -60,20 +60,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         table.write(i, result)
         collected[i] = result
 
-    def progress(done: int, total: int) -> None:
-        print(f"\r  {done}/{total} points", end="", file=sys.stderr, flush=True)
-
     with compute_from_args(args) as compute, ResultTable(
             table_path, len(points), inputs, {"experiment": args.experiment, "seed": args.seed,
                                               "grid": [a.name for a in axes], "shape": shape}) as table:
-        print(f"sweep: {len(points)} points of {args.experiment} on {compute.backend}", file=sys.stderr)
-        try:
-            _, failures = compute.map_collect(run_point, points, on_result=arrived, progress=progress)
-        except KeyboardInterrupt:
-            print(f"\nspinbench: interrupted: {len(collected)} of {len(points)} points kept in {table_path}",
-                  file=sys.stderr)
-            return 130
-    print(file=sys.stderr)
+        failures, interrupted = map_on_terminal(compute, run_point, points, arrived, f"{args.experiment} points")
+    if interrupted:
+        print(f"spinbench: interrupted: {len(collected)} of {len(points)} points kept in {table_path}",
+              file=sys.stderr)
+        return 130
     print(f"table: {table_path}  ({len(collected)} of {len(points)} points)")
     if args.map:
         png = _plot_map(table_path, args.map, axes, shape)

@@ -292,6 +292,23 @@ def compute_from_args(args: Any) -> Compute:
     return Compute(getattr(args, "scheduler", None), getattr(args, "workers", None))
 
 
+def map_on_terminal(compute: Compute, fn: Callable, items: Sequence[Any], on_result: Callable[[int, Any], None],
+                    noun: str) -> tuple[list[TaskFailure], bool]:
+    """The CLI's map: a progress count on stderr; Ctrl-C cancels what is pending and returns
+    (failures so far, True) so the caller can say what it kept."""
+    def progress(done: int, total: int) -> None:
+        print(f"\r  {done}/{total} {noun}", end="", file=sys.stderr, flush=True)
+
+    print(f"{len(items)} {noun} on {compute.backend}", file=sys.stderr)
+    try:
+        _, failures = compute.map_collect(fn, items, on_result=on_result, progress=progress)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return [], True
+    print(file=sys.stderr)
+    return failures, False
+
+
 def print_failures(failures: Sequence[TaskFailure], stream: Any = None) -> None:
     stream = stream or sys.stderr
     for f in sorted(failures, key=lambda f: f.index):
@@ -300,4 +317,4 @@ def print_failures(failures: Sequence[TaskFailure], stream: Any = None) -> None:
 
 
 __all__ = ["Compute", "TaskFailure", "TasksFailed", "add_compute_options", "compute_from_args",
-           "plain_tcp_warning", "is_loopback", "print_failures"]
+           "plain_tcp_warning", "is_loopback", "print_failures", "map_on_terminal"]

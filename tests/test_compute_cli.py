@@ -52,22 +52,24 @@ def test_bad_grids_get_one_line_errors_before_anything_runs(tmp_path, capsys, gr
 def test_reanalyse_matches_analyse_and_reports_a_broken_file_while_the_rest_complete(tmp_path, capsys):
     folder = tmp_path / "data"
     folder.mkdir()
-    for name in ("trityl.xml", "SAMPLE2.PAR", "SAMPLE2.SPC", "specman_2pfs.d01", "specman_2pfs.exp"):
+    for name in ("2024_08_CaWO4171Yb_rabi_6K_6724G_18dB.DSC", "2024_08_CaWO4171Yb_rabi_6K_6724G_18dB.DTA",
+                 "SAMPLE2.PAR", "SAMPLE2.SPC", "specman_2pfs.d01", "specman_2pfs.exp"):
         shutil.copy(REAL / name, folder)
     (folder / "broken.dsc").write_text("not a descriptor\n")
     assert main(["reanalyse", str(folder), "--workers", "2"]) == 3  # one file failed
     err = capsys.readouterr().err
     assert "broken.dsc" in err and "failed" in err
     rows = {Path(r["file"]).name: r for r in csv.DictReader((folder / "reanalysis" / "summary.csv").open())}
-    assert set(rows) == {"trityl.xml", "SAMPLE2.PAR", "specman_2pfs.d01", "broken.dsc"}
-    assert rows["broken.dsc"]["error"] and rows["trityl.xml"]["kind"] == "cw"
-    assert rows["specman_2pfs.d01"]["kind"] == "echo-sweep"
-    assert main(["analyse", str(folder / "trityl.xml"), "--json"]) == 0
+    rabi = "2024_08_CaWO4171Yb_rabi_6K_6724G_18dB.DSC"
+    assert set(rows) == {rabi, "SAMPLE2.PAR", "specman_2pfs.d01", "broken.dsc"}
+    assert rows["broken.dsc"]["error"] and rows["SAMPLE2.PAR"]["kind"] == "cw"
+    assert rows["specman_2pfs.d01"]["kind"] == "echo-sweep" and rows[rabi]["kind"] == "nutation"
+    assert main(["analyse", str(folder / "SAMPLE2.PAR"), "--json"]) == 0
     alone = json.loads(capsys.readouterr().out)
-    assert float(rows["trityl.xml"]["g_factor"]) == pytest.approx(alone["results"]["g_factor"]["value"], rel=1e-9)
+    assert float(rows["SAMPLE2.PAR"]["g_factor"]) == pytest.approx(alone["results"]["g_factor"]["value"], rel=1e-9)
     t = read_table(folder / "reanalysis" / "summary.h5")
     done = {Path(f).name: bool(d) for f, d in zip(t["file"], t["done"])}
-    assert done == {"SAMPLE2.PAR": True, "broken.dsc": False, "specman_2pfs.d01": True, "trityl.xml": True}
+    assert done == {rabi: True, "SAMPLE2.PAR": True, "broken.dsc": False, "specman_2pfs.d01": True}
 
 
 def test_reanalyse_of_an_empty_folder_says_what_it_looks_for(tmp_path, capsys):
@@ -78,3 +80,23 @@ def test_reanalyse_of_an_empty_folder_says_what_it_looks_for(tmp_path, capsys):
 def test_sim_serve_on_a_network_address_warns(capsys):
     main(["sim-serve", "--host", "0.0.0.0", "--timeout", "-1"])  # refused before any port opens
     assert "anyone who can connect can command the served instruments" in capsys.readouterr().err
+
+
+def test_an_interrupted_sweep_keeps_the_points_it_finished(tmp_path, capsys, monkeypatch):
+    import app.sweep
+
+    real, calls = app.sweep.run_point, []
+
+    def ctrl_c_on_third(point):
+        calls.append(point)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(point)
+
+    monkeypatch.setattr(app.sweep, "run_point", ctrl_c_on_third)
+    out = tmp_path / "sw"
+    assert main(["sweep", "esr-sweep", "--grid", "points=41:51:4", "--out", str(out), "--workers", "1",
+                 "--no-runs"]) == 130
+    assert "2 of 4 points kept" in capsys.readouterr().err
+    t = read_table(out / "sweep.h5")
+    assert list(t["done"]) == [True, True, False, False] and np.isfinite(t["g_factor"][:2]).all()
