@@ -100,3 +100,17 @@ def test_an_interrupted_sweep_keeps_the_points_it_finished(tmp_path, capsys, mon
     assert "2 of 4 points kept" in capsys.readouterr().err
     t = read_table(out / "sweep.h5")
     assert list(t["done"]) == [True, True, False, False] and np.isfinite(t["g_factor"][:2]).all()
+
+
+def test_halbach_tolerance_gives_the_same_report_on_one_process_and_a_pool(tmp_path, capsys):
+    design = str(Path(__file__).parents[1] / "examples" / "halbach_ring.toml")
+    base = ["halbach", design, "--no-plots", "--engine", "dipole", "--tolerance", "0.01,1,0.1", "--trials", "24",
+            "--out", str(tmp_path)]
+    texts = []
+    for workers in ("1", "2"):
+        assert main(base + ["--workers", workers]) == 0
+        out = capsys.readouterr().out
+        texts.append(out[out.index("tolerance Monte Carlo"):out.index("magnet list")])
+    assert texts[0] == texts[1] and "24 built magnets" in texts[0]
+    assert main(["halbach", design, "--restarts", "3", "--out", str(tmp_path)]) == 2
+    assert "--restarts 3: give 1 or more, with --optimise" in capsys.readouterr().err
