@@ -70,7 +70,7 @@ CASES = [
     ("wrong-unit-timeout", REAL + 'timeout = "2 V"\n', ["[instruments.lockin] timeout", "expected s"]),
     ("nan-timeout", REAL + "timeout = nan\n", ["[instruments.lockin] timeout", "finite"]),
     ("unknown-instrument-key", REAL + 'adress = "x"\n', ["[instruments.lockin]", "'adress'", "accepted"]),
-    ("unknown-role", REAL.replace("lockin", "laser"), ["[instruments.laser]", "unknown role", "lockin"]),
+    ("unknown-role", REAL.replace("lockin", "oscilloscope"), ["[instruments.oscilloscope]", "unknown role", "lockin"]),
     ("kepco-no-calibration", '[instruments.field]\ndriver = "kepco-bop"\naddress = "GPIB0::6::INSTR"\n',
      ["[instruments.field] options", "tesla_per_amp"]),
     ("kepco-negative-calibration",

@@ -64,7 +64,7 @@ def test_units_parse_at_the_edge():
 def test_config_errors_are_reported_together():
     config = {"limits": {"max_field": "1 banana", "max_speed": 3},
               "instruments": {"lockin": {"driver": "sr9000", "address": "x"},
-                              "laser": {"driver": "sr830", "address": "y"}}}
+                              "oscilloscope": {"driver": "sr830", "address": "y"}}}
     with pytest.raises(ConfigError) as err:
         build_lab(config, source="lab.toml")
     text = str(err.value)
