@@ -50,8 +50,8 @@ def test_small_tip_returns_to_z_along_tanh_and_sech(q, m0):
     mz, mp = trajectory(cs, times)
     ref_z = np.tanh((times + t_c) / t_rd)
     ref_xy = 1 / np.cosh((times + t_c) / t_rd)
-    assert np.max(np.abs(mz - ref_z)) < 0.01
-    assert np.max(np.abs(np.abs(mp) - ref_xy)) < 0.01
+    assert np.max(np.abs(mz - ref_z)) < 1e-3  # the target is 1 %; measured ~1e-5
+    assert np.max(np.abs(np.abs(mp) - ref_xy)) < 1e-3
     assert mz[-1] > math.cos(theta0)  # it went back up: no T1 here, only the resonator
 
 
@@ -96,8 +96,8 @@ def test_detuned_resonator_follows_the_bloch_maxwell_equations(detune):
     cs = CoupledSpins(tipped(theta0), Cavity(f_c, q, eta, m0), GAMMA_H, delta_c=delta_c)
     mz, mp = trajectory(cs, times)
     ref = bad_cavity_reference(theta0, times[-1], times, lam, detune)
-    assert np.max(np.abs(mz - ref[2])) < 0.01
-    assert np.max(np.abs(mp - (ref[0] + 1j * ref[1]))) < 0.01
+    assert np.max(np.abs(mz - ref[2])) < 1e-3  # measured ~5e-5 (lambda / kappa ~ 1e-5)
+    assert np.max(np.abs(mp - (ref[0] + 1j * ref[1]))) < 1e-3
     # detuning slows the damping by 1 + (2 Delta_c / kappa)^2 and pulls the precession frequency
     if detune:
         turn = np.unwrap(np.angle(mp))
