@@ -51,11 +51,9 @@ class TransmitSummary:
         return out
 
 
-def transmit_load(program: PulseProgram) -> tuple[float, float]:
-    """(duty cycle, longest continuous transmission in s) of the program as the board runs it,
-    following LOOP/END_LOOP, JSR/RTS and BRANCH. A program that ends in a BRANCH back to an
-    earlier address repeats that cycle forever: its duty is the cycle's, and its longest
-    transmission may run across the cycle's end into its start."""
+def summarise(program: PulseProgram) -> tuple[TransmitSummary, TransmitSummary | None]:
+    """(the program up to its STOP or its repeating cycle, that cycle or None) as the board runs
+    it, following LOOP/END_LOOP, JSR/RTS and BRANCH."""
     tx_bit = program.channels.tx
     ins = program.instructions
     cycle: list[TransmitSummary] = []
@@ -107,9 +105,24 @@ def transmit_load(program: PulseProgram) -> tuple[float, float]:
                 total, pc = total + here, pc + 1
 
     start, _ = block(0, 0, None)
-    if not cycle:
+    return start, (cycle[0] if cycle else None)
+
+
+def program_seconds(program: PulseProgram) -> float:
+    """How long the board runs the program, loops included, exactly (inf when it ends in a BRANCH
+    back: it repeats until stopped)."""
+    start, cycle = summarise(program)
+    return float("inf") if cycle is not None else start.length / program.clock_hz
+
+
+def transmit_load(program: PulseProgram) -> tuple[float, float]:
+    """(duty cycle, longest continuous transmission in s) of the program as the board runs it.
+    A program that ends in a BRANCH back to an earlier address repeats that cycle forever: its
+    duty is the cycle's, and its longest transmission may run across the cycle's end into its
+    start."""
+    start, rep = summarise(program)
+    if rep is None:
         return (start.on / start.length if start.length else 0.0), start.longest / program.clock_hz
-    rep = cycle[0]
     if rep.all_on:
         return 1.0, float("inf")
     return rep.on / rep.length, (start + rep + rep).longest / program.clock_hz

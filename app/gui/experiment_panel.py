@@ -16,6 +16,7 @@ from app.gui.bridge import Task
 from app.gui.presets import PRESET_SUFFIX, read_preset, write_preset
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
+from sequences.pulse.errors import format_seconds
 from units.durations import format_duration
 
 ERROR_STYLE = "color: #b00020;"
@@ -339,8 +340,10 @@ class ExperimentPanel(QtWidgets.QWidget):
         text = "\n".join(f"• {p}" for p in problems if p not in field_errors)
         self.problems_label.setText("checking against the lab…" if pending else text)
         if exp is not None:
-            est = exp.estimated_duration()
-            self.duration.setText(f"Estimated duration: {format_duration(est)} · {exp.total_points()} points")
+            est = exp.estimated_duration()  # pulsed: exact from the programs check_lab compiles
+            shown = ("compiling…" if pending and est != est else
+                     format_seconds(est) if 0 < est < 1 else format_duration(est))  # a short pulsed run
+            self.duration.setText(f"Estimated duration: {shown} · {exp.total_points()} points")
             if self.settings is not None and not pending:
                 for n, t in self.texts().items():
                     self.settings.setValue(f"experiment/{exp.name}/{n}", t)

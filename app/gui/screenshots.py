@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
         win.docks["Sequence"].raise_()
         win.resizeDocks([win.docks["Sequence"]], [420], QtCore.Qt.Vertical)
         win.sequence.redraw()
-        _spin(app, 20, until=lambda: win.sequence.png is not None)
+        _spin(app, 20, until=lambda: win.sequence.diagram is not None)
         _grab(app, win, out / "sequence-panel.png")
     win.close()
     return 0

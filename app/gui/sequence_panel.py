@@ -1,62 +1,124 @@
-"""Sequence panel: the timing diagram of the current experiment's pulse sequence, redrawn as
-its parameters change.
+"""Sequence panel: the selected pulsed experiment's shot as an interactive timing diagram.
 
-The diagram is drawn by the pulse-sequence package's own matplotlib renderer,
-``sequences.pulse.render.render_timing`` (the one behind ``spinbench sequence show``), off the GUI
-thread into a PNG that the panel shows. The sequence is the selected pulsed experiment's
-``sequence()``, resolved with the values of its first point (``sequence_values(x0)``), so editing
-a pulse length or ``tau_start`` in the form redraws it. A continuous-wave experiment has no pulse
-sequence: the panel says so instead of drawing.
+One row per channel (``rf``, the receiver or counter gate ``adc``, TTL markers such as ``laser``
+and the trigger), each pulse a box on a true time axis in seconds (pyqtgraph: wheel/drag zoom,
+right-click to reset). Hovering over a box reads out its channel, start, length and phase. The
+sequence is the experiment's ``sequence()`` placed on the default target clock with the values
+of its first point (``sequence_values(x0)``), so editing a pulse length or ``tau_start`` in the
+form redraws it. Loops are drawn for their first two passes with an "x N" label, as
+``spinbench sequence show`` draws them (``sequences.pulse.render``). A continuous-wave experiment
+has no pulse sequence: the panel says so instead of drawing.
 """
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass
 from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+import pyqtgraph as pg
 
-from app.gui._qt import QtCore, QtGui, QtWidgets, QTimer
-from app.gui.bridge import Task
+from app.gui._qt import QtCore, QtWidgets, QTimer
 from sequences.experiment import Experiment
-from sequences.experiments.pulsed_experiment import PulsedExperiment
 from sequences.pulse import Sequence
-from sequences.pulse.render import render_timing
+from sequences.pulse.constraints import Constraints
+from sequences.pulse.errors import format_seconds
+from sequences.pulse.expr import phase_name
+from sequences.pulse.model import ADC, RF
+from sequences.pulse.render import PHASE_COLOURS, _unroll_shown
+from sequences.pulse.timeline import TimedEvent, resolve
+
+#: Loop passes drawn (the rest are summarised by the "x N" label), as the PNG renderer does.
+LOOP_PASSES = 2
 
 
 def sequence_of(experiment: Experiment) -> tuple[Sequence | None, dict[str, float] | None]:
     """(sequence, values of its first point) of a pulsed experiment; (None, None) for cw ones."""
-    if not isinstance(experiment, PulsedExperiment):
+    if not callable(getattr(experiment, "sequence_values", None)):  # PulsedExperiment, NvPulsedExperiment
         return None, None
     return experiment.sequence(), experiment.sequence_values(float(experiment.sweep_values()[0]))
 
 
-def render_png(sequence: Sequence, values: dict[str, float] | None = None, title: str | None = None) -> bytes:
-    """The timing diagram as PNG bytes (matplotlib Agg, safe in a worker thread)."""
-    fig = render_timing(sequence, values=values, title=title)
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    return buf.getvalue()
+@dataclass(frozen=True)
+class Pulse:
+    """One box of the diagram, in seconds from the start of the shot."""
+
+    channel: str
+    start: float
+    length: float
+    phase: float | None  # RF only
+    name: str = ""
+
+    def describe(self, label: str) -> str:
+        text = f"{label}: start {format_seconds(self.start)}, length {format_seconds(self.length)}"
+        if self.phase is not None:
+            text += f", phase {phase_name(self.phase)}"
+        return text + (f" ({self.name})" if self.name else "")
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A shot laid out for drawing: pulses, channel rows top to bottom, loops, total length (s)."""
+
+    pulses: tuple[Pulse, ...]
+    channels: tuple[str, ...]
+    loops: tuple[tuple[float, float, int], ...]  # (start, end of the drawn passes, count)
+    total: float
+
+    def row(self, channel: str) -> int:
+        return len(self.channels) - 1 - self.channels.index(channel)
+
+    def label(self, channel: str) -> str:
+        if channel == ADC:
+            return "counter gate" if "laser" in self.channels else "receiver (adc)"
+        return channel
+
+    def pulse_at(self, t: float, row: float) -> Pulse | None:
+        """The pulse under time ``t`` (s) in diagram row ``row`` (rows are 1 high, centred)."""
+        for p in self.pulses:
+            if abs(row - self.row(p.channel)) <= 0.45 and p.start <= t <= p.start + p.length:
+                return p
+        return None
+
+
+def layout(sequence: Sequence, values: dict[str, float] | None, step: int = 0) -> Diagram:
+    """Phase-cycle step ``step`` of ``sequence`` on the default target clock, loops drawn for
+    their first :data:`LOOP_PASSES` passes."""
+    resolved = resolve(sequence, Constraints().clock_hz, values)
+    shot = resolved.shots[step]
+    events: list[TimedEvent] = []
+    brackets: list[tuple[int, int, int, int]] = []
+    cut = _unroll_shown(shot.nodes, -shot.start, LOOP_PASSES, events, brackets)
+    tick = 1.0 / float(resolved.clock_hz)
+    pulses = tuple(Pulse(e.channel, e.start * tick, (e.stop - e.start) * tick,
+                         e.phase if e.channel == RF else None, e.name) for e in events if e.stop > e.start)
+    present = {p.channel for p in pulses}
+    channels = (RF, ADC) + tuple(sorted(present - {RF, ADC}))
+    loops = tuple((a * tick, b * tick, n) for a, b, n, _ in brackets)
+    return Diagram(pulses, channels, loops, (shot.stop - shot.start - cut) * tick)
 
 
 class SequencePanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.experiment: Any = None
-        self.png: bytes | None = None
-        self._generation = 0
+        self.diagram: Diagram | None = None
         self.message = QtWidgets.QLabel()
         self.message.setObjectName("sequence_message")
         self.message.setWordWrap(True)
         self.message.setAlignment(QtCore.Qt.AlignCenter)
-        self.picture = QtWidgets.QLabel()
-        self.picture.setAlignment(QtCore.Qt.AlignCenter)
-        scroll = QtWidgets.QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.picture)
+        self.readout = QtWidgets.QLabel(" ")
+        self.readout.setObjectName("sequence_readout")
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(140)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "time", units="s")
+        item.hideButtons()
+        item.setMouseEnabled(x=True, y=False)
+        item.showGrid(x=True, y=False, alpha=0.3)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addWidget(self.message)
-        lay.addWidget(scroll, 1)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.readout)
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(250)
@@ -73,29 +135,51 @@ class SequencePanel(QtWidgets.QWidget):
     def redraw(self) -> None:
         try:
             sequence, values = sequence_of(self.experiment)
+            diagram = layout(sequence, values) if sequence is not None else None
         except Exception as exc:
             self.message.setText(f"Cannot build the sequence: {type(exc).__name__}: {exc}")
             return
-        if sequence is None:
+        self.plot.clear()
+        self.diagram = diagram
+        if diagram is None:
             name = getattr(self.experiment, "title", "") or getattr(self.experiment, "name", "this experiment")
             self.message.setText(f"{name} has no pulse sequence (a continuous-wave experiment).")
-            self.picture.clear()
             return
-        self._generation += 1
-        gen = self._generation
-        title = f"{getattr(self.experiment, 'title', '')} — first point"
-        self.message.setText("drawing…")
-        self._task = Task(lambda: render_png(sequence, values, title), lambda r, e: self._show(gen, r, e),
-                          name="sequence-diagram", owner=self)
+        self.message.setText(f"{getattr(self.experiment, 'title', '')}: {sequence.name}, first point "
+                             f"(wheel to zoom, hover a pulse for its timing)")
+        self._draw(diagram)
 
-    def _show(self, gen: int, png: Any, error: str) -> None:
-        if gen != self._generation:
+    def _draw(self, d: Diagram) -> None:
+        item = self.plot.getPlotItem()
+        for p in d.pulses:
+            y = d.row(p.channel)
+            colour = PHASE_COLOURS.get(round(p.phase % 360.0, 6), "#444444") if p.phase is not None else "#7f7f7f"
+            box = QtWidgets.QGraphicsRectItem(p.start, y - 0.35, p.length, 0.7)
+            box.setPen(pg.mkPen(colour, width=1, cosmetic=True))
+            box.setBrush(pg.mkBrush(colour))
+            item.addItem(box)
+        for start, end, count in d.loops:
+            label = pg.TextItem(f"× {count}", anchor=(0.5, 1.0), color="#555555")
+            label.setPos((start + end) / 2, len(d.channels) - 0.5)
+            item.addItem(label)
+            item.addItem(pg.PlotDataItem([start, start, end, end], [len(d.channels) - 0.55, len(d.channels) - 0.5,
+                                                                   len(d.channels) - 0.5, len(d.channels) - 0.55],
+                                         pen=pg.mkPen("#555555")))
+        axis = item.getAxis("left")
+        axis.setTicks([[(d.row(ch), d.label(ch)) for ch in d.channels]])
+        busy_end = max((p.start + p.length for p in d.pulses), default=d.total)
+        item.setLimits(xMin=-0.05 * d.total, xMax=1.05 * d.total)
+        item.setYRange(-0.6, len(d.channels) + 0.1, padding=0)
+        # the pulses fill the view; the repetition delay after them is one zoom-out away
+        item.setXRange(-0.02 * busy_end, 1.05 * busy_end, padding=0)
+
+    def _hover(self, pos: QtCore.QPointF) -> None:
+        if self.diagram is None:
             return
-        if error:
-            self.message.setText(f"Timing diagram failed: {error}")
+        vb = self.plot.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(pos):
             return
-        self.png = png
-        pix = QtGui.QPixmap()
-        pix.loadFromData(png, "PNG")
-        self.picture.setPixmap(pix)
-        self.message.setText(getattr(self.experiment, "title", ""))
+        point = vb.mapSceneToView(pos)
+        pulse = self.diagram.pulse_at(point.x(), point.y())
+        self.readout.setText(pulse.describe(self.diagram.label(pulse.channel)) if pulse else
+                             f"t = {format_seconds(max(point.x(), 0.0))}")

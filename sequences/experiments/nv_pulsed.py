@@ -16,8 +16,8 @@ import numpy as np
 from drivers.lab import Lab
 from drivers.pulse_program import PulseProgram
 from sequences.experiment import Checkpoint, Column, Experiment, Message, Parameter, Point, RunData
-from sequences.experiments.pulsed_experiment import MIN_PULSE, compile_points
-from sequences.pulse import Constraints, SequenceError, get_sequence
+from sequences.experiments.pulsed_experiment import MIN_PULSE, compile_points, compiled_duration
+from sequences.pulse import Constraints, Sequence, SequenceError, get_sequence
 
 #: Gate windows per shot: signal then reference.
 WINDOWS = 2
@@ -74,6 +74,11 @@ class NvPulsedExperiment(Experiment):
             x = np.unique(np.round(x / q) * q)
         return x
 
+    def estimated_duration(self) -> float:
+        """Seconds the pulser runs the compiled programs, exactly; NaN until ``check_lab`` compiled
+        them (the length follows the target's clock); field ramp and transfers come on top."""
+        return compiled_duration(self._compiled)
+
     def total_points(self) -> int:
         return len(self.sweep_values())
 
@@ -98,6 +103,11 @@ class NvPulsedExperiment(Experiment):
             problems.append(f"{self.sweep}_start and {self.sweep}_stop are equal: nothing to sweep")
         return problems
 
+    def sequence(self) -> Sequence:
+        """The library sequence with its own phase cycle, ``averages`` passes (the GUI draws it)."""
+        seq = get_sequence(self.sequence_name)
+        return seq.with_cycle(seq.phase_cycle, self.averages)
+
     def programs(self, lab: Lab) -> list[PulseProgram]:
         """Validated, compiled programs for every point (cached per lab target)."""
         c = Constraints.from_lab(lab)
@@ -107,8 +117,7 @@ class NvPulsedExperiment(Experiment):
             self._laser_delay, self._compiled = delay, None
         if self._compiled is not None and self._compiled[0] == c:
             return self._compiled[1]
-        seq = get_sequence(self.sequence_name)
-        seq = seq.with_cycle(seq.phase_cycle, self.averages)
+        seq = self.sequence()
         programs = compile_points(seq, c, [self.sequence_values(x) for x in self.sweep_values()], self.name)
         self._compiled = (c, programs)
         return programs

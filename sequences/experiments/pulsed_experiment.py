@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Iterator
 import numpy as np
 
 from drivers.lab import Lab
+from drivers.pulse_duty import program_seconds
 from drivers.pulse_program import PulseProgram
 from sequences.experiment import Checkpoint, Experiment, Message, Parameter, Point
 from sequences.pulse import Constraints, SequenceError, get_sequence, resolve
@@ -56,6 +57,14 @@ def compile_points(seq: Sequence, c: Constraints, values: list[dict[str, float]]
     if errors:
         raise SequenceError(list(dict.fromkeys(errors)), f"{who}: sequence {seq.name!r}")
     return programs
+
+
+def compiled_duration(compiled: tuple[Any, list[PulseProgram]] | None) -> float:
+    """Seconds the pulser runs these compiled programs, loops and averages included, exactly
+    (``drivers.pulse_duty.program_seconds``); NaN before they are compiled for a lab."""
+    if compiled is None:
+        return float("nan")
+    return float(sum(program_seconds(p) for p in compiled[1]))
 
 
 class PulsedExperiment(Experiment):
@@ -115,6 +124,12 @@ class PulsedExperiment(Experiment):
 
     def total_points(self) -> int:
         return 1 if self.sweep is None else self.points
+
+    def estimated_duration(self) -> float:
+        """Seconds the pulser runs the compiled programs (every point, loops and averages included,
+        exactly); field ramp and transfers come on top. NaN until the programs have been compiled
+        for a lab (``check_lab``/``programs``): the length depends on the target's clock."""
+        return compiled_duration(self._compiled)
 
     def record_length(self) -> int:
         return max(1, int(round(self.acq_time * self.sample_rate)))
