@@ -11,9 +11,9 @@ sqrt(4 kB T k / (w0 Q(T))), Saulson, Phys. Rev. D 42, 2437 (1990)) without Pytho
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from app.sim_tables import is_number, number_table_problems
 from drivers.errors import ConfigError
 from sim_backend.membrane import MembraneMode, add_membrane
 
@@ -32,34 +32,21 @@ _POSITIVE = {"f0", "q", "m_eff", "t_ref"}
 
 def membrane_problems(table: Any) -> list[str]:
     """Every problem of a ``[sim.membrane]`` table, one line each (empty when it builds a mode)."""
+    problems = number_table_problems("membrane", table, MEMBRANE_KEYS, _POSITIVE, skip={"q_table"},
+                                     example="q = 1e6")
     if not isinstance(table, dict):
-        return [f"[sim] membrane = {table!r}: must be a table, e.g. [sim.membrane] q = 1e6"]
-    problems = [f"[sim.membrane] {key!r} unknown; accepted: {', '.join(MEMBRANE_KEYS)}"
-                for key in sorted(set(table) - set(MEMBRANE_KEYS))]
-    for key, value in table.items():
-        if key not in MEMBRANE_KEYS:
-            continue
-        if key == "q_table":
-            ok = isinstance(value, list) and value and all(
-                isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in value)
-            if not ok:
-                problems.append(f"[sim.membrane] q_table = {value!r}: give [temperature K, Q] pairs, "
-                                f"e.g. q_table = [[4.0, 3.4e8], [300.0, 1.0e6]]")
-            continue
-        if not _number(value):
-            problems.append(f"[sim.membrane] {key} = {value!r}: give a finite number in {MEMBRANE_KEYS[key][0] or '1'}")
-        elif key in _POSITIVE and value <= 0:
-            problems.append(f"[sim.membrane] {key} = {value!r}: must be positive")
+        return problems
+    value = table.get("q_table", [[0.0, 1.0]])
+    if not (isinstance(value, list) and value and all(
+            isinstance(p, list) and len(p) == 2 and all(is_number(v) for v in p) for p in value)):
+        problems.append(f"[sim.membrane] q_table = {value!r}: give [temperature K, Q] pairs, "
+                        f"e.g. q_table = [[4.0, 3.4e8], [300.0, 1.0e6]]")
     if not problems:
         try:
             membrane_mode(table)
         except ValueError as exc:
             problems.append(f"[sim.membrane] {exc}")
     return problems
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def membrane_mode(table: dict[str, Any]) -> MembraneMode:

@@ -23,6 +23,7 @@ import dataclasses
 import math
 from typing import Any
 
+from app.sim_magnet import MAGNET_KEYS, configure_magnet, magnet_problems
 from app.sim_membrane import MEMBRANE_KEYS, configure_membrane, membrane_problems
 from drivers.errors import ConfigError
 from sim_backend.world import SimulatedWorld
@@ -69,6 +70,9 @@ SIM_TABLE = (
     SimKey("membrane", {}, "SI", "table: " + ", ".join(f"{k} ({u or '1'})" for k, (u, _) in MEMBRANE_KEYS.items()),
            "[sim.membrane]: the SiN membrane's mode (MRFM); q_table = [[T, Q], ...] makes Q depend on "
            "temperature (log Q linear in T), so the force noise sqrt(4 kB T k/(w0 Q(T))) follows a cooldown"),
+    SimKey("magnet", {}, "SI", "table: " + ", ".join(f"{k} ({u})" for k, (u, _) in MAGNET_KEYS.items()),
+           "[sim.magnet]: the simulated supply, e.g. max_field = 9.0, remanence = 0.0 for a superconducting "
+           "solenoid (default: 1 T iron-yoke electromagnet); [limits] max_field must allow it too"),
     SimKey("sample_parameters", {}, "SI", "table of numbers (or lists of numbers)",
            "the sample's own fields, [sim.sample_parameters] below; unknown names are refused"),
 )
@@ -210,6 +214,8 @@ def _check_table(table: dict[str, Any]) -> list[str]:
             problems.append(str(exc))
     if "membrane" in table:
         problems.extend(membrane_problems(table["membrane"]))
+    if "magnet" in table:
+        problems.extend(magnet_problems(table["magnet"]))
     if not isinstance(table.get("sample_parameters", {}), dict):
         problems.append(f"[sim] sample_parameters = {table['sample_parameters']!r}: must be a table of "
                         f"numbers, e.g. [sim.sample_parameters] g = 2.1")
@@ -261,6 +267,8 @@ def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
     world = SimulatedWorld(sample, seed=int(table.get("seed", SIM_DEFAULTS["seed"])))
     if "membrane" in table:
         configure_membrane(world, table["membrane"])
+    if "magnet" in table:
+        configure_magnet(world, table["magnet"])
     if table.get("line", SIM_DEFAULTS["line"]) == "broadband":
         from sim_backend.fmr_setup import use_broadband_line
 

@@ -78,3 +78,27 @@ def test_one_membrane_gives_4fN_warm_and_25aN_cold():
     assert warm["force_noise"].value == pytest.approx(4e-15, rel=0.10)
     assert cold["force_noise"].value == pytest.approx(25e-18, rel=0.10)
     assert cold["q"].value == pytest.approx(3.33e8, rel=0.15)
+
+
+def test_superconducting_magnet_profile_reaches_9T_with_limits_from_the_lab_file():
+    lab = lab_from_file("examples/lab-sim-mrfm-gaas.toml")
+    field, gauss = lab.instruments["field"], lab.instruments["gaussmeter"]
+    assert field.field_range.high == pytest.approx(9.0)
+    assert lab.limits.max_field == pytest.approx(9.0)
+    field.setpoint = 8.5
+    field.wait_until_settled(timeout=3600.0)  # simulated clock: 8.5 T at 5 mT/s
+    assert gauss.read_field() == pytest.approx(8.5, abs=1e-4)  # no yoke remanence
+    with pytest.raises(Exception, match="9"):
+        field.setpoint = 9.5
+    mode = lab.world.membrane.mode
+    assert mode.quality(4.0) == pytest.approx(3.33e8) and mode.quality(300.0) == pytest.approx(1e6)
+
+
+@pytest.mark.parametrize("magnet, fragment", [
+    ({"max_field": 0.0}, "max_field = 0.0: must be positive"),
+    ({"max_feild": 9.0}, "'max_feild' unknown; accepted: max_field"),
+    ({"remanence": -1e-3}, "must not be negative"),
+])
+def test_bad_magnet_table_is_one_clear_line(magnet, fragment):
+    problems = sim_problems({"magnet": magnet})
+    assert len(problems) == 1 and fragment in problems[0]
