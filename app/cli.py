@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with abort_on_signals(engine):
             try:
                 outcome = run_experiment(experiment, lab, args.out, engine=engine,
-                                         subscribers=[] if args.quiet else [ProgressBar()])
+                                         subscribers=[] if args.quiet or args.json else [ProgressBar()])
             except Exception as exc:
                 if engine.current is None:
                     raise  # refused before the run began: nothing was touched
@@ -102,6 +102,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         lab.close()
     info = engine.current if outcome is None else outcome.info
     assert info is not None
+    if args.json:  # one JSON object for scripts (app/show_json.py)
+        from app.show_json import emit, run_results
+
+        results, warnings = run_results(info.results, info.safe_state_errors)
+        emit({"file": str(info.path), "kind": "run", "experiment": args.experiment, "status": info.status,
+              "error": str(info.error) if info.error else None, "points": info.points,
+              "plot": str(outcome.png) if outcome is not None and outcome.png else None,
+              "results": results, "warnings": warnings})
+    else:
+        _print_run(info, outcome)
+    if info.safe_state_errors:
+        line = not_safe_warning(info.safe_state_errors)
+        if not args.json:
+            print(line)
+        print(f"spinbench: {line}", file=sys.stderr)
+        return 4
+    if error is not None:
+        print(f"spinbench: run {info.status}: {error}", file=sys.stderr)
+    return 0 if info.status == "completed" else 3
+
+
+def _print_run(info: Any, outcome: Any) -> None:
+    """The run's file, plot, status, warning and results as text."""
     print(f"run file: {info.path}  ({info.points} points)")
     if outcome is not None and outcome.png:
         print(f"plot:     {outcome.png}")
@@ -111,14 +134,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if info.results:
         print("results:")
         print(format_results({k: v for k, v in info.results.items() if k != "warning"}))
-    if info.safe_state_errors:
-        line = not_safe_warning(info.safe_state_errors)
-        print(line)
-        print(f"spinbench: {line}", file=sys.stderr)
-        return 4
-    if error is not None:
-        print(f"spinbench: run {info.status}: {error}", file=sys.stderr)
-    return 0 if info.status == "completed" else 3
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -202,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "shows (field_start=320 is 320 mT)")
     p.add_argument("--out", default="runs", help="directory for run files (default: runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print one JSON object (file, plot, status, results with "
+                   "value/error/unit, warnings) instead of text; no progress bar")
     p.add_argument("--speed", type=float, help="simulated lab only: run its clock at SPEED x real time "
                    "(default: as fast as the computer goes)")
     p.set_defaults(func=cmd_run)

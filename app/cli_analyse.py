@@ -4,7 +4,6 @@ print the results with uncertainties, write a PNG, optionally one JSON object fo
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -135,11 +134,12 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")
     plot_file(d, out.signal, out.curves, f"{d.title or path.name} — {out.kind}", png)
     if args.json:
-        print(json.dumps({"file": str(path), "format": d.format, "title": d.title, "kind": out.kind,
-                          "kind_reason": out.reason, "channel": out.channel, "status": "ok",
-                          "results": jsonable(out.results), "per_slice": jsonable(out.table),
-                          "notes": out.notes, "warnings": out.warnings,
-                          "plot": str(png)}, indent=1))
+        from app.show_json import emit
+
+        emit({"file": str(path), "format": d.format, "title": d.title, "kind": out.kind,
+              "kind_reason": out.reason, "channel": out.channel, "status": "ok",
+              "results": jsonable(out.results), "per_slice": jsonable(out.table),
+              "notes": out.notes, "warnings": out.warnings, "plot": str(png)})
         return 0
     print(f"{path}: {d.title} ({d.format})")
     print(f"  axes     {describe_axes(d)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.compute import add_compute_options
 
@@ -39,6 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "--scheduler); the best is kept (default 1)")
     p.add_argument("--stray", action="store_true", help="how far the 0.5 mT (5 G) stray-field line reaches")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    p.add_argument("--json", action="store_true", help="print one JSON object (B0, homogeneity, Larmor frequencies, "
+                   "drift as value/error/unit; the files written; the text report as 'log') instead of text")
     add_compute_options(p)
     p.set_defaults(func=cmd_halbach)
 
@@ -62,6 +65,44 @@ def _progress(min_interval: float = 0.1):
 
 
 def cmd_halbach(args: argparse.Namespace) -> int:
+    if not args.json:
+        _halbach(args)
+        return 0
+    import contextlib
+    import io
+
+    from app.show_json import emit
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):  # the text report becomes the object's "log"
+        report, files = _halbach(args)
+    emit(_report_json(report, files, text.getvalue().splitlines()))
+    return 0
+
+
+def _report_json(report, files: dict[str, Any], log: list[str]) -> dict[str, Any]:
+    """The design report's numbers (SI) as {value, error, unit} (computed, so no error), the files."""
+    def q(value: float, unit: str) -> dict[str, Any]:
+        return {"value": float(value), "error": None, "unit": unit}
+
+    results = {"b0": q(report.b0, "T"), "mass": q(report.mass, "kg"), "magnets": report.n_magnets,
+               "gradient": q(report.gradient, "T/m"), "drift": q(report.drift.db_dt, "T/K"),
+               "drift_relative": q(report.drift.ppm_per_k, "ppm/K")}
+    if report.homogeneity is not None:
+        results["homogeneity_pp"] = q(report.homogeneity.ppm_pp, "ppm")
+        results["homogeneity_rms"] = q(report.homogeneity.ppm_rms, "ppm")
+        results["dsv"] = q(report.dsv, "m")
+    for sp in report.species:
+        results[f"larmor_{sp}"] = q(report.larmor(sp), "Hz")
+    if report.dipole_error_ppm is not None:
+        results["dipole_error"] = q(report.dipole_error_ppm, "ppm")
+    warnings = [line.strip() for line in log if "optimistic" in line or "warning" in line.lower()]
+    return {"kind": "halbach", "design": report.name, "engine": report.engine, "status": "ok",
+            "results": results, "files": files, "warnings": warnings, "log": log}
+
+
+def _halbach(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Everything ``spinbench halbach`` does; returns the design report and the files written."""
     from units.quantity import parse_quantity
     from magnets.design_io import load_design
     from magnets.report import design_report
@@ -100,19 +141,22 @@ def cmd_halbach(args: argparse.Namespace) -> int:
     elif args.fit or args.shim:
         raise ValueError("--fit and --shim work on a measured map: add --map MAP.csv")
     csv = _write_csv(design, out / "magnets.csv")
+    files: dict[str, Any] = {"folder": str(out), "magnet_list": str(csv)}
     print(f"magnet list:  {csv}")
     if design.rings:
         from magnets.dxf import write_ring_layers
 
-        print(f"machining drawings (DXF, mm, one per ring layer): {len(write_ring_layers(design, out))} files")
+        files["drawings"] = [str(p) for p in write_ring_layers(design, out)]
+        print(f"machining drawings (DXF, mm, one per ring layer): {len(files['drawings'])} files")
     if not args.no_plots:
         from magnets import plots
 
         paths = plots.write_all(design, out, dsv, engine=engine)  # the report's engine: same B0, drift
         if result is not None:
             paths.append(plots.plot_convergence(result, out / "convergence.png", verified))
+        files["plots"] = [str(p) for p in paths]
         print(f"field maps ({engine} fields): " + ", ".join(str(p) for p in paths))
-    return 0
+    return report, files
 
 
 class _Restart:

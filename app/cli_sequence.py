@@ -165,6 +165,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     seq, values, c = _prepare(args)
     violations = validate(seq, c, values)
+    if args.json:  # one JSON object for scripts (app/show_json.py)
+        from app.show_json import emit
+
+        n = sum(v.severity == "error" for v in violations)
+        emit({"kind": "sequence-check", "sequence": seq.name, "target_clock_hz": c.clock_hz,
+              "status": "violations" if n else "ok", "errors": n, "file": None,
+              "violations": [{"element": v.element, "rule": v.rule, "severity": v.severity, "message": v.message,
+                              "value": v.value, "nearest": v.nearest, "unit": v.unit}
+                             for v in violations if v.severity == "error"],
+              "warnings": [str(v) for v in violations if v.severity != "error"]})
+        return 1 if n else 0
     if not violations:
         print(f"{seq.name}: no violations on the {c.clock_hz / 1e6:g} MHz target")
         return 0
@@ -233,6 +244,8 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("check", help="list every rule the sequence breaks on the target")
     _common(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object (status, every violation with "
+                   "element, rule, value, nearest valid value and unit; warnings) instead of text")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("compile", help="print the PulseBlaster program (or sample the AWG waveforms)")
     _common(p)

@@ -1,6 +1,6 @@
-"""``spinbench show FILE --json``: one JSON object for scripts, for a run file or a spectrum file
-from another spectrometer: every result as {value, error, unit} (SI), status, warnings, the
-plot written."""
+"""``--json`` for scripts (``show``, ``run``, ``halbach``, ``sequence check``; ``analyse`` too): one
+JSON object on stdout with every result as {value, error, unit} (SI), the files written, the
+status and the warnings. For ``show``: a run file or a spectrum file from another spectrometer."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_analyse import jsonable
+
+
+def emit(summary: dict[str, Any]) -> None:
+    """Print one JSON object (the only thing a --json command writes to stdout)."""
+    print(json.dumps(summary, indent=1, default=str))
+
+
+def run_results(results: dict[str, Any], safe_state_errors: Any = None) -> tuple[dict[str, Any], list[str]]:
+    """A run's results as JSON (scalars only: per-point arrays stay in the run file) and its
+    warnings (the analysis' ``warning`` entry, then any failure to make the lab safe)."""
+    results = dict(results)
+    warnings = [str(results.pop("warning"))] if "warning" in results else []
+    warnings += [str(e) for e in safe_state_errors or []]
+    scalar = {k: v for k, v in results.items() if not hasattr(v, "__len__") or isinstance(v, str)}
+    return jsonable(scalar), warnings
 
 
 def _run_summary(path: Path, png: Path) -> dict[str, Any]:
@@ -22,14 +37,12 @@ def _run_summary(path: Path, png: Path) -> dict[str, Any]:
     results, analysed_now = dict(run.results), False
     if not results and n:
         results, analysed_now = dict(exp.analyse(run)), True
-    warnings = [str(results.pop("warning"))] if "warning" in results else []
-    warnings += [str(e) for e in meta.get("safe_state_errors") or []]
     if n:
-        exp.plot(run, results, png)
-    scalar = {k: v for k, v in results.items() if not hasattr(v, "__len__") or isinstance(v, str)}
+        exp.plot(run, {k: v for k, v in results.items() if k != "warning"}, png)
+    scalar, warnings = run_results(results, meta.get("safe_state_errors"))
     return {"file": str(path), "kind": "run", "experiment": meta.get("experiment"), "title": meta.get("title"),
             "status": run.status, "error": meta.get("error") or None, "points": n,
-            "analysed_now": analysed_now, "results": jsonable(scalar), "warnings": warnings,
+            "analysed_now": analysed_now, "results": scalar, "warnings": warnings,
             "plot": str(png) if n else None}
 
 
@@ -52,6 +65,5 @@ def _file_summary(path: Path, png: Path) -> dict[str, Any]:
 def show_json(args: argparse.Namespace, run_file: bool) -> int:
     path = Path(args.file)
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")
-    summary = _run_summary(path, png) if run_file else _file_summary(path, png)
-    print(json.dumps(summary, indent=1, default=str))
+    emit(_run_summary(path, png) if run_file else _file_summary(path, png))
     return 0
