@@ -70,6 +70,16 @@ def test_inversion_is_unstable_and_grows_at_one_over_t_rd():
     assert mz[0] > 0.999  # ... and the spins flip all the way to +z with no pulse
 
 
+def test_idle_time_near_equilibrium_costs_one_map_not_thousands_of_steps():
+    cs = CoupledSpins(tipped(0.0, offsets=np.linspace(-1e3, 1e3, 11)), Cavity(400e6, 300, 0.6, 5e-3), GAMMA_H)
+    t_rd = 2 / (MU0 * GAMMA_H * 0.6 * 300 * 5e-3)
+    cs.evolve(1e4 * t_rd)
+    assert cs.ens.steps == 1 and cs.ens.mz() == pytest.approx(1.0)
+    flipped = CoupledSpins(tipped(math.pi - 1e-6), Cavity(400e6, 300, 0.6, 5e-3), GAMMA_H)
+    flipped.evolve(25 * t_rd)  # inverted: followed step by step, and it flips
+    assert flipped.ens.steps > 1000 and flipped.ens.mz() > 0.999
+
+
 def bad_cavity_reference(theta0: float, t_end: float, times, lam: float, detune: float):
     """Independent reference: Bloch equations with the resonator eliminated (kappa >> spin rates),
     Omega+ = -i lam M+ / (1 - i 2 Delta_c / kappa) written as lam * (...), for one on-carrier spin."""
