@@ -117,13 +117,14 @@ class NvSpins:
         self._delay_ticks = int(round(self.laser_delay * program.clock_hz))
         self._open: float | None = None
         self._gate_list: list[float] = []
+        self._chunks: list[np.ndarray] = []  # expected counts of gates already run, in order
         self._ttl = self._light = False
         self._edges: list[tuple[int, bool]] = []
         ticks = self._block(0, len(program.instructions), 0)
         if self._open is not None:
             self._gate_list.append(self._open)
         duration = ticks * self._tick
-        counts = self.rng.poisson(np.asarray(self._gate_list, float))
+        counts = self.rng.poisson(np.concatenate(self._chunks + [np.asarray(self._gate_list, float)]))
         if self.armed:
             self.gates.append(counts.astype(np.int64))
         now = self.world.clock.now()
@@ -167,7 +168,8 @@ class NvSpins:
             if prev is not None and self._open is None and prev[2] is None and not self._edges and \
                     np.allclose(prev[0], snap[0], atol=1e-10) and np.allclose(prev[1], snap[1], rtol=1e-9):
                 left = count - done
-                self._gate_list.extend(snap[1] * left)
+                self._chunks += [np.asarray(self._gate_list, float), np.tile(np.asarray(snap[1], float), left)]
+                self._gate_list = []
                 t += left * (t - t_pass)
                 break
             prev = snap
