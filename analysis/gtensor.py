@@ -21,8 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares
-from scipy.special import ellipk
 
 from analysis.constants import H, MU_B
 from analysis.line_profiles import _THETA, d_pseudo_voigt, pseudo_voigt, tch_width
@@ -31,6 +29,7 @@ from analysis.uncertainty import covariance, propagate, residual_scaled_errors
 
 def powder_density_x(x: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Probability density of x = sum a_i l_i^2 for a random unit vector l (a sorted)."""
+    from scipy.special import ellipk
     a1, a2, a3 = a
     a2 = min(max(a2, a1 + 1e-12), a3 - 1e-12)  # axial limits stay finite
     x = np.asarray(x, float)
@@ -150,6 +149,7 @@ def powder_start(b: np.ndarray, y: np.ndarray, frequency: float) -> tuple[np.nda
 def fit_powder(b: np.ndarray, y: np.ndarray, frequency: float, *, bm: float = 0.0,
                g0: np.ndarray | None = None, fwhm0: float | None = None) -> PowderFit:
     """Fit three principal g-values, Lorentzian and Gaussian widths, area and offset."""
+    from scipy.optimize import least_squares
     b, y = np.asarray(b, float), np.asarray(y, float)
     if len(b) < 20:
         raise ValueError(f"a powder fit needs at least 20 points, got {len(b)}")

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from analysis.model_names import MODELS
 from analysis.peak_to_peak_fit import fit_derivative
@@ -141,6 +140,7 @@ def fit_line(b: np.ndarray, y: np.ndarray, model: str = "lorentzian", *, bm: flo
              b0: float | None = None, fwhm: float | None = None) -> LineResult:
     """Least-squares fit of one first-derivative (lock-in) line; 'auto' picks the lowest BIC
     among Lorentzian, Gaussian and Voigt-like."""
+    from scipy.optimize import least_squares
     b, y = np.asarray(b, float), np.asarray(y, float)
     if len(b) < 8:
         raise ValueError(f"need at least 8 points to fit a line, got {len(b)}")

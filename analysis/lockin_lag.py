@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import gammainc
 
 #: Sum at most this many sweep periods exactly; beyond, the midpoint rule (error ~ (T/tau)^2).
 MAX_TERMS = 200_000
@@ -40,6 +39,7 @@ def poles(filter_slope_db_per_oct: float) -> int:
 
 def deficit_integral(u: np.ndarray | float, time_constant: float, n: int) -> np.ndarray:
     """G(u) = integral_0^u (1 - H(s)) ds of an n-pole RC filter (tends to n tau)."""
+    from scipy.special import gammainc
     x = np.asarray(u, dtype=float) / time_constant
     return time_constant * sum(gammainc(i + 1, x) for i in range(n))
 

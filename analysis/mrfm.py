@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares, nnls
-from scipy.special import wofz
 
 from analysis.uncertainty import covariance
 
@@ -87,6 +85,7 @@ def half_maximum(b: np.ndarray, s: np.ndarray, noise: float) -> tuple[float, flo
 
 def voigt(x: np.ndarray, sigma: float, hwhm: float) -> np.ndarray:
     """Area-normalised Voigt profile (Gaussian sigma convolved with Lorentzian HWHM)."""
+    from scipy.special import wofz
     x = np.asarray(x, float)
     if sigma <= 0:
         return (hwhm / math.pi) / (x * x + hwhm * hwhm)
@@ -113,6 +112,7 @@ def _peak(model: str, b: np.ndarray, c: float, fwhm: float, h: float, o: float) 
 
 def fit_peak(b: np.ndarray, s: np.ndarray) -> PeakFit:
     """Lorentzian and Gaussian peak fits with offset; the better one is returned."""
+    from scipy.optimize import least_squares
     b, s = np.asarray(b, float), np.asarray(s, float)
     if b.size < 5:
         raise ValueError(f"need at least 5 points to fit a peak, got {b.size}")
@@ -175,6 +175,7 @@ def reconstruct(fields: np.ndarray, signal: np.ndarray, z: np.ndarray, b_res: fl
 
     Minimises |K n - s|^2 + alpha |L n|^2 over n >= 0, with L the first difference (smooth) or
     the identity, alpha = regularisation * ||K||_F^2 / n_z. Returns (n, residual rms)."""
+    from scipy.optimize import nnls
     k = slice_matrix(fields, z, b_res, gradient, kernel)
     s = np.asarray(signal, float)
     nz = z.size

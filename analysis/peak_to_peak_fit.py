@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from analysis.constants import H, MU_B
 from analysis.uncertainty import covariance
@@ -53,6 +52,7 @@ def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales, jac=None) 
     MINPACK's finite-difference step is relative to each parameter's value, so a parameter
     that converges near zero (a centre offset, a baseline) gets a vanishing step and an
     infinite covariance; in these units every step is a sensible fraction of its scale."""
+    from scipy.optimize import least_squares
     p0, scales = np.asarray(p0, float), np.asarray(scales, float)
     jac_u = "2-point" if jac is None else (lambda u: jac(x, *(p0 + (u - 1.0) * scales)) * scales)
     sol = least_squares(lambda u: f(x, *(p0 + (u - 1.0) * scales)) - y, np.ones(len(p0)), method="lm",

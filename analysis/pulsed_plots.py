@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -20,6 +19,7 @@ def plot_sweep(x: np.ndarray, y: np.ndarray, fit_x: np.ndarray | None, fit_y: np
                log_x: bool = False, traces: tuple[np.ndarray, np.ndarray] | None = None,
                trace_label: str = "") -> Path:
     """Signal vs swept variable with the fit; optionally a second panel of the raw traces."""
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(8, 6.5 if traces is not None else 4.5), layout="constrained")
     axes = fig.subplots(2 if traces is not None else 1, 1, squeeze=False)[:, 0]
     ax = axes[0]
@@ -48,6 +48,7 @@ def spectrum_figure(t: np.ndarray, trace: np.ndarray, freq: np.ndarray, real: np
     """FID (I, Q) above its phased spectrum. Two widths are labelled for what they are: the
     spectrum's own half-height width (what the eye reads off this plot; narrowed by the missing
     dead-time points) and the line FWHM of the Voigt fit to the FID envelope (the physical one)."""
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(8, 6.5), layout="constrained")
     ax1, ax2 = fig.subplots(2, 1)
     ax1.plot(t * 1e6, trace.real * 1e6, lw=0.9, label="I")

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares, minimize, nnls
 
 from analysis.constants import KB
 from analysis.uncertainty import covariance, propagate
@@ -59,6 +58,7 @@ def averaged_thermal_variance(detuning: np.ndarray, tau: float, average_time: fl
 
 
 def _fit_driven_once(f: np.ndarray, z: np.ndarray, conj: bool, average_time: float = 0.0) -> ResonatorFit:
+    from scipy.optimize import least_squares, nnls
     z = np.conj(z) if conj else z
     p2 = np.abs(z) ** 2
     i = int(np.argmax(p2))
@@ -158,6 +158,7 @@ def fit_ringdown(t: np.ndarray, z: np.ndarray, f_ref: float, noise_time: float =
     z_{k-1-lag} with lag * h > noise_time removes that. |f0 - f_ref| must stay below 1/(2 h).
     The amplitude and noise floor (for plotting) come from |z| = sqrt(A^2 e^{-2t/tau} + floor^2)
     with tau held."""
+    from scipy.optimize import least_squares
     t, z = np.asarray(t, float), np.asarray(z, complex)
     if t.size < 8:
         raise ValueError(f"need at least 8 ringdown samples, got {t.size}")
@@ -260,6 +261,7 @@ def fit_thermal_psd(f: np.ndarray, s: np.ndarray, temperature: float, n_avg: int
     f0, Q, peak, floor, k (from equipartition), S_F and sqrt(S_F). ``sampling`` (f_ref, rate,
     time constant, poles) folds the model like the lock-in's sampled output.
     ``variance_factor`` (``welch_variance_factor``) accounts for correlated ordinates."""
+    from scipy.optimize import minimize
     f, s = np.asarray(f, float), np.asarray(s, float)
     i = int(np.argmax(s))
     fc = float(f[i])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from analysis.uncertainty import covariance, standard_errors
 
@@ -27,6 +26,7 @@ class SaturationFit:
 def fit_saturation(power: np.ndarray, signal: np.ndarray, error: np.ndarray | None = None, *,
                    b: float | None = None) -> SaturationFit:
     """Fit A, P_half (and b unless given). Needs powers reaching into saturation to fix P_half."""
+    from scipy.optimize import least_squares
     p, s = np.asarray(power, float), np.asarray(signal, float)
     if np.any(p <= 0):
         raise ValueError("saturation fit: powers must be positive")

@@ -19,17 +19,41 @@ A library: it imports nothing else of spinbench (sequences and sim_backend impor
 - :mod:`magnets.tolerance`  built-magnet errors and the tolerance Monte Carlo
 - :mod:`magnets.stray`      the 0.5 mT stray-field line; :mod:`magnets.map_plots` map figures
 """
-from magnets.design import Cuboid, Cylinder, HalbachDesign, MagnetArray, Ring, ShimMagnet, nested, stack
-from magnets.field import dipole_field, exact_field, field, gradient_tensor
-from magnets.lock import FieldFrequencyLock, LockCorrection, LockRangeError
-from magnets.materials import HOLDERS, MATERIALS, HolderMaterial, Material, holder, material
-from magnets.optimise import Progress, homogenise
-from magnets.sampling import homogeneity, larmor, sphere_surface
-from magnets.thermal import drift, solve_compensation
+import importlib
+from typing import Any
+
+# Names are loaded from their module on first use (PEP 562), so importing one light module
+# (``magnets.lock`` for a run, ``magnets.constants``) does not pay for the field engines,
+# scipy's optimisers and the design classes: `spinbench list` imports the package.
+_HOME = {name: module for module, names in (
+    ("magnets.design", ('Cuboid', 'Cylinder', 'HalbachDesign', 'MagnetArray', 'Ring', 'ShimMagnet', 'nested', 'stack',)),
+    ("magnets.field", ('dipole_field', 'exact_field', 'gradient_tensor',)),  # `magnets.field` is the module
+    ("magnets.lock", ('FieldFrequencyLock', 'LockCorrection', 'LockRangeError',)),
+    ("magnets.materials", ('HOLDERS', 'MATERIALS', 'HolderMaterial', 'Material', 'holder', 'material',)),
+    ("magnets.optimise", ('Progress', 'homogenise',)),
+    ("magnets.sampling", ('homogeneity', 'larmor', 'sphere_surface',)),
+    ("magnets.thermal", ('drift', 'solve_compensation',)),
+) for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``name`` from the module that defines it, the first time it is asked for."""
+    try:
+        module = _HOME[name]
+    except KeyError:
+        raise AttributeError(f"module 'magnets' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "Cuboid", "Cylinder", "HalbachDesign", "MagnetArray", "Ring", "ShimMagnet", "nested", "stack",
-    "dipole_field", "exact_field", "field", "gradient_tensor",
+    "dipole_field", "exact_field", "gradient_tensor",
     "FieldFrequencyLock", "LockCorrection", "LockRangeError",
     "HOLDERS", "MATERIALS", "HolderMaterial", "Material", "holder", "material",
     "Progress", "homogenise", "homogeneity", "larmor", "sphere_surface", "drift", "solve_compensation",

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 BOX, CYL_DIAMETRIC, CYL_AXIAL = 0, 1, 2
 #: Verdict tolerance (m): clearances this close to the required gap count as meeting it.
@@ -252,6 +251,7 @@ def pair_clearance(s: Solids, i: np.ndarray, j: np.ndarray, upto: float = np.inf
 
 def candidate_pairs(s: Solids, reach: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs whose bounding spheres come within ``reach`` (m) of each other."""
+    from scipy.spatial import cKDTree
     if len(s) < 2:
         return np.zeros(0, int), np.zeros(0, int)
     rad = s.bounding_radii()

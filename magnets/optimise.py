@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy.optimize import differential_evolution, minimize
 
 from magnets.design import HalbachDesign, ShimMagnet
 from magnets.field import field as field_of
@@ -201,6 +200,7 @@ def homogenise(design: HalbachDesign, dsv: float, *, vary: Sequence[str] = ("z",
     diameter ``dsv`` (m). ``callback(progress)`` is called every iteration; returning True stops.
     ``engine='exact'`` evaluates magpylib shapes (about 20x slower): use it for a short local
     polish of a dipole optimum, whose magnets may sit where the dipole model is optimistic."""
+    from scipy.optimize import differential_evolution, minimize
     if engine not in ("dipole", "exact"):
         raise ValueError(f"engine {engine!r}; use 'dipole' or 'exact'")
     if method not in ("auto", "local", "global"):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
-from scipy.optimize import brentq
 
 from magnets.constants import gamma_bar
 from magnets.design import HalbachDesign
@@ -141,6 +140,7 @@ def solve_compensation(design: HalbachDesign, ring: int, vary: str = "radius",
     vary='radius' solves the radius continuously (first-order drift cancels exactly);
     vary='count' picks the whole number of magnets with the smallest ``|dB0/dT|``.
     """
+    from scipy.optimize import brentq
     if not 0 <= ring < len(design.rings):
         raise ValueError(f"compensator ring index {ring} outside 0..{len(design.rings) - 1}")
     others = replace(design, rings=[r for i, r in enumerate(design.rings) if i != ring])

@@ -10,6 +10,7 @@ display unit, in its SI unit. Factors are exact rationals, so '335mT' is the flo
 """
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -44,9 +45,11 @@ class UnitError(ValueError):
     """A quantity that cannot be read; the message names it and lists what is accepted."""
 
 
+@functools.lru_cache(maxsize=1024)
 def unit_scale(symbol: str, expected: str) -> Fraction:
     """Exact factor from ``symbol`` (with an SI prefix, e.g. 'us', 'mT') to the SI unit
-    ``expected``; raises KeyError if ``symbol`` is not a unit of ``expected``."""
+    ``expected``; raises KeyError if ``symbol`` is not a unit of ``expected``. Cached: `spinbench
+    list` asks for a few dozen distinct pairs some 800 times."""
     if symbol in UNITS and UNITS[symbol][0] == expected:
         return UNITS[symbol][1]
     for unit in sorted(UNITS, key=len, reverse=True):
