@@ -9,6 +9,7 @@ from typing import Any
 from app.gui._qt import QtCore, QtWidgets, Signal
 from app.foreign_files import is_run_file
 from app.gui.bridge import Task
+from app.gui.compare_view import ComparePanel
 from app.gui.file_view import read_and_analyse, show_dataset
 from app.gui.live_plot import LivePlot, format_results
 from app.storage import open_for_append, read_run, write_results
@@ -49,8 +50,13 @@ class DataBrowser(QtWidgets.QWidget):
         self.analyse_button.clicked.connect(self.reanalyse)
         self.save_button = QtWidgets.QPushButton("Save results to file")
         self.save_button.clicked.connect(self.save_results)
+        self.compare_button = QtWidgets.QPushButton("Add to comparison")
+        self.compare_button.setToolTip("overlay this run with others on the Compare tab")
+        self.compare_button.clicked.connect(self.add_to_comparison)
+        self.compare = ComparePanel()
         self.analyse_button.setEnabled(False)
         self.save_button.setEnabled(False)
+        self.compare_button.setEnabled(False)
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         left = QtWidgets.QWidget()
@@ -62,17 +68,21 @@ class DataBrowser(QtWidgets.QWidget):
         ll.addLayout(row)
         ll.addWidget(self.files, 2)
         ll.addWidget(self.meta, 3)
-        right = QtWidgets.QWidget()
-        rl = QtWidgets.QVBoxLayout(right)
+        one = QtWidgets.QWidget()
+        rl = QtWidgets.QVBoxLayout(one)
         rl.addWidget(self.plot, 1)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.analyse_button)
         row.addWidget(self.save_button)
+        row.addWidget(self.compare_button)
         row.addWidget(self.message, 1)
         rl.addLayout(row)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(one, "Run")
+        self.tabs.addTab(self.compare, "Compare")
         split = QtWidgets.QSplitter()
         split.addWidget(left)
-        split.addWidget(right)
+        split.addWidget(self.tabs)
         split.setStretchFactor(1, 3)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addWidget(split)
@@ -114,6 +124,7 @@ class DataBrowser(QtWidgets.QWidget):
             return
         d, analysis = got
         self.run, self.experiment, self.new_results = None, None, None
+        self.compare_button.setEnabled(False)
         self.analyse_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.meta.clear()
@@ -131,6 +142,7 @@ class DataBrowser(QtWidgets.QWidget):
             return
         self.run, self.new_results = run, None
         self.save_button.setEnabled(False)
+        self.compare_button.setEnabled(True)
         self._fill_metadata(run)
         try:
             self.experiment = experiment_for(run)
@@ -161,6 +173,14 @@ class DataBrowser(QtWidgets.QWidget):
             self.meta.addTopLevelItem(_tree("results", {k: v for k, v in run.results.items()
                                                         if not hasattr(v, "__len__") or isinstance(v, str)}))
         self.meta.resizeColumnToContents(0)
+
+    def add_to_comparison(self) -> None:
+        """Overlay the open run on the Compare tab (shown), labelled by its file name."""
+        if self.run is None:
+            return
+        name = Path(self.run.path).stem if self.run.path else str(self.run.metadata.get("experiment", "run"))
+        self.compare.add_run(name, self.run, self.experiment)
+        self.tabs.setCurrentWidget(self.compare)
 
     # --- analysis ---------------------------------------------------------------------------------
     def reanalyse(self) -> None:
