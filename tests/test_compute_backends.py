@@ -119,3 +119,32 @@ def test_bad_scheduler_addresses_get_one_line_errors(monkeypatch):
         Compute("tls://10.0.0.5:8786")
     with pytest.raises(ValueError, match="--workers 0"):
         Compute(workers=0)
+
+
+def test_a_plain_tcp_scheduler_on_the_network_is_warned_about(monkeypatch, capsys):
+    import distributed
+
+    class FakeClient:  # records the connection instead of making it
+        def __init__(self, address, **kwargs):
+            self.address, self.kwargs = address, kwargs
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(distributed, "Client", FakeClient)
+    Compute("tcp://10.0.0.5:8786").close()
+    assert "anyone who can connect can run code on the workers" in capsys.readouterr().err
+    Compute("tcp://127.0.0.1:8786").close()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("SPINBENCH_SCHEDULER", "tcp://localhost:8786")
+    assert Compute()._client.address == "tcp://localhost:8786"
+
+
+@pytest.mark.slow
+def test_a_lost_dask_worker_is_replaced_and_its_task_rerun(tmp_path):
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        with Compute(client=client) as compute:
+            assert compute.map(_dies_once, [str(tmp_path / "marker")]) == ["ok"]
