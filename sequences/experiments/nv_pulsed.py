@@ -16,8 +16,8 @@ import numpy as np
 from drivers.lab import Lab
 from drivers.pulse_program import PulseProgram
 from sequences.experiment import Checkpoint, Column, Experiment, Message, Parameter, Point, RunData
-from sequences.experiments.pulsed_experiment import MIN_PULSE, compile_points, compiled_duration
-from sequences.pulse import Constraints, Sequence, SequenceError, get_sequence
+from sequences.experiments.pulsed_experiment import MIN_PULSE, compile_points, program_problems, compiled_duration
+from sequences.pulse import Constraints, Sequence, get_sequence
 
 #: Gate windows per shot: signal then reference.
 WINDOWS = 2
@@ -128,12 +128,7 @@ class NvPulsedExperiment(Experiment):
             return problems + [f"t_gap = {self.t_gap * 1e9:g} ns must exceed the laser's rise delay "
                                f"{lab.laser.rise_delay * 1e9:g} ns (the laser TTL rises that early, after the last "
                                f"microwave pulse)"]
-        if all(lab.has(r) for r in self.roles):
-            try:
-                self.programs(lab)
-            except SequenceError as exc:
-                problems.extend(str(v) for v in exc.violations)
-        return problems
+        return problems + program_problems(self, lab)
 
     def setup(self, lab: Lab) -> None:
         if self.field and lab.has("field"):

@@ -67,6 +67,18 @@ def compiled_duration(compiled: tuple[Any, list[PulseProgram]] | None) -> float:
     return float(sum(program_seconds(p) for p in compiled[1]))
 
 
+def program_problems(experiment: Any, lab: Lab) -> list[str]:
+    """Every sequence rule the experiment's programs break on ``lab`` (none when a role is missing:
+    that is reported already)."""
+    if not all(lab.has(r) for r in experiment.roles):
+        return []
+    try:
+        experiment.programs(lab)
+    except SequenceError as exc:
+        return [str(v) for v in exc.violations]
+    return []
+
+
 class PulsedExperiment(Experiment):
     roles = ("pulser", "digitizer", "rf")
     optional_roles = ("field",)
@@ -170,14 +182,7 @@ class PulsedExperiment(Experiment):
         return programs
 
     def check_lab(self, lab: Lab) -> list[str]:
-        problems = super().check_lab(lab)
-        if not all(lab.has(r) for r in self.roles):
-            return problems
-        try:
-            self.programs(lab)
-        except SequenceError as exc:
-            problems.extend(str(v) for v in exc.violations)
-        return problems
+        return super().check_lab(lab) + program_problems(self, lab)
 
     # --- running --------------------------------------------------------------------------------
     def setup(self, lab: Lab) -> None:
