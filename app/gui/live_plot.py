@@ -1,5 +1,5 @@
 """The live plot (pyqtgraph): traces that grow as points arrive, the scan average, a 2D colour
-map for map experiments, a cursor with read-out, the fit overlay at the end, PNG export.
+map for map experiments, cursors A and B with read-out (values and B − A), the fit overlay at the end, PNG export.
 
 Points come in through :meth:`LivePlot.add_rows` (cheap: numpy appends); the pixels are redrawn
 by a frame timer only when something changed, at most ``fps`` times a second. Curves use
@@ -90,12 +90,15 @@ class LivePlot(QtWidgets.QWidget):
         self.show_legend = QtWidgets.QCheckBox("legend")
         self.show_legend.setChecked(True)
         self.show_legend.toggled.connect(self._legends_visible)
+        self.second_cursor = QtWidgets.QCheckBox("cursor B (Δ)")
+        self.second_cursor.setToolTip("a second cursor: the read-out adds B − A for x and every trace")
+        self.second_cursor.toggled.connect(self._second_cursor)
         auto = QtWidgets.QPushButton("Auto range")
         auto.clicked.connect(lambda: [p.enableAutoRange() for p in self.plots])
         export = QtWidgets.QPushButton("Export PNG…")
         export.clicked.connect(self._export_dialog)
         bar.addWidget(self.status, 1)
-        for w in (self.show_average, self.show_legend, auto, export):
+        for w in (self.show_average, self.show_legend, self.second_cursor, auto, export):
             bar.addWidget(w)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -314,9 +317,17 @@ class LivePlot(QtWidgets.QWidget):
         spec = self.spec
         xc = self.area.cursor_x()
         xu = spec.units.get(spec.x or "", "")
-        parts = [f"cursor {LABELS.get(spec.x, spec.x) if spec.x else 'point'} = {describe(xc, xu)}"] if self.curves else []
-        for y, value in self.values_at(xc).items():
+        name = LABELS.get(spec.x, spec.x) if spec.x else "point"
+        parts = [f"cursor {name} = {describe(xc, xu)}"] if self.curves else []
+        at_a = self.values_at(xc)
+        for y, value in at_a.items():
             parts.append(f"{LABELS.get(y, y)} = {describe(value, spec.units.get(y, ''))}")
+        xb = self.area.cursor_b_x()
+        if math.isfinite(xb) and self.curves:  # cursor B: differences B - A
+            at_b = self.values_at(xb)
+            parts.append(f"|  B − A: Δ{name} = {describe(xb - xc, xu)}")
+            parts += [f"Δ{LABELS.get(y, y)} = {describe(at_b[y] - v, spec.units.get(y, ''))}"
+                      for y, v in at_a.items() if y in at_b]
         mouse = self._mouse_text
         self.readout.setText("   ".join(parts) + (f"      {mouse}" if mouse else ""))
 
@@ -333,6 +344,14 @@ class LivePlot(QtWidgets.QWidget):
 
     def place_cursor(self, x: float) -> None:
         self.area.place_cursor(x)
+
+    def _second_cursor(self, shown: bool) -> None:
+        """Cursor B appears three quarters across the current view (A sits mid-data)."""
+        if shown and self.plot is not None:
+            lo, hi = self.plot.viewRange()[0]
+            self.area.place_cursor_b(lo + 0.75 * (hi - lo))
+        self.area.show_second_cursor(shown)
+        self._update_readout()
 
     @property
     def cursor(self) -> Any:

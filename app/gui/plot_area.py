@@ -1,7 +1,7 @@
 """The pyqtgraph items of the live plot: a row of plots per unit (sharing the first plot's x
 range, one way: two-way links fight over auto-range), each with its legend in a column beside
 it, an optional plot of the latest record (array columns), an optional colour map (only in the
-layout when shown), and a cursor line in each x-sharing plot."""
+layout when shown), and cursor lines (A, and B for differences) in each x-sharing plot."""
 from __future__ import annotations
 
 import math
@@ -47,6 +47,7 @@ class PlotArea:
         self.plot_of: dict[str, pg.PlotItem] = {}
         self.followers: list[pg.PlotItem] = []
         self.trace_plot: pg.PlotItem | None = None
+        self.second_shown = False
         self.build([[]], trace=False, map_shown=False)
 
     def build(self, groups: list[list[str]], *, trace: bool, map_shown: bool) -> None:
@@ -58,6 +59,7 @@ class PlotArea:
                 pass
         self.graphics.clear()
         self.plots, self.cursors, self.plot_of, self.followers = [], [], {}, []
+        self.cursors_b: list[pg.InfiniteLine] = []  # the second (Delta) cursor, hidden until asked for
         self.legends: list[pg.LegendItem] = []
         layout = self.graphics.ci.layout
         row = 0
@@ -70,8 +72,15 @@ class PlotArea:
             cursor.setZValue(10)
             cursor.sigPositionChanged.connect(self._cursor_moved)
             plot.addItem(cursor, ignoreBounds=True)
+            second = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#c04000", width=1, style=QtCore.Qt.DashLine),
+                                     label="B" if not self.plots else None, labelOpts={"position": 0.95})
+            second.setZValue(10)
+            second.setVisible(self.second_shown)
+            second.sigPositionChanged.connect(self._cursor_moved)
+            plot.addItem(second, ignoreBounds=True)
             self.plots.append(plot)
             self.cursors.append(cursor)
+            self.cursors_b.append(second)
             for y in group:
                 self.plot_of[y] = plot
             layout.setRowStretchFactor(row, 3 if row == 0 else 1)
@@ -130,7 +139,7 @@ class PlotArea:
 
     def _cursor_moved(self, line: pg.InfiniteLine) -> None:
         x = line.value()
-        for c in self.cursors:
+        for c in (self.cursors if line in self.cursors else self.cursors_b):
             if c is not line and c.value() != x:
                 c.blockSignals(True)
                 c.setValue(x)
@@ -143,6 +152,20 @@ class PlotArea:
     def place_cursor(self, x: float) -> None:
         if self.cursor is not None:
             self.cursor.setValue(x)
+
+    def show_second_cursor(self, shown: bool) -> None:
+        """Show or hide cursor B (kept across rebuilds of the layout)."""
+        self.second_shown = shown
+        for c in self.cursors_b:
+            c.setVisible(shown)
+
+    def cursor_b_x(self) -> float:
+        """Cursor B's x, NaN while it is hidden."""
+        return float(self.cursors_b[0].value()) if self.second_shown and self.cursors_b else float("nan")
+
+    def place_cursor_b(self, x: float) -> None:
+        if self.cursors_b:
+            self.cursors_b[0].setValue(x)
 
     def draw_map(self, grid: MapGrid) -> None:
         img = grid.filled()
