@@ -13,7 +13,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", required=True, choices=("bes3t", "csv"), help="output format")
     p.add_argument("--out", help="output directory (default: next to the run file)")
     p.add_argument("--axis", choices=("measured", "setpoint"), default="measured",
-                   help="BES3T field axis: the measured (Hall) field or the setpoints; with 'setpoint' traces "
+                   help="BES3T field axis: the measured (Hall) field as the run's result used it (regressed on the "
+                        "setpoints, lag corrected) or the setpoints; with 'setpoint' traces "
                         "sharing one axis become a single 2-D file (default: measured)")
     p.add_argument("--channels", choices=("x", "xy"), default="x",
                    help="BES3T ordinate: lock-in X only, or X + iY as complex data (default: x)")

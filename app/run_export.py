@@ -31,15 +31,27 @@ class Spectrum:
     info: dict[str, float] = field(default_factory=dict)
 
 
+def measured_field(run: RunData) -> np.ndarray:
+    """Per point, the measured field the run's own analysis used (its experiment's
+    ``analysis_field``: Hall readings regressed on the setpoints, lock-in lag corrected), so that
+    a re-fit of the export finds the run's result; the raw readings for other experiments."""
+    from sequences.experiments import EXPERIMENTS
+
+    cls = EXPERIMENTS.get(str(run.metadata.get("experiment")))
+    analysis_field = getattr(cls, "analysis_field", None)
+    return np.asarray(analysis_field(run) if analysis_field else run["field"], float)
+
+
 def run_spectra(run: RunData, axis: str = "measured") -> list[Spectrum]:
-    """Spectra of a run; ``axis`` 'measured' (Hall/readback field) or 'setpoint'."""
+    """Spectra of a run; ``axis`` 'measured' (the measured field as the run's analysis used it:
+    :func:`measured_field`) or 'setpoint'."""
     if axis not in ("measured", "setpoint"):
         raise ValueError(f"axis {axis!r}: use 'measured' or 'setpoint'")
     for need in ("field", "field_set", "x"):
         if need not in run.columns:
             raise ValueError(f"this run has no {need!r} column: only field-swept runs export as spectra "
                              f"(columns: {', '.join(run.columns)})")
-    key = "field" if axis == "measured" else "field_set"
+    field_axis = measured_field(run) if axis == "measured" else np.asarray(run["field_set"], float)
     y_all = run["y"] if "y" in run.columns else np.zeros_like(run["x"])
     out = []
     if "trace" in run.columns:
@@ -48,14 +60,14 @@ def run_spectra(run: RunData, axis: str = "measured") -> list[Spectrum]:
             idx = np.flatnonzero(trace == t)
             idx = idx[np.argsort(run["field_set"][idx], kind="stable")]
             info = {name: float(run[name][idx[0]]) for name, _, _ in OUTER if name in run.columns}
-            out.append(Spectrum(f"t{int(t):03d}", run[key][idx], run["x"][idx], y_all[idx], info))
+            out.append(Spectrum(f"t{int(t):03d}", field_axis[idx], run["x"][idx], y_all[idx], info))
         return out
     index = run["index"].astype(int) if "index" in run.columns else np.arange(len(run["x"]))
     n = int(index.max()) + 1 if len(index) else 0
     counts = np.bincount(index, minlength=n)
     keep = counts > 0
     mean = lambda v: np.bincount(index, weights=v, minlength=n)[keep] / counts[keep]  # noqa: E731
-    b, x, y, bset = mean(run[key]), mean(run["x"]), mean(y_all), mean(run["field_set"])
+    b, x, y, bset = mean(field_axis), mean(run["x"]), mean(y_all), mean(run["field_set"])
     order = np.argsort(bset, kind="stable")
     info = {name: float(run.parameters[name]) for name, _, _ in OUTER if name in run.parameters
             and isinstance(run.parameters[name], (int, float))}

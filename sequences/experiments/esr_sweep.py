@@ -183,6 +183,12 @@ class EsrFieldSweep(Experiment):
         return out
 
     @classmethod
+    def analysis_field(cls, run: RunData) -> np.ndarray:
+        """Per point, the field the analysis uses: the calibrated Hall field shifted by the
+        lock-in lag (exports write this axis, so a re-fit of the file finds the run's result)."""
+        return cls.calibrated_field(run) + lag_shift(run, cls.settings(run))
+
+    @classmethod
     def averaged(cls, run: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scan-averaged (calibrated field, X, Y) per field index, sorted by field."""
         idx = run["index"].astype(int)
@@ -190,8 +196,7 @@ class EsrFieldSweep(Experiment):
         counts = np.bincount(idx, minlength=n)
         keep = counts > 0
         mean = lambda v: (np.bincount(idx, weights=v, minlength=n)[keep] / counts[keep])  # noqa: E731
-        field = cls.calibrated_field(run) + lag_shift(run, cls.settings(run))
-        b, x, y = mean(field), mean(run["x"]), mean(run["y"])
+        b, x, y = mean(cls.analysis_field(run)), mean(run["x"]), mean(run["y"])
         order = np.argsort(b)
         return b[order], x[order], y[order]
 

@@ -116,6 +116,17 @@ class TraceSeries(Experiment):
             return np.polyval(np.polyfit(b_set, b, 1), b_set)
         return b
 
+    @classmethod
+    def analysis_field(cls, run: RunData) -> np.ndarray:
+        """Per point, the field the per-trace fits use (:meth:`trace_field` of each trace):
+        exports write this axis, so a re-fit of the file finds the run's result."""
+        out = np.array(run["field"], dtype=float)
+        trace = run["trace"].astype(int)
+        for t in np.unique(trace):
+            idx = np.flatnonzero(trace == t)
+            out[idx] = cls.trace_field(run, idx)
+        return out
+
     def fit_trace(self, run: RunData, idx: np.ndarray) -> tuple[LineResult | None, str]:
         """Fit one trace with the chosen line model and the known modulation, and test the line
         (see :func:`fit_significant_line`): (fit, '') or (None, why no line was found)."""
