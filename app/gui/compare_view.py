@@ -35,19 +35,23 @@ class ComparePanel(QtWidgets.QWidget):
             box.toggled.connect(lambda _: self.redraw())
         remove = QtWidgets.QPushButton("Remove")
         remove.clicked.connect(self.remove_selected)
-        self.message = QtWidgets.QLabel("Add runs with “Add to comparison” on the Run tab.")
+        self.message = QtWidgets.QLabel("Add runs with “Compare” on the Run tab.")
         self.message.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.legend = self.plot.addLegend(offset=(-10, 10))
-        controls = QtWidgets.QHBoxLayout()
-        for w in (QtWidgets.QLabel("x"), self.x, QtWidgets.QLabel("y"), self.y, self.per_scan, self.norm, self.diff):
-            controls.addWidget(w)
-        controls.addStretch(1)
-        controls.addWidget(remove)
+        columns, options = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()  # two rows: the tab stays narrow
+        for w in (QtWidgets.QLabel("x"), self.x, QtWidgets.QLabel("y"), self.y):
+            columns.addWidget(w)
+        columns.addStretch(1)
+        columns.addWidget(remove)
+        for w in (self.per_scan, self.norm, self.diff):
+            options.addWidget(w)
+        options.addStretch(1)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addWidget(self.list)
-        lay.addLayout(controls)
+        lay.addLayout(columns)
+        lay.addLayout(options)
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.message)
 

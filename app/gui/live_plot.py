@@ -90,7 +90,7 @@ class LivePlot(QtWidgets.QWidget):
         self.show_legend = QtWidgets.QCheckBox("legend")
         self.show_legend.setChecked(True)
         self.show_legend.toggled.connect(self._legends_visible)
-        self.second_cursor = QtWidgets.QCheckBox("cursor B (Δ)")
+        self.second_cursor = QtWidgets.QCheckBox("Δ cursor")
         self.second_cursor.setToolTip("a second cursor: the read-out adds B − A for x and every trace")
         self.second_cursor.toggled.connect(self._second_cursor)
         auto = QtWidgets.QPushButton("Auto range")
@@ -98,7 +98,7 @@ class LivePlot(QtWidgets.QWidget):
         export = QtWidgets.QPushButton("Export PNG…")
         export.clicked.connect(self._export_dialog)
         bar.addWidget(self.status, 1)
-        for w in (self.show_average, self.show_legend, self.second_cursor, auto, export):
+        for w in (self.show_average, self.show_legend, auto, export):
             bar.addWidget(w)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -121,7 +121,10 @@ class LivePlot(QtWidgets.QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(bar)
         lay.addWidget(middle, 1)
-        lay.addWidget(self.readout)
+        below = QtWidgets.QHBoxLayout()  # the cursor switch beside the read-out it extends
+        below.addWidget(self.readout, 1)
+        below.addWidget(self.second_cursor)
+        lay.addLayout(below)
 
     @property
     def plot(self) -> pg.PlotItem:
