@@ -70,9 +70,7 @@ def spectrum_figure(t: np.ndarray, trace: np.ndarray, freq: np.ndarray, real: np
                      label=f"half-height width of this spectrum {spec_w.value / 1e6:.3f} MHz "
                            f"(narrowed: dead-time points missing)")
         if width is not None:
-            g, lo = results.get("gaussian_fwhm"), results.get("lorentzian_fwhm")
-            parts = f" (G {g.value / 1e6:.3f}, L {lo.value / 1e6:.3f} MHz)" if g is not None and lo is not None else ""
-            ax2.plot([], [], " ", label=f"line FWHM {width.value / 1e6:.3f} MHz from the Voigt fit to the FID envelope{parts}")
+            ax2.plot([], [], " ", label=f"line FWHM {width.value / 1e6:.3f} MHz from the Voigt fit to the FID envelope")
         lo_y, hi_y = float(np.min(real)) * 1e6, float(np.max(real)) * 1e6
         ax2.set_ylim(min(lo_y, 0.0) - 0.05 * (hi_y - lo_y), hi_y + 0.75 * (hi_y - min(lo_y, 0.0)))  # room for the legend
         ax2.legend(fontsize=7, loc="upper left")
