@@ -40,6 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--spin-reference", metavar="FILE",
                    help="cw: count spins against this reference spectrum (same analysis, known spin number)")
     p.add_argument("--reference-spins", type=float, metavar="N", help="number of spins in the reference sample")
+    p.add_argument("--stretched", action="store_true",
+                   help="echo decays: fit a stretched exponential exp(-(t/T)^beta) (spectral diffusion); a baseline "
+                        "is always fitted")
     p.add_argument("--png", help="where to write the plot (default: next to the file)")
     p.add_argument("--json", action="store_true", help="print one JSON object with every result instead of text")
     p.set_defaults(func=cmd_analyse)
@@ -128,7 +131,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     d = load(path)
     standard = load(args.reference_file) if args.reference_file else None
     out = analyse_dataset(d, args.kind, args.channel, args.model, args.baseline, args.reference,
-                          args.hyperfine, args.geometry, args.fit_offset, standard)
+                          args.hyperfine, args.geometry, args.fit_offset, standard, args.stretched)
     if args.spin_reference:
         add_spin_count(out, d, args)
     png = Path(args.png) if args.png else (path if path.is_file() else path / "spectrum").with_suffix(".png")

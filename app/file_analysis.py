@@ -203,7 +203,8 @@ def analyse_echo_sweep(out: FileAnalysis, d: Dataset, y: np.ndarray) -> None:
             out.results["g_factor"] = g
 
 
-def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) -> None:
+def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray, stretched: bool = False) -> None:
+    """Nutation, echo decay (baseline always, stretched exponent when asked), recovery or FID."""
     t = d.x.values
     if y.ndim != 1:
         raise ValueError(f"{d.source}: {out.kind} analysis needs a 1-D trace, the file holds {y.shape}")
@@ -214,8 +215,10 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
         out.results["pi_pulse"] = _fv(0.5 / f, 0.5 * fe / f ** 2, "s")
         out.results["damping_time"] = _fv(fit.params["tau"], fit.errors["tau"], "s")
     elif out.kind == "decay":
-        fit = fit_decay(t, y, baseline=True)  # a real echo integral keeps an offset: without it T is short
+        fit = fit_decay(t, y, baseline=True, stretched=stretched)  # a real echo integral keeps an offset
         out.results["decay_time"] = _fv(fit.params["T"], fit.errors["T"], "s")
+        if stretched:
+            out.results["stretch_exponent"] = _fv(fit.params["beta"], fit.errors["beta"], "")
         out.results["decay_offset"] = _fv(fit.params["offset"], fit.errors["offset"], d.ordinates[0].unit)
     elif out.kind == "recovery":
         fit = fit_recovery(t, y)
@@ -234,13 +237,15 @@ def analyse_time(out: FileAnalysis, d: Dataset, y: np.ndarray, z: np.ndarray) ->
 def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", model: str = "auto",
                     baseline: int | None = None, reference: str | None = None,
                     hyperfine: str | None = None, geometry: str = "in-plane",
-                    fit_offset: bool = False, standard: Dataset | None = None) -> FileAnalysis:
+                    fit_offset: bool = False, standard: Dataset | None = None,
+                    stretched: bool = False) -> FileAnalysis:
     """Pick (or take) the kind of analysis and run it on the file's first ordinate; ``baseline``
     (cw, 1-D): order of the polynomial baseline subtracted before fitting and integrating;
     ``reference`` (cw, 1-D): a field standard in the same spectrum or in ``standard``
     (app.field_standard);
     ``hyperfine`` (cw, 1-D): groups of equivalent nuclei of one multiplet (app.hyperfine_analysis);
-    ``geometry``/``fit_offset`` (2-D with a frequency axis): the Kittel fit (app.fmr_file_analysis)."""
+    ``geometry``/``fit_offset`` (2-D with a frequency axis): the Kittel fit (app.fmr_file_analysis);
+    ``stretched`` (echo decay): fit exp(-(t/T)^beta) with beta free."""
     if model != "auto" and model not in MODELS:
         raise ValueError(f"--model {model!r}: use one of auto, {', '.join(MODELS)}")
     if kind is None:
@@ -263,5 +268,5 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
     else:
         if d.x.unit != "s":
             raise ValueError(f"{d.source}: --kind {kind} needs a time axis (s), the file's x axis is in {d.x.unit!r}")
-        analyse_time(out, d, y, z)
+        analyse_time(out, d, y, z, stretched)
     return out

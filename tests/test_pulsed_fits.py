@@ -81,3 +81,19 @@ def test_fid_split_follows_the_time_origin_the_total_much_less():
     assert right.params["lorentzian_fwhm"] == pytest.approx(FL, rel=0.1)
     assert late.params["lorentzian_fwhm"] > 1.4 * FL  # the split is biased by the origin ...
     assert late.params["fwhm"] == pytest.approx(VOIGT, rel=0.04)  # ... the total width by ~3% only
+
+
+def test_analyse_stretched_echo_decay_file(tmp_path, capsys):
+    import json
+
+    from app.cli import main
+    from formats.bes3t_write import write_bes3t
+
+    t = np.linspace(0.4e-6, 10e-6, 90)
+    y = np.exp(-(t / 2.5e-6) ** 1.5) - 0.05 + np.random.default_rng(9).normal(0, 0.005, t.size)
+    write_bes3t(tmp_path / "hahn_echo", t * 1e9, y, x_name="Time", x_unit="ns")
+    assert main(["analyse", str(tmp_path / "hahn_echo.DSC"), "--stretched", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)["results"]
+    assert abs(r["decay_time"]["value"] - 2.5e-6) < 4 * r["decay_time"]["error"]
+    assert abs(r["stretch_exponent"]["value"] - 1.5) < 4 * r["stretch_exponent"]["error"]
+    assert abs(r["decay_offset"]["value"] + 0.05) < 4 * r["decay_offset"]["error"]
