@@ -97,20 +97,21 @@ def check_points(points: Sequence[SweepPoint]) -> None:
     from app.simlab import build_sim_lab
 
     lab = build_sim_lab()
-    problems: list[str] = []
+    problems: list[tuple[str, SweepPoint]] = []
     try:
         for p in points:
             try:
                 found = get_experiment(p.experiment)(**p.values).check_lab(lab)
             except ParameterError as exc:
                 found = exc.problems
-            problems += [f"grid point {_point_text(p)}: {m}" for m in found]
+            seen = {m for m, _ in problems}
+            problems += [(m, p) for m in found if m not in seen]  # a lab problem once, at its first point
             if len(problems) > 10:
                 break
     finally:
         lab.close()
     if problems:
-        raise ParameterError(problems)
+        raise ParameterError([f"grid point {_point_text(p)}: {m}" for m, p in problems])
 
 
 def _point_text(p: SweepPoint) -> str:
