@@ -52,10 +52,10 @@ def test_overlay_average_scans_normalise_and_difference(qtbot, two_runs):
         mean_f = np.array([d["field"][d["index"] == i].mean() for i in range(31)])
         order = np.argsort(mean_f)
         assert s.x == pytest.approx(mean_f[order]) and s.y == pytest.approx(mean_x[order])
-    assert cmp.plot.getPlotItem().getAxis("bottom").labelUnits == "T"
+    assert cmp.plot.getAxis("bottom").labelUnits == "T"
 
     cmp.per_scan.setChecked(True)  # every scan of every run
-    assert len(cmp.shown) == 4
+    assert len(cmp.shown) == 4 and len(cmp.legend.items) == 4  # each named in the legend
     first = data[0]
     scan1 = first["scan"] == np.unique(first["scan"])[1]
     assert cmp.shown[1].y == pytest.approx(first["x"][scan1][np.argsort(first["field"][scan1])])

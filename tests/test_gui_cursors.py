@@ -33,7 +33,7 @@ def test_cursor_b_reads_out_differences_to_cursor_a(qtbot, world, tmp_path):
     plot.show()
     plot.load_run(exp, read_run(path))
     assert plot.area.cursors_b and not plot.area.cursors_b[0].isVisible()
-    assert "B − A" not in plot.readout.text()
+    assert not plot.delta_readout.isVisible()
     plot.second_cursor.setChecked(True)
     assert plot.area.cursors_b[0].isVisible()
     view = plot.plot.viewRange()[0]
@@ -42,9 +42,9 @@ def test_cursor_b_reads_out_differences_to_cursor_a(qtbot, world, tmp_path):
     plot.place_cursor(mean_f[lo])
     plot.area.cursors_b[-1].setValue(mean_f[hi])  # dragged in any plot, B follows in all
     assert plot.area.cursor_b_x() == pytest.approx(mean_f[hi])
-    text = plot.readout.text()
+    text = plot.delta_readout.text()
     assert f"Δfield = {describe(mean_f[hi] - mean_f[lo], 'T')}" in text
     assert f"Δlock-in X = {describe(mean_x[hi] - mean_x[lo], 'V')}" in text
 
     plot.second_cursor.setChecked(False)
-    assert not plot.area.cursors_b[0].isVisible() and "B − A" not in plot.readout.text()
+    assert not plot.area.cursors_b[0].isVisible() and not plot.delta_readout.isVisible()

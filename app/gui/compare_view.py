@@ -21,7 +21,7 @@ class ComparePanel(QtWidgets.QWidget):
         self.shown: list[Series] = []
         self.list = QtWidgets.QListWidget()
         self.list.setObjectName("compare_runs")
-        self.list.setMaximumHeight(110)
+        self.list.setMaximumHeight(80)
         self.list.itemChanged.connect(lambda _: self.redraw())
         self.x = QtWidgets.QComboBox()
         self.y = QtWidgets.QComboBox()
@@ -37,9 +37,13 @@ class ComparePanel(QtWidgets.QWidget):
         remove.clicked.connect(self.remove_selected)
         self.message = QtWidgets.QLabel("Add runs with “Compare” on the Run tab.")
         self.message.setWordWrap(True)
-        self.plot = pg.PlotWidget()
+        # the legend in its own row under the plot, never on the data (as in the live plot)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.plot = self.graphics.addPlot(row=0, col=0)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = pg.LegendItem()
+        self.graphics.addItem(self.legend, row=1, col=0)
+        self.plot.legend = self.legend
         columns, options = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()  # two rows: the tab stays narrow
         for w in (QtWidgets.QLabel("x"), self.x, QtWidgets.QLabel("y"), self.y):
             columns.addWidget(w)
@@ -52,7 +56,7 @@ class ComparePanel(QtWidgets.QWidget):
         lay.addWidget(self.list)
         lay.addLayout(columns)
         lay.addLayout(options)
-        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.graphics, 1)
         lay.addWidget(self.message)
 
     def add_run(self, name: str, run: RunData, experiment: Experiment | None) -> None:

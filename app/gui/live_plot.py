@@ -105,7 +105,11 @@ class LivePlot(QtWidgets.QWidget):
         self.area = PlotArea(self.graphics, self._update_readout)
         self.readout = QtWidgets.QLabel(" ")
         self.readout.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        for label in (self.status, self.readout):  # new text must not re-layout the plot
+        self.delta_readout = QtWidgets.QLabel(" ")  # B - A, on its own line while cursor B is shown
+        self.delta_readout.setObjectName("delta_readout")
+        self.delta_readout.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.delta_readout.setVisible(False)
+        for label in (self.status, self.readout, self.delta_readout):  # new text must not re-layout the plot
             label.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Fixed)
             label.setMinimumWidth(1)
         self.results = ResultsTable()
@@ -125,6 +129,7 @@ class LivePlot(QtWidgets.QWidget):
         below.addWidget(self.readout, 1)
         below.addWidget(self.second_cursor)
         lay.addLayout(below)
+        lay.addWidget(self.delta_readout)
 
     @property
     def plot(self) -> pg.PlotItem:
@@ -328,9 +333,10 @@ class LivePlot(QtWidgets.QWidget):
         xb = self.area.cursor_b_x()
         if math.isfinite(xb) and self.curves:  # cursor B: differences B - A
             at_b = self.values_at(xb)
-            parts.append(f"|  B − A: Δ{name} = {describe(xb - xc, xu)}")
-            parts += [f"Δ{LABELS.get(y, y)} = {describe(at_b[y] - v, spec.units.get(y, ''))}"
+            delta = [f"B − A:  Δ{name} = {describe(xb - xc, xu)}"]
+            delta += [f"Δ{LABELS.get(y, y)} = {describe(at_b[y] - v, spec.units.get(y, ''))}"
                       for y, v in at_a.items() if y in at_b]
+            self.delta_readout.setText(f"cursor B {name} = {describe(xb, xu)}      " + "   ".join(delta))
         mouse = self._mouse_text
         self.readout.setText("   ".join(parts) + (f"      {mouse}" if mouse else ""))
 
@@ -354,6 +360,7 @@ class LivePlot(QtWidgets.QWidget):
             lo, hi = self.plot.viewRange()[0]
             self.area.place_cursor_b(lo + 0.75 * (hi - lo))
         self.area.show_second_cursor(shown)
+        self.delta_readout.setVisible(shown)
         self._update_readout()
 
     @property

@@ -65,6 +65,7 @@ def main(argv: list[str]) -> int:
     _spin(app, 120, until=lambda: not win.controller.busy)
     _spin(app, 1.0)
     win.plot.place_cursor(win.plot.cursor.value())
+    win.plot.second_cursor.setChecked(True)  # cursor B with its B - A read-out
     _grab(app, win, out / "main-window-finished.png")
     path = win.controller.last_outcome.path if win.controller.last_outcome else None
     if path:  # the browser is a central tab; opening a run shows it
@@ -73,6 +74,12 @@ def main(argv: list[str]) -> int:
         win.browser.reanalyse()
         _spin(app, 10, until=lambda: win.browser.new_results is not None)
     _grab(app, win, out / "data-browser.png")
+    if path:  # the Compare tab: the run's two scans overlaid, normalised
+        win.browser.add_to_comparison()
+        win.browser.compare.per_scan.setChecked(True)
+        win.browser.compare.norm.setChecked(True)
+        _grab(app, win, out / "data-browser-compare.png")
+        win.browser.tabs.setCurrentIndex(0)
     win.centre.setCurrentWidget(win.plot)
     win.docks["Magnet designer"].raise_()
     win.resizeDocks([win.docks["Magnet designer"]], [480], QtCore.Qt.Vertical)
@@ -86,6 +93,11 @@ def main(argv: list[str]) -> int:
         win.resizeDocks([win.docks["Sequence"]], [420], QtCore.Qt.Vertical)
         win.sequence.redraw()
         _spin(app, 20, until=lambda: win.sequence.diagram is not None)
+        _spin(app, 0.5)
+        pi = [p for p in win.sequence.diagram.pulses if p.channel == "rf"][1]  # hover the pi pulse
+        vb = win.sequence.plot.getPlotItem().vb
+        pos = vb.mapViewToScene(QtCore.QPointF(pi.start + pi.length / 2, win.sequence.diagram.row("rf")))
+        win.sequence.plot.scene().sigMouseMoved.emit(pos)
         _grab(app, win, out / "sequence-panel.png")
     win.close()
     return 0
