@@ -172,6 +172,29 @@ def _gaussian_harmonic(b: np.ndarray, b0: float, dbpp: float, bm: float, harmoni
     return out
 
 
+def _gaussian_gradient(b: np.ndarray, b0: float, dbpp: float, bm: float, harmonic: int) -> np.ndarray:
+    """:func:`_gaussian_harmonic` and its derivatives by B0 and dBpp (rows), on the same nodes:
+    with E = exp(k d^2), k = -2 / dBpp^2, d = B - B0 + Bm cos t: dE/dB0 = -2 k d E and
+    dE/ddBpp = 4 d^2 E / dBpp^3."""
+    m = _gaussian_nodes(bm, dbpp, harmonic)
+    theta = (np.arange(m // 2) + 0.5) * 2 * np.pi / m
+    shift, weight = bm * np.cos(theta), (4.0 / m) * np.cos(harmonic * theta)
+    inv = -2.0 / (dbpp * dbpp)
+    out = np.empty((3, len(b)))
+    step = max(1, _GRID_ELEMENTS // len(theta))
+    for i in range(0, len(b), step):
+        d = (b[i:i + step] - b0)[:, None] + shift[None, :]
+        e = np.exp(inv * d * d)
+        out[0, i:i + step] = e @ weight
+        e *= d
+        out[1, i:i + step] = e @ weight
+        e *= d
+        out[2, i:i + step] = e @ weight
+    out[1] *= -2.0 * inv
+    out[2] *= 4.0 / dbpp**3
+    return out
+
+
 def modulated_line(b: np.ndarray, b0: float, dbpp: float, amp: float, offset: float, *,
                    model: str, bm: float, harmonic: int = 1) -> np.ndarray:
     """The n-th harmonic Fourier component of a unit-peak absorption under field modulation of
@@ -221,13 +244,15 @@ def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic:
         return modulated_line(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, a, o,
                               model=model, bm=bm, harmonic=harmonic)
 
+    gradient = _lorentzian_gradient if model == "lorentzian" else _gaussian_gradient
+
     def jac(x: np.ndarray, c: float, w: float, a: float, o: float) -> np.ndarray:
-        g = _lorentzian_gradient(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, bm, harmonic)
+        g = gradient(b_ref + x * scale, b_ref + c * scale, abs(w) * scale, bm, harmonic)
         return np.column_stack([a * scale * g[1], a * scale * np.sign(w) * g[2], g[0], np.ones(len(x))])
 
     popt, pcov = scaled_least_squares(f, (b - b_ref) / scale, y, [0.0, dbpp0 / scale, amp0, 0.0],
                                   [dbpp0 / scale, dbpp0 / scale, abs(amp0) or 1.0, float(np.ptp(y)) or 1.0],
-                                  jac=jac if model == "lorentzian" else None)
+                                  jac=jac)
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     curve = f((b - b_ref) / scale, *popt)
     pp = float(np.ptp(curve))
