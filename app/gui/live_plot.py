@@ -18,7 +18,7 @@ import numpy as np
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
 from app.gui.plot_area import COLOURS, PlotArea, new_curve, set_curve_data
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
-from app.gui.results_table import ResultsTable
+from app.gui.results_table import ResultsTable, shown_unit
 from units.display import format_quantity
 from sequences.experiment import FitValue
 
@@ -28,7 +28,10 @@ LABELS = {"x": "lock-in X", "y": "lock-in Y", "r": "lock-in R", "field": "field"
 def describe(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "-"
-    return format_quantity(value, unit, 5) if unit not in ("", "deg") else f"{value:.5g} {unit}".strip()
+    if unit in ("", "deg"):
+        return f"{value:.5g} {unit}".strip()
+    number, _, prefixed = format_quantity(value, unit, 5).rpartition(" ")
+    return f"{number} {shown_unit(prefixed)}"  # µ as the axes and the results table write it
 
 
 def format_results(results: dict[str, Any]) -> str:
