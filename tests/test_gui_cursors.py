@@ -11,7 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import app.simlab  # noqa: E402
-from app.gui.live_plot import LivePlot, describe  # noqa: E402
+from app.gui.live_plot import LivePlot  # noqa: E402
+from app.gui.readouts import describe  # noqa: E402
 from app.runner import run_experiment  # noqa: E402
 from app.storage import read_run  # noqa: E402
 from sequences.experiments import EsrFieldSweep  # noqa: E402

@@ -11,7 +11,8 @@ from app.foreign_files import is_run_file
 from app.gui.bridge import Task
 from app.gui.compare_view import ComparePanel
 from app.gui.file_view import read_and_analyse, show_dataset
-from app.gui.live_plot import LivePlot, format_results
+from app.gui.live_plot import LivePlot
+from app.gui.readouts import format_results
 from app.storage import open_for_append, read_run, write_results
 from sequences.experiment import Experiment, RunData
 from sequences.experiments import get_experiment

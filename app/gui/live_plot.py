@@ -18,33 +18,9 @@ import numpy as np
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
 from app.gui.plot_area import COLOURS, PlotArea, new_curve, set_curve_data
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
-from app.gui.results_table import ResultsTable, shown_unit
-from units.display import format_quantity
+from app.gui.readouts import LABELS, describe
+from app.gui.results_table import ResultsTable
 from sequences.experiment import FitValue
-
-LABELS = {"x": "lock-in X", "y": "lock-in Y", "r": "lock-in R", "field": "field", "frequency": "frequency"}
-
-
-def describe(value: float, unit: str) -> str:
-    if not math.isfinite(value):
-        return "-"
-    if unit in ("", "deg"):
-        return f"{value:.5g} {unit}".strip()
-    number, _, prefixed = format_quantity(value, unit, 5).rpartition(" ")
-    return f"{number} {shown_unit(prefixed)}"  # µ as the axes and the results table write it
-
-
-def format_results(results: dict[str, Any]) -> str:
-    """Fit results as short lines (arrays left out)."""
-    lines = []
-    for name, v in results.items():
-        if isinstance(v, FitValue):
-            err = "" if not math.isfinite(v.error) else f" ± {describe(v.error, v.unit)}"
-            lines.append(f"{name}: {describe(v.value, v.unit)}{err}")
-        elif isinstance(v, (str, int, float)) and not isinstance(v, bool):
-            lines.append(f"{name}: {v}")
-    return "\n".join(lines)
-
 
 #: SI-prefix ranges of an axis that counts (scans, points): pyqtgraph scales a unitless axis
 #: below 1 by default ("scan (x0.001)"); a zero-width range at 0 never applies.
