@@ -9,7 +9,7 @@ Lorentzian (closed form written here, 0.17 mT peak-to-peak at 338.77 mT) plus Ga
 1e5 points over 10 mT, 30 uT modulation.
 
 Baseline, interleaved: one ``scipy.optimize.curve_fit`` of the derivative Lorentzian to the
-same points (what a user fitting the line by hand writes; the analysis does seven fits, so the
+same points (what a user fitting the line by hand writes; the analysis does five fits, so the
 ratio is context, not a target). Targets: <= 1 s CPU (``time.process_time``: the machine is
 shared) and <= 50 MB transient (``tracemalloc`` peak: numpy reports its buffers to it).
 Repeated; median and range. Exits 1 when a target is missed.
@@ -83,7 +83,7 @@ def main() -> int:
           f"{np.median(m_an):.1f} MB transient")
     t, m = float(np.median(t_an)), float(np.median(m_an))
     ok = [t <= 1.0, m <= 50.0]
-    print(f"ratio analyse/curve_fit = {t / float(np.median(t_bl)):.1f} (seven fits against one; context)")
+    print(f"ratio analyse/curve_fit = {t / float(np.median(t_bl)):.1f} (five fits against one; context)")
     print(f"CPU time = {t:.2f} s  (target <= 1 s) {'ok' if ok[0] else 'MISSED'}")
     print(f"transient memory = {m:.1f} MB  (target <= 50 MB) {'ok' if ok[1] else 'MISSED'}")
     return 0 if all(ok) else 1

@@ -239,10 +239,12 @@ class EsrFieldSweep(Experiment):
                               f"raise the sensitivity")
             return out
         noise = robust_noise(x)
-        apparent = fit_derivative(b, x) if harmonic == 1 else None
+        # Both apparent shapes once: the better is the apparent line, each starts its modulated fit.
+        shapes = {m: fit_derivative(b, x, m) for m in ("lorentzian", "gaussian")} if harmonic == 1 else {}
+        apparent = min(shapes.values(), key=lambda f: f.residual_rms) if shapes else None
         # The intrinsic line: refit both shapes with the known modulation, keep the better one.
         if bm > 0 or harmonic != 1:
-            fits = [fit_modulated(b, x, bm, m, harmonic) for m in ("lorentzian", "gaussian")]
+            fits = [fit_modulated(b, x, bm, m, harmonic, start=shapes.get(m)) for m in ("lorentzian", "gaussian")]
         else:
             fits = [apparent]
         fit = min(fits, key=lambda f: f.residual_rms)
