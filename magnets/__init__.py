@@ -22,12 +22,15 @@ A library: it imports nothing else of spinbench (sequences and sim_backend impor
 import importlib
 from typing import Any
 
-# Names are loaded from their module on first use (PEP 562), so importing one light module
-# (``magnets.lock`` for a run, ``magnets.constants``) does not pay for the field engines,
-# scipy's optimisers and the design classes: `spinbench list` imports the package.
+# Eager: the function ``field`` shares its module's name, and importing the submodule later
+# would rebind ``magnets.field`` to the module (numpy only: no scipy, about 15 ms).
+from magnets.field import dipole_field, exact_field, field, gradient_tensor
+
+# The other names are loaded from their module on first use (PEP 562), so importing one light
+# module (``magnets.lock`` for a run) does not pay for the optimisers, thermal and sampling
+# modules (scipy among them): `spinbench list` imports the package.
 _HOME = {name: module for module, names in (
     ("magnets.design", ('Cuboid', 'Cylinder', 'HalbachDesign', 'MagnetArray', 'Ring', 'ShimMagnet', 'nested', 'stack',)),
-    ("magnets.field", ('dipole_field', 'exact_field', 'gradient_tensor',)),  # `magnets.field` is the module
     ("magnets.lock", ('FieldFrequencyLock', 'LockCorrection', 'LockRangeError',)),
     ("magnets.materials", ('HOLDERS', 'MATERIALS', 'HolderMaterial', 'Material', 'holder', 'material',)),
     ("magnets.optimise", ('Progress', 'homogenise',)),
@@ -53,7 +56,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Cuboid", "Cylinder", "HalbachDesign", "MagnetArray", "Ring", "ShimMagnet", "nested", "stack",
-    "dipole_field", "exact_field", "gradient_tensor",
+    "dipole_field", "exact_field", "field", "gradient_tensor",
     "FieldFrequencyLock", "LockCorrection", "LockRangeError",
     "HOLDERS", "MATERIALS", "HolderMaterial", "Material", "holder", "material",
     "Progress", "homogenise", "homogeneity", "larmor", "sphere_surface", "drift", "solve_compensation",
