@@ -144,8 +144,9 @@ def kittel_warnings(fit: KittelFit) -> list[str]:
                    f"errors are scaled up accordingly")
     corr = fit.g_field_correlation
     if abs(corr) > MAX_CORRELATION:
-        out.append(f"Kittel fit: g and {FIELD_PARAMETER[fit.geometry]} are correlated ({corr:+.4f}, "
-                   f"|corr| > {MAX_CORRELATION:g}): measure over a wider frequency range to separate them")
+        out.append(f"Kittel fit: g and {FIELD_PARAMETER[fit.geometry]} are strongly correlated ({corr:+.4f}, "
+                   f"|corr| > {MAX_CORRELATION:g}): their errors are not independent (propagate both with "
+                   f"the correlation), and a wider frequency range separates them")
     return out
 
 
