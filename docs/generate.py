@@ -6,7 +6,7 @@
 A generated section sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``;
 everything outside those markers is written by hand. Sections: ``sim-keys`` (docs/simulator.md,
 from ``app.simconfig.SIM_TABLE`` and the simulated samples' fields) and ``experiments``
-(docs/experiments.md, from every experiment's class and ``Parameter`` declarations).
+(docs/experiments.md, from every experiment's class, ``Parameter`` and ``Result`` declarations).
 """
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def sim_keys() -> str:
 
 
 def experiments() -> str:
-    """Every catalogue experiment: CLI name, class, roles and its parameters as declared."""
+    """Every catalogue experiment: CLI name, class, roles, its parameters and its result keys (with
+    units) as declared."""
     from sequences.experiments import EXPERIMENTS
 
     out = []
@@ -75,6 +76,8 @@ def experiments() -> str:
         for p in cls.parameters:
             out.append(f"| `{p.name}` | {_cell(p.text(p.default))} | {_cell(p.shown_unit)} | "
                        f"{_cell(p.range_text())} | {_cell(p.doc)} |")
+        out += ["", "| result key | unit | meaning |", "|---|---|---|"]
+        out += [f"| `{r.name}` | {_cell(r.unit)} | {_cell(r.doc)} |" for r in cls.results]
         out.append("")
     return "\n".join(out).rstrip()
 

@@ -16,9 +16,10 @@ import numpy as np
 from drivers.errors import ConfigError
 from drivers.lab import Lab
 from sequences.parameter import Parameter, limit_problem
+from sequences.result import Result
 
 __all__ = ["Block", "Checkpoint", "Column", "Experiment", "FitValue", "Message", "Note", "Parameter",
-           "ParameterError", "Point", "RunData", "limit_problem"]
+           "ParameterError", "Point", "Result", "RunData", "limit_problem"]
 
 
 class ParameterError(ConfigError):
@@ -109,6 +110,8 @@ class Experiment:
     #: Roles the plan needs; ``optional_roles`` are used when present.
     roles: ClassVar[tuple[str, ...]] = ()
     optional_roles: ClassVar[tuple[str, ...]] = ()
+    #: The keys :meth:`analyse` may return, with units (each is absent when its fit was not possible).
+    results: ClassVar[tuple[Result, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -17,6 +17,8 @@ from drivers.lab import Lab
 from analysis.constants import H, MU_B
 from analysis.gtensor import (MOUNTS, TensorFit, distinct_orientations, fit_g_tensor, fit_rotation_plane,
                                        rotation_directions)
+from sequences.experiments.trace_series import LINE_TABLE_RESULTS
+from sequences.result import WARNING, Result
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
 from sequences.experiments.trace_series import PARK_TIME_CONSTANT, TraceSeries, line_table, no_line_warning
@@ -25,6 +27,16 @@ from sequences.experiments.trace_series import PARK_TIME_CONSTANT, TraceSeries, 
 class AngularDependence(TraceSeries):
     name = "angular-dependence"
     title = "ESR/FMR angular dependence (goniometer)"
+    results = (
+        Result("angle", "deg", "goniometer angle of each trace"), *LINE_TABLE_RESULTS,
+        Result("g_eff", "", "effective g of each trace (set frequency / resonance field)"),
+        Result("g_eff_error", "", "its standard error"),
+        Result("mount", "", "how the rotation axis sits in the crystal frame"),
+        Result("directions", "", "field direction of each trace in the crystal frame (unit vectors)"),
+        Result("g_max_in_plane", "", "largest g in the rotation plane"),
+        Result("g_min_in_plane", "", "smallest g in the rotation plane"),
+        Result("angle_of_g_max", "deg", "angle at which g is largest"),
+        Result("g2_coefficients", "", "coefficients of g^2(angle) = a + b cos 2θ + c sin 2θ"), WARNING)
     roles = ("rf", "lockin", "field", "goniometer")
     angle_start = Parameter(0.0, "deg", "first goniometer angle", -360.0, 360.0)
     angle_stop = Parameter(180.0, "deg", "last goniometer angle", -360.0, 360.0)

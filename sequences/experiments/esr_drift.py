@@ -18,6 +18,7 @@ import numpy as np
 from drivers.lab import Lab
 from magnets.lock import FieldFrequencyLock
 from analysis.peak_to_peak_fit import fit_derivative
+from sequences.result import Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
 
@@ -25,6 +26,16 @@ from sequences.experiments.esr_sweep import EsrFieldSweep
 class EsrDriftSweep(EsrFieldSweep):
     name = "esr-drift"
     title = "cw-ESR sweeps with magnet drift and field-frequency lock"
+    results = (
+        Result("line_drift_pp", "T", "peak-to-peak drift of the line position on the setpoint axis"),
+        Result("line_position_setpoint", "T", "mean line position on the setpoint axis"),
+        Result("line_position_measured", "T", "mean line position on the probe's (Hall or readback) axis"),
+        Result("magnet_temperature_pp", "K", "peak-to-peak magnet temperature over the run"),
+        Result("line_positions", "T", "line position per sweep"),
+        Result("line_times", "s", "time of each sweep"),
+        Result("line_magnet_temperatures", "K", "magnet temperature at each sweep"),
+        Result("db0_dt", "T/K", "line shift per kelvin of magnet temperature (lock calibration)"),
+        Result("alpha_fit", "1/K", "relative field coefficient dB0/dT / B0"))
     optional_roles = ("gaussmeter",)
     roles = ("rf", "lockin", "field", "temperature")
     lock = Parameter(False, "", "offset the field by the predicted magnet drift before each point", kind=bool)

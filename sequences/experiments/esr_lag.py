@@ -15,6 +15,7 @@ import numpy as np
 
 from analysis.lockin_lag import poles, sweep_lag
 from sequences.experiment import FitValue, RunData
+from sequences.result import WARNING, Result
 
 LAG_REMEDIES = ("none", "up-down", "filter-delay")
 #: Warn when the lag exceeds this fraction of the fitted peak-to-peak width.
@@ -65,6 +66,11 @@ def lag_shift(run: RunData, settings: Mapping[str, Any]) -> np.ndarray:
     return shift
 
 
+#: What :func:`lag_results` adds to an analysis.
+LAG_RESULTS = (Result("lockin_lag", "T", "field shift from the lock-in filter delay along the sweep"),
+               Result("lag_note", "", "how a lag above a tenth of the width was dealt with"), WARNING)
+
+
 def lag_results(run: RunData, settings: Mapping[str, Any], width_pp: float) -> dict[str, Any]:
     """``lockin_lag`` for the results, plus a ``warning`` when an uncorrected lag exceeds a tenth of
     the fitted peak-to-peak width (or a ``lag_note`` saying how it was dealt with)."""
@@ -92,4 +98,4 @@ def lag_results(run: RunData, settings: Mapping[str, Any], width_pp: float) -> d
     return out
 
 
-__all__ = ["LAG_REMEDIES", "WARN_FRACTION", "scan_directions", "run_lag", "lag_shift", "lag_results"]
+__all__ = ["LAG_REMEDIES", "LAG_RESULTS", "WARN_FRACTION", "scan_directions", "run_lag", "lag_shift", "lag_results"]

@@ -10,6 +10,7 @@ import numpy as np
 from analysis.gtensor import fit_powder, powder_signal
 from analysis.line_profiles import MIN_SNR
 from drivers.lab import Lab
+from sequences.result import WARNING, Result
 from sequences.experiment import FitValue, Message, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
 from sequences.experiments.trace_series import PARK_TIME_CONSTANT, approach
@@ -18,6 +19,16 @@ from sequences.experiments.trace_series import PARK_TIME_CONSTANT, approach
 class EsrPowderSweep(EsrFieldSweep):
     name = "esr-powder"
     title = "cw-ESR powder spectrum (principal g-values)"
+    results = (
+        Result("snr", "", "fitted pattern peak-to-peak over the residual rms"),
+        Result("g1", "", "first principal g-value"), Result("g2", "", "second principal g-value"),
+        Result("g3", "", "third principal g-value"), Result("g_iso", "", "mean of the principal g-values"),
+        Result("fwhm_lorentz", "T", "Lorentzian FWHM of the single-crystal line"),
+        Result("fwhm_gauss", "T", "Gaussian FWHM of the single-crystal line"),
+        Result("intensity", "", "fitted pattern area (arbitrary units)"),
+        Result("offset", "V", "baseline offset of the fit"),
+        Result("residual_rms", "V", "rms of the fit residual"),
+        Result("scans_averaged", "", "number of scans averaged"), WARNING)
 
     def plan(self, lab: Lab) -> Iterator[Message]:
         """The basic sweep, reached from the sweep's side with the lock-in parked (hysteresis)."""

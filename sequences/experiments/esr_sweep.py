@@ -9,6 +9,8 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.peak_to_peak_fit import (fit_derivative, fit_modulated, fit_modulation_amplitude, line_problem,
                                        robust_noise)
+from sequences.experiments.esr_lag import LAG_RESULTS
+from sequences.result import NOTE, Result
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
 from sequences.experiments.esr_lag import LAG_REMEDIES, lag_results, lag_shift
 
@@ -37,6 +39,21 @@ def approach(lab: Lab, field: float, *, from_below: bool = True, overshoot: floa
 class EsrFieldSweep(Experiment):
     name = "esr-sweep"
     title = "cw-ESR field sweep"
+    results = (
+        Result("scans_averaged", "", "number of scans averaged into the fitted spectrum"),
+        Result("model", "", "line shape of the intrinsic fit (lorentzian or gaussian)"),
+        Result("resonance_field", "T", "centre of the line"),
+        Result("g_factor", "", "g from the resonance field and the set microwave frequency"),
+        Result("linewidth_pp", "T", "intrinsic peak-to-peak width (modulation broadening removed)"),
+        Result("linewidth_pp_apparent", "T", "peak-to-peak width as recorded (modulation included)"),
+        Result("apparent_model", "", "line shape that best fits the recorded derivative"),
+        Result("amplitude_pp", "V", "peak-to-peak amplitude of the derivative line"),
+        Result("snr", "", "peak-to-peak amplitude over the robust noise"),
+        Result("residual_rms", "V", "rms of the fit residual"),
+        Result("fit_field", "T", "field axis of the fitted curve"),
+        Result("fit_curve", "V", "the fitted derivative line"),
+        Result("mod_amplitude_measured", "T", "modulation amplitude the line shape implies at the sample"),
+        *LAG_RESULTS, NOTE)
     roles = ("rf", "lockin", "field")
     optional_roles = ("gaussmeter", "temperature")
     field_start = Parameter(0.3338, "T", "first field of the sweep", -2.0, 2.0, display_unit="mT", limit="max_field")

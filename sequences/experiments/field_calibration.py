@@ -11,6 +11,7 @@ from drivers.lab import Lab
 from analysis.constants import DPPH_G
 from analysis.field_correction import fit_hysteresis, g_from_field, marker_correction, marker_field
 from analysis.line_profiles import LineResult, fit_significant_line, line_signal
+from sequences.result import WARNING, Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
 from sequences.experiments.trace_series import TraceSeries, approach
@@ -22,6 +23,22 @@ LOOP_UP, LOOP_DOWN, MARKER_UP, MARKER_DOWN, SAMPLE = range(5)
 class FieldCalibration(TraceSeries):
     name = "field-calibration"
     title = "Field calibration: Hall vs setpoint, hysteresis, g-marker"
+    results = (
+        Result("hall_offset_up", "T", "Hall minus setpoint, sweeping up"),
+        Result("hall_offset_down", "T", "Hall minus setpoint, sweeping down"),
+        Result("remanence", "T", "field at zero setpoint (hysteresis)"),
+        Result("hall_slope_up", "", "Hall field per setpoint field, sweeping up"),
+        Result("hall_slope_down", "", "Hall field per setpoint field, sweeping down"),
+        Result("marker_field_expected", "T", "where the g-marker should resonate at the set frequency"),
+        Result("marker_field_hall_up", "T", "marker line on the Hall axis, sweeping up"),
+        Result("marker_field_hall_down", "T", "marker line on the Hall axis, sweeping down"),
+        Result("setpoint_correction_up", "T", "setpoint correction from the marker, sweeping up"),
+        Result("setpoint_correction_down", "T", "setpoint correction from the marker, sweeping down"),
+        Result("hall_correction", "T", "Hall-axis correction from the marker (both directions weighted)"),
+        Result("sample_field_hall", "T", "sample line on the Hall axis"),
+        Result("sample_g_uncorrected", "", "sample g from the uncorrected Hall field"),
+        Result("sample_g", "", "sample g with the marker's Hall correction"),
+        Result("sample_g_ratio", "", "sample g from the field ratio to the marker"), WARNING)
     roles = ("rf", "lockin", "field", "gaussmeter")
     optional_roles = ("temperature",)
     loop_start = Parameter(0.30, "T", "lowest setpoint of the Hall-vs-setpoint loop", 0.0, 2.0, display_unit="mT")

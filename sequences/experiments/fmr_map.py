@@ -11,6 +11,8 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.kittel import (FIELD_PARAMETER, GEOMETRIES, KittelFit, fit_damping, fit_kittel, kittel_warnings,
                                        meff_from_field, resonance_field)
+from sequences.experiments.trace_series import LINE_TABLE_RESULTS
+from sequences.result import WARNING, Result
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.trace_series import TraceSeries, line_table, no_line_warning
 
@@ -48,6 +50,19 @@ class ResonancePredictor:
 class FreqFieldMap(TraceSeries):
     name = "fmr-map"
     title = "FMR/ESR frequency-field map"
+    results = (
+        Result("geometry", "", "Kittel geometry of the fit"),
+        Result("trace_frequency", "Hz", "microwave frequency of each trace"), *LINE_TABLE_RESULTS,
+        Result("line_model", "", "line shape fitted to each trace"),
+        Result("g_factor", "", "g from the Kittel fit"),
+        Result("mu0_meff", "T", "effective magnetisation field (in-plane, out-of-plane films)"),
+        Result("meff", "A/m", "effective magnetisation"),
+        Result("mu0_hk", "T", "uniaxial anisotropy field (easy-axis)"),
+        Result("mu0_ha", "T", "anisotropy field (easy-plane, hard-axis)"),
+        Result("kittel_reduced_chi2", "", "reduced chi-square of the Kittel fit"),
+        Result("kittel_correlation", "", "correlation of g and the field parameter in the Kittel fit"),
+        Result("alpha", "", "Gilbert damping from FWHM against frequency"),
+        Result("inhomogeneous_fwhm", "T", "zero-frequency intercept of the FWHM"), WARNING)
     freq_start = Parameter(6e9, "Hz", "first microwave frequency", 1e8, 110e9, display_unit="GHz")
     freq_stop = Parameter(18e9, "Hz", "last microwave frequency", 1e8, 110e9, display_unit="GHz")
     n_freq = Parameter(4, "", "number of frequencies (linearly spaced)", 1, 1000, kind=int)

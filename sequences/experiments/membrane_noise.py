@@ -16,6 +16,7 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.resonator_fits import baseband_psd, fit_thermal_psd, welch_variance_factor
+from sequences.result import Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_readout import MembraneLockinExperiment, membrane_lab_problems, prepare_readout
 from sequences.experiments.membrane_resonator import F_RANGE
@@ -24,6 +25,17 @@ from sequences.experiments.membrane_resonator import F_RANGE
 class MembraneThermalSpectrum(MembraneLockinExperiment):
     name = "membrane-psd"
     title = "membrane thermal noise spectrum"
+    results = (
+        Result("f0", "Hz", "resonance frequency"), Result("q", "", "quality factor"),
+        Result("spring_constant", "N/m", "from equipartition at the measured temperature"),
+        Result("force_noise", "N/sqrt(Hz)", "thermal force noise"),
+        Result("rms_amplitude", "m", "rms thermal displacement, sqrt(kB T / k)"),
+        Result("effective_mass", "kg", "k / (2 pi f0)^2"),
+        Result("force_sensitivity", "N/sqrt(Hz)", "force noise including the displacement floor"),
+        Result("displacement_floor", "m/sqrt(Hz)", "white displacement noise floor"),
+        Result("peak_displacement_noise", "m/sqrt(Hz)", "displacement noise at the peak"),
+        Result("temperature", "K", "mean measured temperature"),
+        Result("segments_averaged", "", "number of spectra averaged"))
     roles = ("displacement",)
     optional_roles = ("temperature", "piezo")
     center_frequency = Parameter(1_000_237.5, "Hz", "lock-in reference (near f0)", *F_RANGE, display_unit="Hz")

@@ -9,6 +9,7 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.resonator_fits import fit_driven_response, fit_ringdown, lockin_settling
+from sequences.result import Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_readout import (MembraneLockinExperiment, as_complex, membrane_lab_problems,
                                                     prepare_readout)
@@ -26,6 +27,12 @@ class MembraneDrivenSweep(MembraneLockinExperiment):
 
     name = "membrane-sweep"
     title = "membrane driven frequency sweep"
+    results = (
+        Result("f0", "Hz", "resonance frequency"), Result("q", "", "quality factor"),
+        Result("linewidth", "Hz", "FWHM of the driven response"),
+        Result("ringdown_time", "s", "amplitude decay time Q / (pi f0)"),
+        Result("peak_amplitude", "m", "displacement amplitude at resonance"),
+        Result("residual_rms", "m", "rms of the fit residual"))
     roles = ("displacement", "piezo")
     optional_roles = ("temperature",)
     freq_start = Parameter(1_000_233.5, "Hz", "first drive frequency", *F_RANGE, display_unit="Hz")
@@ -109,6 +116,11 @@ class MembraneRingdown(MembraneLockinExperiment):
 
     name = "membrane-ringdown"
     title = "membrane ringdown"
+    results = (
+        Result("f0", "Hz", "resonance frequency"), Result("q", "", "quality factor"),
+        Result("ringdown_time", "s", "amplitude decay time"),
+        Result("initial_amplitude", "m", "amplitude when the drive stopped"),
+        Result("noise_floor", "m", "amplitude the decay ends in"))
     roles = ("displacement", "piezo")
     optional_roles = ("temperature",)
     drive_frequency = Parameter(1_000_237.5, "Hz", "drive and lock-in reference frequency", *F_RANGE,

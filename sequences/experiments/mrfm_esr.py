@@ -12,6 +12,7 @@ from analysis.constants import H, MU_B
 from analysis.peak_to_peak_fit import fit_modulated
 from analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
                                     quadrature_noise, zero_crossing)
+from sequences.result import NOTE, WARNING, Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_readout import as_complex, membrane_lab_problems, prepare_readout
 from sequences.experiments.mrfm_protocols import (MrfmExperiment, protocol_problems, resonance_field,
@@ -23,6 +24,15 @@ _FWHM_PER_DBPP = {"lorentzian": 3**0.5, "gaussian": (2 * np.log(2)) ** 0.5}
 class ForceDetectedEsr(MrfmExperiment):
     name = "mrfm-esr"
     title = "force-detected ESR field sweep"
+    results = (
+        Result("model", "", "how the line was located (fit model, half maximum or zero crossing)"),
+        Result("resonance_field", "T", "centre of the line"),
+        Result("g_factor", "", "g from the resonance field and the set microwave frequency"),
+        Result("linewidth_fwhm", "T", "full width at half maximum"),
+        Result("peak_amplitude", "m", "largest cantilever displacement"),
+        Result("snr", "", "peak amplitude over the noise"),
+        Result("peak_force", "N", "k x / Q at the peak (needs spring_constant and quality_factor)"),
+        WARNING, NOTE)
     roles = ("displacement", "rf", "field")
     optional_roles = ("gaussmeter", "temperature")
         # Defaults contain the default simulated sample's spectrum: a 2 um film in 2e4 T/m spans

@@ -16,6 +16,7 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.mrfm import depletion_features, principal_projection, reconstruct, voigt
+from sequences.result import Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.frequency_tracker import FrequencyTracker
 from sequences.experiments.membrane_readout import as_complex, membrane_lab_problems, prepare_readout
@@ -42,6 +43,16 @@ def slice_kernel(protocol: str, sigma: float, hwhm: float, sweep: float):
 class MrfmImaging1D(MrfmExperiment):
     name = "mrfm-image"
     title = "1D MRFM imaging"
+    results = (
+        Result("profile_z", "m", "depth axis of the reconstructed profile"),
+        Result("profile_density", "", "reconstructed spin density, relative to the baseline"),
+        Result("residual_rms", "m", "rms residual of the reconstruction"),
+        Result("reference_drift", "Hz", "peak-to-peak drift of the reference frequency"),
+        Result("z1", "m", "depth of the first density dip"), Result("z2", "m", "depth of the second dip"),
+        Result("separation", "m", "distance between the dips"),
+        Result("dip_ratio", "", "density between the dips over the dip depth (< 0.5: resolved)"),
+        Result("depth1", "", "relative depth of the first dip"), Result("depth2", "", "relative depth of the second dip"),
+        Result("resolved", "", "whether two dips are resolved (dip_ratio < 0.5)"))
     roles = ("displacement", "rf", "field")
     optional_roles = ("gaussmeter", "temperature", "piezo")
     field_start = Parameter(0.3084, "T", "first field (slice at the far end of the sample)", -2.0, 2.0,

@@ -15,6 +15,7 @@ from drivers.pulse_program import PulseProgram
 from analysis.pulsed_fits import (echo_centre, fid_spectrum, fit_damped_sine, fit_decay, fit_fid_envelope,
                                        fit_recovery, principal_phase)
 from analysis.pulsed_plots import plot_spectrum, plot_sweep
+from sequences.result import Result
 from sequences.experiment import Column, FitValue, Parameter, RunData
 from sequences.experiments.pulsed_experiment import MIN_PULSE, PulsedExperiment, sweep_parameters
 from sequences.pulse import Constraints
@@ -28,6 +29,11 @@ def _complex(run: RunData, stem: str) -> np.ndarray:
 class Nutation(PulsedExperiment):
     name = "nutation"
     title = "Rabi nutation (pulse length sweep)"
+    results = (
+        Result("rabi_frequency", "Hz", "nutation frequency"), Result("pi_pulse", "s", "pi pulse length 1/(2 f)"),
+        Result("b1", "T", "microwave field B1 = f / gamma"), Result("nutation_decay", "s", "decay time of the nutation"),
+        Result("phase", "deg", "receiver phase that puts the signal in one channel"),
+        Result("fit_x", "s", "pulse lengths of the fitted curve"), Result("fit_curve", "V", "the fitted curve"))
     sequence_name = "nutation"
     sweep = "tp"
     tp_start, tp_stop, points, spacing = sweep_parameters(10e-9, 170e-9, 41, "linear", "pulse length (> 0)",
@@ -71,6 +77,11 @@ class Nutation(PulsedExperiment):
 class T1Recovery(PulsedExperiment):
     name = "t1"
     title = "T1 by inversion or saturation recovery"
+    results = (
+        Result("T1", "s", "spin-lattice relaxation time"), Result("equilibrium", "V", "fully recovered signal"),
+        Result("recovery_depth", "", "initial depth B / A (2 for full inversion)"),
+        Result("phase", "deg", "receiver phase that puts the signal in one channel"),
+        Result("fit_x", "s", "recovery times of the fitted curve"), Result("fit_curve", "V", "the fitted curve"))
     sweep = "t_rec"
     t_rec_start, t_rec_stop, points, spacing = sweep_parameters(0.5e-6, 100e-6, 16, "log", "recovery delay")
     mode = Parameter("inversion", "", "pi - t - pi/2 (inversion) or pi/2 comb - t - pi/2 (saturation)",
@@ -114,6 +125,13 @@ class T1Recovery(PulsedExperiment):
 class T2HahnEcho(PulsedExperiment):
     name = "t2-hahn"
     title = "T2 by Hahn-echo decay"
+    results = (
+        Result("T2", "s", "phase-memory time from the echo decay"), Result("amplitude", "V", "echo amplitude at 2 tau = 0"),
+        Result("echo_offset", "s", "mean offset of the echo centre from 2 tau"),
+        Result("echo_offset_max", "s", "largest such offset"),
+        Result("phase", "deg", "receiver phase that puts the signal in one channel"),
+        Result("echo_times", "s", "measured echo centre of each trace"),
+        Result("fit_x", "s", "tau values of the fitted curve"), Result("fit_curve", "V", "the fitted curve"))
     sequence_name = "hahn-echo"
     sweep = "tau"
     passthrough = ("p90", "p180", "acq_time", "rep_delay")
@@ -185,6 +203,12 @@ class T2HahnEcho(PulsedExperiment):
 class CpmgTrain(PulsedExperiment):
     name = "cpmg"
     title = "CPMG echo train"
+    results = (
+        Result("T2", "s", "decay time of the echo train"),
+        Result("T2_pulse_corrected", "s", "T2 corrected for relaxation during the pi pulses"),
+        Result("amplitude", "V", "train amplitude at time 0"),
+        Result("phase", "deg", "receiver phase that puts the signal in one channel"),
+        Result("fit_x", "s", "echo times of the fitted curve"), Result("fit_curve", "V", "the fitted curve"))
     sequence_name = "cpmg"
     passthrough = ("p90", "p180", "acq_time", "rep_delay")
     acq_time = PulsedExperiment.acq_time.replace(default=400e-9)
@@ -231,6 +255,14 @@ class CpmgTrain(PulsedExperiment):
 class FidSpectrum(PulsedExperiment):
     name = "fid"
     title = "FID and its spectrum"
+    results = (
+        Result("peak_offset", "Hz", "spectrum peak relative to the set frequency"),
+        Result("resonance_frequency", "Hz", "set frequency plus the peak offset"),
+        Result("linewidth", "Hz", "FWHM from the FID envelope"),
+        Result("spectrum_fwhm", "Hz", "FWHM of the spectrum peak"),
+        Result("phase0", "deg", "zero-order phase of the spectrum"),
+        Result("spectrum_freq", "Hz", "frequency axis of the spectrum"),
+        Result("spectrum_real", "V", "phased real part of the spectrum"))
     sequence_name = "fid"
     acq_time = PulsedExperiment.acq_time.replace(default=1024e-9)
     zero_fill = Parameter(8192, "", "FFT length (zero filling)", 16, 2**22, kind=int)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from analysis.nv_fits import fit_dip
+from sequences.result import Result
 from sequences.experiment import FitValue, Parameter, RunData
 from sequences.experiments.nv_pulsed import NvPulsedExperiment, nv_sweep
 
@@ -21,6 +22,12 @@ SPECIES_GAMMA = {"1H": 42.577478e6, "13C": 10.7084e6}
 
 class NvDecoupling(NvPulsedExperiment):
     """What XY8-N and CPMG-N share: the tau sweep, its clock rounding, the dip analysis."""
+    results = (
+        Result("dip_tau", "s", "pulse spacing of the coherence dip"),
+        Result("larmor_frequency", "Hz", "nuclear Larmor frequency 1 / (2 tau)"),
+        Result("field_from_dip", "T", "field from the Larmor frequency and the species' gamma"),
+        Result("dip_depth", "", "depth of the dip"),
+        Result("fit_x", "s", "tau values of the fitted curve"), Result("fit_curve", "", "the fitted contrast"))
 
     sweep = "tau"
     sweep_ticks = 2

@@ -13,6 +13,7 @@ import numpy as np
 from analysis.nv_odmr import HYPERFINE, NV_GAMMA, field_from_spectrum, fit_line_group, lorentz_dips
 from analysis.nv_sensitivity import cw_odmr_sensitivity, slope_sensitivity
 from drivers.lab import Lab
+from sequences.result import Result
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.nv_pulsed import NvPulsedExperiment
 
@@ -33,6 +34,16 @@ def _steepest(group, n: int) -> float:
 class CwOdmr(Experiment):
     name = "nv-cw-odmr"
     title = "NV cw-ODMR (microwave frequency sweep, laser and microwave on)"
+    results = (
+        Result("field_along_axis", "T", "field along the NV axis from the two lines"),
+        Result("zero_field_splitting", "Hz", "apparent D from the two lines"),
+        Result("line_minus", "Hz", "ms=0 to -1 line"), Result("line_plus", "Hz", "ms=0 to +1 line"),
+        Result("linewidth", "Hz", "mean FWHM of the lines"), Result("contrast", "", "mean dip depth"),
+        Result("count_rate", "1/s", "off-resonance count rate"),
+        Result("sensitivity_cw", "T/sqrt(Hz)", "shot-noise field sensitivity at the steepest slope"),
+        Result("sensitivity_cw_lorentzian", "T/sqrt(Hz)", "the Lorentzian-line formula's sensitivity"),
+        Result("hyperfine_splitting", "Hz", "nitrogen hyperfine splitting"),
+        Result("fit_x", "Hz", "frequencies of the fitted curve"), Result("fit_curve", "1/s", "the fitted count rate"))
     roles = ("rf", "laser", "counter")
     optional_roles = ("field",)
 
@@ -149,6 +160,10 @@ class CwOdmr(Experiment):
 class PulsedOdmr(NvPulsedExperiment):
     name = "nv-pulsed-odmr"
     title = "NV pulsed ODMR (pi pulse, frequency sweep)"
+    results = (
+        Result("line", "Hz", "line centre"), Result("contrast", "", "dip depth"), Result("linewidth", "Hz", "FWHM"),
+        Result("hyperfine_splitting", "Hz", "nitrogen hyperfine splitting"),
+        Result("fit_x", "Hz", "frequencies of the fitted curve"), Result("fit_curve", "", "the fitted contrast"))
     sequence_name = "nv-rabi"
     freq_start = _freq(2.58e9, "first microwave frequency", 1e6)
     freq_stop = _freq(2.60e9, "last microwave frequency", 1e6)

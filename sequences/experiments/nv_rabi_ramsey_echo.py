@@ -14,6 +14,7 @@ from analysis.nv_fits import fit_echo, fit_ramsey
 from analysis.nv_odmr import HYPERFINE, NV_GAMMA
 from analysis.nv_sensitivity import echo_sensitivity, readout_fidelity
 from analysis.pulsed_fits import fit_damped_sine
+from sequences.result import Result
 from sequences.experiment import FitValue, Parameter, RunData
 from sequences.experiments.nv_pulsed import NvPulsedExperiment, nv_sweep
 from sequences.experiments.pulsed_experiment import MIN_PULSE
@@ -22,6 +23,11 @@ from sequences.experiments.pulsed_experiment import MIN_PULSE
 class NvRabi(NvPulsedExperiment):
     name = "nv-rabi"
     title = "NV Rabi nutation (pulse length sweep)"
+    results = (
+        Result("rabi_frequency", "Hz", "Rabi frequency"), Result("pi_pulse", "s", "pi pulse length 1/(2 f)"),
+        Result("contrast", "", "optical contrast of the oscillation"),
+        Result("counts_per_shot", "counts", "photon counts per readout"),
+        Result("fit_x", "s", "pulse lengths of the fitted curve"), Result("fit_curve", "", "the fitted contrast"))
     sequence_name = "nv-rabi"
     sweep = "tp"
     tp_start, tp_stop, points = nv_sweep(10e-9, 300e-9, 59, "microwave pulse length", MIN_PULSE)
@@ -41,6 +47,10 @@ class NvRabi(NvPulsedExperiment):
 class NvRamsey(NvPulsedExperiment):
     name = "nv-ramsey"
     title = "NV Ramsey fringes (T2*)"
+    results = (
+        Result("T2star", "s", "inhomogeneous dephasing time"), Result("detuning", "Hz", "fringe frequency"),
+        Result("hyperfine_splitting", "Hz", "nitrogen hyperfine splitting (None for a single line)"),
+        Result("fit_x", "s", "free-precession times of the fitted curve"), Result("fit_curve", "", "the fitted contrast"))
     sequence_name = "nv-ramsey"
     sweep = "t_free"
     t_free_start, t_free_stop, points = nv_sweep(20e-9, 3e-6, 150, "free evolution time", 0.0, "us")
@@ -61,6 +71,12 @@ class NvRamsey(NvPulsedExperiment):
 class NvHahnEcho(NvPulsedExperiment):
     name = "nv-hahn"
     title = "NV Hahn echo (T2)"
+    results = (
+        Result("T2", "s", "coherence time from the echo decay"), Result("contrast", "", "optical contrast"),
+        Result("counts_per_shot", "counts", "photon counts per readout"),
+        Result("readout_fidelity", "", "readout fidelity from the bright and dark counts"),
+        Result("sensitivity_ac", "T/sqrt(Hz)", "AC field sensitivity of the echo"),
+        Result("fit_x", "s", "tau values of the fitted curve"), Result("fit_curve", "", "the fitted contrast"))
     sequence_name = "nv-hahn"
     sweep = "tau"
     tau_start, tau_stop, points = nv_sweep(200e-9, 100e-6, 40, "pi/2-pi spacing tau (centre to centre)", 0.0, "us")

@@ -9,6 +9,8 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.saturation import fit_saturation
+from sequences.experiments.trace_series import LINE_TABLE_RESULTS
+from sequences.result import WARNING, Result
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep
 from sequences.experiments.trace_series import TraceSeries, line_table, no_line_warning
@@ -17,6 +19,12 @@ from sequences.experiments.trace_series import TraceSeries, line_table, no_line_
 class PowerSaturation(TraceSeries):
     name = "power-saturation"
     title = "cw-ESR power saturation"
+    results = (
+        Result("power", "W", "microwave power of each trace"),
+        Result("sqrt_power", "sqrt(W)", "its square root"), *LINE_TABLE_RESULTS,
+        Result("p_half", "W", "half-saturation power P1/2"),
+        Result("inhomogeneity_b", "", "inhomogeneity parameter b (1 homogeneous, 3 inhomogeneous)"),
+        Result("signal_per_sqrt_w", "", "unsaturated signal per square root of power"), WARNING)
     field_start = EsrFieldSweep.field_start
     field_stop = EsrFieldSweep.field_stop
     frequency = EsrFieldSweep.frequency

@@ -12,6 +12,7 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.kittel import FIELD_PARAMETER, anisotropy_energy
 from sequences.experiment import Column, FitValue, Message, Parameter, RunData
+from sequences.result import WARNING, Result
 from sequences.experiments.fmr_map import FreqFieldMap, ResonancePredictor
 from sequences.experiments.temperature_wait import wait_for_temperature
 from units.quantity import UnitError, parse_quantity
@@ -39,6 +40,23 @@ def parse_table(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:
 class TemperatureSeries(FreqFieldMap):
     name = "temperature-series"
     title = "ESR/FMR temperature series"
+    results = (
+        Result("geometry", "", "Kittel geometry of the fits"),
+        Result("field_parameter_name", "", "which Kittel field parameter field_parameter holds"),
+        Result("temperature", "K", "mean measured temperature at each setpoint"),
+        Result("temperature_spread", "K", "peak-to-peak temperature during each setpoint's traces"),
+        Result("g", "", "Kittel g at each temperature"), Result("g_error", "", "its standard error"),
+        Result("field_parameter", "T", "Kittel field parameter at each temperature"),
+        Result("field_parameter_error", "T", "its standard error"),
+        Result("anisotropy_constant", "J/m^3", "anisotropy energy density from the field and Ms"),
+        Result("anisotropy_constant_error", "J/m^3", "its standard error"),
+        Result("ms_used", "A/m", "saturation magnetisation interpolated from ms_table"),
+        Result("resonance_field", "T", "first trace's line centre at each temperature"),
+        Result("fwhm", "T", "first trace's FWHM at each temperature"),
+        Result("area", "", "first trace's intensity at each temperature"), Result("area_error", "", "its standard error"),
+        Result("anisotropy_constant_lowest_T", "J/m^3", "anisotropy constant at the lowest temperature"),
+        Result("curie_constant", "K", "C in intensity = C / T (single-frequency series)"),
+        Result("curie_deviation", "", "largest relative deviation from the Curie law"), WARNING)
     roles = ("rf", "lockin", "field", "temperature")
     optional_roles = ("gaussmeter",)
     temperatures = Parameter([300.0, 150.0, 5.0], "K", "temperatures in measuring order ('300, 150, 5')",

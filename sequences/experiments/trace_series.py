@@ -15,6 +15,7 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.line_profiles import MODELS, LineResult, fit_significant_line
 from sequences.experiment import Column, Experiment, Message, Note, Parameter, Point, RunData
+from sequences.result import Result
 from sequences.experiments.esr_sweep import PARK_TIME_CONSTANT, EsrFieldSweep, approach
 
 #: Detection settings every trace shares, taken from the basic sweep (same names, same checks).
@@ -161,6 +162,17 @@ def no_line_warning(labels: list[str], problems: list[str]) -> str | None:
     head = "no line found in any trace" if len(missing) == len(labels) else \
         f"no line found in {len(missing)} of {len(labels)} traces (left out of the fits)"
     return head + " — " + "; ".join(missing)
+
+
+#: The per-trace lists :func:`line_table` returns (NaN where a trace has no line).
+LINE_TABLE_RESULTS = (
+    Result("resonance_field", "T", "line centre of each trace"),
+    Result("resonance_field_error", "T", "its standard error"),
+    Result("fwhm", "T", "full width at half maximum of each trace's line"), Result("fwhm_error", "T", "its standard error"),
+    Result("dbpp", "T", "peak-to-peak derivative width of each trace's line"),
+    Result("area", "", "double-integrated intensity of each trace's line"), Result("area_error", "", "its standard error"),
+    Result("snr", "", "signal-to-noise ratio of each trace's line"),
+    Result("phase", "rad", "dispersion admixture angle fitted to each trace"))
 
 
 def line_table(fits: list[LineResult | None]) -> dict[str, list[float]]:
