@@ -64,3 +64,27 @@ def test_pulsed_experiments_return_only_declared_keys(name, settings):
     info = RunEngine(build_sim_lab(world)).run(exp, [MemoryCollector()])
     assert info.status == "completed", info.error
     check_against_declaration(name, info.results)
+
+
+def test_nv_experiments_return_only_declared_keys():
+    from tests.nv_helpers import nv_bench, odmr, run
+
+    lab = nv_bench(0.01, nitrogen="15N", count_rate=2e7)
+    cw = odmr(lab, 0.01, "15N", points=61)
+    check_against_declaration("nv-cw-odmr", cw)
+    f = cw["line_minus"].value  # measured, not read from the simulation
+    for name, settings in (("nv-rabi", {"power": 0.25, "averages": 5000, "points": 31, "tp_stop": 150e-9}),
+                           ("nv-hahn", {"averages": 5000, "points": 20, "tau_stop": 20e-6})):
+        check_against_declaration(name, run(EXPERIMENTS[name](frequency=f, nitrogen="15N", **settings), lab))
+
+
+def test_membrane_sweep_returns_only_declared_keys():
+    from tests.membrane_helpers import membrane_lab, run
+
+    lab = membrane_lab()
+    cls = EXPERIMENTS["membrane-sweep"]
+    nominal = cls.parameter("freq_start").default  # the experiment's own default, not the simulation's f0
+    info, _ = run(lab, cls(freq_start=nominal - 6, freq_stop=nominal + 6, points=49))
+    assert info.status == "completed", info.error
+    assert "f0" in info.results
+    check_against_declaration("membrane-sweep", info.results)
