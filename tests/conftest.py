@@ -38,3 +38,46 @@ def _collect_qt_garbage_in_the_main_thread(request):
         import gc
 
         gc.collect()
+
+
+
+#: Undeclared result keys seen by the check below (the engine turns an exception raised inside an
+#: analysis into the run's error, so the check records instead of raising there).
+_UNDECLARED: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _analyses_return_only_declared_results():
+    """Every analysis any test runs in this process returns only the result keys its experiment
+    declares (``Experiment.results``), so the generated experiment pages cannot go stale."""
+    from sequences.experiments import EXPERIMENTS
+    from sequences.result import undeclared
+
+    originals = {cls: cls.__dict__.get("analyse") for cls in EXPERIMENTS.values()}
+
+    def checked(analyse):
+        def analyse_and_check(self, *args, **kwargs):
+            results = analyse(self, *args, **kwargs)
+            declared = type(self).results
+            if declared and isinstance(results, dict):
+                extra = undeclared(results, declared)
+                if extra:
+                    _UNDECLARED.append(f"{type(self).__name__}.analyse returned undeclared result keys {extra}")
+            return results
+        return analyse_and_check
+
+    for cls in EXPERIMENTS.values():
+        cls.analyse = checked(cls.analyse)
+    yield
+    for cls, original in originals.items():
+        if original is None:
+            del cls.analyse
+        else:
+            cls.analyse = original
+
+
+@pytest.fixture(autouse=True)
+def _no_undeclared_results(_analyses_return_only_declared_results):
+    yield
+    found, _UNDECLARED[:] = list(_UNDECLARED), []
+    assert not found, "; ".join(found)
