@@ -1,7 +1,11 @@
 """Lock-in amplifier role."""
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from drivers.roles.base import Instrument, Range, quantity
 
@@ -57,3 +61,76 @@ class LockInAmplifier(Instrument):
 
     def make_safe(self) -> None:
         self.reference_amplitude = 0.0
+
+
+@dataclass(frozen=True)
+class BufferedXY:
+    """X and Y (V, or A on a current input) from a lock-in's data buffer.
+
+    Sample k of the buffer was taken ``(first + k) * interval`` after the buffer started: the
+    instrument's own sample clock sets the times, so a caller who noted when it started the
+    buffer knows when every point was taken (to within the start command's latency).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    interval: float
+    first: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.x) != len(self.y):
+            raise ValueError(f"buffer read: {len(self.x)} X values but {len(self.y)} Y values")
+        if not self.interval > 0:
+            raise ValueError(f"buffer sample interval must be > 0 s, got {self.interval!r}")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def times(self, start_time: float = 0.0) -> np.ndarray:
+        """Sample times, s, for a buffer started at ``start_time``."""
+        return start_time + (self.first + np.arange(len(self.x))) * self.interval
+
+
+class BufferedLockIn(ABC):
+    """Optional capability of a :class:`LockInAmplifier`: X and Y sampled by the instrument into
+    its own memory at a fixed rate, read back in blocks (SR830 ``SRAT/STRT/TRCB?``, SR860
+    ``CAPTURE...``). One bus transfer then carries thousands of points, which is what makes a
+    continuous field sweep possible; test with :func:`buffered`.
+    """
+
+    #: Points the buffer holds (per channel); a one-shot buffer stops when full.
+    buffer_capacity: int = 0
+
+    @abstractmethod
+    def buffer_rates(self) -> tuple[float, ...]:
+        """The sample rates (Hz) the buffer can run at now, ascending."""
+
+    def buffer_rate_for(self, interval: float) -> float:
+        """The slowest available rate sampling at least every ``interval`` s (else the fastest)."""
+        if not interval > 0:
+            raise ValueError(f"buffer sample interval must be > 0 s, got {interval!r}")
+        rates = self.buffer_rates()
+        fast_enough = [r for r in rates if r * interval >= 1.0 - 1e-9]
+        return min(fast_enough) if fast_enough else max(rates)
+
+    @abstractmethod
+    def start_buffer(self, rate_hz: float) -> float:
+        """Clear the buffer, record X and Y at ``rate_hz`` (one of :meth:`buffer_rates`) from now,
+        one shot (stops when full). Returns the sample interval, s."""
+
+    @abstractmethod
+    def stop_buffer(self) -> None:
+        """Stop recording (the stored points stay readable)."""
+
+    @abstractmethod
+    def buffer_points(self) -> int:
+        """Points stored so far."""
+
+    @abstractmethod
+    def read_buffer_xy(self, start: int = 0, count: int | None = None) -> BufferedXY:
+        """Points ``start .. start + count`` (default: all stored from ``start``)."""
+
+
+def buffered(lockin: Any) -> BufferedLockIn | None:
+    """The lock-in as a :class:`BufferedLockIn`, or None if it has no data buffer."""
+    return lockin if isinstance(lockin, BufferedLockIn) else None
