@@ -81,6 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError("--speed paces the built-in simulated lab (--sim); a lab file's instruments "
                          "keep their own time")
     check_out_dir(args.out)
+    sample = _sample(args)  # bad input stops here, before any instrument is touched
     lab = _lab(args) if getattr(args, "config", None) else _sim_lab(args)  # builds send nothing
     try:
         experiment = experiment_from_settings(args.experiment, args.set or [], lab)  # every problem at once
@@ -102,6 +103,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         lab.close()
     info = engine.current if outcome is None else outcome.info
     assert info is not None
+    if (args.note or sample) and info.path and Path(info.path).exists():
+        from app.storage import write_notes
+
+        write_notes(info.path, args.note or "", sample)
     if args.json:  # one JSON object for scripts (app/show_json.py)
         from app.show_json import emit, run_results
 
@@ -121,6 +126,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if error is not None:
         print(f"spinbench: run {info.status}: {error}", file=sys.stderr)
     return 0 if info.status == "completed" else 3
+
+
+def _sample(args: argparse.Namespace) -> dict[str, str]:
+    """--sample NAME and --sample-info KEY=VALUE as the run file's sample mapping."""
+    sample = {"name": args.sample} if args.sample else {}
+    for item in args.sample_info or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--sample-info {item!r}: write KEY=VALUE, e.g. --sample-info mass=2.1mg")
+        sample[key.strip()] = value.strip()
+    return sample
 
 
 def _print_run(info: Any, outcome: Any) -> None:
@@ -221,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "value/error/unit, warnings) instead of text; no progress bar")
     p.add_argument("--speed", type=float, help="simulated lab only: run its clock at SPEED x real time "
                    "(default: as fast as the computer goes)")
+    p.add_argument("--note", help="free-text note saved with the run (HDF5 /metadata attribute 'notes')")
+    p.add_argument("--sample", help="sample name saved with the run (/metadata attribute 'sample', key 'name')")
+    p.add_argument("--sample-info", action="append", metavar="KEY=VALUE",
+                   help="another sample field, e.g. batch=A7 or mass=2.1mg (repeatable)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("list", help="list experiments and their parameters")
     p.set_defaults(func=cmd_list)

@@ -6,7 +6,8 @@ Layout (documented in the README)::
                              started, ended, error, points
     /data/<column>    one chunked, extendable dataset per column; attrs: unit
     /metadata         attrs (JSON text): parameters, parameter_units, lab, instruments,
-                      limits, experiment_extra; plus the experiment's own datasets
+                      limits, experiment_extra, notes (text), sample (name -> text);
+                      plus the experiment's own datasets
     /results/<name>   attrs: value, error, unit (fit results) or JSON text
 
 Points are buffered and appended in blocks (h5py manages ~12k single-row appends/s but
@@ -37,6 +38,9 @@ from app import __version__
 from sequences.experiment import Column, FitValue, RunData
 
 FORMAT = "spinbench-run/1"
+#: /metadata attributes (JSON text) the user fills: free-text notes, and the sample as a mapping
+#: of field name to text ({"name": "DPPH powder", "batch": "A7"}); editable after the run.
+NOTES_ATTR, SAMPLE_ATTR = "notes", "sample"
 #: Chunk size bounds in bytes: a disk page at least, 512 kB (bulk append speed) at most.
 CHUNK_MIN_BYTES, CHUNK_MAX_BYTES = 2**12, 2**19
 
@@ -106,6 +110,7 @@ class HDF5Writer:
         meta.attrs["experiment_extra"] = _json(extra)
         meta.attrs["safe_state_errors"] = _json([])
         meta.attrs["instruments_after"] = _json({})
+        meta.attrs[NOTES_ATTR], meta.attrs[SAMPLE_ATTR] = _json(""), _json({})  # filled by write_notes
         data = f.create_group("data")
         expected = int(getattr(run, "total_points", 0) or self.block_size)
         for col in run.columns:
@@ -362,3 +367,21 @@ def _loads(value: Any) -> Any:
 def open_for_append(path: Path) -> h5py.File:
     """Re-open a finished run to add analysis results (e.g. a re-analysis from the GUI)."""
     return h5py.File(os.fspath(path), "r+")
+
+
+def write_notes(path: str | Path, notes: str, sample: dict[str, str]) -> None:
+    """Attach (replace) a finished run's notes and sample description; run files written before
+    these attributes existed get them added."""
+    if not isinstance(notes, str):
+        raise TypeError(f"notes must be text, got {type(notes).__name__}")
+    bad = [k for k in sample if not isinstance(k, str) or not k.strip()]
+    if bad:
+        raise ValueError(f"sample fields need a name; got {bad!r}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no run file at {path}")
+    with open_for_append(Path(path)) as f:
+        if f.attrs.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a spinbench run file (format {f.attrs.get('format')!r})")
+        meta = f.require_group("metadata")
+        meta.attrs[NOTES_ATTR] = _json(notes)
+        meta.attrs[SAMPLE_ATTR] = _json({str(k).strip(): str(v) for k, v in sample.items()})
