@@ -32,12 +32,21 @@ def rng():
 @pytest.fixture(autouse=True)
 def _collect_qt_garbage_in_the_main_thread(request):
     """Qt wrappers left by a GUI test must be destroyed in this (the GUI) thread, not by an
-    automatic collection in some later test's worker thread (see app/gui/gc_guard.py)."""
-    yield
-    if request.node.module.__name__.rsplit(".", 1)[-1].startswith("test_gui"):
-        import gc
+    automatic collection in some later test's worker thread (see app/gui/gc_guard.py).
 
+    Everything older than the test is frozen first (``gc.freeze``), so the collection after it
+    scans only what the test created (its Qt wrappers included) instead of the whole heap of the
+    session: 0.1-0.4 s less per GUI test. Unfreezing hands the older objects back to the normal
+    collector."""
+    import gc
+
+    gui = request.node.module.__name__.rsplit(".", 1)[-1].startswith("test_gui")
+    if gui:
+        gc.freeze()
+    yield
+    if gui:
         gc.collect()
+        gc.unfreeze()
 
 
 
