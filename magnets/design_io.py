@@ -29,14 +29,14 @@ from magnets.closed_forms import optimal_half_spacing
 from magnets.constants import gamma_bar
 from magnets.design import Cuboid, Cylinder, HalbachDesign, Ring, ShimMagnet, stack
 from magnets.materials import Material, holder, material
+from units.quantity import parse_quantity, unit_scale
 
-_UNITS = {
-    "m": {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6, "in": 0.0254},
-    "T": {"T": 1.0, "mT": 1e-3, "uT": 1e-6, "G": 1e-4, "kG": 0.1},
-    "rad": {"rad": 1.0, "deg": math.pi / 180},
-    "K": {"K": 1.0, "mK": 1e-3},
-}
-_NUM = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*$")
+#: Dimensions a design file speaks, their SI unit in the one quantity parser (units/), and the
+#: spellings named in error messages. Angles are read in degrees or radians (SI: rad), lengths
+#: also in inches (magnet catalogues list cubes as 1/2"), temperatures also in degC.
+_DIMENSIONS = {"m": ("a length", "m, cm, mm, um, in"), "T": ("a magnetic field", "T, mT, uT, G, kG"),
+               "rad": ("an angle", "rad, deg"), "K": ("a temperature", "K, mK, degC")}
+_NUM = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
 
 
 class DesignFileError(ValueError):
@@ -67,33 +67,42 @@ class _Problems(list):
 
 
 def _dimension_of(u: str) -> str | None:
-    return next((dim for dim, units in _UNITS.items() if u in units), "K" if u in ("degC", "C") else None)
-
-
-_DIMENSION_NAMES = {"m": "a length", "T": "a magnetic field", "rad": "an angle", "K": "a temperature"}
+    if u in ("degC", "C"):
+        return "K"
+    if u in ("deg", "in"):
+        return "rad" if u == "deg" else "m"
+    for dim in _DIMENSIONS:
+        try:
+            unit_scale(u, dim)
+            return dim
+        except KeyError:
+            continue
+    return None
 
 
 def quantity(value: Any, unit: str, where: str) -> float:
-    """A number (SI) or a string with a unit of the same dimension as ``unit``, in SI."""
-    accepted = ", ".join(list(_UNITS[unit]) + (["degC"] if unit == "K" else []))
+    """A number (SI) or a string with a unit of the same dimension as ``unit``, in SI. The
+    factors are the one quantity parser's (units/); this adds only the design file's extra
+    spellings (degC, deg for rad, in) and its error wording."""
+    accepted = _DIMENSIONS[unit][1]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise DesignFileError(f"{where}: {value!r} is not a quantity; give a number in {unit} or a string with "
                               f"one of: {accepted}")
     if isinstance(value, (int, float)):
         return float(value)
-    m = _NUM.match(str(value))
+    m = _NUM.match(value)
     if m:
         number, u = float(m.group(1)), m.group(2)
-        if u == "":
-            return number
-        if unit == "K" and u in ("degC", "C"):
-            return number + 273.15
-        if u in _UNITS[unit]:
-            return number * _UNITS[unit][u]
-        other = _dimension_of(u)
+        other = _dimension_of(u) if u else unit
+        if other == unit:
+            if unit == "K" and u in ("degC", "C"):
+                return number + 273.15
+            if u in ("deg", "in"):
+                return number * (math.pi / 180 if u == "deg" else 0.0254)
+            return parse_quantity(value, unit, name=where)
         if other is not None:
-            raise DesignFileError(f"{where} = {value!r} is {_DIMENSION_NAMES[other]} ({u}), not "
-                                  f"{_DIMENSION_NAMES[unit]}; use one of: {accepted}")
+            raise DesignFileError(f"{where} = {value!r} is {_DIMENSIONS[other][0]} ({u}), not "
+                                  f"{_DIMENSIONS[unit][0]}; use one of: {accepted}")
     raise DesignFileError(f"{where}: cannot read {value!r}; give a number in {unit} or a string with one of: {accepted}")
 
 
