@@ -12,8 +12,9 @@ PulseBlaster manuals and SpinAPI (docs/references.md):
 * the LOOP and END_LOOP instructions' outputs and delays execute on every pass.
 
 Semantics chosen here where the manuals are silent: STOP ends the program at its start (its
-delay is not part of the timeline); a WAIT's outputs and delay run after the trigger, which
-:func:`expand` assumes arrives at once.
+delay is not part of the timeline); a WAIT's outputs and delay (plus the board's
+``wait_latency_ticks``, the ESR-PRO's 6 cycles) run after the trigger, which :func:`expand`
+assumes arrives at once.
 
 Channels are flag bits (:class:`ChannelMap`). RF phase, amplitude and frequency offset are
 register tables selected by flag bits (a quadrature phase shifter, an attenuator, a DDS's
@@ -136,6 +137,8 @@ class PulseProgram:
     offset_table: tuple[float, ...] = (0.0,)
     #: What the compiler knows about the records this program produces (for the experiment).
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Clock cycles a WAIT adds to its delay after the trigger (board profile; 6 on the ESR-PRO).
+    wait_latency_ticks: int = 0
 
     def state(self, flags: int) -> ChannelState:
         ch = self.channels
@@ -175,7 +178,8 @@ class PulseProgram:
                 "channels": self.channels.to_dict(), "phase_table": list(self.phase_table),
                 "amplitude_table": list(self.amplitude_table), "offset_table": list(self.offset_table),
                 "instructions": [[i.flags, i.op.name, i.data, i.ticks] for i in self.instructions],
-                "metadata": self.metadata}
+                "metadata": self.metadata,
+                **({"wait_latency_ticks": self.wait_latency_ticks} if self.wait_latency_ticks else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PulseProgram":
@@ -184,7 +188,7 @@ class PulseProgram:
         instructions = [Instruction(int(f), Op[op], int(data), int(t)) for f, op, data, t in d["instructions"]]
         return cls(instructions, float(d["clock_hz"]), ChannelMap.from_dict(d["channels"]),
                    tuple(d["phase_table"]), tuple(d["amplitude_table"]), tuple(d["offset_table"]),
-                   dict(d.get("metadata", {})))
+                   dict(d.get("metadata", {})), int(d.get("wait_latency_ticks", 0)))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -239,8 +243,9 @@ def iter_segments(program: PulseProgram, max_steps: int = 10_000_000, *, max_dep
             raise ProgramError(f"LONG_DELAY at {pc} has multiplier {i.data}; it must be >= 2")
         if i.op == Op.WAIT and pc == 0:
             raise ProgramError("WAIT cannot be the first instruction (it must follow one instruction)")
-        yield Segment(t, i.executed_ticks(), i.flags, pc)
-        t += i.executed_ticks()
+        ticks = i.executed_ticks() + (program.wait_latency_ticks if i.op == Op.WAIT else 0)
+        yield Segment(t, ticks, i.flags, pc)
+        t += ticks
         nxt = pc + 1
         if i.op == Op.LOOP:
             if i.data < 1:

@@ -17,6 +17,16 @@ emits; its clock must be the board's, and its flow control is checked by executi
 ``(flags, opcode, data, duration_s)`` tuples. Everything is validated before any library
 call: opcodes, loop nesting and counts, branch targets, no WAIT at address 0, durations in
 whole clock ticks of at least ``min_instruction_ticks``, and a final STOP or BRANCH.
+
+Board profile (option ``board``; :mod:`drivers.pulseblaster_boards`): a built-in name such as
+``"esr-pro-500"`` or a table changing one. It sets the clock, the minimum instruction (and
+the longer minimum of CONTINUE/JSR/RTS/LONG_DELAY on some ESR-PRO designs), the longest delay,
+memory, the WAIT latency and whether flag bits 21-23 are the ESR-PRO short-pulse field, which
+is then 111 (ON) in every flag word unless ``short_pulse_flags = false`` says otherwise:
+with 000 there an ESR-PRO puts out nothing at all. The separate options ``clock_hz``,
+``min_instruction_ticks``, ``max_instructions`` and ``short_pulse_flags`` override the
+profile's values. Without ``board`` the profile is ``pulseblaster-24-100`` (100 MHz, no
+short-pulse bits), what this driver assumed before profiles existed.
 """
 from __future__ import annotations
 
@@ -30,14 +40,14 @@ from typing import Any, Iterable
 
 from drivers.errors import ConfigError, InstrumentError
 from drivers.pulse_program import Instruction, Op, PulseProgram, expand
+from drivers.pulseblaster_boards import (DEFAULT_PROFILE, FLOW_OPCODES, SHORT_PULSE_BITS, SHORT_PULSE_ON,
+                                         board_profile)
 from drivers.roles import PulseProgrammer
 
 OPCODES = {"CONTINUE": 0, "STOP": 1, "LOOP": 2, "END_LOOP": 3, "JSR": 4, "RTS": 5, "BRANCH": 6,
            "LONG_DELAY": 7, "WAIT": 8}
 OPCODE_NAMES = {v: k for k, v in OPCODES.items()}
 PULSE_PROGRAM = 0
-#: ESR-PRO boards: bits 21-23 select short pulses; 0b111 << 21 = normal full-length outputs.
-SHORT_PULSE_ON = 0xE00000
 STATUS_BITS = {0: "stopped", 1: "reset", 2: "running", 3: "waiting"}
 LIBRARY_NAMES = ("libspinapi64.so", "libspinapi.so", "spinapi64.dll", "spinapi.dll", "libspinapi.dylib")
 
@@ -100,8 +110,9 @@ def find_library(explicit: str | None = None) -> tuple[str | None, list[str]]:
 
 
 class PulseBlaster(PulseProgrammer):
-    driver_options = {"binding": None, "library": None, "clock_hz": 100e6, "short_pulse_flags": False,
-                      "min_instruction_ticks": 5, "max_instructions": 4096, "channels": None}
+    driver_options = {"binding": None, "library": None, "board": DEFAULT_PROFILE, "clock_hz": None,
+                      "short_pulse_flags": None, "min_instruction_ticks": None, "max_instructions": None,
+                      "channels": None}
 
     def __init__(self, address: str = "0", name: str | None = None, **options: Any):
         super().__init__(name)
@@ -114,18 +125,36 @@ class PulseBlaster(PulseProgrammer):
         if not board.isdigit():
             raise ConfigError(f"{self.name}: PulseBlaster address is the board number ('0', '1' ...), got {address!r}")
         self.address, self.board = str(address), int(board)
-        self.clock_hz = float(opts["clock_hz"])
-        self.min_instruction_ticks = int(opts["min_instruction_ticks"])
-        self.max_instructions = int(opts["max_instructions"])
-        self.short_pulse_flags = bool(opts["short_pulse_flags"])
+        self.profile = board_profile(opts["board"], f"{self.name} (PulseBlaster) options.board")
+        p = self.profile
+        self.clock_hz = float(p.clock_hz if opts["clock_hz"] is None else opts["clock_hz"])
+        self.min_instruction_ticks = int(p.min_instruction_ticks if opts["min_instruction_ticks"] is None
+                                         else opts["min_instruction_ticks"])
+        self.min_flow_ticks = max(p.min_flow_ticks, self.min_instruction_ticks)
+        self.max_instructions = int(p.max_instructions if opts["max_instructions"] is None else opts["max_instructions"])
+        self.max_delay_ticks, self.max_loop_count = p.max_delay_ticks, p.max_loop_count
+        self.wait_latency_ticks = p.wait_latency_ticks
+        self.short_pulse_flags = bool(p.short_pulse_bits if opts["short_pulse_flags"] is None
+                                      else opts["short_pulse_flags"])
         if opts["channels"] is not None:  # the board's wiring by name; programs are compiled for it
             from drivers.channel_wiring import channel_map_from_table
 
             self.channel_map = channel_map_from_table(opts["channels"], f"{self.name} (PulseBlaster) options")
+        if p.short_pulse_bits and getattr(self, "channel_map", None) is not None:
+            self._check_short_pulse_wiring(self.channel_map)
         self._library_path = opts["library"]
         self._lib: Any = opts["binding"]
         self._initialised = False
         self.program: list[PBInstruction] = []
+
+    def _check_short_pulse_wiring(self, channel_map: Any) -> None:
+        """On an ESR-PRO, bits 21-23 are the short-pulse field, not outputs to wire."""
+        used = {channel_map.tx, channel_map.adc, *channel_map.phase, *channel_map.amplitude, *channel_map.offset,
+                *(b for _, b in channel_map.markers)}
+        clash = sorted(used & set(SHORT_PULSE_BITS))
+        if clash:
+            raise ConfigError(f"{self.name} (PulseBlaster): flag bit(s) {clash} are the short-pulse field of the "
+                              f"{self.profile.name} board (bits 21-23), not outputs; wire channels to bits 0-20")
 
     # --- library -----------------------------------------------------------------------------
     @property
@@ -172,6 +201,11 @@ class PulseBlaster(PulseProgrammer):
             if abs(program.clock_hz - self.clock_hz) > 1e-6 * self.clock_hz:
                 raise ValueError(f"{self.name}: program compiled for a {program.clock_hz / 1e6:g} MHz clock; this "
                                  f"board runs at {self.clock_hz / 1e6:g} MHz (options.clock_hz)")
+            waits = any(i.op == Op.WAIT for i in program.instructions)
+            if waits and program.wait_latency_ticks != self.wait_latency_ticks:
+                raise ValueError(f"{self.name}: program compiled for a WAIT latency of {program.wait_latency_ticks} "
+                                 f"clock ticks; the {self.profile.name} board's is {self.wait_latency_ticks} (compile "
+                                 "with Constraints.from_lab for this board)")
             if program.instructions and program.instructions[-1].op.name == "STOP":
                 expand(program)  # flow control executed once: unbalanced loops, ... (ProgramError)
             items = [(i.flags, i.op.name, i.data, i.ticks / program.clock_hz) for i in program.instructions]
@@ -193,9 +227,16 @@ class PulseBlaster(PulseProgrammer):
             if int(flags) != flags or not 0 <= flags < 2**24:
                 raise ValueError(f"{self.name}: instruction {i}: flags {flags!r} must be an integer 0 .. 0xFFFFFF")
             ticks = round(float(dur) * self.clock_hz)
-            if ticks < self.min_instruction_ticks:
+            least = self.min_flow_ticks if name in FLOW_OPCODES else self.min_instruction_ticks
+            if ticks < least:
                 raise ValueError(f"{self.name}: instruction {i}: duration {dur * 1e9:g} ns is shorter than "
-                                 f"{self.min_instruction_ticks} clock ticks ({self.min_instruction_ticks / self.clock_hz * 1e9:g} ns)")
+                                 f"{least} clock ticks ({least / self.clock_hz * 1e9:g} ns)"
+                                 + (f", the {self.profile.name} board's minimum for {name}" if least >
+                                    self.min_instruction_ticks else ""))
+            if ticks > self.max_delay_ticks:
+                raise ValueError(f"{self.name}: instruction {i}: delay of {ticks} clock ticks exceeds the "
+                                 f"{self.profile.name} board's longest delay of {self.max_delay_ticks} ticks "
+                                 f"({self.max_delay_ticks / self.clock_hz * 1e9:g} ns); use LONG_DELAY")
             if abs(ticks / self.clock_hz - dur) > 1e-3 / self.clock_hz:
                 raise ValueError(f"{self.name}: instruction {i}: duration {dur * 1e9:g} ns is not a whole number "
                                  f"of {1e9 / self.clock_hz:g} ns clock ticks")
@@ -240,7 +281,7 @@ class PulseBlaster(PulseProgrammer):
             return program
         ticks = [round(ins.duration * self.clock_hz) for ins in prog]
         return PulseProgram([Instruction(ins.flags, Op[ins.opcode], ins.data, t) for ins, t in zip(prog, ticks)],
-                            self.clock_hz)
+                            self.clock_hz, wait_latency_ticks=self.wait_latency_ticks)
 
     def write_program(self, program: Any) -> None:
         prog = self.validate(program)  # before any library call
@@ -278,7 +319,8 @@ class PulseBlaster(PulseProgrammer):
         return f"SpinCore,PulseBlaster,board {self.board},spinapi {version}"
 
     def snapshot(self) -> dict[str, Any]:
-        return {"board": self.board, "clock_Hz": self.clock_hz, "short_pulse_flags": self.short_pulse_flags,
+        return {"board": self.board, "profile": self.profile.name, "clock_Hz": self.clock_hz,
+                "short_pulse_flags": self.short_pulse_flags,
                 "program": [str(ins) for ins in self.program]}
 
     def close(self) -> None:

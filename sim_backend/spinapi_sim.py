@@ -23,8 +23,10 @@ MAX_STEPS = 1_000_000
 
 
 class SimSpinapi:
-    def __init__(self, world: Any = None, boards: int = 1, version: str = "20171214-sim"):
+    def __init__(self, world: Any = None, boards: int = 1, version: str = "20171214-sim", wait_latency_ticks: int = 0):
         self.world = world
+        #: Cycles a WAIT holds after the trigger beyond its delay (6 on an ESR-PRO board).
+        self.wait_latency_ticks = wait_latency_ticks
         self.boards = boards
         self.version = version
         self.error = ""
@@ -158,7 +160,7 @@ class SimSpinapi:
             return self._timeline
         clock = self.clock_mhz * 1e6 or 100e6
         program = PulseProgram([Instruction(f, Op(op), d, max(1, round(t * clock))) for f, op, d, t in self.program],
-                               clock)
+                               clock, wait_latency_ticks=self.wait_latency_ticks)
         try:
             segments = expand(program, MAX_STEPS)
         except ProgramError:

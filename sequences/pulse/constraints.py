@@ -1,7 +1,7 @@
 """What a target and a lab allow: clock, instruction limits, amplifier and receiver protection.
 
 Built from the lab (:meth:`Constraints.from_lab`): the pulse programmer role declares its clock
-and limits, the lab's :class:`~drivers.lab.LabLimits` give the amplifier limits, and the
+and limits (a PulseBlaster's from its board profile, ``drivers.pulseblaster_boards``), the lab's :class:`~drivers.lab.LabLimits` give the amplifier limits, and the
 receiver timing comes from ``lab.config["pulsed"]`` (or the pulser's attributes of the same
 name), e.g. ``[pulsed] ringdown_time = 60e-9``.
 """
@@ -11,11 +11,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drivers.pulse_program import ChannelMap
+from drivers.pulseblaster_boards import FLOW_OPCODES
 
 PULSEBLASTER, AWG = "pulseblaster", "awg"
 
 #: Receiver-timing keys read from ``lab.config["pulsed"]`` (seconds).
 TIMING_KEYS = ("ringdown_time", "rf_dead_time")
+#: Board-profile limits taken from the pulser where it declares them (drivers.pulseblaster_boards).
+BOARD_KEYS = ("max_loop_depth", "max_delay_ticks", "min_flow_ticks", "wait_latency_ticks")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,11 @@ class Constraints:
     max_loop_depth: int = 8
     #: Largest delay field; longer intervals use LONG_DELAY (32-bit delay count).
     max_delay_ticks: int = 2**32 - 1
+    #: Board profile (drivers.pulseblaster_boards): the minimum of CONTINUE/JSR/RTS/LONG_DELAY
+    #: where longer than ``min_instruction_ticks`` (0: none), and the cycles a WAIT adds to its
+    #: delay after the trigger (the compiler shortens the WAIT's delay field by them).
+    min_flow_ticks: int = 0
+    wait_latency_ticks: int = 0
     max_rf_duty_cycle: float = 0.1
     max_pulse_length: float = 100e-6
     ringdown_time: float = 0.0
@@ -52,6 +60,12 @@ class Constraints:
     def tick(self) -> float:
         return 1.0 / self.clock_hz
 
+    def min_ticks_for(self, opcode: str) -> int:
+        """The shortest delay field an instruction with ``opcode`` may have on this target."""
+        if opcode in FLOW_OPCODES:
+            return max(self.min_instruction_ticks, self.min_flow_ticks)
+        return self.min_instruction_ticks
+
     @classmethod
     def from_lab(cls, lab: Any, **overrides: Any) -> "Constraints":
         """The constraints of ``lab``'s pulse programmer, its limits and its receiver timing."""
@@ -62,7 +76,7 @@ class Constraints:
                       max_instructions=int(p.max_instructions), max_loop_count=int(p.max_loop_count))
             if isinstance(getattr(p, "channel_map", None), ChannelMap):
                 kw["channels"] = p.channel_map
-            for key in TIMING_KEYS + ("max_loop_depth", "max_delay_ticks"):
+            for key in TIMING_KEYS + BOARD_KEYS:
                 if hasattr(p, key):
                     kw[key] = getattr(p, key)
         lim = lab.limits

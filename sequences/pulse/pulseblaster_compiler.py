@@ -164,13 +164,14 @@ def _inline(lp: RLoop) -> list[RNode]:
     return out
 
 
-def _pieces(ticks: int, c: Constraints) -> list[tuple[Op, int, int]]:
-    """(op, data, ticks) pieces of one interval; long ones get CONTINUE head/tail around LONG_DELAY."""
+def _pieces(ticks: int, c: Constraints, head_extra: int = 0) -> list[tuple[Op, int, int]]:
+    """(op, data, ticks) pieces of one interval; long ones get CONTINUE head/tail around LONG_DELAY.
+    ``head_extra``: ticks the first piece may take beyond its delay field (a WAIT's latency)."""
     big = c.max_delay_ticks
-    if ticks <= big:
+    if ticks <= big + head_extra:
         return [(Op.CONTINUE, 0, ticks)]
-    edge = max(c.min_instruction_ticks, 1)
-    head, tail, mid = edge, edge, ticks - 2 * edge
+    edge = max(c.min_instruction_ticks, c.min_flow_ticks, 1)
+    head, tail, mid = edge + head_extra, edge, ticks - 2 * edge - head_extra
     out: list[tuple[Op, int, int]] = [(Op.CONTINUE, 0, head)]
     m, r = divmod(mid, big)
     if m >= 2:
@@ -228,9 +229,11 @@ class _Emitter:
     def emit(self, items: list[Union[Interval, LoopPlan]], depth: int) -> None:
         for item in items:
             if isinstance(item, Interval):
-                for j, (op, data, ticks) in enumerate(_pieces(item.stop - item.start, self.c)):
+                extra = self.c.wait_latency_ticks if item.wait else 0
+                for j, (op, data, ticks) in enumerate(_pieces(item.stop - item.start, self.c, extra)):
                     if j == 0 and item.wait:
                         op = Op.WAIT
+                        ticks -= extra  # the board adds its WAIT latency after the trigger
                         if not self.out:
                             self.problem(item.source, "wait", "a WAIT cannot be the first instruction; put a delay of "
                                          "at least the minimum instruction length before the trigger wait")
@@ -245,8 +248,8 @@ class _Emitter:
         """An interval beyond LONG_DELAY's reach: the multiplier shares the 20-bit data field
         with the loop count (SpinCore PulseBlaster ESR-PRO manual, instruction format)."""
         c = self.c
-        longest = float(Fraction(c.max_delay_ticks * c.max_loop_count + 2 * max(c.min_instruction_ticks, 1))
-                        / self.clock)
+        edge = max(c.min_instruction_ticks, c.min_flow_ticks, 1)
+        longest = float(Fraction(c.max_delay_ticks * c.max_loop_count + 2 * edge) / self.clock)
         length = float(Fraction(item.stop - item.start) / self.clock)
         self.problem(item.source, "max-delay", f"interval of {format_seconds(length)} at {self.when(item.start)} is "
                      f"longer than the target's longest delay {format_seconds(longest)} ({c.max_delay_ticks} ticks "
@@ -262,7 +265,7 @@ class _Emitter:
         if len(self.out) - first == 1:  # LOOP and END_LOOP must be two instructions
             ins = self.out[first]
             half = ins.ticks // 2
-            if half < c.min_instruction_ticks or ins.op != Op.CONTINUE:
+            if half < max(c.min_instruction_ticks, c.min_flow_ticks) or ins.op != Op.CONTINUE:
                 self.problem(lp.source, "min-instruction",
                              f"a loop body needs two instructions (LOOP, END_LOOP); its single interval of "
                              f"{format_seconds(float(ins.ticks / self.clock))} is shorter than twice the minimum "
@@ -283,15 +286,21 @@ class _Emitter:
         self.out[-1] = replace(self.out[-1], op=Op.END_LOOP, data=first)
 
     def check_lengths(self) -> None:
+        """Each instruction's delay field against the target's minimum for its op-code (longer for
+        CONTINUE/JSR/RTS/LONG_DELAY on some boards; a WAIT's field excludes its latency)."""
         c = self.c
         for ins, (source, tick) in zip(self.out, self.sources):
-            if ins.ticks < c.min_instruction_ticks:
+            least = c.min_ticks_for(ins.op.name)
+            if ins.ticks < least:
+                latency = c.wait_latency_ticks if ins.op == Op.WAIT else 0
+                held = ins.ticks + latency
+                what = f"a {ins.op.name}" if least > c.min_instruction_ticks else "the minimum instruction"
+                extra = (f" plus the board's WAIT latency of {latency} ticks" if latency else "")
                 self.problem(source, "min-instruction",
-                             f"interval of {format_seconds(float(ins.ticks / self.clock))} ({ins.ticks} ticks) at "
-                             f"{self.when(tick)} is shorter than the minimum instruction "
-                             f"{format_seconds(float(c.min_instruction_ticks / self.clock))} "
-                             f"({c.min_instruction_ticks} ticks)", float(ins.ticks / self.clock),
-                             float(c.min_instruction_ticks / self.clock), "s")
+                             f"interval of {format_seconds(float(held / self.clock))} ({held} ticks) at "
+                             f"{self.when(tick)} is shorter than {what} "
+                             f"{format_seconds(float(least / self.clock))} ({least} ticks){extra}",
+                             float(held / self.clock), float((least + latency) / self.clock), "s")
 
 
 def plan_program(resolved: Resolved, c: Constraints) -> tuple[PulseProgram | None, list[Violation]]:
@@ -330,7 +339,8 @@ def plan_program(resolved: Resolved, c: Constraints) -> tuple[PulseProgram | Non
     meta = {"sequence": seq.name, "values": {k: float(v) for k, v in resolved.values.items()},
             "averages": resolved.averages, "receiver_phases": resolved.receiver_phases,
             "acquisitions_per_shot": resolved.acquisitions_per_shot(), "pass_ticks": resolved.pass_ticks}
-    program = PulseProgram(em.out, float(resolved.clock_hz), ch, regs.phases, regs.amplitudes, regs.offsets, meta)
+    program = PulseProgram(em.out, float(resolved.clock_hz), ch, regs.phases, regs.amplitudes, regs.offsets, meta,
+                           c.wait_latency_ticks)
     return program, problems
 
 
