@@ -9,6 +9,7 @@ import numpy as np
 from drivers.lab import Lab
 from analysis.peak_to_peak_fit import (fit_derivative, fit_modulated, fit_modulation_amplitude, line_problem,
                                        robust_noise)
+from sequences.experiments.esr_errors import honest_errors
 from sequences.experiments.esr_lag import LAG_RESULTS
 from sequences.result import NOTE, Result
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
@@ -289,6 +290,7 @@ class EsrFieldSweep(Experiment):
             "fit_field": b,
             "fit_curve": fit.curve,
         })
+        honest_errors(out, run, self.settings(run), len(b))  # correlated samples, field axis
         out.update(lag_results(run, self.settings(run), fit.dbpp))
         return out
 
