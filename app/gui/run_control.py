@@ -3,10 +3,15 @@ current run's file, and (on a simulated lab) the simulation speed."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Callable
 
 from app.engine import not_safe_warning
 from app.gui._qt import QtCore, QtWidgets, QTimer
+from app.gui.queue_loops import QueueLoops
+from app.gui.run_notes import RunNotes
+from app.storage import write_notes
+from app.gui.queue_series import check_entries
 from app.gui.run_controller import RunController
 from sequences.experiment import Experiment, ParameterError
 from units.durations import format_duration
@@ -83,6 +88,16 @@ class RunControlPanel(QtWidgets.QWidget):
         self.add_button.clicked.connect(self.add_to_queue)
         self.remove_button.clicked.connect(self._remove_selected)
         self.run_queue_button.clicked.connect(c.run_queue)
+        self.loops = QueueLoops(experiment_source)
+        # notes and sample, written into every run's file when it ends (storage.write_notes)
+        self.notes_toggle = QtWidgets.QToolButton()
+        self.notes_toggle.setText("Notes and sample (saved with each run)")
+        self.notes_toggle.setToolButtonStyle(QtCore.Qt.ToolButtonTextBesideIcon)
+        self.notes_toggle.setCheckable(True)
+        self.notes_toggle.setArrowType(QtCore.Qt.RightArrow)
+        self.notes = RunNotes()
+        self.notes.hide()
+        self.notes_toggle.toggled.connect(self._show_notes)
         qbuttons = QtWidgets.QHBoxLayout()
         for b in (self.add_button, self.remove_button, self.run_queue_button):
             qbuttons.addWidget(b)
@@ -90,8 +105,11 @@ class RunControlPanel(QtWidgets.QWidget):
         lay.addLayout(buttons)
         lay.addLayout(form)
         lay.addWidget(self.message)
+        lay.addWidget(self.notes_toggle)
+        lay.addWidget(self.notes)
         lay.addWidget(QtWidgets.QLabel("Queue (runs one after another; an abort stops the queue)"))
         lay.addWidget(self.queue_list)
+        lay.addWidget(self.loops)
         lay.addLayout(qbuttons)
         lay.addStretch(1)
         c.state_changed.connect(self._on_state)
@@ -125,9 +143,13 @@ class RunControlPanel(QtWidgets.QWidget):
             self.controller.pause()
 
     def add_to_queue(self) -> None:
+        """Queue the form's run: once, or repeated and/or stepped through a series (``loops``)."""
         self.message.setText("")
         try:
-            self.controller.enqueue(self.experiment_source())
+            items = self.loops.entries()
+            check_entries(items, self.controller.lab)
+            self.controller.queue += items
+            self.controller.queue_changed.emit()
         except (ParameterError, ValueError) as exc:
             self.message.setText("Not queued: " + "; ".join(getattr(exc, "problems", [str(exc)])))
 
@@ -163,7 +185,22 @@ class RunControlPanel(QtWidgets.QWidget):
         self.path_label.setText(str(info.path) if info.path else "(no file)")
         self._tick()
 
+    def _show_notes(self, shown: bool) -> None:
+        self.notes.setVisible(shown)
+        self.notes_toggle.setArrowType(QtCore.Qt.DownArrow if shown else QtCore.Qt.RightArrow)
+
+    def _save_notes(self, outcome: Any) -> None:
+        """Write the notes and sample into the file of the run that ended (closed by now)."""
+        path = outcome.path if outcome is not None else self.controller.current_path
+        if self.notes.is_empty() or path is None or not Path(path).exists():
+            return
+        try:
+            write_notes(path, *self.notes.values())
+        except (OSError, ValueError) as exc:
+            self.message.setText(f"Notes not saved into {Path(path).name}: {exc}")
+
     def _on_finished(self, outcome: Any, error: str) -> None:
+        self._save_notes(outcome)
         if outcome is not None:
             text = str(outcome.path)
             if outcome.png:
