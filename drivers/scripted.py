@@ -75,6 +75,20 @@ class ScriptedTransport(Transport):
             raise ConnectionLost("scripted: connection dropped")
         return reply
 
+    def _receive_exact(self, n: int, timeout: float) -> bytes:
+        """The next ``n`` bytes of the scripted reply; the rest stays unread (a binary reply is
+        read in pieces: header, data, terminator)."""
+        reply = self._pending
+        if reply is None or reply is TIMEOUT:
+            raise TransportTimeout("scripted: no reply")
+        if reply is DROP:
+            raise ConnectionLost("scripted: connection dropped")
+        if len(reply) < n:
+            self._pending = None
+            raise TransportTimeout(f"scripted: {len(reply)} of {n} bytes, then nothing")
+        self._pending = reply[n:] or None
+        return reply[:n]
+
     def finish(self) -> None:
         """Assert the whole script was played and every reply read."""
         if self._pending is not None:

@@ -12,7 +12,9 @@ Command set: SR830 manual ch. 5 (pp. 5-3 .. 5-20; docs/references.md).
   check the manual's RS-232 section for your unit); over GPIB or a GPIB-LAN bridge LF.
 * Data buffer (manual "Data storage commands"): ``SRAT i`` = 62.5 mHz x 2^i (i 0..13; 14 is
   the trigger input), ``SEND 0|1`` one shot / loop, ``STRT``, ``PAUS``, ``REST``, ``SPTS?``
-  points stored, ``TRCA? i,j,k`` k points of channel i from bin j in ASCII; at most 16383.
+  points stored, ``TRCA?``/``TRCB?``/``TRCL? i,j,k`` k points of channel i from bin j in
+  ASCII, IEEE float32 or the SR830's mantissa/exponent format; at most 16383 points
+  (:mod:`drivers.sr830_buffer`).
 
 Manual command set (each sent as is from plain pyvisa to the served SR830 by
 ``tests/test_drivers_manual_commands.py``; every query answered, no setting refused):
@@ -27,10 +29,11 @@ Manual command set (each sent as is from plain pyvisa to the served SR830 by
 from __future__ import annotations
 
 from drivers.roles.base import Range
+from drivers.sr830_buffer import SR830Buffer
 from drivers.srs_lockin import SRSLockIn
 from drivers.transport import Transport
 from drivers.settings import ladder, setting
-from drivers.wire import integer, number, parse_floats, parse_int
+from drivers.wire import integer, number
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-5, 5) for m in (1, 3))  # 10 us .. 30 ks
 SENSITIVITIES = tuple(m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 2e-9 <= m * 10.0**e <= 1.0)
@@ -41,9 +44,11 @@ LIA_STATUS = {0: "input overload", 1: "filter overload", 2: "output overload", 3
               4: "frequency range change", 5: "time constant change", 6: "trigger"}
 
 
-class SR830(SRSLockIn):
+class SR830(SR830Buffer, SRSLockIn):
     terminations = {"socket": ("\n", "\n"), "serial": ("\r", "\r"), "other": ("\n", "\n")}
     serial_framing = {"baud_rate": 9600, "data_bits": 8, "parity": "none", "stop_bits": 1}
+    #: How buffered points travel (drivers.sr830_buffer): TRCB? binary, TRCL? or TRCA? ASCII.
+    driver_options = {"buffer_transfer": "binary"}
     reference_frequency_range = Range(1e-3, 102e3, "Hz")
     reference_amplitude_range = Range(0.004, 5.0, "V")
     TIME_CONSTANTS = TIME_CONSTANTS
@@ -79,40 +84,3 @@ class SR830(SRSLockIn):
 
     def is_overloaded(self) -> bool:
         return any("overload" in text for text in self.status())
-
-    # --- data buffer -------------------------------------------------------------------------
-    BUFFER_RATES = tuple(62.5e-3 * 2**i for i in range(14))  # SRAT 0..13, Hz
-    BUFFER_POINTS = 16383
-    #: Points per TRCA? read: ~14 bytes each, a few tens of kB per reply.
-    BUFFER_CHUNK = 2000
-
-    def start_buffer(self, rate_hz: float, loop: bool = False) -> None:
-        """Clear the buffer and start sampling both displays at ``rate_hz`` (one of BUFFER_RATES)."""
-        matches = [i for i, r in enumerate(self.BUFFER_RATES) if abs(r - rate_hz) <= 1e-9 * r]
-        if not matches:
-            raise ValueError(f"{self.name}: buffer rate {rate_hz!r} Hz; use one of "
-                             f"{', '.join(f'{r:g}' for r in self.BUFFER_RATES)} Hz")
-        self._do("REST")
-        self._set(f"SRAT {matches[0]}")
-        self._set(f"SEND {int(bool(loop))}")
-        self._do("STRT")
-
-    def pause_buffer(self) -> None:
-        self._do("PAUS")
-
-    def buffer_points(self) -> int:
-        return self._ask("SPTS?", integer(0, self.BUFFER_POINTS))
-
-    def read_buffer(self, channel: int, start: int = 0, count: int | None = None) -> list[float]:
-        """Points ``start .. start + count`` of display channel 1 or 2 (all stored ones by default)."""
-        if channel not in (1, 2):
-            raise ValueError(f"{self.name}: buffer channel {channel!r}; use 1 or 2")
-        stored = self.buffer_points()
-        count = stored - start if count is None else count
-        if start < 0 or count < 0 or start + count > stored:
-            raise ValueError(f"{self.name}: buffer points {start}..{start + count} requested, {stored} stored")
-        out: list[float] = []
-        while len(out) < count:
-            n = min(self.BUFFER_CHUNK, count - len(out))
-            out += self._ask(f"TRCA? {channel},{start + len(out)},{n}", parse_floats(n, low=-1e4, high=1e4))
-        return out

@@ -10,6 +10,8 @@ PM ``srs/sr860.py`` and QC ``SR86x.py``. Differences from the SR830 that matter 
   ``max_frequency``); ``SLVL`` 1 nV .. 2 V; ``HARM`` 1..99.
 * Current input: ``IVMD 1`` with ``ICUR 0|1`` (1 MOhm / 100 MOhm); sensitivities and outputs
   are then in amperes (full scale V / 1e6 or V / 1e8).
+* Data capture (``CAPTURECFG/CAPTURELEN/CAPTURERATE/CAPTURERATEMAX?/CAPTURESTART/CAPTURESTOP/
+  CAPTUREBYTES?/CAPTUREGET?``, binary blocks): :mod:`drivers.sr860_capture`.
 * Terminations LF both ways (QC ``default_terminator``); Ethernet is VXI-11
   ``TCPIP::<ip>::INSTR`` (ATZ config) or a raw socket.
 
@@ -20,6 +22,8 @@ Manual command set (each sent as is from plain pyvisa to the served SR860 by
     FREQ 1000; FREQ?; SLVL 0.1; SLVL?; HARM 1; HARM?; PHAS 10; PHAS?; SCAL 9; SCAL?
     OFLT 8; OFLT?; OFSL 1; OFSL?; IRNG 1; IRNG?; IVMD 0; IVMD?; ICUR 0; ICUR?
     OUTP? 0; SNAP? 0,1; SNAP? 0,1,2; APHS
+    CAPTURECFG 1; CAPTURECFG?; CAPTURELEN 256; CAPTURELEN?; CAPTURERATE 2; CAPTURERATE?
+    CAPTURERATEMAX?; CAPTURESTART 0,0; CAPTURESTOP; CAPTUREBYTES?; CAPTUREPROG?
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from typing import Any
 
 from drivers.roles.base import Range
 from drivers.settings import ladder, setting
+from drivers.sr860_capture import SR860Capture
 from drivers.srs_lockin import SRSLockIn
 from drivers.wire import integer, number
 
@@ -36,7 +41,7 @@ SENSITIVITIES = tuple(sorted((m * 10.0**e for e in range(-9, 1) for m in (1, 2, 
 INPUT_RANGES = (1.0, 0.3, 0.1, 0.03, 0.01)  # IRNG 0..4, V
 
 
-class SR860(SRSLockIn):
+class SR860(SR860Capture, SRSLockIn):
     terminations = {"socket": ("\n", "\n"), "serial": ("\n", "\n"), "other": ("\n", "\n")}
     # SR860 RS-232 (manual §4.1, rear panel setting; unverified here): 115200 8N1 by default.
     serial_framing = {"baud_rate": 115200, "data_bits": 8, "parity": "none", "stop_bits": 1}

@@ -123,6 +123,11 @@ class Transport:
         """One reply including its read termination; TransportTimeout / ConnectionLost on failure."""
         raise NotImplementedError
 
+    def _receive_exact(self, n: int, timeout: float) -> bytes:
+        """Exactly ``n`` bytes of a binary reply, whatever they contain (termination bytes
+        included); TransportTimeout / ConnectionLost on failure."""
+        raise NotImplementedError
+
     # --- public API ------------------------------------------------------------------------
     def write(self, command: str, *, idempotent: bool = False) -> None:
         """Send a command that has no reply. ``idempotent``: sending it twice does no harm."""
@@ -160,21 +165,48 @@ class Transport:
         reply puts the instrument back in step (see the module doc) and is retried up to
         ``retries`` times for idempotent queries.
         """
+        def get(seconds: float, seen: list[str]) -> T:
+            seen.append(self._decode(self._receive(seconds)))
+            return parse(seen[-1])
+
+        return self._transact(command, get, idempotent, timeout)
+
+    def query_binary(self, command: str, read: Callable[[Callable[[int], bytes]], T], *, idempotent: bool = True,
+                     timeout: float | None = None) -> T:
+        """Send ``command`` and return ``read(receive)`` for a binary reply: ``receive(n)`` returns
+        exactly the next ``n`` bytes (no termination is looked for; the reply's own format says
+        how long it is, see :mod:`drivers.transport_binary`). Recovery and retries as
+        for :meth:`query`; a reply that ``read`` rejects (``ValueError``/``ReplyError``) is one
+        that does not parse."""
+        def get(seconds: float, seen: list[str]) -> T:
+            got = bytearray()
+
+            def receive(n: int) -> bytes:
+                chunk = self._receive_exact(n, seconds)
+                got.extend(chunk)
+                seen[:] = [f"<{len(got)} bytes: {bytes(got[:24])!r}...>"]
+                return chunk
+
+            return read(receive)
+
+        return self._transact(command, get, idempotent, timeout)
+
+    def _transact(self, command: str, get: Callable[[float, list[str]], T], idempotent: bool,
+                  timeout: float | None) -> T:
         attempts = 1 + (self.retries if idempotent else 0)
         last = ""
         with self.lock:
             for attempt in range(attempts):
-                text = None
+                seen: list[str] = []
                 try:
                     self._connect()
                     self._flush_replay()
                     self._send(self._encode(command))
                     if self.query_delay:
                         time.sleep(self.query_delay)
-                    text = self._decode(self._receive(timeout or self.timeout))
-                    value = parse(text)
+                    value = get(timeout or self.timeout, seen)
                 except (TransportError, ValueError, OverflowError) as exc:
-                    last = self._describe(exc, text, timeout)
+                    last = self._describe(exc, seen[-1] if seen else None, timeout)
                     self.events.append((time.monotonic(), command, last))
                     lost = self._in_doubt()
                     if not all(idem for _, idem in lost):
@@ -187,7 +219,7 @@ class Transport:
                         self.log.warning("%s: %s (command %r); retrying", self.address, last, command)
                     continue
                 self._unconfirmed.clear()
-                self.log.debug("%s <- %s -> %s", self.address, command, text)
+                self.log.debug("%s <- %s -> %s", self.address, command, seen[-1] if seen else "")
                 return value
             self._replay = []  # the state is unknown now; the caller gets the error
         tries = f" after {attempts} attempts" if attempts > 1 else ""

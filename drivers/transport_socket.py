@@ -84,6 +84,24 @@ class SocketTransport(Transport):
                 raise ConnectionLost("the instrument closed the connection")
             self._buffer.extend(chunk)
 
+    def _receive_exact(self, n: int, timeout: float) -> bytes:
+        sock = self._sock
+        assert sock is not None
+        sock.settimeout(timeout)
+        while len(self._buffer) < n:
+            try:
+                chunk = sock.recv(max(65536, n - len(self._buffer)))
+            except socket.timeout:
+                raise TransportTimeout(f"timeout after {len(self._buffer)} of {n} bytes") from None
+            except OSError as exc:
+                raise ConnectionLost(f"read failed: {exc}") from None
+            if not chunk:
+                raise ConnectionLost("the instrument closed the connection")
+            self._buffer.extend(chunk)
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
     def _clear(self) -> bool:
         """No device clear on a socket: drop what has arrived (the marker query does the rest)."""
         self._buffer.clear()

@@ -157,6 +157,26 @@ class VisaTransport(Transport):
                 self._res.timeout = self.timeout * 1000.0
         return bytes(data)
 
+    def _receive_exact(self, n: int, timeout: float) -> bytes:
+        """``read_bytes`` without stopping at the termination character (binary data)."""
+        pyvisa, constants = self._pyvisa
+
+        other = timeout != self.timeout
+        if other:
+            self._res.timeout = timeout * 1000.0
+        try:
+            data = self._res.read_bytes(n, break_on_termchar=False)
+        except pyvisa.errors.VisaIOError as exc:
+            if exc.error_code == constants.StatusCode.error_timeout:
+                raise TransportTimeout(str(exc)) from None
+            raise ConnectionLost(f"read failed: {exc}") from None
+        except OSError as exc:
+            raise ConnectionLost(f"read failed: {exc}") from None
+        finally:
+            if other:
+                self._res.timeout = self.timeout * 1000.0
+        return bytes(data)
+
 
 # --- pyserial ----------------------------------------------------------------------------------
 class SerialTransport(Transport):
@@ -223,4 +243,14 @@ class SerialTransport(Transport):
             raise TransportTimeout("timeout")
         return data
 
+    def _receive_exact(self, n: int, timeout: float) -> bytes:
+        import serial
 
+        self._port.timeout = timeout
+        try:
+            data = self._port.read(n)
+        except (serial.SerialException, OSError) as exc:
+            raise ConnectionLost(f"read failed: {exc}") from None
+        if len(data) < n:
+            raise TransportTimeout(f"timeout after {len(data)} of {n} bytes")
+        return data

@@ -23,7 +23,7 @@ from collections import deque
 from typing import Any
 
 from drivers.transport import ConnectionLost, Transport, TransportTimeout
-from sim_backend.served.protocol import ServedInstrument
+from sim_backend.served.protocol import BinaryReply, ServedInstrument
 
 
 class BufferedBus(Transport):
@@ -56,7 +56,9 @@ class BufferedBus(Transport):
         if outcome.drop:
             raise ConnectionLost("bus double: link lost")
         messages = [s.encode() + self.term for s in outcome.stale]
-        if outcome.reply is not None:
+        if isinstance(outcome.reply, BinaryReply):
+            messages.append(outcome.reply.wire())
+        elif outcome.reply is not None:
             messages.append(outcome.reply.encode() + (b"" if outcome.truncate else self.term))
         (self.late if outcome.delay else self.output).extend(messages)
 
@@ -72,6 +74,20 @@ class BufferedBus(Transport):
             raise ConnectionLost("bus double: link lost mid-reply")
         reply, self.stray = self.stray + self.output.popleft(), b""
         return reply
+
+    def _receive_exact(self, n: int, timeout: float) -> bytes:
+        """The next ``n`` bytes of the queued messages (a binary reply is read in pieces)."""
+        data = bytearray(self.stray)
+        self.stray = b""
+        while len(data) < n and self.output:
+            head = self.output.popleft()
+            take = n - len(data)
+            data += head[:take]
+            if len(head) > take:
+                self.output.appendleft(head[take:])
+        if len(data) < n:
+            raise TransportTimeout(f"bus double: {len(data)} of {n} bytes")
+        return bytes(data)
 
     def _clear(self) -> bool:
         self.clears += 1

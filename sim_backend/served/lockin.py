@@ -71,6 +71,7 @@ class ServedSR830(ServedInstrument):
             ("STRT", lambda a: self.buffer.start(a)), ("PAUS", lambda a: self.buffer.pause(a)),
             ("REST", lambda a: self.buffer.reset(a)),
             ("SPTS?", lambda a: self.buffer.count(a)), ("TRCA?", lambda a: self.buffer.read_ascii(a)),
+            ("TRCB?", lambda a: self.buffer.read_binary(a)), ("TRCL?", lambda a: self.buffer.read_lia(a)),
         ]
         for key in ("IGND", "ICPL", "ILIN", "SYNC", "FMOD", "RSLP"):
             cmds.append((key, lambda a, k=key: self.misc.__setitem__(k, integer(a, 0, 3))))

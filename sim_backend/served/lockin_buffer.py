@@ -1,5 +1,7 @@
 """The SR830's data buffer, served: ``SRAT``, ``SEND``, ``STRT``, ``PAUS``, ``REST``, ``SPTS?``,
-``TRCA?`` (SR830 manual ch. 5, "Data storage commands").
+``TRCA?``, ``TRCB?``, ``TRCL?`` (SR830 manual ch. 5, "Data storage commands" and "Data transfer
+commands"). ``TRCB?`` sends IEEE float32 LSB first, ``TRCL?`` the SR830's 4-byte format (int16
+mantissa m, int16 exponent e, both LSB first, value m x 2^(e - 124)); neither has a terminator.
 
 The buffer samples the two displays (``DDEF``: X or R on channel 1, Y or theta on channel 2) at
 ``SRAT`` = 62.5 mHz x 2^i (i = 0..13, up to 512 Hz) into at most 16383 points per channel;
@@ -11,9 +13,10 @@ field, modulation and filter state of its own instant, as a scan with a ramping 
 from __future__ import annotations
 
 import math
+import struct
 from typing import Callable
 
-from sim_backend.served.protocol import ExecError, integer
+from sim_backend.served.protocol import BinaryReply, ExecError, integer
 
 SAMPLE_RATES = tuple(62.5e-3 * 2**i for i in range(14))  # SRAT 0..13; 14 (external trigger) is refused
 MAX_POINTS = 16383
@@ -57,15 +60,26 @@ class DataBuffer:
     def count(self, args: str) -> str:
         return str(len(self.points))
 
-    def read_ascii(self, args: str) -> str:
-        """``TRCA? i,j,k``: k points of channel i from bin j."""
+    def _select(self, args: str, name: str) -> list[float]:
+        """``i,j,k``: k points of channel i from bin j."""
         parts = args.split(",")
         if len(parts) != 3:
-            raise ExecError("TRCA? takes channel,start,count")
+            raise ExecError(f"{name} takes channel,start,count")
         channel, start, n = integer(parts[0], 1, 2), integer(parts[1], 0, MAX_POINTS - 1), integer(parts[2], 1, MAX_POINTS)
         if start + n > len(self.points):
             raise ExecError(f"only {len(self.points)} points stored")
-        return ",".join(f"{p[channel - 1]:.6e}" for p in self.points[start:start + n])
+        return [p[channel - 1] for p in self.points[start:start + n]]
+
+    def read_ascii(self, args: str) -> str:
+        return ",".join(f"{v:.6e}" for v in self._select(args, "TRCA?"))
+
+    def read_binary(self, args: str) -> BinaryReply:
+        values = self._select(args, "TRCB?")
+        return BinaryReply(struct.pack(f"<{len(values)}f", *values).decode("latin-1"))
+
+    def read_lia(self, args: str) -> BinaryReply:
+        values = self._select(args, "TRCL?")
+        return BinaryReply(b"".join(struct.pack("<hh", *lia_format(v)) for v in values).decode("latin-1"))
 
     # --- sampling (called by the world link) ----------------------------------------------------
     @property
@@ -83,3 +97,16 @@ class DataBuffer:
             self.pause("")
             return
         self._next += self.interval
+
+
+def lia_format(value: float) -> tuple[int, int]:
+    """(mantissa, exponent) of the SR830's TRCL? format, value = m x 2^(e - 124), with the
+    mantissa as large as an int16 holds (15 significant bits)."""
+    if value == 0 or not math.isfinite(value):
+        return 0, 124
+    e = math.floor(math.log2(abs(value))) + 110  # |m| in [2^14, 2^15)
+    m = round(value * 2.0 ** (124 - e))
+    if not -32768 <= m <= 32767:
+        e += 1
+        m = round(value * 2.0 ** (124 - e))
+    return m, e

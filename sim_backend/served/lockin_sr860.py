@@ -9,6 +9,7 @@ import math
 from typing import Callable
 
 from sim_backend.served.lockin import ServedSR830
+from sim_backend.served.lockin_capture import CaptureBuffer
 from sim_backend.served.protocol import ExecError, integer, number
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-6, 5) for m in (1, 3))  # 1 us .. 30 ks
@@ -23,6 +24,9 @@ class ServedSR860(ServedSR830):
     def __init__(self, *args, **kwargs):
         self.scale, self.irng, self.ivmd, self.icur = 0, 0, 0, 0
         super().__init__(*args, serial=False, **kwargs)
+        self.capture = CaptureBuffer(self._by_860_index, self.world.clock.now,
+                                     lambda: self.world.lockin.time_constant)
+        self.link.samplers.append(self.capture)
 
     def commands(self) -> list[tuple[str, Callable[[str], str | None]]]:
         """The SR830's list, then the SR860's own entries (for a mnemonic the last one wins)."""
@@ -36,6 +40,13 @@ class ServedSR860(ServedSR830):
             ("IRNG", lambda a: setattr(self, "irng", integer(a, 0, 4))), ("IRNG?", lambda a: str(self.irng)),
             ("IVMD", lambda a: setattr(self, "ivmd", integer(a, 0, 1))), ("IVMD?", lambda a: str(self.ivmd)),
             ("ICUR", lambda a: setattr(self, "icur", integer(a, 0, 1))), ("ICUR?", lambda a: str(self.icur)),
+            ("CAPTURECFG", lambda a: self.capture.set_config(a)), ("CAPTURECFG?", lambda a: str(self.capture.config)),
+            ("CAPTURELEN", lambda a: self.capture.set_length(a)), ("CAPTURELEN?", lambda a: str(self.capture.length_kb)),
+            ("CAPTURERATE", lambda a: self.capture.set_rate(a)), ("CAPTURERATE?", lambda a: str(self.capture.rate_n)),
+            ("CAPTURERATEMAX?", lambda a: f"{self.capture.max_rate():.6e}"),
+            ("CAPTURESTART", lambda a: self.capture.start(a)), ("CAPTURESTOP", lambda a: self.capture.stop(a)),
+            ("CAPTUREBYTES?", lambda a: self.capture.bytes_captured(a)), ("CAPTUREPROG?", lambda a: self.capture.progress_kb(a)),
+            ("CAPTUREGET?", lambda a: self.capture.get(a)),
         ]
         return super().commands() + own
 

@@ -37,6 +37,14 @@ class ExecError(Exception):
         self.code = code
 
 
+class BinaryReply(str):
+    """A reply of raw bytes (one character per byte, latin-1), sent exactly as it is: no reply
+    termination is added (a binary transfer's own format says where it ends)."""
+
+    def wire(self) -> bytes:
+        return self.encode("latin-1")
+
+
 @dataclass
 class Outcome:
     """What the server does with one received line."""
@@ -244,7 +252,7 @@ class ServedInstrument:
                 self.push_error(int(code), text.strip().strip('"') or "injected error")
             if fault is not None and fault.kind == "slow_ramp":
                 self.apply_slow_ramp(fault.rate)
-        reply = ";".join(replies) if replies else None
+        reply = (replies[0] if len(replies) == 1 else ";".join(replies)) if replies else None
         if fault is not None and fault.kind == "shift" and reply is not None:
             self.held.append(reply)
             return Outcome(None)

@@ -15,7 +15,7 @@ import threading
 import time
 import tty
 
-from sim_backend.served.protocol import Outcome, ServedInstrument
+from sim_backend.served.protocol import BinaryReply, Outcome, ServedInstrument
 
 
 class _LineServer:
@@ -39,6 +39,8 @@ class _LineServer:
             return None
         term = "" if outcome.truncate else self.instrument.reply_termination
         stale = "".join(r + self.instrument.reply_termination for r in outcome.stale)
+        if isinstance(outcome.reply, BinaryReply):
+            return stale.encode("ascii", errors="replace") + outcome.reply.wire()
         return (stale + outcome.reply + term).encode("ascii", errors="replace")
 
     def _sleep(self, seconds: float) -> None:
