@@ -14,6 +14,11 @@ Acquisition window: the buffer holds [trigger - 8192 + d, trigger + 8192 + d) sa
 ``ACQ:TRIG:DLY d`` and ``DATA:OLD:N?`` reads from its oldest sample, so the driver sets d = 8192
 for a record that starts at the trigger, whatever its length.
 
+Arbitrary waveforms: :meth:`RedPitayaGenerator.upload_waveform` (one period, 1..16384 values in
+[-1, 1]) and :meth:`RedPitayaGenerator.play_samples` (a sampled program at a given rate); the
+generator's limits as an AWG target are ``AWG_PROFILE`` (``drivers.awg_profile``, profile
+``redpitaya-125-14``), which ``sequences.pulse.Constraints.for_awg(profile=...)`` checks.
+
 Generator (role ``piezo``): ``SOUR1:FUNC SINE``, ``SOUR1:FREQ:FIX <Hz>`` (<= 50 MHz),
 ``SOUR1:VOLT <V>`` (|V| <= 1), ``OUTPUT1:STATE ON|OFF``; with the output on, the waveform only
 starts with ``SOUR1:TRig:INT`` (before it the output holds its initial value, i.e. DC).
@@ -34,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from drivers.awg_profile import AWG_PROFILES
 from drivers.errors import InstrumentError
 from drivers.roles import Digitizer, PiezoDrive
 from drivers.roles.base import Range
@@ -41,6 +47,8 @@ from drivers.transport import ReplyError
 from drivers.wire import WireInstrument, number, parse_bool, parse_floats, parse_scpi_error
 
 CLOCK_HZ = 125e6
+#: What the generator can play (sample rate, 16384-sample buffer, full scale [-1, 1], no markers).
+AWG_PROFILE = AWG_PROFILES["redpitaya-125-14"]
 DECIMATIONS = tuple(2**k for k in range(17))
 BUFFER = 16384
 TRIGGERS = ("NOW", "CH1_PE", "CH1_NE", "CH2_PE", "CH2_NE", "EXT_PE", "EXT_NE", "AWG_PE", "AWG_NE")
@@ -169,6 +177,7 @@ class RedPitayaGenerator(_RedPitaya, PiezoDrive):
 
     amplitude_range = Range(0.0, 1.0, "V")
     driver_options = {"channel": 1}
+    awg_profile = AWG_PROFILE
 
     def __init__(self, address: str, name: str | None = None, **options: Any):
         PiezoDrive.__init__(self, name)
@@ -228,6 +237,30 @@ class RedPitayaGenerator(_RedPitaya, PiezoDrive):
         self._set(f"SOUR{self.ch}:FUNC ARBITRARY")
         self._func_set = True  # keep the waveform: amplitude/frequency setters must not reselect SINE
         self._set(f"SOUR{self.ch}:TRAC:DATA:DATA " + ",".join(f"{v:.6f}" for v in data))
+
+    def play_samples(self, samples: Any, sample_rate: float) -> None:
+        """A sampled program (e.g. one output of ``sequences.pulse.compile_awg`` for the
+        ``redpitaya-125-14`` profile) at ``sample_rate``: zero-padded to the 16384-sample buffer,
+        whose playback period 16384 / sample_rate is set with ``SOUR<n>:FREQ:FIX`` (the buffer
+        holds one period of the arbitrary waveform; Red Pitaya SCPI docs). ``SOUR<n>:VOLT``
+        (``amplitude``) scales the full scale [-1, 1]. The frequency is sent to 1 mHz, so the
+        sample clock is exact to about 1e-7 (1 ns over a full buffer)."""
+        data = np.asarray(samples)
+        if np.iscomplexobj(data):
+            raise ValueError(f"{self.name}: complex samples; each output plays a real track (send the real part "
+                             "(I) to one output and the imaginary part (Q) to the other)")
+        rate = float(sample_rate)
+        if not 0 < rate <= CLOCK_HZ * (1 + 1e-9):
+            raise ValueError(f"{self.name}: sample rate {sample_rate!r} S/s outside (0, {CLOCK_HZ:g}] (the DAC clock)")
+        data = np.asarray(data, dtype=float).ravel()
+        if data.size > BUFFER:
+            raise ValueError(f"{self.name}: {data.size} samples ({data.size / rate * 1e6:.6g} us at {rate:g} S/s) do "
+                             f"not fit the generator's {BUFFER}-sample buffer; compile for the redpitaya-125-14 AWG "
+                             "profile to have this refused at validation")
+        padded = np.zeros(BUFFER)
+        padded[:data.size] = data
+        self.upload_waveform(padded)
+        self.frequency = rate / BUFFER
 
     def snapshot(self) -> dict[str, Any]:
         return {"channel": self.ch, "amplitude_V": self.amplitude, "frequency_Hz": self.frequency,

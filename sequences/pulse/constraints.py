@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from drivers.awg_profile import awg_profile
 from drivers.pulse_program import ChannelMap
 from drivers.pulseblaster_boards import FLOW_OPCODES
 
@@ -49,6 +50,11 @@ class Constraints:
     waveform_quantum: int = 1
     min_waveform_samples: int = 1
     max_samples: int = 2**24
+    #: AWG targets: the largest pulse amplitude (fraction of the generator's full scale), the
+    #: number of marker tracks (None: unchecked) and the profile's name for messages.
+    full_scale: float = 1.0
+    max_markers: int | None = None
+    awg_name: str = "AWG"
 
     def __post_init__(self) -> None:
         if self.target not in (PULSEBLASTER, AWG):
@@ -89,10 +95,23 @@ class Constraints:
         return cls(**kw)
 
     @classmethod
-    def for_awg(cls, sample_rate: float, **kw: Any) -> "Constraints":
-        """A sampled-waveform target: one tick per sample, any interval length."""
+    def for_awg(cls, sample_rate: float | None = None, *, profile: Any = "generic", **kw: Any) -> "Constraints":
+        """A sampled-waveform target: one tick per sample, any interval length, with the length,
+        memory, full-scale and marker rules of the AWG ``profile`` (a name or
+        :class:`drivers.awg_profile.AwgProfile`; ``"redpitaya-125-14"``, ``"generic"``).
+        ``sample_rate`` defaults to the profile's and may not exceed it."""
+        p = awg_profile(profile)
+        rate = p.sample_rate if sample_rate is None else float(sample_rate)
+        if rate is None:
+            raise ValueError(f"AWG profile {p.name!r} has no sample rate of its own; give sample_rate")
+        if p.sample_rate is not None and rate > p.sample_rate * (1 + 1e-9):
+            raise ValueError(f"sample rate {rate:g} S/s exceeds the {p.name} AWG's {p.sample_rate:g} S/s")
         kw.setdefault("min_instruction_ticks", 1)
-        return cls(clock_hz=sample_rate, target=AWG, **kw)
+        for key, value in (("waveform_quantum", p.granularity), ("min_waveform_samples", p.min_segment),
+                           ("max_samples", p.memory), ("full_scale", p.full_scale), ("max_markers", p.markers),
+                           ("awg_name", p.name)):
+            kw.setdefault(key, value)
+        return cls(clock_hz=rate, target=AWG, **kw)
 
     def with_(self, **kw: Any) -> "Constraints":
         return replace(self, **kw)

@@ -129,18 +129,38 @@ def _channels(resolved: Resolved, c: Constraints, problems: list[Violation]) -> 
 
 
 def _awg(resolved: Resolved, c: Constraints, problems: list[Violation]) -> None:
+    """The AWG profile's rules (Constraints.for_awg): length quantum, minimum, memory, full scale
+    and marker tracks."""
     n = resolved.pass_ticks * max(resolved.averages, 1)
     q = max(c.waveform_quantum, 1)
+    who = c.awg_name if c.awg_name != "AWG" else "the AWG"
     if n % q:
         near = -(-n // q) * q
-        problems.append(Violation("sequence", "memory", f"waveform of {n} samples is not a multiple of the AWG's "
+        problems.append(Violation("sequence", "memory", f"waveform of {n} samples is not a multiple of {who}'s "
                                   f"quantum of {q} samples; lengthen the last delay by {near - n} samples", n, near))
     if n < c.min_waveform_samples:
-        problems.append(Violation("sequence", "memory", f"waveform of {n} samples is shorter than the AWG's minimum "
+        problems.append(Violation("sequence", "memory", f"waveform of {n} samples is shorter than {who}'s minimum "
                                   f"{c.min_waveform_samples}", n, c.min_waveform_samples))
     if n > c.max_samples:
-        problems.append(Violation("sequence", "memory", f"waveform of {n} samples exceeds the AWG memory of "
-                                  f"{c.max_samples}", n, c.max_samples))
+        rate = float(resolved.clock_hz)
+        problems.append(Violation("sequence", "memory", f"waveform of {n} samples ({format_seconds(n / rate)} at "
+                                  f"{rate:g} S/s) exceeds {who}'s memory of {c.max_samples} samples "
+                                  f"({format_seconds(c.max_samples / rate)}); shorten the sequence, average fewer "
+                                  "passes or lower the sample rate", n, c.max_samples))
+    markers: set[str] = set()
+    for shot in resolved.shots[:1]:
+        for node in iter_nodes(shot.nodes):
+            for e in getattr(node, "events", ()):
+                if e.channel == RF and abs(e.amplitude) > c.full_scale * (1 + 1e-12):
+                    what = f"pulse {e.name!r}" if e.name else "pulse"
+                    problems.append(Violation(e.source, "registers", f"{what} amplitude {e.amplitude:g} exceeds "
+                                              f"{who}'s full scale of {c.full_scale:g} (amplitudes are fractions of "
+                                              "the generator's full scale)", e.amplitude, c.full_scale))
+                elif e.channel not in (RF, ADC):
+                    markers.add(e.channel)
+    if c.max_markers is not None and len(markers) > c.max_markers:
+        problems.append(Violation("sequence", "channel", f"uses {len(markers)} marker track(s) {sorted(markers)}; "
+                                  f"{who} has {c.max_markers}", len(markers), c.max_markers))
 
 
 class _TimelineRules:
