@@ -1,0 +1,1 @@
+"""Small quantum models that check the simulator's classical (Bloch-Maxwell) physics."""
