@@ -43,6 +43,7 @@ from drivers.awg_profile import AWG_PROFILES
 from drivers.errors import InstrumentError
 from drivers.roles import Digitizer, PiezoDrive
 from drivers.roles.base import Range
+from drivers.settings import setting
 from drivers.transport import ReplyError
 from drivers.wire import WireInstrument, number, parse_bool, parse_floats, parse_scpi_error
 
@@ -187,39 +188,36 @@ class RedPitayaGenerator(_RedPitaya, PiezoDrive):
         self.ch = int(self.options["channel"])
         self._func_set = False
 
-    def _ensure_sine(self) -> None:
+    def _sine_first(self, value: Any) -> Any:
+        """Amplitude and frequency apply to the selected waveform: select the sine once (unless
+        an arbitrary waveform was uploaded), after the value has passed its checks."""
         if not self._func_set:
             self._set(f"SOUR{self.ch}:FUNC SINE")
             self._func_set = True
+        return value
 
-    @property
-    def amplitude(self) -> float:
-        return self._ask(f"SOUR{self.ch}:VOLT?", number(-1.0, 1.0))
-
-    @amplitude.setter
-    def amplitude(self, volts: float) -> None:
-        volts = self.amplitude_range.check("drive amplitude", volts, self.name)
-        self._ensure_sine()
-        self._set(f"SOUR{self.ch}:VOLT {volts:.4f}")
-
-    @property
-    def frequency(self) -> float:
-        return self._ask(f"SOUR{self.ch}:FREQ:FIX?", number(0.0, 62.5e6))
-
-    @frequency.setter
-    def frequency(self, hz: float) -> None:
+    def _check_frequency(self, hz: float) -> float:
         if not 0 < hz <= 50e6:
             raise ValueError(f"{self.name}: frequency {hz!r} Hz outside (0, 50 MHz]")
-        self._ensure_sine()
-        self._set(f"SOUR{self.ch}:FREQ:FIX {hz:.3f}")
+        return hz
+
+    #: ``SOUR<n>:VOLT`` amplitude (V, 0..1; scales an arbitrary waveform's full scale).
+    amplitude = setting("SOUR{ch}:VOLT", to_wire="{:.4f}", from_wire=number(-1.0, 1.0), unit="V", snapshot=None,
+                        check=lambda self, v: self._sine_first(self.amplitude_range.check("drive amplitude", v,
+                                                                                          self.name)))
+    #: ``SOUR<n>:FREQ:FIX`` frequency (Hz, up to 50 MHz).
+    frequency = setting("SOUR{ch}:FREQ:FIX", to_wire="{:.3f}", from_wire=number(0.0, 62.5e6), unit="Hz",
+                        snapshot=None, check=lambda self, hz: self._sine_first(self._check_frequency(hz)))
+    _output_state = setting("OUTPUT{ch}:STATE", to_wire=lambda on: "ON" if on else "OFF", from_wire=parse_bool,
+                            snapshot=None)
 
     @property
     def output(self) -> bool:
-        return self._ask(f"OUTPUT{self.ch}:STATE?", parse_bool)
+        return self._output_state
 
     @output.setter
     def output(self, on: bool) -> None:
-        self._set(f"OUTPUT{self.ch}:STATE {'ON' if on else 'OFF'}")
+        self._output_state = bool(on)
         if on:  # ON alone holds the initial value (DC); the waveform starts on a trigger (SCPI docs)
             self._do(f"SOUR{self.ch}:TRig:INT")
 

@@ -15,6 +15,9 @@ from_wire=number(0, 100e9))`` instead of a hand-written property pair. The descr
   another quantity;
 * contributes to the driver's :meth:`drivers.wire.WireInstrument.snapshot_settings`.
 
+A command may name driver attributes in braces, filled in per instance: ``setting("SOUR{ch}:VOLT")``
+sends ``SOUR2:VOLT ...`` for a driver whose ``ch`` is 2 (one class, one setting per output).
+
 :func:`ladder` is the same for index-coded settings (time constants, sensitivities, filter
 slopes): the instrument's table of values is a class attribute named by the descriptor.
 """
@@ -57,14 +60,21 @@ class Setting:
     def __get__(self, driver: Any, owner: type | None = None) -> Any:
         if driver is None:
             return self
-        return driver._ask(self.query, self.decoder(driver))
+        return driver._ask(self.query_for(driver), self.decoder(driver))
 
     def __set__(self, driver: Any, value: Any) -> None:
         value = self.validate(driver, value)
         wire = self.encode(driver, value)
-        driver._set(f"{self.command} {wire}")
+        driver._set(f"{self.command_for(driver)} {wire}")
         if driver.error_check == "none" or not driver.check_errors_enabled:
             self.confirm(driver, wire)
+
+    def command_for(self, driver: Any) -> str:
+        """The command with the driver's attributes filled in (``SOUR{ch}:VOLT`` -> ``SOUR1:VOLT``)."""
+        return self.command.format_map(_Attributes(driver)) if "{" in self.command else self.command
+
+    def query_for(self, driver: Any) -> str:
+        return self.query.format_map(_Attributes(driver)) if "{" in self.query else self.query
 
     def confirm(self, driver: Any, wire: str) -> None:
         """Without an error report the read-back is the only confirmation that the instrument
@@ -73,7 +83,8 @@ class Setting:
         back = self.wire_of(driver, self.__get__(driver))
         if back != wire:
             raise driver._error(f"{self.quantity} was sent as {wire!r} but reads back as {back!r} "
-                                f"({self.query}); the instrument did not take the setting", f"{self.command} {wire}")
+                                f"({self.query_for(driver)}); the instrument did not take the setting",
+                                f"{self.command_for(driver)} {wire}")
 
     def wire_of(self, driver: Any, value: Any) -> str:
         """How ``value``, as read back, would have been sent."""
@@ -94,6 +105,16 @@ class Setting:
 
     def decoder(self, driver: Any) -> Callable[[str], Any]:
         return self.from_wire
+
+
+class _Attributes:
+    """``str.format_map`` view of a driver's attributes (for commands such as ``SOUR{ch}:VOLT``)."""
+
+    def __init__(self, driver: Any):
+        self.driver = driver
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self.driver, key)
 
 
 class LadderSetting(Setting):
