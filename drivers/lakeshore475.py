@@ -27,8 +27,9 @@ import math
 from typing import Any
 
 from drivers.roles import Gaussmeter
+from drivers.settings import setting
 from drivers.transport import Transport
-from drivers.wire import WireInstrument, integer, number, parse_float, parse_int
+from drivers.wire import WireInstrument, integer, number, parse_bool, parse_float, parse_int
 
 MU0 = 4e-7 * math.pi
 #: UNIT code -> tesla per displayed unit (Oe and A/m as the free-space B = mu0 H).
@@ -86,8 +87,11 @@ class LakeShore475(WireInstrument, Gaussmeter):
         low = -273.15 + offset
         return self._ask("RDGTEMP?", number(low, low + 600.0)) + offset
 
+    #: ``AUTO 0|1``: automatic range selection.
+    auto_range = setting("AUTO", to_wire=lambda on: str(int(bool(on))), from_wire=parse_bool, snapshot=None)
+
     def set_auto_range(self, on: bool = True) -> None:
-        self._set(f"AUTO {int(bool(on))}")
+        self.auto_range = bool(on)
 
     def snapshot(self) -> dict[str, Any]:
         return {"unit": self.unit, "field_T": self.read_field(), "address": self.address}
