@@ -23,7 +23,7 @@ import numpy as np
 
 from analysis.model_names import MODELS
 from analysis.peak_to_peak_fit import fit_derivative, modulated_line
-from analysis.uncertainty import residual_scaled_errors
+from analysis.uncertainty import covariance, standard_errors
 
 C4LN2 = 4 * np.log(2)
 _N_THETA = 48
@@ -144,15 +144,16 @@ def _dbpp(model: str, shape: np.ndarray, fwhm: float) -> float:
 
 
 def fit_line(b: np.ndarray, y: np.ndarray, model: str = "lorentzian", *, bm: float = 0.0, harmonic: int = 1,
-             b0: float | None = None, fwhm: float | None = None) -> LineResult:
+             b0: float | None = None, fwhm: float | None = None, inflation: float = 1.0) -> LineResult:
     """Least-squares fit of one first-derivative (lock-in) line; 'auto' picks the lowest BIC
-    among Lorentzian, Gaussian and Voigt-like."""
+    among Lorentzian, Gaussian and Voigt-like. ``inflation``: variance inflation of correlated
+    lock-in samples (``analysis.correlated_noise``; 1: independent points)."""
     from scipy.optimize import least_squares
     b, y = np.asarray(b, float), np.asarray(y, float)
     if len(b) < 8:
         raise ValueError(f"need at least 8 points to fit a line, got {len(b)}")
     if model == "auto":
-        fits = [fit_line(b, y, m, bm=bm, harmonic=harmonic, b0=b0, fwhm=fwhm) for m in MODELS[:3]]
+        fits = [fit_line(b, y, m, bm=bm, harmonic=harmonic, b0=b0, fwhm=fwhm, inflation=inflation) for m in MODELS[:3]]
         return min(fits, key=lambda f: f.bic)
     if model not in MODELS:
         raise ValueError(f"unknown line model {model!r}; use one of {list(MODELS)} or 'auto'")
@@ -188,7 +189,7 @@ def fit_line(b: np.ndarray, y: np.ndarray, model: str = "lorentzian", *, bm: flo
                         max_nfev=4000)
     p = sol.x
     r = sol.fun * yscale
-    perr = residual_scaled_errors(sol)
+    perr = standard_errors(covariance(sol.jac, sol.fun, inflation=inflation))
     shape = p[1:1 + ns] * scale
     if model == "lorentzian-dispersive":
         shape[1] = p[2]
@@ -258,11 +259,12 @@ def line_problem(fit: LineResult, b: np.ndarray, bm: float = 0.0, min_snr: float
 
 
 def fit_significant_line(b: np.ndarray, y: np.ndarray, model: str = "lorentzian", *, bm: float = 0.0,
-                         harmonic: int = 1, min_snr: float = MIN_SNR) -> tuple[LineResult | None, str]:
+                         harmonic: int = 1, min_snr: float = MIN_SNR,
+                         inflation: float = 1.0) -> tuple[LineResult | None, str]:
     """Fit one line and test it: (fit, '') for a line found, (None, why not) otherwise.
     Every per-trace fit of the ESR/FMR series goes through here, so noise is never reported."""
     try:
-        fit = fit_line(b, y, model, bm=bm, harmonic=harmonic)
+        fit = fit_line(b, y, model, bm=bm, harmonic=harmonic, inflation=inflation)
     except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
         return None, f"the fit failed ({exc})"
     why = line_problem(fit, b, bm, min_snr)

@@ -19,6 +19,7 @@ from analysis.field_correction import g_from_field
 from analysis.baseline import line_windows, polynomial_baseline
 from app.field_standard import correct_with_standard
 from app.file_analysis_kinds import CHANNELS, KINDS
+from app.file_analysis_noise import lockin_inflation
 from app.fmr_file_analysis import kittel_from_slices
 from app.hyperfine_analysis import hyperfine_results
 from analysis.double_integration import double_integral
@@ -107,7 +108,11 @@ def _cw_trace(out: FileAnalysis, d: Dataset, b: np.ndarray, y: np.ndarray, model
     res = out.results if into is None else into
     bm = 0.5 * (d.parameter("B0MA") or 0.0)  # Bruker B0MA is peak-to-peak; the fits take the peak amplitude
     harmonic = int(d.parameter("RCHM") or 1)
-    fit, why = fit_significant_line(b, y, model, bm=bm, harmonic=harmonic)
+    inflation, message, warn = lockin_inflation(d, len(b))
+    said = out.warnings if warn else out.notes
+    if message not in said:
+        said.append(message)
+    fit, why = fit_significant_line(b, y, model, bm=bm, harmonic=harmonic, inflation=inflation)
     if fit is None:
         out.warnings.append(f"{prefix}no line found: {why}")
         return None

@@ -141,3 +141,25 @@ def test_esr_sweep_errors_cover_the_truth_with_correlated_readings():
     cover, raw = hits / SEEDS, raw_hits / SEEDS
     assert np.all((cover >= 0.60) & (cover <= 0.76)), cover
     assert np.all(raw < 0.45), raw
+
+
+def test_file_analysis_takes_the_lockin_times_from_the_file():
+    """A spectrum whose file records the time constant and conversion time (BES3T RCTC, SPTP) is
+    fitted with the inflation of one RC pole at those times, and a note says so."""
+    from analysis.line_profiles import fit_line
+    from app.file_analysis import analyse_dataset
+    from formats import Dataset
+    from formats.dataset import Axis, Ordinate
+
+    n, b0, dbpp, tc, dt = 400, 0.34, 0.2e-3, 40e-3, 20e-3
+    b = b0 + np.linspace(-1.5e-3, 1.5e-3, n)
+    y = d_lorentzian_reference(b, b0, dbpp, 1.0) + filtered_noise(np.random.default_rng(3), n, dt, tc, 1, 1)[0] * 0.2
+    params = {"EXPT": "CW", "RCTC": tc, "SPTP": dt}
+    d = Dataset((Axis(b, "field", "T"),), (Ordinate(y, "signal", ""),), params, "BES3T")
+    out = analyse_dataset(d, model="lorentzian")
+    plain = fit_line(b, y, "lorentzian")
+    f = variance_inflation(n, dt, tc, 1)  # one pole: f = coth(dt / 2 tc) to 1/N
+    assert f == pytest.approx(1 / math.tanh(dt / (2 * tc)), rel=0.01)
+    expected = plain.errors["b0"] * math.sqrt(correlated_scale(n, plain.n_params, f))
+    assert out.results["resonance_field"].error == pytest.approx(expected, rel=1e-3)
+    assert any("lock-in correlation" in note for note in out.notes) and not out.warnings
