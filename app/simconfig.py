@@ -6,6 +6,7 @@
     [sim]
     sample = "ferromagnet"      # paramagnet (default) | gtensor | powder | ferromagnet
     line = "broadband"          # cavity (default, X-band Q = 3000) | broadband (coplanar line)
+                                # | strong-coupling (the paramagnet coupled to the cavity: [sim.cavity])
     line_loss = 1.5             # dB per sqrt(GHz) of the broadband line
     seed = 0
     geometry = "in-plane"       # ferromagnet: in-plane | out-of-plane | sphere
@@ -23,13 +24,15 @@ import dataclasses
 import math
 from typing import Any
 
+from app.sim_cavity import (CAVITY_KEYS, DAMPING_KEYS, cavity_problems, configure_radiation_damping,
+                            configure_strong_coupling, damping_problems)
 from app.sim_magnet import MAGNET_KEYS, configure_magnet, magnet_problems
 from app.sim_membrane import MEMBRANE_KEYS, configure_membrane, membrane_problems
 from drivers.errors import ConfigError
 from sim_backend.world import SimulatedWorld
 
 SAMPLES = ("paramagnet", "gtensor", "powder", "ferromagnet", "nv")
-LINES = ("cavity", "broadband")
+LINES = ("cavity", "broadband", "strong-coupling")
 GEOMETRIES = ("in-plane", "out-of-plane", "sphere")
 #: Physical constraints on sample parameters (names shared by the simulated samples).
 POSITIVE = {"g", "n_spins", "p_half", "ms0", "quadrature_nodes", "n_orientations", "bloch_temperature"}
@@ -54,7 +57,8 @@ SIM_TABLE = (
            "single crystal on the goniometer, the same centres as a powder, or a macrospin ferromagnet"),
     SimKey("line", "cavity", "", " | ".join(LINES),
            "cavity: X-band cavity, Q = 3000 at 9.5 GHz (sees nothing away from it); broadband: a coplanar "
-           "line for FMR at any frequency"),
+           "line for FMR at any frequency; strong-coupling: the paramagnet strongly coupled to the cavity "
+           "of [sim.cavity], seen in transmission (avoided crossing; measure it with coupling-map)"),
     SimKey("line_loss", 0.0, "dB/sqrt(GHz)", "finite number >= 0",
            "skin-effect loss of the broadband line: the sample gets power x 10^(-loss sqrt(f/1 GHz)/10)"),
     SimKey("seed", 0, "", "whole number >= 0", "seed of the simulated noise (the same seed, the same data)"),
@@ -73,6 +77,14 @@ SIM_TABLE = (
     SimKey("magnet", {}, "SI", "table: " + ", ".join(f"{k} ({u})" for k, (u, _) in MAGNET_KEYS.items()),
            "[sim.magnet]: the simulated supply, e.g. max_field = 9.0, remanence = 0.0 for a superconducting "
            "solenoid (default: 1 T iron-yoke electromagnet); [limits] max_field must allow it too"),
+    SimKey("cavity", {}, "SI", "table: " + ", ".join(f"{k} ({u})" for k, (u, _) in CAVITY_KEYS.items()),
+           "[sim.cavity], with line = \"strong-coupling\": cavity frequency, full width kappa and the spins' "
+           "collective coupling g sqrt(N) (all Hz; default 9.5e9, 3e6, 15e6); the spins' g and Lorentzian width "
+           "are the paramagnet's"),
+    SimKey("radiation_damping", {}, "SI", "table: " + ", ".join(f"{k} ({u or '1'})" for k, (u, _) in DAMPING_KEYS.items()),
+           "[sim.radiation_damping]: the pulsed spectrometer's probe resonator acts back on the spins "
+           "(Bloch-Maxwell), so radiation damping T_rd = 2/(mu0 gamma eta Q M0) appears; defaults 9.5e9 Hz, "
+           "Q = 500, eta = 0.5, M0 = 0.7 A/m"),
     SimKey("sample_parameters", {}, "SI", "table of numbers (or lists of numbers)",
            "the sample's own fields, [sim.sample_parameters] below; unknown names are refused"),
 )
@@ -216,6 +228,11 @@ def _check_table(table: dict[str, Any]) -> list[str]:
         problems.extend(membrane_problems(table["membrane"]))
     if "magnet" in table:
         problems.extend(magnet_problems(table["magnet"]))
+    if "cavity" in table or table.get("line") == "strong-coupling":
+        problems.extend(cavity_problems(table.get("cavity"), table.get("line"), table.get("sample", "paramagnet"),
+                                        table.get("sample_parameters")))
+    if "radiation_damping" in table:
+        problems.extend(damping_problems(table["radiation_damping"]))
     if not isinstance(table.get("sample_parameters", {}), dict):
         problems.append(f"[sim] sample_parameters = {table['sample_parameters']!r}: must be a table of "
                         f"numbers, e.g. [sim.sample_parameters] g = 2.1")
@@ -273,6 +290,10 @@ def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
         from sim_backend.fmr_setup import use_broadband_line
 
         use_broadband_line(world, loss_db_per_sqrt_ghz=float(table.get("line_loss", SIM_DEFAULTS["line_loss"])))
+    elif table.get("line") == "strong-coupling":
+        configure_strong_coupling(world, table.get("cavity", {}))
+    if "radiation_damping" in table:
+        configure_radiation_damping(world, table["radiation_damping"])
     return world
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sequences.experiment import Experiment
 from sequences.experiments.angular import AngularDependence, g_tensor_from_runs
+from sequences.experiments.coupling_map import AvoidedCrossingMap
 from sequences.experiments.esr_drift import EsrDriftSweep
 from sequences.experiments.esr_powder import EsrPowderSweep
 from sequences.experiments.esr_sweep import EsrFieldSweep
@@ -21,7 +22,7 @@ from sequences.experiments.temperature_series import TemperatureSeries
 
 EXPERIMENTS: dict[str, type[Experiment]] = {cls.name: cls for cls in (
     EsrFieldSweep, EsrDriftSweep, *PULSED_EXPERIMENTS,
-    FreqFieldMap, TemperatureSeries, AngularDependence, PowerSaturation, EsrPowderSweep, FieldCalibration,
+    FreqFieldMap, AvoidedCrossingMap, TemperatureSeries, AngularDependence, PowerSaturation, EsrPowderSweep, FieldCalibration,
     MembraneDrivenSweep, MembraneRingdown, MembraneThermalSpectrum, ForceDetectedEsr, MrfmImaging1D,
     *NV_ODMR, *NV_PULSED, *NV_DECOUPLING,
 )}
@@ -36,6 +37,6 @@ def get_experiment(name: str) -> type[Experiment]:
         raise ConfigError(f"unknown experiment {name!r}; available: {', '.join(sorted(EXPERIMENTS))}") from None
 
 
-__all__ = ["EXPERIMENTS", "get_experiment", "EsrFieldSweep", "EsrDriftSweep", "FreqFieldMap", "TemperatureSeries",
+__all__ = ["EXPERIMENTS", "get_experiment", "EsrFieldSweep", "EsrDriftSweep", "FreqFieldMap", "AvoidedCrossingMap", "TemperatureSeries",
            "AngularDependence", "PowerSaturation", "EsrPowderSweep", "FieldCalibration", "MembraneDrivenSweep",
            "MembraneRingdown", "MembraneThermalSpectrum", "ForceDetectedEsr", "MrfmImaging1D", "g_tensor_from_runs"]
