@@ -70,4 +70,14 @@ def sweep_lag(step: float, ramp_rate: float, wait: float, period: float | None, 
     return float(ramp_rate * t_ramp / period * (full - a))
 
 
-__all__ = ["poles", "sweep_lag", "deficit_integral"]
+def continuous_lag(ramp_rate: float, time_constant: float, n: int) -> float:
+    """Steady-state lag (unit of ``ramp_rate`` x s) of an n-pole filter's output behind a field
+    ramping at constant ``ramp_rate``: the filter's group delay n tau times the rate (the limit
+    of :func:`sweep_lag` with no wait; exact once ~10 n tau have passed since the ramp began)."""
+    if not (time_constant > 0 and n >= 1 and math.isfinite(ramp_rate)):
+        raise ValueError(f"continuous_lag needs a finite rate, time constant > 0 and n >= 1 "
+                         f"(got {ramp_rate}, {time_constant}, {n})")
+    return float(ramp_rate) * n * time_constant
+
+
+__all__ = ["poles", "sweep_lag", "deficit_integral", "continuous_lag"]

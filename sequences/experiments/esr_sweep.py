@@ -7,10 +7,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from drivers.lab import Lab
+from drivers.roles.lockin import buffered
 from analysis.peak_to_peak_fit import (fit_derivative, fit_modulated, fit_modulation_amplitude, line_problem,
                                        robust_noise)
 from sequences.experiments.esr_errors import honest_errors
 from sequences.experiments.esr_lag import LAG_RESULTS
+from sequences.experiments import esr_continuous as continuous
 from sequences.result import NOTE, Result
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
 from sequences.experiments.esr_lag import LAG_REMEDIES, lag_results, lag_shift
@@ -84,6 +86,10 @@ class EsrFieldSweep(Experiment):
                                "scan up then down and averages (cancels the shift, broadens the line); "
                                "'filter-delay' moves the field axis back by the computed filter delay",
                                choices=LAG_REMEDIES)
+    acquisition = Parameter("stepped", "", "'stepped': set, settle, read each point; 'continuous': ramp the field "
+                            "at ramp_rate while the lock-in samples into its buffer (needs a buffered lock-in; "
+                            "field axis from timed Hall readings, filter delay corrected)",
+                            choices=continuous.ACQUISITIONS)
 
     def check(self) -> list[str]:
         if self.field_start == self.field_stop:
@@ -95,6 +101,9 @@ class EsrFieldSweep(Experiment):
 
     def check_lab(self, lab: Lab) -> list[str]:
         problems = super().check_lab(lab)
+        if self.acquisition == "continuous" and lab.has("lockin") and buffered(lab.lockin) is None:
+            problems.append(f"acquisition = 'continuous' needs a lock-in with a data buffer; "
+                            f"{type(lab.lockin).__name__} has none")
         if lab.has("lockin"):
             volts = self.mod_amplitude / lab.modulation_t_per_v
             hi = lab.lockin.reference_amplitude_range.high
@@ -127,6 +136,8 @@ class EsrFieldSweep(Experiment):
         return self.settle_tc * self.time_constant
 
     def estimated_duration(self) -> float:
+        if self.acquisition == "continuous":
+            return continuous.estimated_duration(self)
         step = abs(self.field_stop - self.field_start) / max(1, self.points - 1)
         per_point = self.settle_time() + step / self.ramp_rate
         return self.sweeps() * (self.points * per_point + abs(self.field_stop - self.field_start) / self.ramp_rate)
@@ -134,7 +145,8 @@ class EsrFieldSweep(Experiment):
     def columns(self) -> list[Column]:
         return [Column("scan", ""), Column("index", ""), Column("field_set", "T"), Column("field", "T"),
                 Column("x", "V"), Column("y", "V"), Column("time", "s"), Column("temperature", "K"),
-                Column("overload", "")]
+                Column("overload", "")] + ([Column("hall_field", "T"), Column("hall_time", "s")]
+                                           if self.acquisition == "continuous" else [])
 
     def _setup(self, lab: Lab) -> None:
         li, rf, fc = lab.lockin, lab.rf, lab.field
@@ -151,6 +163,9 @@ class EsrFieldSweep(Experiment):
         li.reference_amplitude = self.mod_amplitude / lab.modulation_t_per_v
 
     def plan(self, lab: Lab) -> Iterator[Message]:
+        if self.acquisition == "continuous":
+            yield from continuous.plan_continuous(self, lab)
+            return
         self._setup(lab)
         fc, li = lab.field, lab.lockin
         hall = lab.gaussmeter if lab.has("gaussmeter") else None
@@ -204,11 +219,15 @@ class EsrFieldSweep(Experiment):
     def analysis_field(cls, run: RunData) -> np.ndarray:
         """Per point, the field the analysis uses: the calibrated Hall field shifted by the
         lock-in lag (exports write this axis, so a re-fit of the file finds the run's result)."""
+        if continuous.is_continuous(cls.settings(run)):
+            return continuous.continuous_field(run, cls.settings(run))
         return cls.calibrated_field(run) + lag_shift(run, cls.settings(run))
 
     @classmethod
     def averaged(cls, run: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scan-averaged (calibrated field, X, Y) per field index, sorted by field."""
+        if continuous.is_continuous(cls.settings(run)):
+            return continuous.continuous_average(run, cls.settings(run))
         idx = run["index"].astype(int)
         n = int(idx.max()) + 1
         counts = np.bincount(idx, minlength=n)
@@ -291,7 +310,11 @@ class EsrFieldSweep(Experiment):
             "fit_curve": fit.curve,
         })
         honest_errors(out, run, self.settings(run), len(b))  # correlated samples, field axis
-        out.update(lag_results(run, self.settings(run), fit.dbpp))
+        if continuous.is_continuous(self.settings(run)):  # field axis from timed Hall readings
+            continuous.add_axis_error(out, run, self.settings(run))
+            out.update(continuous.continuous_lag_results(run, self.settings(run), fit.dbpp))
+        else:
+            out.update(lag_results(run, self.settings(run), fit.dbpp))
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from drivers.roles import LockInAmplifier
 from drivers.roles.base import Range
-from drivers.roles.lockin import FILTER_SLOPES_DB
+from drivers.roles.lockin import FILTER_SLOPES_DB, BufferedLockIn, BufferedXY
 from sim_backend.instruments.cw import _SimInstrument
+from sim_backend.instruments.lockin_buffer import CAPACITY, RATES, BufferSampler
 
 #: SR830-style sensitivity ladder (V full scale), used so the simulated lock-in overloads for real.
 SENSITIVITIES = tuple(m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if m * 10.0**e <= 1.0)
@@ -64,11 +65,16 @@ class FieldModulationDemodulator:
     def output(self) -> complex:
         return self.world.lockin.output
 
+    @property
+    def process(self) -> Any:
+        """The clock process holding the filter (kept from skipping time while a buffer runs)."""
+        return self.world.lockin
+
     def rotate_output(self, phasor: complex) -> None:
         self.world.lockin.stages *= phasor
 
 
-class SimLockIn(_SimInstrument, LockInAmplifier):
+class SimLockIn(_SimInstrument, LockInAmplifier, BufferedLockIn):
     """A lock-in on the simulated world. ``demodulator`` defaults to the cw field-modulation one."""
 
     def __init__(self, world: Any, name: str = "lockin", demodulator: Demodulator | None = None, *,
@@ -82,6 +88,7 @@ class SimLockIn(_SimInstrument, LockInAmplifier):
             self.reference_frequency_range = reference_frequency_range
         self._sensitivity = 1.0
         self.overloaded = False
+        self._buffer: BufferSampler | None = None
 
     def identity(self) -> str:
         return self._identity
@@ -162,10 +169,48 @@ class SimLockIn(_SimInstrument, LockInAmplifier):
 
     def read_xy(self) -> tuple[float, float]:
         self._cmd("SNAP? 1,2")
+        return self._clipped()
+
+    def _clipped(self) -> tuple[float, float]:
         z = self.demod.output
         fs = self._sensitivity
         self.overloaded = self.overloaded or abs(z.real) > fs or abs(z.imag) > fs  # latched
         return max(-fs, min(fs, z.real)), max(-fs, min(fs, z.imag))
+
+    # --- data buffer (sim_backend.instruments.lockin_buffer) ------------------------------------
+    buffer_capacity = CAPACITY
+
+    def buffer_rates(self) -> tuple[float, ...]:
+        return RATES
+
+    def start_buffer(self, rate_hz: float) -> float:
+        if not any(abs(rate_hz - r) <= 1e-9 * r for r in RATES):
+            raise ValueError(f"{self.name}: buffer rate {rate_hz!r} Hz; use one of "
+                             f"{', '.join(f'{r:g}' for r in RATES)} Hz")
+        self._cmd(f"STRT {rate_hz:g} Hz")
+        if self._buffer is None:  # registered last: it sees the filter after each step
+            self._buffer = BufferSampler(self.world.clock, self._clipped, self.buffer_capacity)
+            self.world.clock.add(self._buffer)
+        self._buffer.start(1.0 / rate_hz, getattr(self.demod, "process", None))
+        return self._buffer.interval
+
+    def stop_buffer(self) -> None:
+        self._cmd("PAUS")
+        if self._buffer is not None:
+            self._buffer.stop()
+
+    def buffer_points(self) -> int:
+        self._cmd("SPTS?")
+        return len(self._buffer.x) if self._buffer is not None else 0
+
+    def read_buffer_xy(self, start: int = 0, count: int | None = None) -> BufferedXY:
+        stored = self.buffer_points()
+        count = stored - start if count is None else count
+        if start < 0 or count < 0 or start + count > stored or self._buffer is None:
+            raise ValueError(f"{self.name}: buffer points {start}..{start + count} requested, {stored} stored")
+        self._cmd(f"TRCB? {start},{count}")
+        x, y = self._buffer.arrays(start, count)
+        return BufferedXY(x, y, self._buffer.interval, start)
 
     def is_overloaded(self) -> bool:
         was, self.overloaded = self.overloaded, False

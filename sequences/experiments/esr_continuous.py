@@ -1,0 +1,281 @@
+"""Continuous-sweep acquisition for esr-sweep (``acquisition = "continuous"``).
+
+The field ramps at a constant rate from start to stop while the lock-in samples X and Y into its
+own buffer (:class:`drivers.roles.lockin.BufferedLockIn`); the plan reads the buffer in chunks,
+a few per second, and takes one Hall (or supply) reading per chunk. A stepped sweep pays a
+settling wait and several bus round trips for every point; here one transfer carries a whole
+chunk, so the points per second are set by the buffer's sample rate.
+
+The field axis is measured, not assumed: per scan, the Hall readings taken while the field
+ramped are fitted with a straight line in time (the supply ramps its current at a constant
+rate), evaluated at each sample's time (buffer start + k x interval, the instrument's sample
+clock), and moved back along the sweep by the filter's group delay, rate x n x tau
+(:func:`analysis.lockin_lag.continuous_lag`): the output of an n-pole RC filter follows a
+ramping input n tau late (SR830 manual, "Time Constants"; Poole, *Electron Spin Resonance*,
+2nd ed., 1983, sec. 11-D). Up and down sweeps then agree.
+
+Columns beyond the stepped sweep's: ``hall_field``/``hall_time``, set on the first row of each
+chunk whose Hall reading was taken during the ramp (NaN elsewhere). ``field_set`` is the nominal
+ramp (samples taken before or after it are not kept), ``field`` the live estimate from the
+readings so far.
+A pause request waits for the end of the scan (a ramp cannot be paused half-way and resumed
+on the same line); an abort stops the buffer and leaves the field to the lab's safe state.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+import numpy as np
+
+from analysis.lockin_lag import continuous_lag, poles
+from analysis.uncertainty import covariance, propagate
+from drivers.errors import ConfigError
+from drivers.lab import Lab
+from drivers.roles.lockin import buffered
+from sequences.experiment import Block, Checkpoint, FitValue, Message, Note, RunData
+
+if TYPE_CHECKING:
+    from sequences.experiments.esr_sweep import EsrFieldSweep
+
+ACQUISITIONS = ("stepped", "continuous")
+#: Buffer reads (each with one Hall reading) per scan, and their period limits (s).
+CHUNKS_PER_SCAN = 40
+CHUNK_S = (0.2, 2.0)
+#: The ramp starts this many group delays (n tau) of field before the sweep's first field (the
+#: filter's lag has built up by then) and ends as many after its last.
+ROLL_DELAYS = 10.0
+#: Samples per time constant at least (a lock-in output is smooth on a scale of tau).
+SAMPLES_PER_TC = 2.0
+
+
+def is_continuous(settings: Mapping[str, Any]) -> bool:
+    return settings.get("acquisition", "stepped") == "continuous"
+
+
+def ramp_ends(exp: "EsrFieldSweep", lab: Lab, down: bool, rate: float) -> tuple[float, float]:
+    """Where the ramp of one scan starts and ends: the sweep with its roll-in and roll-out."""
+    roll = ROLL_DELAYS * continuous_lag(rate, exp.time_constant, poles(exp.filter_slope))
+    lo, hi = sorted((exp.field_start, exp.field_stop))
+    reach = lab.field.field_range
+    lo, hi = max(lo - roll, reach.low), min(hi + roll, reach.high)
+    return (hi, lo) if down else (lo, hi)
+
+
+def sample_rate(lockin: Any, exp: "EsrFieldSweep", duration: float) -> float:
+    """The buffer rate: at least ``points`` per scan and ``SAMPLES_PER_TC`` per time constant,
+    slowed down if a scan would overflow the buffer."""
+    rate = lockin.buffer_rate_for(min(exp.time_constant / SAMPLES_PER_TC, duration / exp.points))
+    cap = lockin.buffer_capacity
+    if cap and rate * duration >= cap:
+        fitting = [r for r in lockin.buffer_rates() if r * duration < cap]
+        if not fitting:
+            raise ConfigError(f"a {duration:.0f} s scan overflows the lock-in's {cap}-point buffer at any rate; "
+                              f"raise ramp_rate or narrow the sweep")
+        rate = max(fitting)
+    return rate
+
+
+def plan_continuous(exp: "EsrFieldSweep", lab: Lab) -> Iterator[Message]:
+    exp._setup(lab)
+    for scan in range(exp.sweeps()):
+        if (yield Checkpoint(f"scan {scan}")):
+            exp._setup(lab)
+        yield from _scan(exp, lab, scan, exp.sweeps_down(scan))
+
+
+def _scan(exp: "EsrFieldSweep", lab: Lab, scan: int, down: bool) -> Iterator[Message]:
+    from sequences.experiments.esr_sweep import approach
+
+    fc, li = lab.field, buffered(lab.lockin)
+    if li is None:
+        raise ConfigError(f"acquisition = 'continuous' needs a lock-in with a data buffer; "
+                          f"{type(lab.lockin).__name__} has none")
+    hall = lab.gaussmeter if lab.has("gaussmeter") else None
+    temp = lab.temperature if lab.has("temperature") else None
+    rate = min(exp.ramp_rate, fc.ramp_rate_range.high)
+    b_from, b_to = ramp_ends(exp, lab, down, rate)
+    sign = -1.0 if down else 1.0
+    fc.ramp_rate = fc.ramp_rate_range.high  # to the start at the lab's own limit: nothing is recorded
+    approach(lab, b_from, from_below=not down, overshoot=min(2e-3, 0.05 * abs(b_to - b_from)))
+    fc.ramp_rate = rate
+    rate = float(fc.ramp_rate)  # what the supply took
+    lab.sleep(exp.settle_time())
+    t_sample = temp.read_temperature() if temp else float("nan")
+    duration = abs(b_to - b_from) / rate
+    interval = li.start_buffer(sample_rate(li, exp, duration))
+    t_buffer = lab.clock.now()  # the start command is the last one the driver sends
+    try:
+        li.is_overloaded()  # clear the latched status of the approach
+        fc.setpoint = b_to  # the ramp starts
+        t_ramp = lab.clock.now()
+        chunk = min(max(duration / CHUNKS_PER_SCAN, CHUNK_S[0], 4 * interval), CHUNK_S[1])
+        hall_t: list[float] = []
+        hall_b: list[float] = []
+        read, warned = 0, False
+        while True:
+            lab.sleep(chunk)
+            t1 = lab.clock.now()
+            b = hall.read_field() if hall else fc.field
+            t_hall = 0.5 * (t1 + lab.clock.now())
+            ramping = fc.is_ramping()  # after the reading: it was taken during the ramp
+            if ramping:
+                hall_t.append(t_hall)
+                hall_b.append(b)
+            stored = li.buffer_points()
+            data = li.read_buffer_xy(read, stored - read)
+            overload = li.is_overloaded()
+            if overload and not warned:
+                warned = True
+                yield Note(f"lock-in overload in scan {scan}: readings clipped; raise the sensitivity "
+                           f"(full scale {lab.lockin.sensitivity:g} V)")
+            rows = _block(scan, data.times(t_buffer), data.x, data.y, read, t_ramp, duration, b_from,
+                          sign * rate, hall_t, hall_b, (t_hall, b) if ramping else None, t_sample, overload)
+            if rows is not None:
+                yield rows
+            read = stored
+            if not ramping or (li.buffer_capacity and stored >= li.buffer_capacity):
+                break
+    finally:
+        try:
+            li.stop_buffer()
+        except Exception:  # noqa: BLE001 - the run's own error (or abort) is what matters
+            pass
+
+
+def _block(scan: int, times: np.ndarray, x: np.ndarray, y: np.ndarray, first: int, t_ramp: float,
+           duration: float, b_from: float, velocity: float, hall_t: list[float], hall_b: list[float],
+           reading: tuple[float, float] | None, temperature: float, overload: bool) -> Block | None:
+    since = times - t_ramp
+    keep = (since >= 0) & (since <= duration)  # samples before or after the ramp are not kept
+    if not keep.any():
+        return None
+    index = first + np.flatnonzero(keep)
+    times, x, y, since = times[keep], np.asarray(x)[keep], np.asarray(y)[keep], since[keep]
+    n = len(times)
+    nominal = b_from + velocity * np.clip(since, 0.0, duration)
+    estimate = _line(np.array(hall_t), np.array(hall_b), times) if len(hall_t) >= 2 else nominal
+    hall_field, hall_time = np.full(n, np.nan), np.full(n, np.nan)
+    if reading is not None:
+        hall_time[0], hall_field[0] = reading
+    return Block({"scan": np.full(n, scan), "index": index, "field_set": nominal,
+                  "field": estimate, "x": np.asarray(x, float), "y": np.asarray(y, float), "time": times,
+                  "temperature": np.full(n, temperature), "overload": np.full(n, float(overload)),
+                  "hall_field": hall_field, "hall_time": hall_time})
+
+
+def _line(t: np.ndarray, b: np.ndarray, at: np.ndarray) -> np.ndarray:
+    coeffs = np.polyfit(t - t[0], b, 1)
+    return np.polyval(coeffs, at - t[0])
+
+
+# --- analysis ------------------------------------------------------------------------------------
+def scan_rates(run: RunData) -> dict[int, float]:
+    """Per scan, the measured field rate (T/s, signed) from its Hall readings."""
+    out: dict[int, float] = {}
+    scans, ht, hb = run["scan"].astype(int), run["hall_time"], run["hall_field"]
+    for scan in np.unique(scans):
+        sel = (scans == scan) & np.isfinite(ht) & np.isfinite(hb)
+        if sel.sum() >= 2:
+            out[int(scan)] = float(np.polyfit(ht[sel] - ht[sel][0], hb[sel], 1)[0])
+    return out
+
+
+def continuous_field(run: RunData, settings: Mapping[str, Any]) -> np.ndarray:
+    """Per row, the field the sample saw when the filter's input made that reading: the Hall
+    line of its scan at the sample time, minus rate x n x tau (NaN for a scan without two Hall
+    readings during its ramp)."""
+    out = np.full(len(run["scan"]), np.nan)
+    scans, t = run["scan"].astype(int), run["time"]
+    ht, hb = run["hall_time"], run["hall_field"]
+    n = poles(settings["filter_slope"])
+    tau = float(settings["time_constant"])
+    for scan in np.unique(scans):
+        rows = scans == scan
+        sel = rows & np.isfinite(ht) & np.isfinite(hb)
+        if sel.sum() < 2:
+            continue  # no measured axis: the scan is left out
+        coeffs = np.polyfit(ht[sel] - ht[sel][0], hb[sel], 1)
+        out[rows] = np.polyval(coeffs, t[rows] - ht[sel][0]) - continuous_lag(coeffs[0], tau, n)
+    return out
+
+
+def continuous_average(run: RunData, settings: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(field, X, Y) sorted by field; several scans are interpolated onto a common field grid
+    (inside every scan's span) and averaged."""
+    b = continuous_field(run, settings)
+    ok = np.isfinite(b)
+    scans = run["scan"].astype(int)
+    traces = []
+    for scan in np.unique(scans[ok]):
+        sel = ok & (scans == scan)
+        order = np.argsort(b[sel])
+        traces.append((b[sel][order], run["x"][sel][order], run["y"][sel][order]))
+    if not traces:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    if len(traces) == 1:
+        return traces[0]
+    lo, hi = max(tr[0][0] for tr in traces), min(tr[0][-1] for tr in traces)
+    grid = np.linspace(lo, hi, max(len(tr[0]) for tr in traces))
+    x = np.mean([np.interp(grid, tb, tx) for tb, tx, _ in traces], axis=0)
+    y = np.mean([np.interp(grid, tb, ty) for tb, _, ty in traces], axis=0)
+    return grid, x, y
+
+
+def continuous_lag_results(run: RunData, settings: Mapping[str, Any], width_pp: float) -> dict[str, Any]:
+    """``lockin_lag`` (the mean |rate| x n tau the axis was corrected by) and a note when it is
+    above a tenth of the width (the correction is then first order: the line is also broadened)."""
+    rates = list(scan_rates(run).values())
+    if not rates:
+        return {}
+    lag = continuous_lag(float(np.mean(np.abs(rates))), float(settings["time_constant"]),
+                         poles(settings["filter_slope"]))
+    out: dict[str, Any] = {"lockin_lag": FitValue(lag, float("nan"), "T")}
+    if lag > 0.1 * abs(width_pp):
+        out["lag_note"] = (f"continuous sweep: the field axis was moved back by the filter delay, "
+                           f"{lag * 1e6:.3g} uT; above a tenth of the width {abs(width_pp) * 1e6:.3g} uT the "
+                           f"line is also broadened by the filter (sweep slower or shorten the time constant)")
+    return out
+
+
+def field_axis_error(run: RunData, settings: Mapping[str, Any], b0: float) -> float:
+    """1-sigma error (T) at ``b0`` of the scan-averaged field axis: each scan's straight line of
+    Hall readings in time predicts the field with the error sqrt(g C g^T), g = (1, t* - t_mean)
+    at the time t* its lag-corrected axis reads b0; the scans' averages divide it."""
+    scans, ht, hb = run["scan"].astype(int), run["hall_time"], run["hall_field"]
+    n, tau = poles(settings["filter_slope"]), float(settings["time_constant"])
+    variances = []
+    for scan in np.unique(scans):
+        sel = (scans == scan) & np.isfinite(ht) & np.isfinite(hb)
+        if sel.sum() < 3:
+            continue
+        t, b = ht[sel], hb[sel]
+        tc = float(np.mean(t))
+        design = np.column_stack([np.ones(len(t)), t - tc])
+        coef, *_ = np.linalg.lstsq(design, b, rcond=None)
+        if coef[1] == 0:
+            continue
+        t_star = (b0 + continuous_lag(coef[1], tau, n) - coef[0]) / coef[1]
+        variances.append(propagate(covariance(design, b - design @ coef), np.array([1.0, t_star])) ** 2)
+    return math.sqrt(sum(variances)) / len(variances) if variances else 0.0
+
+
+def add_axis_error(out: dict[str, Any], run: RunData, settings: Mapping[str, Any]) -> None:
+    """Add the Hall line's error at the resonance to the resonance field's error (and g's)."""
+    b = out.get("resonance_field")
+    if not isinstance(b, FitValue) or b.value == 0:
+        return
+    total = math.hypot(b.error, field_axis_error(run, settings, b.value))
+    out["resonance_field"] = FitValue(b.value, total, b.unit)
+    g = out.get("g_factor")
+    if isinstance(g, FitValue):
+        out["g_factor"] = FitValue(g.value, abs(g.value) * total / abs(b.value), g.unit)
+
+
+def estimated_duration(exp: "EsrFieldSweep") -> float:
+    span = abs(exp.field_stop - exp.field_start)
+    return exp.sweeps() * (2 * span / exp.ramp_rate + exp.settle_time())
+
+
+__all__ = ["ACQUISITIONS", "is_continuous", "plan_continuous", "continuous_field", "continuous_average",
+           "continuous_lag_results", "scan_rates", "field_axis_error", "add_axis_error", "estimated_duration"]
