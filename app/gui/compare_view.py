@@ -59,9 +59,12 @@ class ComparePanel(QtWidgets.QWidget):
         lay.addWidget(self.graphics, 1)
         lay.addWidget(self.message)
 
-    def add_run(self, name: str, run: RunData, experiment: Experiment | None) -> None:
-        """Add a run (checked); the x/y choices become the columns the runs have."""
-        units = {c.name: c.unit for c in experiment.columns()} if experiment is not None else {}
+    def add_run(self, name: str, run: RunData, experiment: Experiment | None,
+                units: dict[str, str] | None = None) -> None:
+        """Add a run (checked); the x/y choices become the columns the runs have. ``units``:
+        the columns' units when there is no experiment (a spectrum file from another spectrometer)."""
+        if units is None:
+            units = {c.name: c.unit for c in experiment.columns()} if experiment is not None else {}
         self.runs.append((name, run, units))
         item = QtWidgets.QListWidgetItem(name)
         item.setFlags(item.flags() | QtCore.Qt.ItemIsUserCheckable)
@@ -85,6 +88,8 @@ class ComparePanel(QtWidgets.QWidget):
         if not x and experiment is not None:  # the first run's own plot: its x and first trace
             spec = PlotSpec.for_experiment(experiment)
             x, y = spec.x or "", (spec.ys or [""])[0]
+        elif not x:  # a file: its field (or x axis) against its real part
+            x, y = next((n for n in names if n not in ("x", "y", "scan", "index")), ""), "x"
         for box, keep in ((self.x, x), (self.y, y)):
             box.blockSignals(True)
             box.clear()

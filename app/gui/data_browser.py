@@ -12,8 +12,12 @@ from app.gui.bridge import Task
 from app.gui.compare_view import ComparePanel
 from app.gui.file_view import read_and_analyse, show_dataset
 from app.gui.live_plot import LivePlot
+from app.gui.peaks_panel import PeakPicker
+from app.gui.processing_panel import ProcessingPanel
+from app.gui.run_notes import RunNotes
 from app.gui.readouts import format_results
-from app.storage import open_for_append, read_run, write_results
+from app.storage import open_for_append, read_run, write_notes, write_results
+from formats import READERS
 from sequences.experiment import Experiment, RunData
 from sequences.experiments import get_experiment
 
@@ -31,6 +35,7 @@ class DataBrowser(QtWidgets.QWidget):
         super().__init__(parent)
         self.folder = Path(folder)
         self.run: RunData | None = None
+        self.foreign: tuple[Path, Any] | None = None  # (path, Dataset) of an open spectrum file
         self.experiment: Experiment | None = None
         self.new_results: dict[str, Any] | None = None
         self.files = QtWidgets.QListWidget()
@@ -55,9 +60,30 @@ class DataBrowser(QtWidgets.QWidget):
         self.compare_button.setToolTip("add this run to the Compare tab: overlay it with other runs")
         self.compare_button.clicked.connect(self.add_to_comparison)
         self.compare = ComparePanel()
+        self.processing = ProcessingPanel(self.plot)
+        self.peaks = PeakPicker(self.plot)
+        self.processing.processed.connect(lambda *_: self.peaks.clear())
+        self.notes = RunNotes()
+        self.save_notes_button = QtWidgets.QPushButton("Save notes to file")
+        self.save_notes_button.clicked.connect(self.save_notes)
+        self.notes.edited.connect(lambda: self.save_notes_button.setEnabled(self.run is not None))
+        notes_tab = QtWidgets.QWidget()
+        nl = QtWidgets.QVBoxLayout(notes_tab)
+        nl.setContentsMargins(2, 2, 2, 2)
+        nl.addWidget(self.notes)
+        nl.addWidget(self.save_notes_button)
+        # beside the plot (which keeps the tab's full height): the metadata and what one does with
+        # the open run or file
+        self.tools = QtWidgets.QTabWidget()
+        self.tools.setObjectName("browser_tools")
+        self.tools.addTab(self.meta, "Metadata")
+        self.tools.addTab(self.processing, "Processing")
+        self.tools.addTab(self.peaks, "Peaks")
+        self.tools.addTab(notes_tab, "Notes")
         self.analyse_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.compare_button.setEnabled(False)
+        self.save_notes_button.setEnabled(False)
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         left = QtWidgets.QWidget()
@@ -68,7 +94,7 @@ class DataBrowser(QtWidgets.QWidget):
         row.addWidget(browse)
         ll.addLayout(row)
         ll.addWidget(self.files, 2)
-        ll.addWidget(self.meta, 3)
+        ll.addWidget(self.tools, 3)
         one = QtWidgets.QWidget()
         rl = QtWidgets.QVBoxLayout(one)
         rl.addWidget(self.plot, 1)
@@ -103,7 +129,7 @@ class DataBrowser(QtWidgets.QWidget):
             self.files.addItem(item)
 
     def _open_dialog(self) -> None:
-        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open run", str(self.folder), "spinbench runs (*.h5)")
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open run or spectrum", str(self.folder), open_filters())
         if name:
             self.open(name)
 
@@ -125,7 +151,13 @@ class DataBrowser(QtWidgets.QWidget):
             return
         d, analysis = got
         self.run, self.experiment, self.new_results = None, None, None
-        self.compare_button.setEnabled(False)
+        self.foreign = (Path(path), d)
+        self.compare_button.setEnabled(d.ndim <= 2)
+        self.processing.set_file(path, d, analysis)
+        self.peaks.clear()
+        self.peaks.set_frequency(d.parameter("MWFQ"))
+        self.notes.set_values("", {})
+        self.save_notes_button.setEnabled(False)
         self.analyse_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.meta.clear()
@@ -141,10 +173,16 @@ class DataBrowser(QtWidgets.QWidget):
         if error:
             self.message.setText(f"Cannot open {path}: {error}")
             return
-        self.run, self.new_results = run, None
+        self.run, self.new_results, self.foreign = run, None, None
         self.save_button.setEnabled(False)
         self.compare_button.setEnabled(True)
         self._fill_metadata(run)
+        self.processing.set_run(run)
+        self.peaks.clear()
+        f = run.parameters.get("frequency")
+        self.peaks.set_frequency(float(f) if isinstance(f, (int, float)) else None)
+        self.notes.set_values(run.metadata.get("notes", ""), run.metadata.get("sample", {}))
+        self.save_notes_button.setEnabled(False)
         try:
             self.experiment = experiment_for(run)
         except Exception as exc:
@@ -161,11 +199,12 @@ class DataBrowser(QtWidgets.QWidget):
     def _fill_metadata(self, run: RunData) -> None:
         self.meta.clear()
         meta = run.metadata
-        top = ["experiment", "title", "status", "started", "ended", "error", "points", "uuid", "spinbench_version"]
+        top = ["experiment", "title", "status", "started", "ended", "error", "points", "notes", "uuid",
+               "spinbench_version"]
         for key in top:
             if key in meta:
                 self.meta.addTopLevelItem(QtWidgets.QTreeWidgetItem([key, str(meta[key])]))
-        for key in ("parameters", "instruments", "lab", "limits", "experiment_extra", "safe_state_errors"):
+        for key in ("sample", "parameters", "instruments", "lab", "limits", "experiment_extra", "safe_state_errors"):
             value = meta.get(key)
             if value in (None, "", {}, []):
                 continue
@@ -176,12 +215,38 @@ class DataBrowser(QtWidgets.QWidget):
         self.meta.resizeColumnToContents(0)
 
     def add_to_comparison(self) -> None:
-        """Overlay the open run on the Compare tab (shown), labelled by its file name."""
+        """Overlay the open run, or the open spectrum file (its field under ``field``, its real
+        and imaginary parts as ``x`` and ``y``: ``app.run_dataset.dataset_as_run``), on the
+        Compare tab (shown), labelled by its file name."""
+        if self.run is None and self.foreign is not None:
+            from app.run_dataset import dataset_as_run
+
+            path, d = self.foreign
+            run, units = dataset_as_run(d, path.name)
+            self.compare.add_run(path.name, run, None, units)
+            self.tabs.setCurrentWidget(self.compare)
+            return
         if self.run is None:
             return
         name = Path(self.run.path).stem if self.run.path else str(self.run.metadata.get("experiment", "run"))
         self.compare.add_run(name, self.run, self.experiment)
         self.tabs.setCurrentWidget(self.compare)
+
+    def save_notes(self) -> None:
+        """Write the Notes tab into the open run's file (replacing what it held)."""
+        if self.run is None or self.run.path is None:
+            return
+        try:
+            notes, sample = self.notes.values()
+            write_notes(self.run.path, notes, sample)
+        except (OSError, ValueError) as exc:
+            self.message.setText(f"Notes not saved into {Path(self.run.path).name}: {exc} "
+                                 f"(is the run still being written?)")
+            return
+        self.run.metadata["notes"], self.run.metadata["sample"] = notes, sample
+        self._fill_metadata(self.run)
+        self.save_notes_button.setEnabled(False)
+        self.message.setText(f"notes saved into {Path(self.run.path).name}")
 
     # --- analysis ---------------------------------------------------------------------------------
     def reanalyse(self) -> None:
@@ -214,6 +279,14 @@ class DataBrowser(QtWidgets.QWidget):
             return
         self.message.setText(f"results saved into {Path(self.run.path).name}")
         self.save_button.setEnabled(False)
+
+
+def open_filters() -> str:
+    """File-dialog filters: spinbench runs, every other spectrometer format ``formats.load``
+    reads (``formats.READERS``), and all of them at once."""
+    per_format = [f"{r.name} ({' '.join(r.patterns)})" for r in READERS]
+    everything = " ".join(["*.h5", *(p for r in READERS for p in r.patterns)])
+    return ";;".join([f"runs and spectra ({everything})", "spinbench runs (*.h5)", *per_format, "all files (*)"])
 
 
 def _tree(key: str, value: Any) -> QtWidgets.QTreeWidgetItem:

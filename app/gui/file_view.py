@@ -11,7 +11,7 @@ import numpy as np
 from app.file_analysis import FileAnalysis, analyse_dataset
 from app.gui._qt import QtCore, pg
 from app.gui.live_plot import LivePlot
-from app.gui.plot_area import COLOURS, new_curve, set_curve_data
+from app.gui.plot_area import COLOURS, new_curve
 from app.gui.plot_model import PlotSpec, PointStore
 from formats import Dataset, load
 
@@ -27,28 +27,36 @@ def read_and_analyse(path: str | Path) -> tuple[Dataset, FileAnalysis]:
 
 
 def show_dataset(plot: LivePlot, d: Dataset, analysis: FileAnalysis) -> None:
-    """Draw the analysed trace(s) (a 2-D file: every slice) and the fitted curve; list the results."""
-    # not a run: no schema, no point store; the plot is laid out here (PointStore([]) and an
-    # empty PlotSpec are what the widget starts with)
-    plot.spec, plot.store = PlotSpec(None, []), PointStore([], plot.max_points)
-    plot.average, plot.grid = None, None
-    plot.curves, plot.avg_curves, plot.trace_curves, plot.fit_curve = {}, {}, {}, None
-    plot.show_average.setVisible(False)  # no scans to average in a file
+    """Draw the analysed trace(s) (a 2-D file: every slice) and the fitted curve; list the results.
+    The traces go through the plot's point store as columns (x, then one per slice), so the
+    cursors' read-outs (A, and B − A) give their values with units, as for a run."""
     signal = analysis.signal if analysis.signal is not None else np.real(d.ordinates[0].values)
     rows = np.atleast_2d(signal)
-    area = plot.area
-    area.build([[f"slice {i}" for i in range(len(rows))]], trace=False, map_shown=False)
-    target = area.plot
     x = np.asarray(d.x.values, float)
-    for i, y in enumerate(rows):
-        name = d.ordinates[0].name or "signal" if len(rows) == 1 else f"slice {i}"
-        curve = new_curve(target, COLOURS[i % len(COLOURS)], name)
-        set_curve_data(curve, x, np.asarray(y, float))
+    x_name = d.x.name or "x"
+    names = [(d.ordinates[0].name or "signal") if len(rows) == 1 else f"slice {i}" for i in range(len(rows))]
+    names = [n if n != x_name else f"{n} (signal)" for n in names]
+    unit = d.ordinates[0].unit
+    plot.spec = PlotSpec(x_name, names, units={x_name: d.x.unit, **{n: unit for n in names}})
+    plot.store = PointStore([x_name, *names], plot.max_points)
+    plot.average, plot.grid = None, None
+    plot.curves, plot.avg_curves, plot.trace_curves, plot.fit_curve = {}, {}, {}, None
+    plot._segment, plot._segment_start, plot._placed = None, 0, False
+    plot.show_average.setVisible(False)  # no scans to average in a file
+    area = plot.area
+    area.build([names], trace=False, map_shown=False)
+    area.set_legends_visible(plot.show_legend.isChecked())
+    target = area.plot
+    for i, name in enumerate(names):
+        plot.curves[name] = new_curve(target, COLOURS[i % len(COLOURS)], name)
+    columns = {x_name: x, **{n: np.asarray(y, float) for n, y in zip(names, rows)}}
+    plot.store.extend([{k: v[i] for k, v in columns.items()} for i in range(len(x))])
     fit = analysis.curves.get("fit")
     if fit is not None and np.ndim(fit) == 1 and len(fit) == len(x):
-        target.plot(x, fit, pen=pg.mkPen("#000", width=2, style=QtCore.Qt.DashLine), name=f"fit ({analysis.kind})")
-    target.setLabel("bottom", d.x.name or "x", units=d.x.unit or None)
-    target.setLabel("left", d.ordinates[0].name or "signal", units=d.ordinates[0].unit or None)
+        plot.fit_curve = target.plot(x, fit, pen=pg.mkPen("#000", width=2, style=QtCore.Qt.DashLine),
+                                     name=f"fit ({analysis.kind})")
+    target.setLabel("bottom", x_name, units=d.x.unit or None)
+    target.setLabel("left", d.ordinates[0].name or "signal", units=unit or None)
     title = d.title or (d.source.name if d.source else "")
     # a plot title is as wide as its text: a long file title would push the plot out of view
     target.setTitle(title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…")
@@ -57,5 +65,8 @@ def show_dataset(plot: LivePlot, d: Dataset, analysis: FileAnalysis) -> None:
     for i, note in enumerate([*analysis.notes, *analysis.warnings]):
         results[f"note {i + 1}"] = note
     plot.results.show_results(results)
+    plot._touch()
+    plot.refresh()
+    target.enableAutoRange()
     area.fit_legends()
     plot.status.setText(f"{d.format}: {len(x)} points" + (f" x {len(rows)} slices" if len(rows) > 1 else ""))
