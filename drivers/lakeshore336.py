@@ -26,6 +26,7 @@ from typing import Any
 
 from drivers.roles import TemperatureController
 from drivers.roles.temperature import HEATER_RANGES
+from drivers.settings import indexed_setting
 from drivers.wire import WireInstrument, integer, number, parse_floats
 
 INPUTS = ("A", "B", "C", "D")
@@ -63,12 +64,20 @@ class LakeShore336(WireInstrument, TemperatureController):
             raise self._error(f"input {channel}: {', '.join(why)} (RDGST? = {bits})", f"KRDG? {channel}")
         return kelvin
 
+    #: ``SETP <out>,<K>`` / ``SETP? <out>``, per output; checked against the lab's setpoint range.
+    setpoints = indexed_setting("SETP", index_check="_loop", range="setpoint_range", to_wire="{:.3f}",
+                                from_wire=KELVIN, quantity="temperature setpoint", unit="K")
+    #: ``PID <out>,<P>,<I>,<D>`` / ``PID? <out>``: outputs 1, 2: P 0.1..1000, I 0.1..1000, D 0..200 %
+    #: (QC ``Lakeshore_model_336.py`` limits).
+    pids = indexed_setting("PID", index_check="_loop", check=lambda self, pid: self._check_pid(pid),
+                           to_wire=lambda pid: f"{pid[0]:.1f},{pid[1]:.1f},{pid[2]:.0f}",
+                           from_wire=parse_floats(3, low=0.0, high=1000.0), quantity="PID")
+
     def get_setpoint(self, loop: int = 1) -> float:
-        return self._ask(f"SETP? {self._loop(loop)}", KELVIN)
+        return self.setpoints[loop]
 
     def set_setpoint(self, kelvin: float, loop: int = 1) -> None:
-        kelvin = self.setpoint_range.check("temperature setpoint", kelvin, self.name)
-        self._set(f"SETP {self._loop(loop)},{kelvin:.3f}")
+        self.setpoints[loop] = kelvin
 
     def get_heater_range(self, loop: int = 1) -> str:
         value = self._ask(f"RANGE? {self._loop(loop)}", integer(0, 3))
@@ -90,14 +99,17 @@ class LakeShore336(WireInstrument, TemperatureController):
         self._set(f"RANGE {loop},{HEATER_RANGES.index(level)}")
 
     def get_pid(self, loop: int = 1) -> tuple[float, float, float]:
-        p, i, d = self._ask(f"PID? {self._loop(loop)}", parse_floats(3, low=0.0, high=1000.0))
+        p, i, d = self.pids[loop]
         return p, i, d
 
     def set_pid(self, p: float, i: float, d: float, loop: int = 1) -> None:
-        """Outputs 1, 2: P 0.1..1000, I 0.1..1000, D 0..200 % (QC `Lakeshore_model_336.py` limits)."""
+        self.pids[loop] = (p, i, d)
+
+    def _check_pid(self, pid: tuple[float, float, float]) -> tuple[float, float, float]:
+        p, i, d = pid
         if not (0.1 <= p <= 1000 and 0.1 <= i <= 1000 and 0 <= d <= 200):
             raise ValueError(f"{self.name}: PID ({p}, {i}, {d}) outside P 0.1..1000, I 0.1..1000, D 0..200")
-        self._set(f"PID {self._loop(loop)},{p:.1f},{i:.1f},{d:.0f}")
+        return (float(p), float(i), float(d))
 
     def heater_output(self, loop: int = 1) -> float:
         """Heater output as a fraction of the range (HTR? returns %)."""

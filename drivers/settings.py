@@ -166,6 +166,59 @@ class LadderSetting(Setting):
         return parse
 
 
+class IndexedSetting(Setting):
+    """One setting per output or input, addressed by an index on the wire: ``driver.setpoints[1]
+    = 295.0`` sends ``SETP 1,295.000`` and ``driver.setpoints[1]`` asks ``SETP? 1`` (the Lake
+    Shore form). ``index_check`` names a driver method that validates the index (and may
+    convert it) before anything is sent. Not part of snapshots (which index would it read?)."""
+
+    def __init__(self, command: str, *, index_check: str | None = None, **kwargs: Any):
+        kwargs.setdefault("snapshot", None)
+        super().__init__(command, **kwargs)
+        self.index_check = index_check
+
+    def __get__(self, driver: Any, owner: type | None = None) -> Any:
+        if driver is None:
+            return self
+        return _IndexedAccess(self, driver)
+
+    def __set__(self, driver: Any, value: Any) -> None:
+        raise AttributeError(f"{driver.name}: {self.quantity} is set per index: {self.name}[n] = value")
+
+    def index(self, driver: Any, index: Any) -> Any:
+        return getattr(driver, self.index_check)(index) if self.index_check else index
+
+    def get(self, driver: Any, index: Any) -> Any:
+        return driver._ask(f"{self.query_for(driver)} {self.index(driver, index)}", self.decoder(driver))
+
+    def set(self, driver: Any, index: Any, value: Any) -> None:
+        index = self.index(driver, index)
+        value = self.validate(driver, value)
+        wire = self.encode(driver, value)
+        driver._set(f"{self.command_for(driver)} {index},{wire}")
+        if driver.error_check == "none" or not driver.check_errors_enabled:
+            back = self.wire_of(driver, self.get(driver, index))
+            if back != wire:
+                raise driver._error(f"{self.quantity} {index} was sent as {wire!r} but reads back as {back!r}; the "
+                                    "instrument did not take the setting", f"{self.command_for(driver)} {index},{wire}")
+
+
+class _IndexedAccess:
+    def __init__(self, setting: IndexedSetting, driver: Any):
+        self.setting, self.driver = setting, driver
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.setting.get(self.driver, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.setting.set(self.driver, index, value)
+
+
+def indexed_setting(command: str, **kwargs: Any) -> IndexedSetting:
+    """A setting per output/input index (see :class:`IndexedSetting`)."""
+    return IndexedSetting(command, **kwargs)
+
+
 def setting(command: str, **kwargs: Any) -> Setting:
     """A numeric/boolean/text setting (see :class:`Setting`)."""
     return Setting(command, **kwargs)
