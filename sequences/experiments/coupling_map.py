@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from analysis.strong_coupling import fit_avoided_crossing
 from sequences.experiment import FitValue, RunData
 from sequences.experiments.fmr_map import FreqFieldMap
 from sequences.result import WARNING, Result
@@ -45,6 +44,8 @@ class AvoidedCrossingMap(FreqFieldMap):
         if len(groups) < 3:
             out["warning"] = f"the avoided-crossing fit needs 3 or more traces, got {len(groups)}"
             return out
+        from analysis.strong_coupling import fit_avoided_crossing  # here: scipy is too heavy for `spinbench list`
+
         bm = float(p.get("mod_amplitude", self.mod_amplitude))
         try:
             fit = fit_avoided_crossing(run["frequency"], self.analysis_field(run), run["x"], bm,
