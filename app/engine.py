@@ -154,7 +154,6 @@ class RunEngine:
         self.phase = "starting"  # from here on every end goes through the safe state
         info = RunInfo(experiment, experiment.columns(), experiment.total_points(), {}, _now_iso())
         self.current, self.state = info, "running"
-        point_handlers = [s.point for s in subs if hasattr(s, "point")]
         interlocks, monotonic, aborted = bool(self.interlocks), time.monotonic, lab.abort_event.is_set
         self._interlocks_due = 0.0
         if interlocks:
@@ -166,11 +165,15 @@ class RunEngine:
             self._emit(subs, "start", info)
             self.phase = "running"
             plan = experiment.plan(lab)
+            # Taken after start(): a subscriber may bind a leaner per-point handler there. One
+            # handler (the run file) is called directly: the per-point path is the hot loop.
+            point_handlers = [s.point for s in subs if hasattr(s, "point")]
+            only = point_handlers[0] if len(point_handlers) == 1 else None
+            send, index = plan.send, 0
             reply: Any = None
-            index = 0
             while True:
                 try:
-                    msg = plan.send(reply)
+                    msg = send(reply)
                 except StopIteration:
                     break
                 reply = None
@@ -178,8 +181,11 @@ class RunEngine:
                     raise RunAborted("run aborted")
                 if type(msg) is Point:
                     data = msg.data
-                    for handler in point_handlers:
-                        handler(index, data)
+                    if only is not None:
+                        only(index, data)
+                    else:
+                        for handler in point_handlers:
+                            handler(index, data)
                     index += 1
                     info.points = index
                     if interlocks and monotonic() >= self._interlocks_due:
