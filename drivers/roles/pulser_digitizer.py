@@ -36,6 +36,12 @@ class PulseProgrammer(Instrument):
     min_instruction_ticks: int = 5
     max_instructions: int = 4096
     max_loop_count: int = 2**20
+    #: Board limits a profile may change (drivers.pulseblaster_boards): the longest delay field,
+    #: the longer minimum of CONTINUE/JSR/RTS/LONG_DELAY (0: none), the cycles a WAIT adds after
+    #: its trigger. ``sequences.pulse.Constraints.from_lab`` reads them.
+    max_delay_ticks: int = 2**32 - 1
+    min_flow_ticks: int = 0
+    wait_latency_ticks: int = 0
     #: Amplifier protection (fraction of time transmitting; s of continuous transmission).
     max_rf_duty_cycle: float = 1.0
     max_pulse_length: float = math.inf
