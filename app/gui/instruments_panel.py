@@ -11,7 +11,7 @@ import math
 import threading
 from typing import Any, Callable
 
-from app.gui._qt import QObject, QtGui, QtWidgets, Signal
+from app.gui._qt import QObject, QtGui, QtWidgets, QTimer, Signal
 from app.gui.manual_control import ManualControl
 from units.display import format_quantity
 from drivers.lab import Lab
@@ -111,6 +111,10 @@ class InstrumentPoller(QObject):
                 self.readings.emit(role, {}, f"{type(exc).__name__}: {exc}")
 
 
+#: The run's readings in the tree are updated at most this often (ms).
+POINT_READOUT_MS = 200
+
+
 class InstrumentsPanel(QtWidgets.QWidget):
     """A tree: one row per role, children for readings and settings."""
 
@@ -147,6 +151,11 @@ class InstrumentsPanel(QtWidgets.QWidget):
         self.items: dict[str, QtWidgets.QTreeWidgetItem] = {}
         self.readings: dict[str, dict[str, QtWidgets.QTreeWidgetItem]] = {}
         self.settings_items: dict[str, QtWidgets.QTreeWidgetItem] = {}
+        self._last_point: dict[str, Any] | None = None  # the run's latest point, shown at ~5 Hz
+        self._point_timer = QTimer(self)
+        self._point_timer.setSingleShot(True)
+        self._point_timer.setInterval(POINT_READOUT_MS)
+        self._point_timer.timeout.connect(self._show_last_point)
         self.set_lab(lab, poller)
 
     def set_lab(self, lab: Lab | None, poller: InstrumentPoller | None) -> None:
@@ -239,10 +248,18 @@ class InstrumentsPanel(QtWidgets.QWidget):
             parent.addChild(QtWidgets.QTreeWidgetItem([name, text, ""]))
 
     def on_points(self, rows: list[dict[str, Any]]) -> None:
-        """Readings from the run's latest point (the poller is off while a run goes)."""
+        """Readings from the run's latest point (the poller is off while a run goes), shown at
+        most every :data:`POINT_READOUT_MS`: readable, and cheap next to the plot's frames."""
         if not rows:
             return
-        last = rows[-1]
+        self._last_point = rows[-1]
+        if not self._point_timer.isActive():
+            self._point_timer.start()
+
+    def _show_last_point(self) -> None:
+        last, self._last_point = self._last_point, None
+        if last is None:
+            return
         for column, (role, name, unit) in POINT_READINGS.items():
             if column in last and role in self.items:
                 child = self._reading(role, name)

@@ -16,6 +16,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
+from app.gui.frame_view import FrameView
+from app.gui.pacing import FrameGate
 from app.gui.plot_area import COLOURS, PlotArea, new_curve, set_curve_data
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
 from app.gui.readouts import LABELS, describe
@@ -53,8 +55,10 @@ class LivePlot(QtWidgets.QWidget):
         self._texts_at = 0.0
         self._texts_stale = False
         self._mouse_text = ""
+        self.frame_gate = FrameGate()  # a simulated run's worker waits while a frame is drawn
         self._build()
         self.timer = QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.PreciseTimer)
         self.timer.setInterval(max(1, int(1000 / fps)))
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
@@ -79,7 +83,7 @@ class LivePlot(QtWidgets.QWidget):
         bar.addWidget(self.status, 1)
         for w in (self.show_average, self.show_legend, auto, export):
             bar.addWidget(w)
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = FrameView(self.frame_gate)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self.area = PlotArea(self.graphics, self._update_readout)
         self.readout = QtWidgets.QLabel(" ")
@@ -236,6 +240,12 @@ class LivePlot(QtWidgets.QWidget):
                 self._update_texts()
             return False
         self._dirty = False
+        gate = self.frame_gate
+        if not gate.is_open:  # the last frame was never painted (minimised, covered): stop gating
+            gate.open()
+            self.graphics.unpainted = True
+        elif self.graphics.isVisible() and not self.graphics.unpainted:
+            gate.close()  # opened when the paint is done
         spec, store = self.spec, self.store
         start = -(-self._segment_start // store.stride)
         x = store.column(spec.x, start) if spec.x else np.arange(start, store.n) * float(store.stride)
@@ -366,6 +376,9 @@ class LivePlot(QtWidgets.QWidget):
                     self.place_cursor(centre.value)
         self.results.show_results(results)
         self.area.fit_legends()
+        self.refresh()
+        for plot in self.plots:  # the run is over: no headroom for growth any more
+            plot.vb.fit_now()
         self._touch()
         self._update_texts(force=True)
 

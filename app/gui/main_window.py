@@ -56,6 +56,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # panels
         self.plot = LivePlot()
         self.plot.setObjectName("live_plot")
+        self.controller.frame_gate = self.plot.frame_gate  # the frame has priority over a simulated run
         self.experiment_panel = ExperimentPanel(EXPERIMENTS, self.lab, s)
         self.run_panel = RunControlPanel(self.controller, self.experiment_panel.experiment)
         self.poller = InstrumentPoller(self.lab, self.io_lock, poll_period)

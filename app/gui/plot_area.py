@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from app.gui._qt import QtCore, pg
+from app.gui.follow_range import SteppedViewBox
 from app.gui.plot_model import MapGrid
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
@@ -106,7 +107,7 @@ class PlotArea:
         self.map_plot.setVisible(map_shown)
 
     def _plot(self, row: int) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=0)
+        plot = self.graphics.addPlot(row=row, col=0, viewBox=SteppedViewBox())  # range moves in steps
         # a GridItem draws ~3x faster than the axes' own alpha-blended grid (1e5-point frames)
         plot.addItem(pg.GridItem(pen=pg.mkPen("#e3e3e3"), textPen=None), ignoreBounds=True)
         plot.setClipToView(True)

@@ -171,10 +171,14 @@ class ScanAverage:
         if size > len(self.count):
             self.count = np.pad(self.count, (0, size - len(self.count)))
             self.sums = {n: np.pad(s, (0, size - len(s))) for n, s in self.sums.items()}
-        self.count += np.bincount(idx, minlength=len(self.count))
+        # only the span of indices this batch touches (a few points per frame against 1e5 bins)
+        lo = int(idx.min())
+        rel = idx - lo
+        span = slice(lo, size)
+        self.count[span] += np.bincount(rel, minlength=size - lo)
         for n in self.names:
             vals = np.fromiter((_scalar(r.get(n)) for r in rows), float, len(rows))
-            self.sums[n] += np.bincount(idx, weights=vals, minlength=len(self.count))
+            self.sums[n][span] += np.bincount(rel, weights=vals, minlength=size - lo)
 
     def mean(self, name: str) -> np.ndarray:
         keep = self.count > 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from app.engine import RunEngine
-from app.gui._qt import QObject, Signal
+from app.gui._qt import QObject, QTimer, Signal
 from app.gui.bridge import RunBridge
 from app.gui.pacing import paced_subscribers
 from app.runner import run_experiment
@@ -93,6 +93,10 @@ class Progress:
         return max(0.0, self.estimate - elapsed) if self.estimate == self.estimate else float("nan")
 
 
+#: Points waiting in the bridge are handed on at most this often (ms): once a 60 Hz frame.
+DRAIN_MS = 16
+
+
 class RunController(QObject):
     """Owns the engine of one lab; every method is called in the GUI thread."""
 
@@ -117,13 +121,20 @@ class RunController(QObject):
         self.last_outcome: Any = None
         self.current_path: Path | None = None
         self.write_png = True
+        self.frame_gate: Any = None  # a pacing.FrameGate: a simulated run waits while the plot draws
         self._thread: threading.Thread | None = None
         self._pacers: list[Any] = []
         self._abort_requested = threading.Event()
         self.wall: Callable[[], float] = time.monotonic  # the clock of the time left (tests: a fake)
         self.bridge = RunBridge(self)
         self.bridge.started.connect(self._on_started)
-        self.bridge.points_ready.connect(self._drain)
+        # points are handed on at most once a frame: a fast run's points arrive one by one, and
+        # every hand-on costs each listener (plot, instruments, progress) its fixed overhead
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(DRAIN_MS)
+        self._drain_timer.timeout.connect(self._drain)
+        self.bridge.points_ready.connect(self._drain_soon)
         self.bridge.noted.connect(self._on_note)
         self.bridge.ended.connect(self._on_ended)
         self._finished_bridge = _Finished(self)
@@ -163,7 +174,7 @@ class RunController(QObject):
         if self.lab is None:
             raise RuntimeError("no lab connected: press Connect in the Instruments panel")
         experiment.validate(self.lab)
-        self._pacers = paced_subscribers(self.lab, self.speed)
+        self._pacers = paced_subscribers(self.lab, self.speed, gate=self.frame_gate)
         self._abort_requested = threading.Event()
         subs = [_AbortBeforeStart(self._abort_requested, self.engine), self.bridge, *self._pacers]
         self.progress = Progress(0, experiment.total_points(), clock=self.wall, estimate=self._estimate(experiment))
@@ -257,7 +268,12 @@ class RunController(QObject):
             self._set_state("running")
         self.run_started.emit(info)
 
+    def _drain_soon(self) -> None:
+        if not self._drain_timer.isActive():
+            self._drain_timer.start()
+
     def _drain(self) -> None:
+        self._drain_timer.stop()
         items = self.bridge.take()
         if items:
             self.progress.done = items[-1][0] + 1
