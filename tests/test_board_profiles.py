@@ -155,3 +155,22 @@ def test_bad_profile_is_a_clear_error_naming_it(tmp_path, board, message):
 def test_custom_clock_with_a_unit():
     pb = PulseBlaster("0", "pulser", board={"profile": "esr-pro-500", "clock": "400 MHz"})
     assert pb.clock_hz == 400e6 and pb.short_pulse_flags and pb.wait_latency_ticks == 6
+
+
+@pytest.mark.parametrize("board", ["esr-pro-400", "esr-pro-500", "esr-pro-300"])
+@pytest.mark.parametrize("name", ["fid", "hahn-echo", "cpmg", "inversion-recovery"])
+def test_library_compiles_within_each_board_and_decodes_exactly(board, name):
+    """Every instruction within the board's delay field and minimum; the decoded timeline is
+    the sequence's own, to the tick, on the board's clock."""
+    pb = PulseBlaster("0", "pulser", board=board)
+    seq = get_sequence(name)
+    seq = seq.with_cycle(seq.phase_cycle, 2)
+    c = Constraints(clock_hz=pb.clock_hz, min_instruction_ticks=pb.min_instruction_ticks,
+                    max_delay_ticks=pb.max_delay_ticks, min_flow_ticks=pb.min_flow_ticks,
+                    wait_latency_ticks=pb.wait_latency_ticks, max_instructions=pb.max_instructions, **LOOSE)
+    program = compile_pulseblaster(seq, c)
+    assert all(pb.min_instruction_ticks <= i.ticks <= pb.max_delay_ticks for i in program.instructions)
+    r = resolve(seq, c.clock_hz)
+    assert decode(program).normalized() == r.flatten(max(r.averages, 1)).normalized()
+    pb._lib = SimSpinapi()
+    pb.load(program)  # the driver's own checks agree with the compiler's
