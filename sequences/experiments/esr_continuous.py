@@ -45,6 +45,11 @@ CHUNK_S = (0.2, 2.0)
 #: The ramp starts this many group delays (n tau) of field before the sweep's first field (the
 #: filter's lag has built up by then) and ends as many after its last.
 ROLL_DELAYS = 10.0
+#: How often the plan asks the field controller whether it still ramps (s): a supply whose driver
+#: ramps in software (Kepco BOP: no ramp generator) only steps when asked, so this sets the
+#: staircase: steps of ramp_rate x POLL_S. Hall readings are taken half-way between steps, so the
+#: fitted line runs through the staircase's middle.
+POLL_S = 0.025
 #: Samples per time constant at least (a lock-in output is smooth on a scale of tau).
 SAMPLES_PER_TC = 2.0
 
@@ -113,11 +118,16 @@ def _scan(exp: "EsrFieldSweep", lab: Lab, scan: int, down: bool) -> Iterator[Mes
         hall_t: list[float] = []
         hall_b: list[float] = []
         read, warned = 0, False
+        polls = max(1, round(chunk / POLL_S))
         while True:
-            lab.sleep(chunk)
+            for _ in range(polls - 1):  # a supply ramped by its driver steps when asked
+                lab.sleep(chunk / polls)
+                fc.is_ramping()
+            lab.sleep(chunk / polls / 2)  # the reading half-way between two steps of such a ramp
             t1 = lab.clock.now()
             b = hall.read_field() if hall else fc.field
             t_hall = 0.5 * (t1 + lab.clock.now())
+            lab.sleep(chunk / polls / 2)
             ramping = fc.is_ramping()  # after the reading: it was taken during the ramp
             if ramping:
                 hall_t.append(t_hall)
