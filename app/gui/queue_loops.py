@@ -54,14 +54,18 @@ class QueueLoops(QtWidgets.QWidget):
                                "item's unit applies to bare ones) or start:step:stop, stop included")
         self.unit = QtWidgets.QLabel("")
         self.parameter.currentTextChanged.connect(self._show_unit)
-        lay = QtWidgets.QHBoxLayout(self)
+        top, values = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()  # two rows: the dock is narrow
+        top.addWidget(QtWidgets.QLabel("Repeat"))
+        top.addWidget(self.repeat)
+        top.addWidget(QtWidgets.QLabel("Series"))
+        top.addWidget(self.parameter, 1)
+        values.addWidget(QtWidgets.QLabel("values"))
+        values.addWidget(self.values, 1)
+        values.addWidget(self.unit)
+        lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QtWidgets.QLabel("Repeat"))
-        lay.addWidget(self.repeat)
-        lay.addWidget(QtWidgets.QLabel("Series"))
-        lay.addWidget(self.parameter)
-        lay.addWidget(self.values, 1)
-        lay.addWidget(self.unit)
+        lay.addLayout(top)
+        lay.addLayout(values)
 
     def _names(self) -> list[str]:
         try:
