@@ -23,8 +23,11 @@ MAX_STEPS = 1_000_000
 
 
 class SimSpinapi:
-    def __init__(self, world: Any = None, boards: int = 1, version: str = "20171214-sim", wait_latency_ticks: int = 0):
+    def __init__(self, world: Any = None, boards: int = 1, version: str = "20171214-sim", wait_latency_ticks: int = 0,
+                 short_pulse_bits: bool = False):
         self.world = world
+        #: An ESR-PRO board: flag bits 21-23 are the short-pulse field, not outputs (see outputs()).
+        self.short_pulse_bits = short_pulse_bits
         #: Cycles a WAIT holds after the trigger beyond its delay (6 on an ESR-PRO board).
         self.wait_latency_ticks = wait_latency_ticks
         self.boards = boards
@@ -142,6 +145,23 @@ class SimSpinapi:
         return 0b0100 if elapsed < end else 0b0001
 
     # --- simulation -----------------------------------------------------------------------------
+    def outputs(self) -> list[tuple[int, int | None]]:
+        """What each loaded instruction puts on the outputs: (bits 0-20 pattern, periods).
+
+        On an ESR-PRO (``short_pulse_bits``) bits 21-23 select the output (ESR-PRO manual,
+        short-pulse feature; ``spinapi.h`` ON = 111): 000 = nothing at all (pattern 0), 001-101
+        = the pattern for only 1-5 clock periods, 111 = for the whole instruction (periods None).
+        Other boards put out all 24 bits for the whole instruction."""
+        out: list[tuple[int, int | None]] = []
+        for flags, *_ in self.program:
+            if not self.short_pulse_bits:
+                out.append((flags, None))
+                continue
+            field = (flags >> 21) & 0b111
+            pattern = flags & 0x1FFFFF
+            out.append((0, 0) if field == 0 else (pattern, None) if field == 0b111 else (pattern, field))
+        return out
+
     def trigger(self) -> None:
         """A hardware trigger: a program waiting at WAIT continues from now."""
         self.pb_read_status()

@@ -174,3 +174,15 @@ def test_library_compiles_within_each_board_and_decodes_exactly(board, name):
     assert decode(program).normalized() == r.flatten(max(r.averages, 1)).normalized()
     pb._lib = SimSpinapi()
     pb.load(program)  # the driver's own checks agree with the compiler's
+
+
+def test_an_esr_pro_without_its_short_pulse_field_puts_out_nothing():
+    """The simulated ESR-PRO decodes bits 21-23 as the board does: with 000 (the driver's old
+    default) no instruction drives any output; with the profile's default the pulses are there."""
+    program = [(0x41, "CONTINUE", 0, 20e-9), (0x0, "CONTINUE", 0, 1e-6), (0x0, "STOP", 0, 10e-9)]
+    silent = SimSpinapi(short_pulse_bits=True)
+    PulseBlaster("0", "pulser", binding=silent, board="esr-pro-500", short_pulse_flags=False).load(program)
+    assert [pattern for pattern, _ in silent.outputs()] == [0, 0, 0]
+    working = SimSpinapi(short_pulse_bits=True)
+    PulseBlaster("0", "pulser", binding=working, board="esr-pro-500").load(program)
+    assert working.outputs() == [(0x41, None), (0x0, None), (0x0, None)]
