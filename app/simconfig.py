@@ -28,6 +28,7 @@ from app.sim_cavity import (CAVITY_KEYS, DAMPING_KEYS, cavity_problems, configur
                             configure_strong_coupling, damping_problems)
 from app.sim_magnet import MAGNET_KEYS, configure_magnet, magnet_problems
 from app.sim_membrane import MEMBRANE_KEYS, configure_membrane, membrane_problems
+from app.sim_nuclear import NUCLEAR_KEYS, configure_nuclear, nuclear_problems
 from drivers.errors import ConfigError
 from sim_backend.world import SimulatedWorld
 
@@ -74,6 +75,10 @@ SIM_TABLE = (
     SimKey("membrane", {}, "SI", "table: " + ", ".join(f"{k} ({u or '1'})" for k, (u, _) in MEMBRANE_KEYS.items()),
            "[sim.membrane]: the SiN membrane's mode (MRFM); q_table = [[T, Q], ...] makes Q depend on "
            "temperature (log Q linear in T), so the force noise sqrt(4 kB T k/(w0 Q(T))) follows a cooldown"),
+    SimKey("nuclear", {}, "SI", "table: " + ", ".join(f"{k} ({u or '1'})" for k, (u, _) in NUCLEAR_KEYS.items()),
+           "[sim.nuclear]: a 71Ga film (GaAs) on the force sensor instead of the electron phantom, with "
+           "history-tracked polarisation (T1, optical pumping with the lab's 'laser', cyclic adiabatic inversion) "
+           "for mrfm-image-nuclear"),
     SimKey("magnet", {}, "SI", "table: " + ", ".join(f"{k} ({u})" for k, (u, _) in MAGNET_KEYS.items()),
            "[sim.magnet]: the simulated supply, e.g. max_field = 9.0, remanence = 0.0 for a superconducting "
            "solenoid (default: 1 T iron-yoke electromagnet); [limits] max_field must allow it too"),
@@ -228,6 +233,8 @@ def _check_table(table: dict[str, Any]) -> list[str]:
         problems.extend(membrane_problems(table["membrane"]))
     if "magnet" in table:
         problems.extend(magnet_problems(table["magnet"]))
+    if "nuclear" in table:
+        problems.extend(nuclear_problems(table["nuclear"]))
     if "cavity" in table or table.get("line") == "strong-coupling":
         problems.extend(cavity_problems(table.get("cavity"), table.get("line"), table.get("sample", "paramagnet"),
                                         table.get("sample_parameters")))
@@ -284,6 +291,8 @@ def world_from_config(table: dict[str, Any]) -> SimulatedWorld:
     world = SimulatedWorld(sample, seed=int(table.get("seed", SIM_DEFAULTS["seed"])))
     if "membrane" in table:
         configure_membrane(world, table["membrane"])
+    if "nuclear" in table:
+        configure_nuclear(world, table["nuclear"])
     if "magnet" in table:
         configure_magnet(world, table["magnet"])
     if table.get("line", SIM_DEFAULTS["line"]) == "broadband":

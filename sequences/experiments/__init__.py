@@ -13,6 +13,7 @@ from sequences.experiments.membrane_noise import MembraneThermalSpectrum
 from sequences.experiments.membrane_resonator import MembraneDrivenSweep, MembraneRingdown
 from sequences.experiments.mrfm_esr import ForceDetectedEsr
 from sequences.experiments.mrfm_imaging import MrfmImaging1D
+from sequences.experiments.mrfm_nuclear import MrfmImagingNuclear
 from sequences.experiments.nutation_relaxation_fid import PULSED_EXPERIMENTS
 from sequences.experiments.nv_decoupling import NV_DECOUPLING
 from sequences.experiments.nv_odmr import NV_ODMR
@@ -24,7 +25,7 @@ EXPERIMENTS: dict[str, type[Experiment]] = {cls.name: cls for cls in (
     EsrFieldSweep, EsrDriftSweep, *PULSED_EXPERIMENTS,
     FreqFieldMap, AvoidedCrossingMap, TemperatureSeries, AngularDependence, PowerSaturation, EsrPowderSweep, FieldCalibration,
     MembraneDrivenSweep, MembraneRingdown, MembraneThermalSpectrum, ForceDetectedEsr, MrfmImaging1D,
-    *NV_ODMR, *NV_PULSED, *NV_DECOUPLING,
+    MrfmImagingNuclear, *NV_ODMR, *NV_PULSED, *NV_DECOUPLING,
 )}
 
 
@@ -39,4 +40,5 @@ def get_experiment(name: str) -> type[Experiment]:
 
 __all__ = ["EXPERIMENTS", "get_experiment", "EsrFieldSweep", "EsrDriftSweep", "FreqFieldMap", "AvoidedCrossingMap", "TemperatureSeries",
            "AngularDependence", "PowerSaturation", "EsrPowderSweep", "FieldCalibration", "MembraneDrivenSweep",
-           "MembraneRingdown", "MembraneThermalSpectrum", "ForceDetectedEsr", "MrfmImaging1D", "g_tensor_from_runs"]
+           "MembraneRingdown", "MembraneThermalSpectrum", "ForceDetectedEsr", "MrfmImaging1D", "MrfmImagingNuclear",
+           "g_tensor_from_runs"]

@@ -12,7 +12,8 @@ from typing import Any
 
 from drivers.roles import Instrument
 from sim_backend.membrane.bloch import Protocol, packet_harmonics
-from sim_backend.membrane.instruments import SimInterferometer, SimMembraneLockIn, SimPiezo
+from sim_backend.membrane.instruments import SimInterferometer, SimMembraneLockIn, SimPiezo, SimPumpLaser
+from sim_backend.membrane.nuclear import GA71_DENSITY, NuclearSample, NuclearSpinForce
 from sim_backend.membrane.readout import Demodulator, Interferometer
 from sim_backend.membrane.resonator import MembraneMode
 from sim_backend.membrane.spins import GA71, SpinSample, SpinSpecies, electron
@@ -31,7 +32,8 @@ def phantom_sample(**overrides: Any) -> SpinSample:
 
 
 def add_membrane(world: Any, mode: MembraneMode | None = None, **options: Any) -> dict[str, Instrument]:
-    """Attach the membrane setup to ``world`` (once) and return {'displacement', 'piezo'}.
+    """Attach the membrane setup to ``world`` (once) and return {'displacement', 'piezo'}, and
+    the pump 'laser' when the sample is nuclear (optical pumping).
 
     ``options`` go to :class:`MembraneSystem` (sample, gradient, b1_per_sqrt_w, coil_t_per_v,
     interferometer, seed) when the system is created."""
@@ -43,9 +45,13 @@ def add_membrane(world: Any, mode: MembraneMode | None = None, **options: Any) -
         world.add_process(system)
     elif mode is not None or options:
         raise ValueError("this world already has a membrane; configure world.membrane directly")
-    return {"displacement": SimInterferometer(system), "piezo": SimPiezo(system)}
+    instruments: dict[str, Instrument] = {"displacement": SimInterferometer(system), "piezo": SimPiezo(system)}
+    if system.nuclear is not None:
+        instruments["laser"] = SimPumpLaser(system)
+    return instruments
 
 
 __all__ = ["add_membrane", "phantom_sample", "MembraneSystem", "MembraneMode", "Piezo", "Interferometer",
            "Demodulator", "SpinSample", "SpinSpecies", "electron", "GA71", "Protocol", "packet_harmonics",
-           "SimInterferometer", "SimMembraneLockIn", "SimPiezo"]
+           "SimInterferometer", "SimMembraneLockIn", "SimPiezo", "SimPumpLaser", "NuclearSample", "NuclearSpinForce",
+           "GA71_DENSITY"]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from drivers.errors import InstrumentError
-from drivers.roles import DisplacementSensor, PiezoDrive
+from drivers.roles import DisplacementSensor, LaserGate, PiezoDrive
 from drivers.roles.base import Range
 from sim_backend.instruments.cw import _SimInstrument
 from sim_backend.instruments.lockin import SimLockIn
@@ -173,3 +173,42 @@ class SimPiezo(_SimInstrument, PiezoDrive):
     def snapshot(self) -> dict[str, Any]:
         p = self.system.piezo
         return {"amplitude_V": p.amplitude, "frequency_Hz": p.frequency, "output": p.output}
+
+
+class SimPumpLaser(LaserGate):
+    """The optical-pumping light on a nuclear sample (near-band-gap light on GaAs): while it is
+    on, the nuclear polarisation builds up towards the pumped value (``nuclear.py``)."""
+
+    power_range = Range(0.0, 1.0, "W")
+
+    def __init__(self, system: MembraneSystem, name: str = "laser"):
+        super().__init__(name)
+        self.system = system
+        self._power = 0.01
+
+    def identity(self) -> str:
+        return "spinbench,SimPumpLaser,0013,1.0"
+
+    @property
+    def output(self) -> bool:
+        return self.system.pump_light
+
+    @output.setter
+    def output(self, on: bool) -> None:
+        self.system.world.log(self.name, f"OUTP {int(bool(on))}")
+        self.system.pump_light = bool(on)
+
+    @property
+    def power(self) -> float:
+        return self._power
+
+    @power.setter
+    def power(self, watts: float) -> None:
+        self._power = self.power_range.check("laser power", watts, self.name)
+
+    def make_safe(self) -> None:
+        self.system.pump_light = False
+        self.system.world.log(self.name, "OUTP 0 (safe)")
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"output": self.system.pump_light, "power_W": self._power}

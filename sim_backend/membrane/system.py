@@ -18,6 +18,7 @@ import numpy as np
 from sim_backend.membrane.bloch import Protocol
 from sim_backend.membrane.readout import Demodulator, Interferometer
 from sim_backend.membrane.resonator import JointPropagator, MembraneMode, envelope_record
+from sim_backend.membrane.nuclear import NuclearSample, NuclearSpinForce
 from sim_backend.membrane.spins import SpinForce, SpinSample
 
 
@@ -52,7 +53,9 @@ class MembraneSystem:
         self.b1_per_sqrt_w = b1_per_sqrt_w
         #: Field-modulation coil at the sample, driven by the demodulator's sine out (T/V peak).
         self.coil_t_per_v = coil_t_per_v
-        self.spins: SpinForce | None = None
+        self.spins: SpinForce | NuclearSpinForce | None = None
+        #: Optical-pumping light on the sample (nuclear samples; ``SimPumpLaser`` switches it).
+        self.pump_light = False
         if sample is not None:
             self.set_sample(sample)
         self.state = np.zeros(5, dtype=complex)  # [envelope a (m, reference frame), stages (V)]
@@ -67,10 +70,18 @@ class MembraneSystem:
         self.notes: list[str] = []
 
     # --- configuration ----------------------------------------------------------------------
-    def set_sample(self, sample: SpinSample | None, gradient: float | None = None) -> None:
+    def set_sample(self, sample: SpinSample | NuclearSample | None, gradient: float | None = None) -> None:
         if gradient is not None:
             self.gradient = gradient
-        self.spins = SpinForce(sample, self.gradient) if sample is not None else None
+        if isinstance(sample, NuclearSample):
+            self.spins = NuclearSpinForce(sample, self.gradient)
+        else:
+            self.spins = SpinForce(sample, self.gradient) if sample is not None else None
+
+    @property
+    def nuclear(self) -> NuclearSpinForce | None:
+        """The history-tracking nuclear spins, when the sample is nuclear."""
+        return self.spins if isinstance(self.spins, NuclearSpinForce) else None
 
     def set_reference(self, hz: float) -> None:
         """Retune the demodulator: the envelope is re-expressed in the new rotating frame."""
@@ -182,11 +193,15 @@ class MembraneSystem:
         return (self.world.thermal.temperature, p.output, p.amplitude, p.frequency, p.force_per_volt, p.phase_deg,
                 d.frequency, d.phase_deg, d.time_constant, d.poles, d.sine_out, self.ifo.phase,
                 self.ifo.noise_density, self.ifo.v_pp, self.ifo.wavelength, m.f0, m.q, m.q_table, m.m_eff, id(self.spins),
-                self.gradient, self.b1_per_sqrt_w, self.coil_t_per_v, spins)
+                self.gradient, self.b1_per_sqrt_w, self.coil_t_per_v, spins, getattr(self.spins, "version", 0))
 
     def advance(self, t0: float, dt: float) -> None:
         """Clock process: extend the pending interval while nothing changes, else integrate it."""
         end = t0 + dt
+        nuclear = self.nuclear
+        if nuclear is not None:  # the nuclear moments evolve whatever the readout does
+            nuclear.evolve(dt, self.protocol(), self.world.magnet.true_field, self.world.microwave.frequency,
+                           self.temperature(), self.pump_light)
         if end <= self._skip_until:
             return
         t0 = max(t0, self._skip_until)
