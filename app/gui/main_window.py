@@ -17,6 +17,7 @@ from app.gui.data_browser import DataBrowser
 from app.gui.experiment_panel import ExperimentPanel
 from app.gui.instruments_panel import InstrumentPoller, InstrumentsPanel
 from app.gui.live_plot import LivePlot
+from app.gui.peaks_panel import PeakPicker
 from app.gui.log_panel import LogPanel
 from app.gui.magnet_panel import MagnetPanel
 from app.gui.run_control import RunControlPanel
@@ -65,6 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.sequence = SequencePanel()
         self.magnet = MagnetPanel()
         self.browser = DataBrowser(out)
+        self.peaks = PeakPicker(self.plot)  # peak picking on the live / finished plot
         # the centre: the live plot and the data browser as tabs, each with the full-size plot
         self.centre = QtWidgets.QTabWidget()
         self.centre.setObjectName("centre_tabs")
@@ -80,7 +82,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._dock("Log", self.log, Qt.BottomDockWidgetArea)
         self._dock("Sequence", self.sequence, Qt.BottomDockWidgetArea)
         self._dock("Magnet designer", self.magnet, Qt.BottomDockWidgetArea)
-        for name in ("Sequence", "Magnet designer"):
+        self._dock("Peaks", self.peaks, Qt.BottomDockWidgetArea)
+        for name in ("Sequence", "Magnet designer", "Peaks"):
             self.tabifyDockWidget(self.docks["Log"], self.docks[name])
         self.docks["Log"].raise_()
         self._wire()
@@ -129,6 +132,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser.loaded.connect(lambda p: self.log.gui(f"opened {p}"))
         self.browser.loaded.connect(lambda _: self.centre.setCurrentWidget(self.browser))
         c.run_started.connect(lambda _: self.centre.setCurrentWidget(self.plot))
+        c.run_started.connect(lambda info: self.peaks.set_frequency(info.experiment.values.get("frequency")))
 
     def _menus(self) -> None:
         bar = self.menuBar()

@@ -65,9 +65,11 @@ class PeakPicker(QtWidgets.QWidget):
         lay.addWidget(self.table, 1)
         lay.addWidget(self.message)
 
-    def set_frequency(self, hz: float | None) -> None:
-        """The microwave frequency the data was taken at (from the run or file), for g."""
-        self.frequency.setText(f"{hz / 1e9:.9g} GHz" if hz and math.isfinite(hz) and hz > 0 else "")
+    def set_frequency(self, hz: Any) -> None:
+        """The microwave frequency the data was taken at (from the run or file), for g; anything
+        but a positive number (no such parameter) leaves the field empty."""
+        ok = isinstance(hz, (int, float)) and not isinstance(hz, bool) and math.isfinite(hz) and hz > 0
+        self.frequency.setText(f"{hz / 1e9:.9g} GHz" if ok else "")
 
     def frequency_hz(self) -> float | None:
         text = self.frequency.text().strip()
