@@ -153,15 +153,13 @@ def _print_run(info: Any, outcome: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from sequences.experiments import EXPERIMENTS
+    from sequences.catalogue import experiment_catalogue  # the stored listing: no experiment imported
 
     print("Values are in the unit shown (a bare number in --set means that unit; '335mT' or '0.335 T' work too).")
-    for name, cls in sorted(EXPERIMENTS.items()):
-        print(f"{name}: {cls.title}  (roles: {', '.join(cls.roles)})")
-        for p in cls.parameters:
-            bounds = p.range_text()
-            print(f"    {p.name:16s} = {p.text(p.default):>10} {p.shown_unit:7s} {p.doc}"
-                  + (f"  {bounds}" if bounds else ""))
+    for name, entry in sorted(experiment_catalogue().items()):
+        print(f"{name}: {entry['title']}  (roles: {', '.join(entry['roles'])})")
+        for pname, default, unit, doc, bounds in entry["parameters"]:
+            print(f"    {pname:16s} = {default:>10} {unit:7s} {doc}" + (f"  {bounds}" if bounds else ""))
     return 0
 
 
