@@ -4,7 +4,7 @@
     simulated = true
 
     [sim]
-    sample = "ferromagnet"      # paramagnet (default) | gtensor | powder | ferromagnet
+    sample = "ferromagnet"      # paramagnet (default) | gtensor | powder | ferromagnet | antiferromagnet
     line = "broadband"          # cavity (default, X-band Q = 3000) | broadband (coplanar line)
                                 # | strong-coupling (the paramagnet coupled to the cavity: [sim.cavity])
     line_loss = 1.5             # dB per sqrt(GHz) of the broadband line
@@ -32,7 +32,7 @@ from app.sim_nuclear import NUCLEAR_KEYS, configure_nuclear, nuclear_problems
 from drivers.errors import ConfigError
 from sim_backend.world import SimulatedWorld
 
-SAMPLES = ("paramagnet", "gtensor", "powder", "ferromagnet", "nv")
+SAMPLES = ("paramagnet", "gtensor", "powder", "ferromagnet", "nv", "antiferromagnet")
 LINES = ("cavity", "broadband", "strong-coupling")
 GEOMETRIES = ("in-plane", "out-of-plane", "sphere")
 #: Physical constraints on sample parameters (names shared by the simulated samples).
@@ -55,7 +55,8 @@ class SimKey:
 SIM_TABLE = (
     SimKey("sample", "paramagnet", "", " | ".join(SAMPLES),
            "the simulated sample in the resonator: an isotropic S = 1/2 radical, an anisotropic g-tensor "
-           "single crystal on the goniometer, the same centres as a powder, or a macrospin ferromagnet"),
+           "single crystal on the goniometer, the same centres as a powder, a macrospin ferromagnet, or a "
+           "two-sublattice antiferromagnet (exchange h_e, anisotropy h_a; measure it with afmr-map)"),
     SimKey("line", "cavity", "", " | ".join(LINES),
            "cavity: X-band cavity, Q = 3000 at 9.5 GHz (sees nothing away from it); broadband: a coplanar "
            "line for FMR at any frequency; strong-coupling: the paramagnet strongly coupled to the cavity "
@@ -137,6 +138,14 @@ SAMPLE_PARAMETERS: dict[str, tuple[str, str]] = {
     "quantiles": ("", "nv: quasi-static detuning values per hyperfine line"),
     "bath_draws": ("", "nv: bath realisations per detuning value"),
     "nitrogen": ("", "nv: set by [sim] nitrogen"),
+    "h_e": ("T", "antiferromagnet: exchange field mu0 H_E at T = 0"),
+    "h_a": ("T", "antiferromagnet: uniaxial anisotropy field mu0 H_A at T = 0 (> 0 easy axis z, < 0 easy plane)"),
+    "frequency_hwhm": ("Hz", "antiferromagnet: half width of each resonance mode in frequency"),
+    "field_direction": ("", "antiferromagnet: applied field direction in the crystal frame (3 numbers; easy axis z)"),
+    "neel_temperature": ("K", "antiferromagnet: T_N; H_E ~ m(T), H_A ~ m(T)^n with m = sqrt(1 - (T/T_N)^2); inf: none"),
+    "anisotropy_exponent": ("", "antiferromagnet: n in H_A(T) = H_A m(T)^n (Callen-Callen uniaxial: 2)"),
+    "max_field": ("T", "antiferromagnet: top of its precomputed mode table"),
+    "grid_step": ("T", "antiferromagnet: field step of the mode table before refinement"),
 }
 
 
@@ -154,6 +163,10 @@ def sample_class(kind: str) -> type:
         from sim_backend.nv import NvSample
 
         return NvSample
+    if kind == "antiferromagnet":
+        from sim_backend.antiferromagnet import AntiferromagnetSample
+
+        return AntiferromagnetSample
     from sim_backend.ferromagnet import Ferromagnet
 
     return Ferromagnet

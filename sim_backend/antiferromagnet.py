@@ -32,6 +32,13 @@ def _unit(theta: float, phi: float) -> np.ndarray:
     return _FRAME @ np.array([math.sin(theta) * math.cos(phi), math.sin(theta) * math.sin(phi), math.cos(theta)])
 
 
+def _unit_derivatives(theta: float, phi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The unit vector and its derivatives by theta and phi (for the energy's gradient)."""
+    st, ct, sp, cp = math.sin(theta), math.cos(theta), math.sin(phi), math.cos(phi)
+    return (_FRAME @ np.array([st * cp, st * sp, ct]), _FRAME @ np.array([ct * cp, ct * sp, -st]),
+            _FRAME @ np.array([-st * sp, st * cp, 0.0]))
+
+
 @dataclass
 class Antiferromagnet:
     """Exchange field ``h_e`` (T), uniaxial anisotropy field ``h_a`` (T, signed), g factor."""
@@ -56,14 +63,20 @@ class Antiferromagnet:
         """Sublattice directions at the energy minimum for the applied field ``h`` (T, 3-vector)."""
         h = np.asarray(h, float)
 
+        z = np.array([0.0, 0.0, 1.0])
+
         def e(p):
-            return self.energy(_unit(p[0], p[1]), _unit(p[2], p[3]), h)
+            m1, m1t, m1p = _unit_derivatives(p[0], p[1])
+            m2, m2t, m2p = _unit_derivatives(p[2], p[3])
+            g1 = self.h_e * m2 - self.h_a * m1[2] * z - h  # dE/dm1
+            g2 = self.h_e * m1 - self.h_a * m2[2] * z - h
+            return self.energy(m1, m2, h), np.array([g1 @ m1t, g1 @ m1p, g2 @ m2t, g2 @ m2p])
 
         best = None
         for start in ([0.1, 0.2, math.pi - 0.1, 0.3], [1.2, 0.1, 1.9, math.pi - 0.1],
                       [math.pi / 2, 0.4, math.pi / 2, math.pi + 0.5], [0.3, 0.0, 0.35, math.pi],
                       [2.0, 1.0, 1.1, 4.0], [0.8, 2.5, 2.3, 5.5]):
-            r = minimize(e, start, method="BFGS", options={"gtol": 1e-13})
+            r = minimize(e, start, jac=True, method="BFGS", options={"gtol": 1e-13})
             if best is None or r.fun < best.fun - 1e-12:
                 best = r
         p = best.x
@@ -97,3 +110,133 @@ class Antiferromagnet:
         """(field T, frequency Hz) of every mode at each field magnitude along ``direction``."""
         u = np.asarray(direction, float) / np.linalg.norm(direction)
         return [(float(b), float(f)) for b in fields for f in self.frequencies(b * u)]
+
+
+def sublattice_magnetisation(temperature: float, neel_temperature: float) -> float:
+    """m(T) = sqrt(1 - (T / T_N)^2), 0 above T_N: an empirical reduced sublattice magnetisation with
+    the mean-field exponent 1/2 at T_N (not a material's measured curve)."""
+    if not math.isfinite(neel_temperature):
+        return 1.0
+    x = temperature / neel_temperature
+    return math.sqrt(1 - x * x) if x < 1 else 0.0
+
+
+@dataclass
+class AntiferromagnetSample:
+    """The antiferromagnet as a cw sample: each normal mode a Lorentzian line in frequency.
+
+    ``h_e``, ``h_a`` (T) at T = 0, ``g``; ``frequency_hwhm`` (Hz) the modes' half width;
+    ``field_direction``: the applied field in the crystal frame (easy axis z); temperature:
+    H_E(T) = H_E m(T), H_A(T) = H_A m(T)^anisotropy_exponent (Callen-Callen: K ~ m^3 for a
+    uniaxial single-ion anisotropy, so H_A = 2K/M ~ m^2; H. B. Callen and E. Callen, J. Phys.
+    Chem. Solids 27, 1271 (1966)), m(T) from :func:`sublattice_magnetisation`.
+    The modes come from :class:`Antiferromagnet` (equilibrium + linearised equations of motion)
+    on a field grid up to ``max_field``, linear between grid points within one magnetic phase,
+    the phase boundary (spin flop) located by bisection; a table per temperature (0.1 K bins)."""
+
+    h_e: float = 4.0
+    h_a: float = 0.4
+    g: float = 2.0
+    frequency_hwhm: float = 0.3e9
+    amplitude: float = 1000.0
+    field_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    neel_temperature: float = math.inf
+    anisotropy_exponent: float = 2.0
+    max_field: float = 4.0
+    grid_step: float = 0.1
+
+    def __post_init__(self) -> None:
+        Antiferromagnet(self.h_e, self.h_a, self.g)  # the same checks
+        if not (self.frequency_hwhm > 0 and self.max_field > 0 and self.grid_step > 0
+                and np.linalg.norm(self.field_direction) > 0):
+            raise ValueError("antiferromagnet sample: need frequency_hwhm > 0, max_field > 0, grid_step > 0 "
+                             "and a non-zero field_direction")
+        self._tables: dict[float, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def model(self, temperature: float) -> Antiferromagnet:
+        m = sublattice_magnetisation(temperature, self.neel_temperature)
+        if m <= 0:
+            raise ValueError(f"antiferromagnet sample: {temperature} K is above T_N = {self.neel_temperature} K")
+        return Antiferromagnet(self.h_e * m, self.h_a * m ** self.anisotropy_exponent, self.g)
+
+    def _table(self, temperature: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Segments (fields, frequencies (modes x fields)) of constant mode count."""
+        key = round(temperature, 1) if math.isfinite(self.neel_temperature) else 0.0
+        if key in self._tables:
+            return self._tables[key]
+        afm = self.model(key)
+        u = np.asarray(self.field_direction, float) / np.linalg.norm(self.field_direction)
+
+        def modes(b: float) -> np.ndarray:
+            return afm.frequencies(b * u)
+
+        grid = np.linspace(0.0, self.max_field, max(2, int(round(self.max_field / self.grid_step)) + 1))
+        values = [modes(b) for b in grid]
+        segments, start = [], 0
+        fields, freqs = [grid[0]], [values[0]]
+        for i in range(1, len(grid)):
+            if len(values[i]) == len(values[i - 1]):
+                fields.append(grid[i])
+                freqs.append(values[i])
+                continue
+            lo, hi, v_lo, v_hi = grid[i - 1], grid[i], values[i - 1], values[i]
+            while hi - lo > 1e-6 * self.max_field:  # the phase boundary, by bisection
+                mid = 0.5 * (lo + hi)
+                v = modes(mid)
+                if len(v) == len(v_lo):
+                    lo, v_lo = mid, v
+                else:
+                    hi, v_hi = mid, v
+            fields.append(lo)
+            freqs.append(v_lo)
+            segments.append((np.array(fields), np.array(freqs).T))
+            fields, freqs = [hi, grid[i]], [v_hi, values[i]]
+        segments.append((np.array(fields), np.array(freqs).T))
+        segments = [self._refine(f, v, modes) for f, v in segments]
+        self._tables[key] = segments
+        return segments
+
+    def _refine(self, fields: np.ndarray, freqs: np.ndarray, modes) -> tuple[np.ndarray, np.ndarray]:
+        """Halve grid intervals until the straight line between points is within 1 % of the line
+        width of the modes at the midpoint (the spin-flop branch curves sharply near H_sf)."""
+        tol = 0.01 * self.frequency_hwhm
+        pts = {float(b): v for b, v in zip(fields, freqs.T)}
+        todo = list(zip(fields[:-1], fields[1:]))
+        while todo:
+            a, b = todo.pop()
+            if b - a < 1e-4 * self.grid_step:
+                continue
+            mid = 0.5 * (a + b)
+            v = modes(mid)
+            pts[mid] = v
+            if len(v) != len(pts[a]) or np.max(np.abs(v - 0.5 * (pts[a] + pts[b]))) > tol:
+                todo += [(a, mid), (mid, b)]
+        order = sorted(pts)
+        return np.array(order), np.array([pts[b] for b in order]).T
+
+    def mode_frequencies(self, field: np.ndarray, temperature: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(mask, frequencies (modes x selected fields)) per phase segment, for |field| values."""
+        b = np.abs(np.asarray(field, float))
+        if b.size and b.max() > self.max_field * (1 + 1e-9):
+            raise ValueError(f"antiferromagnet sample: field {b.max():.4g} T beyond its table (max_field "
+                             f"{self.max_field} T); raise max_field")
+        out = []
+        segments = self._table(temperature)
+        for k, (fields, freqs) in enumerate(segments):
+            last = k == len(segments) - 1
+            mask = (b >= fields[0]) & ((b <= fields[-1]) if last else (b < fields[-1]))
+            if mask.any():
+                out.append((mask, np.array([np.interp(b[mask], fields, row) for row in freqs])))
+        return out
+
+    def absorption(self, field: np.ndarray, frequency: float, power: float, temperature: float) -> np.ndarray:
+        b = np.asarray(field, float)
+        total = np.zeros(b.shape)
+        flat = total.reshape(-1)
+        w = self.frequency_hwhm
+        for mask, freqs in self.mode_frequencies(b.reshape(-1), temperature):
+            flat[mask] = np.sum(w * w / ((frequency - freqs) ** 2 + w * w), axis=0)
+        return self.amplitude * math.sqrt(max(power, 0.0)) * total
+
+    def set_stage_rotation(self, rotation: np.ndarray) -> None:
+        """Not on the goniometer: the field direction is set by ``field_direction``."""

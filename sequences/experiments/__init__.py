@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sequences.experiment import Experiment
+from sequences.experiments.afmr_map import AfmrMap
 from sequences.experiments.angular import AngularDependence, g_tensor_from_runs
 from sequences.experiments.coupling_map import AvoidedCrossingMap
 from sequences.experiments.esr_drift import EsrDriftSweep
@@ -23,7 +24,7 @@ from sequences.experiments.temperature_series import TemperatureSeries
 
 EXPERIMENTS: dict[str, type[Experiment]] = {cls.name: cls for cls in (
     EsrFieldSweep, EsrDriftSweep, *PULSED_EXPERIMENTS,
-    FreqFieldMap, AvoidedCrossingMap, TemperatureSeries, AngularDependence, PowerSaturation, EsrPowderSweep, FieldCalibration,
+    FreqFieldMap, AvoidedCrossingMap, AfmrMap, TemperatureSeries, AngularDependence, PowerSaturation, EsrPowderSweep, FieldCalibration,
     MembraneDrivenSweep, MembraneRingdown, MembraneThermalSpectrum, ForceDetectedEsr, MrfmImaging1D,
     MrfmImagingNuclear, *NV_ODMR, *NV_PULSED, *NV_DECOUPLING,
 )}
@@ -38,7 +39,7 @@ def get_experiment(name: str) -> type[Experiment]:
         raise ConfigError(f"unknown experiment {name!r}; available: {', '.join(sorted(EXPERIMENTS))}") from None
 
 
-__all__ = ["EXPERIMENTS", "get_experiment", "EsrFieldSweep", "EsrDriftSweep", "FreqFieldMap", "AvoidedCrossingMap", "TemperatureSeries",
+__all__ = ["EXPERIMENTS", "get_experiment", "EsrFieldSweep", "EsrDriftSweep", "FreqFieldMap", "AvoidedCrossingMap", "AfmrMap", "TemperatureSeries",
            "AngularDependence", "PowerSaturation", "EsrPowderSweep", "FieldCalibration", "MembraneDrivenSweep",
            "MembraneRingdown", "MembraneThermalSpectrum", "ForceDetectedEsr", "MrfmImaging1D", "MrfmImagingNuclear",
            "g_tensor_from_runs"]

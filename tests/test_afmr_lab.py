@@ -1,0 +1,69 @@
+"""The antiferromagnet in the simulated cw lab ([sim] sample = "antiferromagnet"): its mode table
+against the closed-form branches, the table's checks, and afmr-map on the lab built from the TOML
+file recovering H_E, H_A, g and the spin-flop field (the truth sits in the lab file only)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.afmr import MU_B_OVER_H, easy_axis_branches, spin_flop_field
+from app.labconfig import build_lab, lab_from_file
+from drivers.errors import ConfigError
+from sim_backend.antiferromagnet import AntiferromagnetSample
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.slow
+def test_mode_table_follows_the_closed_form_branches_across_the_spin_flop():
+    s = AntiferromagnetSample(h_e=1.5, h_a=0.3, g=2.0, frequency_hwhm=0.3e9, max_field=2.0)
+    b = np.linspace(0.0, 1.99, 997)
+    ref = easy_axis_branches(b, 1.5, 0.3) * 2.0 * MU_B_OVER_H
+    hsf = spin_flop_field(1.5, 0.3)
+    seen = 0
+    for mask, freqs in s.mode_frequencies(b, 295.0):
+        r = np.sort(np.where(np.isnan(ref[:, mask]), np.inf, ref[:, mask]), axis=0)[:freqs.shape[0]]
+        assert np.max(np.abs(np.sort(freqs, axis=0) - r)) < 0.02 * s.frequency_hwhm  # table: 1 % of the width
+        seen += mask.sum()
+        assert np.all(b[mask] < hsf) or np.all(b[mask] > hsf)  # one phase per segment, split at H_sf
+    assert seen == len(b)
+
+
+def test_anisotropy_falls_towards_the_neel_temperature():
+    s = AntiferromagnetSample(h_e=1.5, h_a=0.3, neel_temperature=60.0)
+    m = np.sqrt(1 - (np.array([5.0, 30.0, 55.0]) / 60.0) ** 2)
+    got = [(s.model(t).h_e, s.model(t).h_a) for t in (5.0, 30.0, 55.0)]
+    assert np.array(got) == pytest.approx(np.c_[1.5 * m, 0.3 * m ** 2])
+    with pytest.raises(ValueError, match="above T_N"):
+        s.model(61.0)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"h_e": 1.0, "h_a": 2.5}, "|H_A| < 2 H_E"),
+    ({"h_e": 1.0, "k0": 1e5}, "'k0'] unknown for antiferromagnet"),
+    ({"frequency_hwhm": -1e9}, "must not be negative"),
+])
+def test_bad_antiferromagnet_parameters_are_refused_by_name(params, message):
+    with pytest.raises(ConfigError) as err:
+        build_lab({"lab": {"simulated": True}, "sim": {"sample": "antiferromagnet", "sample_parameters": params}})
+    assert message in str(err.value)
+
+
+@pytest.mark.slow
+def test_afmr_map_from_the_lab_file_recovers_exchange_anisotropy_and_g(tmp_path):
+    from app.runner import run_experiment
+    from sequences.experiments import get_experiment
+
+    lab = lab_from_file(EXAMPLES / "lab-sim-afm.toml")
+    out = run_experiment(get_experiment("afmr-map")(), lab, tmp_path, plot=False)
+    assert out.info.status == "completed", out.info.error
+    r = out.info.results
+    truth = lab.world.sample  # read here only, to compare
+    assert r["h_e"].value == pytest.approx(truth.h_e, rel=0.01)  # measured 0.04 %
+    assert r["h_a"].value == pytest.approx(truth.h_a, rel=0.01)
+    assert r["g_factor"].value == pytest.approx(truth.g, rel=0.01)
+    hsf = spin_flop_field(truth.h_e, truth.h_a)
+    assert abs(r["spin_flop_field"].value - hsf) < max(4 * r["spin_flop_field"].error, 1e-3 * hsf)
+    assert len(r["line_field"]) >= 12  # lower, upper and spin-flop branches, 4 .. 49 GHz
