@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.uncertainty import covariance
+from analysis.uncertainty import covariance, propagate
 
 
 def principal_projection(z: np.ndarray) -> tuple[np.ndarray, float]:
@@ -137,8 +137,11 @@ def fit_peak(b: np.ndarray, s: np.ndarray) -> PeakFit:
 
 
 def zero_crossing(b: np.ndarray, s: np.ndarray) -> tuple[float, float]:
-    """Centre of an odd (dispersion-like) signal: root of a cubic fitted between its extrema.
-    Returns (field, standard error)."""
+    """Centre of an odd (dispersion-like) signal: root of a polynomial fitted between its
+    extrema, a cubic or (where 9 or more points allow it) a quintic, whichever has the lower
+    Bayesian information criterion (Schwarz, Ann. Stat. 6, 461 (1978)): between the extrema a
+    dispersion line bends beyond a cubic, and that misfit would inflate the residual-scaled
+    error. Returns (field, standard error: the polynomial's error at the root over its slope)."""
     b, s = np.asarray(b, float), np.asarray(s, float)
     i, j = sorted((int(np.argmax(s)), int(np.argmin(s))))
     if j - i < 3:
@@ -146,17 +149,23 @@ def zero_crossing(b: np.ndarray, s: np.ndarray) -> tuple[float, float]:
     bb, ss = b[i:j + 1], s[i:j + 1]
     mid = 0.5 * (bb[0] + bb[-1])
     half = max(0.5 * (bb[-1] - bb[0]), 1e-15)
-    deg = min(3, bb.size - 2)
     x = (bb - mid) / half
-    coef = np.polyfit(x, ss, deg)
-    design = np.vander(x, deg + 1)
-    cov = covariance(design, ss - design @ coef)
+    best = None
+    for deg in [min(3, bb.size - 2)] + ([5] if bb.size >= 9 else []):
+        coef = np.polyfit(x, ss, deg)
+        design = np.vander(x, deg + 1)
+        r = ss - design @ coef
+        bic = bb.size * math.log(max(float(r @ r), 1e-300) / bb.size) + (deg + 1) * math.log(bb.size)
+        if best is None or bic < best[0]:
+            best = (bic, coef, design, r)
+    _, coef, design, r = best
+    cov = covariance(design, r)
     roots = [r.real for r in np.roots(coef) if abs(r.imag) < 1e-9 and -1.2 <= r.real <= 1.2]
     if not roots:
         raise ValueError("the signal does not cross zero between its extrema")
     x0 = min(roots, key=abs)
     slope = np.polyval(np.polyder(coef), x0)
-    err = math.sqrt(max(cov[-1, -1], 0.0)) / abs(slope) if slope else float("nan")
+    err = propagate(cov, np.vander([x0], len(coef))[0]) / abs(slope) if slope else float("nan")
     return mid + x0 * half, err * half
 
 
