@@ -7,6 +7,7 @@ from typing import Any
 import pyqtgraph as pg
 
 from app.gui._qt import QtCore, QtWidgets
+from app.gui.theme import curve_colour
 from app.gui.plot_model import PlotSpec
 from app.gui.compare_model import Series, difference, normalised, plottable_columns, series_of
 from sequences.experiment import Experiment, RunData
@@ -121,7 +122,7 @@ class ComparePanel(QtWidgets.QWidget):
         if self.diff.isChecked() and len(series) > 1:
             series = [difference(s, series[0]) for s in series[1:]]
         for i, s in enumerate(series):
-            self.plot.plot(s.x, s.y, pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=1), name=s.label)
+            self.plot.plot(s.x, s.y, pen=pg.mkPen(curve_colour(i), width=1), name=s.label)
         self.shown = series
         units = self._unit
         self.plot.setLabel("bottom", x, units=units(x))

@@ -20,7 +20,7 @@ from sequences.pulse.errors import format_seconds
 from units.durations import format_duration
 
 ERROR_STYLE = "color: #b00020;"
-BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; }"
+BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; color: #000; }"  # readable in both themes
 
 
 def display_text(p: Parameter, value: Any) -> str:

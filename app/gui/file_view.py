@@ -11,7 +11,8 @@ import numpy as np
 from app.file_analysis import FileAnalysis, analyse_dataset
 from app.gui._qt import QtCore, pg
 from app.gui.live_plot import LivePlot
-from app.gui.plot_area import COLOURS, new_curve
+from app.gui import theme
+from app.gui.plot_area import new_curve
 from app.gui.plot_model import PlotSpec, PointStore
 from formats import Dataset, load
 
@@ -48,12 +49,12 @@ def show_dataset(plot: LivePlot, d: Dataset, analysis: FileAnalysis) -> None:
     area.set_legends_visible(plot.show_legend.isChecked())
     target = area.plot
     for i, name in enumerate(names):
-        plot.curves[name] = new_curve(target, COLOURS[i % len(COLOURS)], name)
+        plot.curves[name] = new_curve(target, theme.curve_colour(i), name)
     columns = {x_name: x, **{n: np.asarray(y, float) for n, y in zip(names, rows)}}
     plot.store.extend([{k: v[i] for k, v in columns.items()} for i in range(len(x))])
     fit = analysis.curves.get("fit")
     if fit is not None and np.ndim(fit) == 1 and len(fit) == len(x):
-        plot.fit_curve = target.plot(x, fit, pen=pg.mkPen("#000", width=2, style=QtCore.Qt.DashLine),
+        plot.fit_curve = target.plot(x, fit, pen=pg.mkPen(theme.current().foreground, width=2, style=QtCore.Qt.DashLine),
                                      name=f"fit ({analysis.kind})")
     target.setLabel("bottom", x_name, units=d.x.unit or None)
     target.setLabel("left", d.ordinates[0].name or "signal", units=unit or None)

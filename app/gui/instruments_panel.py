@@ -11,7 +11,8 @@ import math
 import threading
 from typing import Any, Callable
 
-from app.gui._qt import QObject, QtGui, QtWidgets, QTimer, Signal
+from app.gui import theme
+from app.gui._qt import QObject, Qt, QtGui, QtWidgets, QTimer, Signal
 from app.gui.manual_control import ManualControl
 from units.display import format_quantity
 from drivers.lab import Lab
@@ -190,13 +191,23 @@ class InstrumentsPanel(QtWidgets.QWidget):
         item = self.items.get(role)
         if item is None:
             return
+        t = theme.current()
         item.setText(self.STATE, "error" if error else "connected")
-        item.setForeground(self.STATE, QtGui.QBrush(QtGui.QColor("#b00020" if error else "#1b5e20")))
+        item.setForeground(self.STATE, QtGui.QBrush(QtGui.QColor(t.error if error else t.ok)))
         item.setToolTip(self.STATE, error)
         if error:
             item.setText(self.VALUE, error)
             item.setToolTip(self.VALUE, error)
-            item.setForeground(self.VALUE, QtGui.QBrush(QtGui.QColor("#b00020")))
+            item.setForeground(self.VALUE, QtGui.QBrush(QtGui.QColor(t.error)))
+
+    def apply_theme(self, new: theme.Theme) -> None:
+        """Connected/error states in the new theme's colours."""
+        for item in self.items.values():
+            state = item.text(self.STATE)
+            if state in ("connected", "error"):
+                item.setForeground(self.STATE, QtGui.QBrush(QtGui.QColor(new.ok if state == "connected" else new.error)))
+                if state == "error":
+                    item.setForeground(self.VALUE, QtGui.QBrush(QtGui.QColor(new.error)))
 
     def on_readings(self, role: str, values: dict[str, tuple[float, str]], error: str) -> None:
         if role not in self.items:
@@ -221,8 +232,8 @@ class InstrumentsPanel(QtWidgets.QWidget):
 
     def _mark_live(self, child: QtWidgets.QTreeWidgetItem, text: str) -> None:
         child.setText(self.STATE, text)
-        child.setForeground(self.VALUE, QtGui.QBrush(QtGui.QColor("#000")))
-        child.setForeground(self.STATE, QtGui.QBrush(QtGui.QColor("#000")))
+        for column in (self.VALUE, self.STATE):  # the palette's text colour (light or dark theme)
+            child.setData(column, Qt.ForegroundRole, None)
 
     def _reading(self, role: str, name: str) -> QtWidgets.QTreeWidgetItem:
         child = self.readings[role].get(name)
@@ -240,7 +251,7 @@ class InstrumentsPanel(QtWidgets.QWidget):
         if not error:
             item.setText(self.VALUE, f"{type(self.lab.instruments[role]).__name__} · {identity}")
             item.setToolTip(self.VALUE, identity)
-            item.setForeground(self.VALUE, QtGui.QBrush(QtGui.QColor("#000")))
+            item.setData(self.VALUE, Qt.ForegroundRole, None)
         parent = self.settings_items[role]
         parent.takeChildren()
         for key, value in settings.items():

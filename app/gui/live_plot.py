@@ -18,7 +18,9 @@ import numpy as np
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
 from app.gui.frame_view import FrameView
 from app.gui.pacing import FrameGate
-from app.gui.plot_area import COLOURS, PlotArea, new_curve, set_curve_data
+from app.gui import theme
+from app.gui.plot_area import PlotArea, new_curve, set_curve_data
+from app.gui.theme import curve_colour
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
 from app.gui.readouts import LABELS, describe
 from app.gui.results_table import ResultsTable
@@ -145,13 +147,13 @@ class LivePlot(QtWidgets.QWidget):
         self.curves, self.avg_curves, self.trace_curves, self.fit_curve = {}, {}, {}, None
         multi = spec.scans > 1 and self.average is not None
         for i, y in enumerate(spec.ys):
-            colour = COLOURS[i % len(COLOURS)]
+            colour = curve_colour(i)
             self.curves[y] = new_curve(self.area.plot_of[y], colour, LABELS.get(y, y) + (" (this scan)" if multi else ""))
             if multi:
-                self.avg_curves[y] = new_curve(self.area.plot_of[y], pg.mkColor(colour).darker(150),
+                self.avg_curves[y] = new_curve(self.area.plot_of[y], theme.current().average(colour),
                                                f"{LABELS.get(y, y)} (scan average)", width=2.5)
         for i, y in enumerate(spec.trace_ys):
-            self.trace_curves[y] = new_curve(self.area.trace_plot, COLOURS[i % len(COLOURS)], f"{y} (latest point)")
+            self.trace_curves[y] = new_curve(self.area.trace_plot, curve_colour(i), f"{y} (latest point)")
         self.show_average.setVisible(multi)
         xlabel = LABELS.get(spec.x, spec.x) if spec.x else "point"
         xunit = spec.units.get(spec.x or "", "") or None
@@ -369,7 +371,8 @@ class LivePlot(QtWidgets.QWidget):
                        and hasattr(v, "__len__") and len(v) == len(curve)), None)
             if xs is not None:
                 model = results.get("model", "")
-                self.fit_curve = self.plot.plot(xs, curve, pen=pg.mkPen("#000", width=2, style=QtCore.Qt.DashLine),
+                self.fit_curve = self.plot.plot(xs, curve, pen=pg.mkPen(theme.current().foreground, width=2,
+                                                                        style=QtCore.Qt.DashLine),
                                                 name=f"fit{' (' + str(model) + ')' if model else ''}")
                 centre = results.get("resonance_field")
                 if isinstance(centre, FitValue):
@@ -381,6 +384,11 @@ class LivePlot(QtWidgets.QWidget):
             plot.vb.fit_now()
         self._touch()
         self._update_texts(force=True)
+
+    def apply_theme(self, new: theme.Theme) -> None:
+        """The scan averages (a shade of their trace) in the new theme; the rest is generic."""
+        for i, curve in enumerate(self.avg_curves.values()):
+            curve.setPen(pg.mkPen(new.average(curve_colour(i)), width=2.5))
 
     def _legends_visible(self, on: bool) -> None:
         self.area.set_legends_visible(on)

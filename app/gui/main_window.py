@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
+from app.gui import theme
 from app.gui._qt import QSettings, Qt, QtGui, QtWidgets, QTimer
 from app.gui.gc_guard import GuiThreadCollector
 from app.gui.data_browser import DataBrowser
@@ -86,8 +87,11 @@ class MainWindow(QtWidgets.QMainWindow):
         for name in ("Sequence", "Magnet designer", "Peaks"):
             self.tabifyDockWidget(self.docks["Log"], self.docks[name])
         self.docks["Log"].raise_()
+        self._default_state = self.saveState()  # what View > Reset layout goes back to
         self._wire()
         self._menus()
+        theme.apply(s.value("view/dark", False) in (True, "true", "1", 1))  # before the first paint
+        self.dark_action.setChecked(theme.current().dark)
         self.setWindowTitle(f"spinbench — {self.lab.name}")
         self.resize(1500, 950)
         self.status_lab = QtWidgets.QLabel()
@@ -101,6 +105,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self.poller.start()
         self.experiment_panel.validate()
         self.magnet.schedule()
+
+    def set_dark(self, dark: bool) -> None:
+        """Switch the theme (View > Dark theme) and remember it."""
+        theme.apply(dark)
+        self.dark_action.setChecked(dark)
+        self.settings.setValue("view/dark", dark)
+
+    def reset_layout(self) -> None:
+        """Every dock back where a first start puts it, shown, at the first start's sizes."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+        self.docks["Log"].raise_()
+        self.centre.setCurrentWidget(self.plot)
+        self.default_layout()
 
     def default_layout(self) -> None:
         """Dock sizes for a first start (later starts restore the saved layout)."""
@@ -153,6 +174,11 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addSeparator()
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
+        m.addSeparator()
+        self.dark_action = self._action(m, "Dark theme", lambda: self.set_dark(self.dark_action.isChecked()))
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(theme.current().dark)
+        self._action(m, "Reset layout", self.reset_layout)
 
     def _action(self, menu: QtWidgets.QMenu, text: str, slot: Callable[..., Any], shortcut: str = "") -> QtGui.QAction:
         act = QtGui.QAction(text, self)

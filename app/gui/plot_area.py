@@ -9,11 +9,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from app.gui import theme
 from app.gui._qt import QtCore, pg
 from app.gui.follow_range import SteppedViewBox
 from app.gui.plot_model import MapGrid
 
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+COLOURS = list(theme.LIGHT.curves[:6])  # the light theme's; theme.curve_colour follows the theme
 
 
 #: Curves with more points than this get pyqtgraph's automatic peak downsampling. Below it,
@@ -69,7 +70,8 @@ class PlotArea:
             if self.plots:  # the first plot drives the x range of the others
                 plot.enableAutoRange(x=False)
                 self.followers.append(plot)
-            cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#555", width=1, style=QtCore.Qt.DashLine))
+            cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(theme.current().muted, width=1,
+                                                                          style=QtCore.Qt.DashLine))
             cursor.setZValue(10)
             cursor.sigPositionChanged.connect(self._cursor_moved)
             plot.addItem(cursor, ignoreBounds=True)
@@ -109,7 +111,7 @@ class PlotArea:
     def _plot(self, row: int) -> pg.PlotItem:
         plot = self.graphics.addPlot(row=row, col=0, viewBox=SteppedViewBox())  # range moves in steps
         # a GridItem draws ~3x faster than the axes' own alpha-blended grid (1e5-point frames)
-        plot.addItem(pg.GridItem(pen=pg.mkPen("#e3e3e3"), textPen=None), ignoreBounds=True)
+        plot.addItem(pg.GridItem(pen=pg.mkPen(theme.current().grid), textPen=None), ignoreBounds=True)
         plot.setClipToView(True)
         # The legend sits beside the plot, never on the data; PlotItem adds named curves to
         # ``plot.legend``. It can be hidden (set_legends_visible).

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyqtgraph as pg
 
+from app.gui import theme
 from app.gui._qt import QtCore, QtWidgets, QTimer
 from sequences.experiment import Experiment
 from sequences.pulse import Sequence
@@ -159,12 +160,12 @@ class SequencePanel(QtWidgets.QWidget):
             box.setBrush(pg.mkBrush(colour))
             item.addItem(box)
         for start, end, count in d.loops:
-            label = pg.TextItem(f"× {count}", anchor=(0.5, 1.0), color="#555555")
+            label = pg.TextItem(f"× {count}", anchor=(0.5, 1.0), color=theme.current().muted)
             label.setPos((start + end) / 2, len(d.channels) - 0.5)
             item.addItem(label)
             item.addItem(pg.PlotDataItem([start, start, end, end], [len(d.channels) - 0.55, len(d.channels) - 0.5,
                                                                    len(d.channels) - 0.5, len(d.channels) - 0.55],
-                                         pen=pg.mkPen("#555555")))
+                                         pen=pg.mkPen(theme.current().muted)))
         axis = item.getAxis("left")
         axis.setTicks([[(d.row(ch), d.label(ch)) for ch in d.channels]])
         busy_end = max((p.start + p.length for p in d.pulses), default=d.total)
