@@ -2,7 +2,7 @@
 for one parameter (``app.gui.queue_series`` expands them into queue entries)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from app.gui._qt import QtWidgets
 from app.gui.queue_series import MAX_ENTRIES, expand, series_values
