@@ -67,3 +67,15 @@ def test_a_different_membrane_is_measured_not_assumed():
     assert results["force_noise"].value == pytest.approx(thermal_limit(mode, 295.0), rel=0.10)
     assert results["effective_mass"].value == pytest.approx(mode.m_eff, rel=0.12)
     assert results["q"].value == pytest.approx(mode.q, rel=0.12)
+
+
+@pytest.mark.parametrize("offset, warned", [(0.0, False), (33.0, True)])
+def test_psd_warns_when_the_fitted_f0_is_far_off_the_centre_frequency(offset, warned):
+    lab = membrane_lab(3)
+    f0 = lab.world.membrane.mode.f0
+    info, _ = run(lab, MembraneThermalSpectrum(center_frequency=f0 + offset, records=3, record_length=5.0,
+                                               sample_rate=100.0, fit_span=20.0, settle=0.5))
+    warning = info.results.get("warning", "")
+    assert bool(warning) is warned
+    if warned:
+        assert "cut by the band edge" in warning and f"{info.results['f0'].value:.10g}" in warning

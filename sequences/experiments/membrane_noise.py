@@ -16,10 +16,33 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.resonator_fits import baseband_psd, fit_thermal_psd, welch_variance_factor
-from sequences.result import Result
+from sequences.result import WARNING, Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_readout import MembraneLockinExperiment, membrane_lab_problems, prepare_readout
 from sequences.experiments.membrane_resonator import F_RANGE
+
+
+def off_centre_warning(f0: float, centre: float, span: float, rate: float, time_constant: float,
+                       poles: int) -> str:
+    """Why a thermal-peak fit at ``f0`` is suspect given where the lock-in was centred ('' when
+    it is not): the peak outside the analysed band (+-0.45 x rate), its fit window cut by the
+    band edge, or the peak beyond the lock-in filter's -3 dB point, where the spectrum is a
+    filter-corrected (amplified) noise estimate. f_3dB = sqrt(2^(1/n) - 1) / (2 pi tc) for n
+    equal RC stages."""
+    offset = f0 - centre
+    edge = 0.45 * rate
+    f3db = math.sqrt(2 ** (1 / max(poles, 1)) - 1) / (2 * math.pi * time_constant)
+    why = ""
+    if abs(offset) > edge:
+        why = f"outside the analysed band (+-{edge:.3g} Hz)"
+    elif abs(offset) + span > edge:
+        why = f"so its fit window (+-{span:g} Hz) is cut by the band edge at +-{edge:.3g} Hz"
+    elif abs(offset) > f3db:
+        why = f"beyond the lock-in filter's -3 dB point ({f3db:.3g} Hz)"
+    if not why:
+        return ""
+    return (f"the fitted f0 is {offset:+.4g} Hz from center_frequency ({centre:.10g} Hz), {why}: "
+            f"re-run with center_frequency = {f0:.10g} Hz")
 
 
 class MembraneThermalSpectrum(MembraneLockinExperiment):
@@ -35,7 +58,7 @@ class MembraneThermalSpectrum(MembraneLockinExperiment):
         Result("displacement_floor", "m/sqrt(Hz)", "white displacement noise floor"),
         Result("peak_displacement_noise", "m/sqrt(Hz)", "displacement noise at the peak"),
         Result("temperature", "K", "mean measured temperature"),
-        Result("segments_averaged", "", "number of spectra averaged"))
+        Result("segments_averaged", "", "number of spectra averaged"), WARNING)
     roles = ("displacement",)
     optional_roles = ("temperature", "piezo")
     center_frequency = Parameter(1_000_237.5, "Hz", "lock-in reference (near f0)", *F_RANGE, display_unit="Hz")
@@ -143,6 +166,10 @@ class MembraneThermalSpectrum(MembraneLockinExperiment):
         out["peak_displacement_noise"] = FitValue(math.sqrt(fit["peak"][0]), float("nan"), "m/sqrt(Hz)")
         out["temperature"] = FitValue(temperature, float(np.nanstd(temps)) if np.isfinite(temps).any() else 0.0, "K")
         out["segments_averaged"] = n_avg
+        warning = off_centre_warning(f0, float(p["center_frequency"]), span, rate, float(p["time_constant"]),
+                                     int(p["filter_slope"]) // 6)
+        if warning:
+            out["warning"] = warning
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:
