@@ -9,6 +9,7 @@ acquisition parameters under their BES3T names (``spl_parameters``: MWFQ, B0MA, 
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -52,3 +53,15 @@ def dataset_as_run(d: Dataset, name: str = "") -> tuple[RunData, dict[str, str]]
     meta = {"experiment": d.format, "title": d.title, "source": str(d.source) if d.source else name}
     return RunData(cols, dict(d.parameters), metadata=meta, results={}, status="file",
                    path=d.source), units
+
+
+def phase_rotated(d: Dataset, degrees: float) -> Dataset:
+    """The dataset with its (complex) signal rotated by ``-degrees``: the real part becomes
+    X cos(phi) + Y sin(phi), as turning a lock-in's reference phase by phi does."""
+    if not degrees:
+        return d
+    z = d.ordinates[0].values
+    if not np.iscomplexobj(z):
+        raise ValueError(f"a phase of {degrees:g} deg needs a complex (X + iY) signal; this one is real")
+    rotated = dataclasses.replace(d.ordinates[0], values=z * np.exp(-1j * np.radians(degrees)))
+    return dataclasses.replace(d, ordinates=(rotated, *d.ordinates[1:]))

@@ -118,6 +118,17 @@ def test_run_processing_peaks_notes_and_export(qtbot, browser, esr_run, tmp_path
     assert g_peak == pytest.approx(h * f_mw / (MU_B * peak.position), abs=1e-6)
     assert g_peak == pytest.approx(fitted, abs=3e-4)  # zero crossing vs fit: within ~a field step
 
+    browser.processing.phase.setValue(30.0)  # turned by hand: X cos(phi) + Y sin(phi) of the file
+    process(qtbot, browser, "x", None)
+    mean = lambda v: np.array([v[index == i].mean() for i in range(81)])  # noqa: E731
+    with h5py.File(esr_run.path, "r") as f:
+        index, x_col, y_col = (f["data"][k][()] for k in ("index", "x", "y"))
+    shown = browser.plot.curves["lock-in"].yData
+    turned = mean(x_col) * np.cos(np.radians(30)) + mean(y_col) * np.sin(np.radians(30))
+    assert np.sort(shown) == pytest.approx(np.sort(turned), rel=1e-9, abs=1e-15)
+    assert "at 30 deg" in browser.processing.message.text()
+    browser.processing.phase.setValue(0.0)
+
     out = process(qtbot, browser, "auto", 0)
     assert out.results["g_factor"].value == pytest.approx(fitted, abs=3 * out.results["g_factor"].error + 1e-4)
 

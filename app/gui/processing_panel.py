@@ -1,6 +1,6 @@
-"""Processing in the data browser: channel (X, Y, magnitude, automatic phase), polynomial
-baseline, double integration, and export to CSV or Bruker BES3T, for runs and for other
-spectrometers' files alike.
+"""Processing in the data browser: channel (X, Y, magnitude, automatic phase; a phase turned by
+hand for X and Y), polynomial baseline, double integration, and export to CSV or Bruker BES3T,
+for runs and for other spectrometers' files alike.
 
 No numerics here: a run becomes a :class:`formats.Dataset` (``app.run_dataset``) and is analysed
 by ``app.file_analysis.analyse_dataset`` (``spinbench analyse FILE --channel --baseline``, whose
@@ -17,6 +17,7 @@ from app.gui._qt import QtWidgets, Signal
 from app.gui.bridge import Task
 from app.gui.file_view import show_dataset
 from app.gui.live_plot import LivePlot
+from app.run_dataset import phase_rotated, run_as_dataset
 from formats import Dataset
 from sequences.experiment import RunData
 
@@ -43,6 +44,13 @@ class ProcessingPanel(QtWidgets.QWidget):
             self.channel.addItem(CHANNEL_TEXT.get(key, key), key)
         self.channel.setToolTip("which part of the complex signal to analyse; auto rotates the phase onto "
                                 "the channel with the most signal (as spinbench analyse --channel)")
+        self.phase = QtWidgets.QDoubleSpinBox()
+        self.phase.setObjectName("processing_phase")
+        self.phase.setRange(-180.0, 180.0)
+        self.phase.setDecimals(1)
+        self.phase.setSuffix(" °")
+        self.phase.setToolTip("turn the signal's phase before taking X or Y (X cos φ + Y sin φ); "
+                              "auto phase finds its own")
         self.baseline = QtWidgets.QComboBox()
         self.baseline.setObjectName("processing_baseline")
         for text, order in BASELINES.items():
@@ -62,6 +70,7 @@ class ProcessingPanel(QtWidgets.QWidget):
         self.message.setWordWrap(True)
         form = QtWidgets.QFormLayout()  # a narrow column beside the plot
         form.addRow("Channel", self.channel)
+        form.addRow("Phase", self.phase)
         form.addRow("Baseline", self.baseline)
         exports = QtWidgets.QHBoxLayout()
         exports.addWidget(self.csv_button)
@@ -82,8 +91,6 @@ class ProcessingPanel(QtWidgets.QWidget):
     # --- sources ---------------------------------------------------------------------------------
     def set_run(self, run: RunData) -> None:
         """A run: processed as its scan-averaged spectrum, exported as ``spinbench export`` does."""
-        from app.run_dataset import run_as_dataset
-
         self.run, self.path, self.analysis = run, Path(run.path) if run.path else None, None
         try:
             self.dataset = run_as_dataset(run)
@@ -114,6 +121,12 @@ class ProcessingPanel(QtWidgets.QWidget):
         if d is None:
             return
         channel, baseline = self.settings()
+        phase = self.phase.value() if channel in ("x", "y") else 0.0
+        try:
+            d = phase_rotated(d, phase)
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return
         self.message.setText("processing…")
         self.process_button.setEnabled(False)
         self._task = Task(lambda: analyse_dataset(d, channel=channel, baseline=baseline),
@@ -127,7 +140,8 @@ class ProcessingPanel(QtWidgets.QWidget):
         self.analysis = analysis
         show_dataset(self.plot, d, analysis)
         di = analysis.results.get("double_integral_numeric")
-        text = f"channel {analysis.channel}; {self.baseline.currentText()}"
+        phase = self.phase.value() if analysis.channel in ("x", "y") else 0.0
+        text = f"channel {analysis.channel}{f' at {phase:g} deg' if phase else ''}; {self.baseline.currentText()}"
         if di is not None:
             y_unit, x_unit = d.ordinates[0].unit, d.x.unit
             unit = f" {y_unit or '1'}·{x_unit}²" if x_unit else ""
