@@ -327,7 +327,9 @@ class LivePlot(QtWidgets.QWidget):
             delta = [f"B − A:  Δ{name} = {describe(xb - xc, xu)}"]
             delta += [f"Δ{LABELS.get(y, y)} = {describe(at_b[y] - v, spec.units.get(y, ''))}"
                       for y, v in at_a.items() if y in at_b]
-            self.delta_readout.setText(f"cursor B {name} = {describe(xb, xu)}      " + "   ".join(delta))
+            at_b_text = "".join(f"   {LABELS.get(y, y)} = {describe(v, spec.units.get(y, ''))}"
+                                for y, v in at_b.items())  # x2, y2; then dx, dy
+            self.delta_readout.setText(f"cursor B {name} = {describe(xb, xu)}{at_b_text}      " + "   ".join(delta))
         mouse = self._mouse_text
         self.readout.setText("   ".join(parts) + (f"      {mouse}" if mouse else ""))
 
