@@ -182,6 +182,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"  started  {meta.get('started')}   ended {meta.get('ended') or '-'}")
     n = len(next(iter(run.columns.values()), []))
     print(f"  points   {n}   columns: {', '.join(run.columns)}")
+    sample = meta.get("sample") if isinstance(meta.get("sample"), dict) else {}
+    if sample:  # the user's sample and notes (app.storage.write_notes), when given
+        print("  sample   " + ", ".join(f"{k}: {v}" if k != "name" else str(v) for k, v in sample.items()))
+    if meta.get("notes"):
+        print(f"  notes    {meta['notes']}")
     if meta.get("safe_state_errors"):
         print(f"  {not_safe_warning(list(meta['safe_state_errors']))}")
     exp_cls = get_experiment(str(meta.get("experiment")))

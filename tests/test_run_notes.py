@@ -19,6 +19,9 @@ def test_cli_note_and_sample_land_in_the_metadata(tmp_path, capsys):
     with h5py.File(path, "r") as f:  # what any HDF5 reader sees
         assert json.loads(f["metadata"].attrs["notes"]) == "after the 4 K cooldown"
         assert json.loads(f["metadata"].attrs["sample"]) == {"name": "DPPH powder", "batch": "A7"}
+    main(["show", str(path), "--png", str(tmp_path / "p.png")])
+    shown = capsys.readouterr().out
+    assert "  sample   DPPH powder, batch: A7\n" in shown and "  notes    after the 4 K cooldown\n" in shown
     write_notes(path, "re-measured: same line", {"name": "DPPH powder"})
     run = read_run(path)
     assert run.metadata["notes"] == "re-measured: same line" and run.metadata["sample"] == {"name": "DPPH powder"}
