@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from app.gui._qt import QtCore, QtWidgets, QTimer, pg
+from app.gui import theme
+from app.gui._qt import QtCore, QtGui, QtWidgets, QTimer, pg
 from app.gui.bridge import Task
 from magnets.design import Cuboid, HalbachDesign, Ring, stack
 from magnets.field import field as b_field
@@ -71,6 +72,25 @@ def compute(inputs: MagnetInputs, map_points: int = 41) -> MagnetView:
     return MagnetView(report, (mag - report.b0) / report.b0 * 1e6, inputs.half_width)
 
 
+def nice_ceil(value: float) -> float:
+    """The smallest 1, 2 or 5 x 10^k at or above ``value`` (a colour scale's round limit)."""
+    if not value > 0 or not math.isfinite(value):
+        return 1.0
+    exp = math.floor(math.log10(value))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10.0**exp >= value * (1 - 1e-12):
+            return m * 10.0**exp
+    return 10.0 ** (exp + 1)
+
+
+def colour_bar_ticks(span: float) -> list[list[tuple[float, str]]]:
+    """Round ticks within +-span, labelled in ppm: pyqtgraph's own choice for a short bar can be
+    a single "0"."""
+    step = nice_ceil(span / 3)
+    k = int(span // step)
+    return [[(i * step, f"{i * step:g}") for i in range(-k, k + 1)]]
+
+
 class MagnetPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -103,42 +123,64 @@ class MagnetPanel(QtWidgets.QWidget):
         form.addRow("field engine", self.engine)
         self.result = QtWidgets.QLabel("")
         self.result.setObjectName("magnet_result")
-        self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.result.setAlignment(QtCore.Qt.AlignLeft | QtCore.Qt.AlignTop)
+        # the report lines up its columns with spaces (as `spinbench halbach` prints it)
+        self.result.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
         self.message = QtWidgets.QLabel("")
         self.message.setStyleSheet("color: #b00020;")
         self.message.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
         self.map_plot = self.graphics.addPlot()
-        self.map_plot.setAspectLocked(True)
+        # the axes span the map (set in _done), never more: no aspect lock, which would widen
+        # one axis to the widget's shape (a +-20 mm map in a +-150 mm axis); the view is kept
+        # about square instead (_fit_map_width)
+        self.map_plot.setMouseEnabled(x=False, y=False)
+        self.map_plot.hideButtons()
         self.map_plot.setLabel("bottom", "x", units="m")
         self.map_plot.setLabel("left", "y", units="m")
-        self.map_plot.setTitle("|B| − B0 on the z = 0 plane (ppm); dashed: the DSV")
         self.image = pg.ImageItem()
         self.map_plot.addItem(self.image)
         self.bar = pg.ColorBarItem(colorMap="CET-D1", interactive=False, width=15)
         self.bar.setImageItem(self.image, insert_in=self.map_plot)
         self.bar.axis.setLabel("|B| − B0 (ppm)")
-        self.dsv_circle = pg.PlotCurveItem(pen=pg.mkPen("k", width=1, style=QtCore.Qt.DashLine))
+        self.bar.axis.enableAutoSIPrefix(False)  # ppm is already a scale: no "kppm"
+        self.bar.axis.setWidth(88)  # room for "-200000" and the axis title beside it
+        self.dsv_circle = pg.PlotCurveItem(pen=pg.mkPen(theme.current().foreground, width=1, style=QtCore.Qt.DashLine))
         self.map_plot.addItem(self.dsv_circle)
         left = QtWidgets.QWidget()
         left_lay = QtWidgets.QVBoxLayout(left)
         left_lay.addLayout(form)
         left_lay.addWidget(self.message)
         left_lay.addStretch(1)
-        right = QtWidgets.QWidget()
-        right_lay = QtWidgets.QVBoxLayout(right)
-        right_lay.setContentsMargins(0, 0, 0, 0)
-        right_lay.addWidget(self.result)
-        right_lay.addWidget(self.graphics, 1)
-        scroll = QtWidgets.QScrollArea()  # the form scrolls rather than making the dock tall
+        # the form scrolls down rather than making the dock tall, and is never narrower than
+        # itself (no horizontal scroll bar)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setObjectName("magnet_form")
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         scroll.setWidget(left)
         scroll.setMinimumHeight(120)
+        scroll.setMinimumWidth(left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
+        self.form_scroll = scroll
+        report = QtWidgets.QScrollArea()
+        report.setWidgetResizable(True)
+        report.setWidget(self.result)
+        report.setFrameShape(QtWidgets.QFrame.NoFrame)
         split = QtWidgets.QSplitter()
         split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 2)
+        split.addWidget(report)
+        map_box = QtWidgets.QWidget()  # the caption above the map (a plot title would widen it)
+        map_lay = QtWidgets.QVBoxLayout(map_box)
+        map_lay.setContentsMargins(0, 0, 0, 0)
+        caption = QtWidgets.QLabel("|B| − B0 at z = 0 (dashed: the DSV)")
+        caption.setAlignment(QtCore.Qt.AlignCenter)
+        map_lay.addWidget(caption)
+        map_lay.addWidget(self.graphics, 1)
+        split.addWidget(map_box)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         lay.addWidget(split)
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
@@ -171,9 +213,13 @@ class MagnetPanel(QtWidgets.QWidget):
         self._fit_map_width()
 
     def _fit_map_width(self) -> None:
-        """The map is square (aspect locked): a plot wider than tall would only widen the x axis
-        around it (a +-20 mm map in a +-150 mm axis), so the plot is kept about square."""
-        self.map_plot.setMaximumWidth(max(240.0, self.graphics.height() * 1.35))
+        """Keep the map's pixels about square: the view box as wide as it is tall, plus what the
+        axis and the colour bar beside it take (measured from the laid-out items)."""
+        vb = self.map_plot.vb.sceneBoundingRect()
+        if vb.height() < 20:  # not laid out yet
+            return
+        beside = self.graphics.ci.geometry().width() - vb.width()  # axis, colour bar, margins
+        self.graphics.setFixedWidth(max(240, int(round(beside + vb.height())) + 2))
 
     def schedule(self) -> None:
         self.debounce.start()
@@ -200,13 +246,15 @@ class MagnetPanel(QtWidgets.QWidget):
         hw = report.half_width
         img = report.map_ppm
         finite = img[np.isfinite(img)]
-        span = float(np.percentile(np.abs(finite), 95)) if finite.size else 1.0
+        span = float(np.percentile(np.abs(finite), 95)) if finite.size else 0.0
+        span = span if span > 0 else 1.0
         self.image.setImage(img, autoLevels=False, levels=(-span, span))
         self.image.setRect(QtCore.QRectF(-hw, -hw, 2 * hw, 2 * hw))
         self.bar.setLevels((-span, span))
+        self.bar.axis.setTicks(colour_bar_ticks(span))
         r, phi = inputs.dsv / 2, np.linspace(0, 2 * np.pi, 121)
         self.dsv_circle.setData(r * np.cos(phi), r * np.sin(phi))
-        self.map_plot.autoRange()
+        self.map_plot.setRange(xRange=(-hw, hw), yRange=(-hw, hw), padding=0)
         self._fit_map_width()
         if math.isfinite(report.b0):
             self.message.setText("")
