@@ -14,24 +14,41 @@ from pathlib import Path
 
 import numpy as np
 
-from app.run_export import run_spectra, spl_parameters
+from app.run_export import OUTER, run_spectra, spl_parameters
 from formats import Axis, Dataset, Ordinate
 from sequences.experiment import RunData
+from units.display import format_quantity
 
 
-def run_as_dataset(run: RunData) -> Dataset:
-    """The run's (first) spectrum as a 1-D dataset: field (T) against X + iY (V)."""
+def run_datasets(run: RunData) -> list[tuple[str, Dataset]]:
+    """Every spectrum of the run as (label, 1-D dataset: field (T) against X + iY (V)): one for a
+    plain sweep, one per trace for maps and series, labelled by what changes between traces
+    ('t002: temperature_set 10 K'); each carries its own microwave frequency (FMR maps)."""
     spectra = run_spectra(run)
     if not spectra:
         raise ValueError("the run has no points to process")
-    s = spectra[0]
     title = str(run.metadata.get("title") or run.metadata.get("experiment") or "run")
-    if len(spectra) > 1:
-        title += f" (trace {s.label} of {len(spectra)})"
-    params = spl_parameters(run, s)
-    return Dataset((Axis(np.asarray(s.field, float), "field", "T"),),
-                   (Ordinate(np.asarray(s.x, float) + 1j * np.asarray(s.y, float), "lock-in", "V"),),
-                   params, "spinbench run", Path(run.path) if run.path else None, title)
+    changing = [(name, unit) for name, unit, _ in OUTER
+                if len({sp.info.get(name) for sp in spectra}) > 1]  # what tells the traces apart
+    out = []
+    for s in spectra:
+        what = ", ".join(f"{name} {format_quantity(s.info[name], unit, 5)}" for name, unit in changing
+                         if name in s.info)
+        label = f"{s.label}: {what}" if s.label and what else s.label or "scan average"
+        d = Dataset((Axis(np.asarray(s.field, float), "field", "T"),),
+                    (Ordinate(np.asarray(s.x, float) + 1j * np.asarray(s.y, float), "lock-in", "V"),),
+                    spl_parameters(run, s), "spinbench run", Path(run.path) if run.path else None,
+                    f"{title} ({label})" if len(spectra) > 1 else title)
+        out.append((label, d))
+    return out
+
+
+def run_as_dataset(run: RunData, index: int = 0) -> Dataset:
+    """The run's ``index``-th spectrum (see :func:`run_datasets`)."""
+    found = run_datasets(run)
+    if not 0 <= index < len(found):
+        raise ValueError(f"trace {index}: the run has {len(found)} spectra (0 .. {len(found) - 1})")
+    return found[index][1]
 
 
 def dataset_as_run(d: Dataset, name: str = "") -> tuple[RunData, dict[str, str]]:

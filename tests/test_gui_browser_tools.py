@@ -129,6 +129,7 @@ def test_run_processing_peaks_notes_and_export(qtbot, browser, esr_run, tmp_path
     assert "at 30 deg" in browser.processing.message.text()
     browser.processing.phase.setValue(0.0)
 
+    assert browser.processing.trace.isHidden()  # one spectrum: nothing to choose
     out = process(qtbot, browser, "auto", 0)
     assert out.results["g_factor"].value == pytest.approx(fitted, abs=3 * out.results["g_factor"].error + 1e-4)
 
@@ -173,3 +174,22 @@ def test_open_dialog_offers_every_format():
     assert filters[0].startswith("runs and spectra (*.h5 ")
     for pattern in ("*.dsc", "*.spc", "*.xml", "*.d01", "acqus", "*.csv"):
         assert any(pattern in f for f in filters[2:]), pattern
+
+
+def test_a_series_run_is_processed_one_spectrum_at_a_time(qtbot, browser, tmp_path):
+    from sequences.experiments import get_experiment
+    from sim_backend.world import SimulatedWorld
+
+    lab = app.simlab.build_sim_lab(SimulatedWorld(seed=2))
+    run = run_experiment(get_experiment("power-saturation")(n_powers=3, points=41), lab, tmp_path / "ps", plot=False)
+    open_in(qtbot, browser, run.path)
+    p = browser.processing
+    assert not p.trace.isHidden() and p.trace.count() == 3
+    assert p.trace.itemText(2) == "t002: power 100 mW"  # the variable that changes, with its unit
+    p.trace.setCurrentIndex(2)
+    process(qtbot, browser, "x", None)
+    with h5py.File(run.path, "r") as f:
+        trace, field_set, x = (f["data"][k][()] for k in ("trace", "field_set", "x"))
+    mine = trace == 2
+    expected = x[mine][np.argsort(field_set[mine], kind="stable")]
+    assert browser.plot.curves["lock-in"].yData == pytest.approx(expected, rel=1e-12)

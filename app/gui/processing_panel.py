@@ -17,7 +17,7 @@ from app.gui._qt import QtWidgets, Signal
 from app.gui.bridge import Task
 from app.gui.file_view import show_dataset
 from app.gui.live_plot import LivePlot
-from app.run_dataset import phase_rotated, run_as_dataset
+from app.run_dataset import phase_rotated, run_datasets
 from formats import Dataset
 from sequences.experiment import RunData
 
@@ -44,6 +44,12 @@ class ProcessingPanel(QtWidgets.QWidget):
             self.channel.addItem(CHANNEL_TEXT.get(key, key), key)
         self.channel.setToolTip("which part of the complex signal to analyse; auto rotates the phase onto "
                                 "the channel with the most signal (as spinbench analyse --channel)")
+        self.trace = QtWidgets.QComboBox()  # a map or series run: which of its spectra
+        self.trace.setObjectName("processing_trace")
+        self.trace.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.trace.setMinimumContentsLength(12)
+        self.trace_label = QtWidgets.QLabel("Spectrum")
+        self.datasets: list[Dataset] = []
         self.phase = QtWidgets.QDoubleSpinBox()
         self.phase.setObjectName("processing_phase")
         self.phase.setRange(-180.0, 180.0)
@@ -69,6 +75,7 @@ class ProcessingPanel(QtWidgets.QWidget):
         self.message.setObjectName("processing_message")
         self.message.setWordWrap(True)
         form = QtWidgets.QFormLayout()  # a narrow column beside the plot
+        form.addRow(self.trace_label, self.trace)
         form.addRow("Channel", self.channel)
         form.addRow("Phase", self.phase)
         form.addRow("Baseline", self.baseline)
@@ -93,22 +100,36 @@ class ProcessingPanel(QtWidgets.QWidget):
         """A run: processed as its scan-averaged spectrum, exported as ``spinbench export`` does."""
         self.run, self.path, self.analysis = run, Path(run.path) if run.path else None, None
         try:
-            self.dataset = run_as_dataset(run)
+            found = run_datasets(run)
         except ValueError as exc:  # not a field sweep: nothing to process as a spectrum
-            self.dataset = None
+            found = []
             self.message.setText(f"processing and export take field-swept spectra: {exc}")
         else:
             self.message.setText("")
+        self._set_datasets(found)
         self._enable(self.dataset is not None)
         self.csv_button.setEnabled(self.path is not None)  # every run's columns go to CSV
 
+    def _set_datasets(self, found: list[tuple[str, Dataset]]) -> None:
+        """The spectra to choose from (the choice is shown only when there are several)."""
+        self.datasets = [d for _, d in found]
+        self.dataset = self.datasets[0] if self.datasets else None
+        self.trace.blockSignals(True)
+        self.trace.clear()
+        self.trace.addItems([label for label, _ in found])
+        self.trace.blockSignals(False)
+        for w in (self.trace, self.trace_label):
+            w.setVisible(len(found) > 1)
+
     def set_file(self, path: str | Path, dataset: Dataset, analysis: Any = None) -> None:
-        self.run, self.path, self.dataset, self.analysis = None, Path(path), dataset, analysis
+        self.run, self.path, self.analysis = None, Path(path), analysis
+        self._set_datasets([("", dataset)])
         self.message.setText("")
         self._enable(True)
 
     def clear(self) -> None:
-        self.run = self.path = self.dataset = self.analysis = None
+        self.run = self.path = self.analysis = None
+        self._set_datasets([])
         self._enable(False)
 
     # --- processing ------------------------------------------------------------------------------
@@ -117,6 +138,8 @@ class ProcessingPanel(QtWidgets.QWidget):
 
     def process(self) -> None:
         """Analyse with the chosen channel and baseline in a worker; drawn when done."""
+        if self.datasets:
+            self.dataset = self.datasets[max(0, self.trace.currentIndex())]
         d = self.dataset
         if d is None:
             return
