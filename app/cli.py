@@ -168,7 +168,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     from app.foreign_files import is_run_file, show_file
     from app.storage import read_run
     from sequences.experiments import get_experiment
+    from app.file_analysis_map import analyse_field_map, is_field_map
 
+    if is_field_map(args.file):  # a measured magnet field map (MATLAB .mat)
+        return analyse_field_map(args)
     if getattr(args, "json", False):  # one JSON object for scripts (app/show_json.py)
         from app.show_json import show_json
 
@@ -249,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("show", help="summarise a run file and plot it")
     p.add_argument("file")
+    p.add_argument("--map-units", metavar="LENGTH,FIELD", help="units of a MATLAB field map (.mat), e.g. m,mT")
     p.add_argument("--png", help="where to write the plot (default: next to the file)")
     p.add_argument("--json", action="store_true", help="print one JSON object (results, status, warnings, plot)")
     p.set_defaults(func=cmd_show)

@@ -43,6 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stretched", action="store_true",
                    help="echo decays: fit a stretched exponential exp(-(t/T)^beta) (spectral diffusion); a baseline "
                         "is always fitted")
+    p.add_argument("--map-units", metavar="LENGTH,FIELD",
+                   help="units of a MATLAB field map (.mat stores none), e.g. m,mT")
     p.add_argument("--png", help="where to write the plot (default: next to the file)")
     p.add_argument("--json", action="store_true", help="print one JSON object with every result instead of text")
     p.set_defaults(func=cmd_analyse)
@@ -124,6 +126,10 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     from formats import load
 
     path = Path(args.file)
+    from app.file_analysis_map import analyse_field_map, is_field_map
+
+    if is_field_map(path):  # a measured magnet field map, not a spectrum
+        return analyse_field_map(args)
     if (args.spin_reference is None) != (args.reference_spins is None):
         raise ValueError("--spin-reference FILE and --reference-spins N go together")
     if args.reference_file and not args.reference:
