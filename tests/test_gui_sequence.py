@@ -88,3 +88,66 @@ def test_pulsed_estimated_duration_is_the_compiled_programs_length(qtbot):
     expected = sum(3 * 2 * (10e-9 + 2 * t + 128e-9 + 100e-6) for t in taus)
     assert panel.current.estimated_duration() == pytest.approx(expected, rel=1e-9)
     assert "unknown" not in panel.duration.text() and "ms" in panel.duration.text()
+
+
+def shaped_sequence():
+    """A Gaussian pi/2, a hyperbolic-secant inversion at half amplitude, a linear chirp, then the
+    receiver: one pulse of each kind the envelope model (sequences.pulse.shapes) knows."""
+    from sequences.pulse.model import Sequence, acquire, delay, pulse
+
+    return Sequence("shaped-demo", (
+        pulse("p_g", "x", name="g90", shape="gauss(sigma=0.15)"), delay("d"),
+        pulse("p_hs", "x", amplitude=0.5, name="hs", shape="hsec(beta=5.3,mu=5)"), delay("d"),
+        pulse("p_ch", "y", name="chirp", shape="chirp(bw=2e7)"), delay("d"), acquire("acq")),
+        {"p_g": 200e-9, "p_hs": 1e-6, "p_ch": 800e-9, "d": 300e-9, "acq": 500e-9})
+
+
+def test_shaped_pulses_are_drawn_with_their_envelope(qtbot):
+    """Closed forms of the envelopes (Silver, Joseph & Hoult 1984 for the sech pulse): the
+    drawn |B1| at the pulse edges and centre, and Re B1 only where the phase is modulated."""
+    import math
+
+    import numpy as np
+    import pyqtgraph as pg
+
+    from app.gui.sequence_panel import BOX
+
+    panel = SequencePanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    panel.show_sequence(shaped_sequence())
+    d = panel.diagram
+    g, hs, ch = [p for p in d.pulses if p.channel == "rf"]
+    assert (g.shape, hs.amplitude, ch.shape) == ("gauss(sigma=0.15)", 0.5, "chirp(bw=2e+07)")
+    base = d.row("rf") - BOX / 2
+
+    def drawn(p):  # the outline curve over this pulse: the top of the filled envelope
+        for item in panel.plot.getPlotItem().items:
+            if isinstance(item, pg.PlotDataItem) and item.xData is not None and len(item.xData) > 2 \
+                    and item.xData[0] == pytest.approx(p.start) and item.xData[-1] == pytest.approx(p.start + p.length) \
+                    and np.all(item.yData >= base - 1e-12) and np.max(item.yData) > base + 1e-9:
+                return (np.asarray(item.yData) - base) / BOX
+        raise AssertionError(f"no envelope drawn for {p.name}")
+
+    env = drawn(g)
+    assert env[0] == pytest.approx(math.exp(-0.25 / (2 * 0.15**2)), rel=1e-9)
+    assert env[len(env) // 2] == pytest.approx(1.0, rel=1e-9)
+    env = drawn(hs)
+    assert env[0] == pytest.approx(0.5 / math.cosh(5.3), rel=1e-9)
+    assert env.max() == pytest.approx(0.5, rel=1e-9)
+    assert np.ptp(drawn(ch)) < 1e-9 or drawn(ch).min() == pytest.approx(1.0)
+    # Re B1 lines (drawn in the foreground colour): the sech and the chirp sweep their phase,
+    # the Gaussian does not
+    from app.gui import theme
+
+    fg = pg.mkColor(theme.current().foreground).name()
+    lines = [i for i in panel.plot.getPlotItem().items if isinstance(i, pg.PlotDataItem) and i.xData is not None
+             and len(i.xData) > 2 and pg.mkPen(i.opts["pen"]).color().name() == fg]
+    assert sorted(round(i.xData[0] * 1e9) for i in lines) == [round(hs.start * 1e9), round(ch.start * 1e9)]
+    (chirp_line,) = [i for i in lines if i.xData[0] == pytest.approx(ch.start)]
+    u = (chirp_line.xData - ch.start) / ch.length  # Re exp(i pi bw T (u^2 - u)), the linear sweep
+    expected = np.cos(math.pi * 2e7 * ch.length * (u * u - u))
+    np.testing.assert_allclose((chirp_line.yData - base - BOX / 2) / (BOX / 2), expected, atol=1e-9)
+    text = hover(panel, hs.start + hs.length / 2, "rf")
+    assert "shape hsec(beta=5.3,mu=5)" in text and "peak amplitude 0.5" in text and "length 1 us" in text

@@ -8,12 +8,19 @@ of its first point (``sequence_values(x0)``), so editing a pulse length or ``tau
 form redraws it. Loops are drawn for their first two passes with an "x N" label, as
 ``spinbench sequence show`` draws them (``sequences.pulse.render``). A continuous-wave experiment
 has no pulse sequence: the panel says so instead of drawing.
+
+Shaped RF pulses (an event's ``shape``, ``sequences.pulse.shapes``: Gaussian, sinc, hyperbolic
+secant, chirp) and pulses below full scale are drawn as their envelope |B1(t)| x amplitude
+from the same model the compilers sample, filled from the row's base line; a phase-modulated
+one (sech, chirp) adds Re B1(t) as a line. :meth:`SequencePanel.show_sequence` draws a sequence
+that no experiment holds (a library sequence, a designed pulse).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 
 from app.gui import theme
@@ -25,10 +32,15 @@ from sequences.pulse.errors import format_seconds
 from sequences.pulse.expr import phase_name
 from sequences.pulse.model import ADC, RF
 from sequences.pulse.render import PHASE_COLOURS, _unroll_shown
+from sequences.pulse.shapes import parse_shape
 from sequences.pulse.timeline import TimedEvent, resolve
 
 #: Loop passes drawn (the rest are summarised by the "x N" label), as the PNG renderer does.
 LOOP_PASSES = 2
+#: Points along a shaped pulse's drawn envelope.
+ENVELOPE_SAMPLES = 241
+#: Height of a full-scale pulse in its row (rows are 1 apart).
+BOX = 0.7
 
 
 def sequence_of(experiment: Experiment) -> tuple[Sequence | None, dict[str, float] | None]:
@@ -47,12 +59,27 @@ class Pulse:
     length: float
     phase: float | None  # RF only
     name: str = ""
+    amplitude: float = 1.0  # peak, relative to full scale (RF)
+    shape: str = ""  # envelope spec (sequences.pulse.shapes); "" = rectangular
 
     def describe(self, label: str) -> str:
         text = f"{label}: start {format_seconds(self.start)}, length {format_seconds(self.length)}"
         if self.phase is not None:
             text += f", phase {phase_name(self.phase)}"
+        if self.shape:
+            text += f", shape {self.shape}"
+        if self.phase is not None and self.amplitude != 1.0:
+            text += f", peak amplitude {self.amplitude:.3g}"
         return text + (f" ({self.name})" if self.name else "")
+
+    def envelope(self, samples: int = ENVELOPE_SAMPLES) -> tuple[np.ndarray, np.ndarray] | None:
+        """(times in s, complex envelope x amplitude) of a shaped or scaled RF pulse; None for
+        a full-scale hard pulse (a box)."""
+        if self.phase is None or (not self.shape and self.amplitude == 1.0):
+            return None
+        u = np.linspace(0.0, 1.0, samples)
+        env = parse_shape(self.shape).at(u, self.length) * self.amplitude
+        return self.start + u * self.length, env
 
 
 @dataclass(frozen=True)
@@ -90,7 +117,9 @@ def layout(sequence: Sequence, values: dict[str, float] | None, step: int = 0) -
     cut = _unroll_shown(shot.nodes, -shot.start, LOOP_PASSES, events, brackets)
     tick = 1.0 / float(resolved.clock_hz)
     pulses = tuple(Pulse(e.channel, e.start * tick, (e.stop - e.start) * tick,
-                         e.phase if e.channel == RF else None, e.name) for e in events if e.stop > e.start)
+                         e.phase if e.channel == RF else None, e.name,
+                         e.amplitude if e.channel == RF else 1.0, e.shape if e.channel == RF else "")
+                   for e in events if e.stop > e.start)
     present = {p.channel for p in pulses}
     channels = (RF, ADC) + tuple(sorted(present - {RF, ADC}))
     loops = tuple((a * tick, b * tick, n) for a, b, n, _ in brackets)
@@ -101,6 +130,7 @@ class SequencePanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.experiment: Any = None
+        self._shown: tuple[Sequence, dict[str, float] | None, str] | None = None
         self.diagram: Diagram | None = None
         self.message = QtWidgets.QLabel()
         self.message.setObjectName("sequence_message")
@@ -131,11 +161,22 @@ class SequencePanel(QtWidgets.QWidget):
         if experiment is None:
             return  # keep the last valid diagram while the user is typing
         self.experiment = experiment
+        self._shown = None
         self.debounce.start()
+
+    def show_sequence(self, sequence: Sequence, values: dict[str, float] | None = None, title: str = "") -> None:
+        """Draw a sequence no experiment in the form holds (a library sequence, a designed
+        shaped pulse); the next change of the form's experiment replaces it."""
+        self._shown = (sequence, values, title)
+        self.redraw()
 
     def redraw(self) -> None:
         try:
-            sequence, values = sequence_of(self.experiment)
+            if self._shown is not None:
+                sequence, values, title = self._shown
+            else:
+                sequence, values = sequence_of(self.experiment)
+                title = getattr(self.experiment, "title", "")
             diagram = layout(sequence, values) if sequence is not None else None
         except Exception as exc:
             self.message.setText(f"Cannot build the sequence: {type(exc).__name__}: {exc}")
@@ -146,19 +187,29 @@ class SequencePanel(QtWidgets.QWidget):
             name = getattr(self.experiment, "title", "") or getattr(self.experiment, "name", "this experiment")
             self.message.setText(f"{name} has no pulse sequence (a continuous-wave experiment).")
             return
-        self.message.setText(f"{getattr(self.experiment, 'title', '')}: {sequence.name}, first point "
-                             f"(wheel to zoom, hover a pulse for its timing)")
+        shaped = " (shaped pulses: their envelope |B1|)" if any(p.envelope() is not None for p in diagram.pulses) else ""
+        where = ", first point" if self._shown is None else ""
+        name = sequence.name if title in ("", sequence.name) else f"{title}: {sequence.name}"
+        self.message.setText(f"{name}{where}{shaped} (wheel to zoom, hover a pulse for its timing)")
         self._draw(diagram)
+
+    def apply_theme(self, new: Any) -> None:
+        if self.diagram is not None:
+            self.redraw()
 
     def _draw(self, d: Diagram) -> None:
         item = self.plot.getPlotItem()
         for p in d.pulses:
             y = d.row(p.channel)
             colour = PHASE_COLOURS.get(round(p.phase % 360.0, 6), "#444444") if p.phase is not None else "#7f7f7f"
-            box = QtWidgets.QGraphicsRectItem(p.start, y - 0.35, p.length, 0.7)
-            box.setPen(pg.mkPen(colour, width=1, cosmetic=True))
-            box.setBrush(pg.mkBrush(colour))
-            item.addItem(box)
+            shaped = p.envelope()
+            if shaped is None:
+                box = QtWidgets.QGraphicsRectItem(p.start, y - BOX / 2, p.length, BOX)
+                box.setPen(pg.mkPen(colour, width=1, cosmetic=True))
+                box.setBrush(pg.mkBrush(colour))
+                item.addItem(box)
+                continue
+            self._draw_envelope(item, p, shaped, y, colour)
         for start, end, count in d.loops:
             label = pg.TextItem(f"× {count}", anchor=(0.5, 1.0), color=theme.current().muted)
             label.setPos((start + end) / 2, len(d.channels) - 0.5)
@@ -173,6 +224,25 @@ class SequencePanel(QtWidgets.QWidget):
         item.setYRange(-0.6, len(d.channels) + 0.1, padding=0)
         # the pulses fill the view; the repetition delay after them is one zoom-out away
         item.setXRange(-0.02 * busy_end, 1.05 * busy_end, padding=0)
+
+    @staticmethod
+    def _draw_envelope(item: pg.PlotItem, p: Pulse, shaped: tuple[np.ndarray, np.ndarray], y: float,
+                       colour: str) -> None:
+        """|B1(t)| filled from the row's base line, full scale = the box height; a phase- or
+        frequency-modulated pulse (sech, chirp) also shows Re B1(t) as a line about the middle
+        of its row, which makes the sweep visible."""
+        t, env = shaped
+        base = y - BOX / 2
+        outline = pg.PlotDataItem(t, base + BOX * np.abs(env), pen=pg.mkPen(colour, width=1))
+        floor = pg.PlotDataItem(t, np.full_like(t, base), pen=pg.mkPen(None))
+        fill = pg.FillBetweenItem(outline, floor, brush=pg.mkBrush(pg.mkColor(colour).lighter(130)))
+        item.addItem(fill)
+        item.addItem(outline)
+        item.addItem(floor)
+        strong = np.abs(env) > 1e-3 * max(p.amplitude, 1e-12)
+        if strong.any() and np.ptp(np.unwrap(np.angle(env[strong]))) > 1e-6:
+            real = pg.PlotDataItem(t, base + BOX / 2 + BOX / 2 * env.real, pen=pg.mkPen(theme.current().foreground, width=1))
+            item.addItem(real)
 
     def _hover(self, pos: QtCore.QPointF) -> None:
         if self.diagram is None:
