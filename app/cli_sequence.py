@@ -4,11 +4,14 @@
     spinbench sequence show hahn-echo --set tau=2us            # writes hahn-echo.png, exit 1 if invalid
     spinbench sequence check cpmg --set tau=100ns               # every violation, exit 1 if any
     spinbench sequence compile fid --averages 4 [--target awg] [--json out.json] [--repeat]
+    spinbench sequence check hahn-echo --target awg --awg-profile redpitaya-125-14
     spinbench sequence profile libre --set b0=3T --set flip=10       # writes libre-profile.png
 
 NAME is a library sequence or a ``.json`` file written by ``Sequence.to_json``. The target is
 the simulated spectrometer's PulseBlaster (500 MHz, 5-tick minimum, 60 ns ring-down) unless
-``--clock``, ``--min-ticks``, ``--ringdown`` or ``--dead-time`` say otherwise.
+``--clock``, ``--min-ticks``, ``--ringdown`` or ``--dead-time`` say otherwise; ``--target awg``
+samples for an AWG profile (``--awg-profile``, drivers/awg_profile.py; its own sample rate unless
+``--clock`` gives a lower one). A lab file (``--config``) brings its wiring and channel delays.
 """
 from __future__ import annotations
 
@@ -25,6 +28,21 @@ if TYPE_CHECKING:
 
 # The sequence model (numpy), the simulated target (scipy) and the renderer (matplotlib) are
 # imported inside the commands: building the parser for `spinbench --help` must stay cheap.
+
+
+class _ProfileNames:
+    """The AWG profile names as argparse choices (read from drivers/awg_profile.py when needed)."""
+
+    def _names(self) -> list[str]:
+        from drivers.awg_profile import AWG_PROFILES
+
+        return list(AWG_PROFILES)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
 
 
 class _CycleNames:
@@ -86,7 +104,7 @@ def constraints_from_args(args: argparse.Namespace) -> Constraints:
         base = Constraints.from_lab(lab_from_file(args.config))
         kw = {k: getattr(base, k) for k in ("clock_hz", "min_instruction_ticks", "max_instructions", "max_loop_count",
                                            "ringdown_time", "rf_dead_time", "max_rf_duty_cycle", "max_pulse_length",
-                                           "channels")}
+                                           "channels", "channel_delays")}
     else:
         pb, lim = SimPulseBlaster, LabLimits()
         kw = dict(clock_hz=pb.clock_hz, min_instruction_ticks=pb.min_instruction_ticks,
@@ -101,7 +119,28 @@ def constraints_from_args(args: argparse.Namespace) -> Constraints:
         kw["ringdown_time"] = parse_quantity(args.ringdown, "s", name="--ringdown")
     if args.dead_time:
         kw["rf_dead_time"] = parse_quantity(args.dead_time, "s", name="--dead-time")
+    if getattr(args, "target", "pulseblaster") == "awg":
+        return awg_constraints(args, kw)
     return Constraints(repeat_forever=args.repeat, **kw)
+
+
+def awg_constraints(args: argparse.Namespace, kw: dict) -> Constraints:
+    """The AWG profile's rules (--awg-profile), at --clock or the profile's own rate (the generic
+    profile has none: 1 GS/s), with the receiver timing of the pulse target."""
+    from drivers.awg_profile import awg_profile
+    from sequences.pulse import Constraints
+
+    profile = awg_profile(args.awg_profile)
+    rate = None
+    if args.clock:
+        rate = parse_quantity(args.clock, "Hz", name="--clock")
+    elif profile.sample_rate is None:
+        rate = 1e9
+    keep = {k: kw[k] for k in ("ringdown_time", "rf_dead_time") if k in kw}
+    try:
+        return Constraints.for_awg(rate, profile=profile, **keep)
+    except ValueError as exc:
+        raise ConfigError(f"--awg-profile {profile.name}: {exc}") from None
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Sequence, dict[str, float], Constraints]:
@@ -177,7 +216,8 @@ def cmd_check(args: argparse.Namespace) -> int:
               "warnings": [str(v) for v in violations if v.severity != "error"]})
         return 1 if n else 0
     if not violations:
-        print(f"{seq.name}: no violations on the {c.clock_hz / 1e6:g} MHz target")
+        what = f"{c.awg_name} AWG at {c.clock_hz / 1e6:g} MS/s" if c.target == "awg" else f"{c.clock_hz / 1e6:g} MHz target"
+        print(f"{seq.name}: no violations on the {what}")
         return 0
     n = _print_violations(violations)
     print(f"{seq.name}: {n} error(s), {len(violations) - n} warning(s)")
@@ -189,11 +229,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     seq, values, c = _prepare(args)
     if args.target == "awg":
-        rate = parse_quantity(args.clock, "Hz", name="--clock") if args.clock else 1e9
-        prog = compile_awg(seq, Constraints.for_awg(rate, ringdown_time=c.ringdown_time, rf_dead_time=c.rf_dead_time),
-                           values)
-        print(f"{seq.name}: {len(prog)} samples at {rate / 1e6:g} MS/s, {int(prog.adc.sum())} gated, "
-              f"markers {sorted(prog.markers)}")
+        rate = c.clock_hz
+        prog = compile_awg(seq, c, values)
+        print(f"{seq.name}: {len(prog)} samples at {rate / 1e6:g} MS/s on the {c.awg_name} profile, "
+              f"{int(prog.adc.sum())} gated, markers {sorted(prog.markers)}")
         if args.json:
             Path(args.json).write_text(json.dumps({"sample_rate": rate, "rf_re": prog.rf.real.tolist(),
                                                    "rf_im": prog.rf.imag.tolist(), "adc": prog.adc.tolist()}))
@@ -226,8 +265,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ringdown", help="receiver ring-down time, e.g. 60ns")
     p.add_argument("--dead-time", help="T/R dead time before a pulse after the receiver closes, e.g. 20ns")
     p.add_argument("--repeat", action="store_true", help="repeat the pass until stopped (BRANCH 0 instead of STOP)")
-    p.add_argument("--config", metavar="LAB.toml", help="take the target (clock, limits, channel wiring) from a lab file, "
-                   "e.g. examples/lab-sim-nv.toml for the NV sequences")
+    p.add_argument("--config", metavar="LAB.toml", help="take the target (clock, limits, channel wiring and delays) "
+                   "from a lab file, e.g. examples/lab-sim-nv.toml for the NV sequences")
+
+
+def _targets(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", choices=("pulseblaster", "awg"), default="pulseblaster")
+    p.add_argument("--awg-profile", choices=_ProfileNames(), metavar="PROFILE", default="generic",
+                   help="with --target awg: the generator's profile, one of %(choices)s (default: generic; "
+                        "--clock gives its sample rate)")
 
 
 def add_parser(subparsers) -> None:
@@ -246,10 +292,11 @@ def add_parser(subparsers) -> None:
     _common(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (status, every violation with "
                    "element, rule, value, nearest valid value and unit; warnings) instead of text")
+    _targets(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("compile", help="print the PulseBlaster program (or sample the AWG waveforms)")
     _common(p)
-    p.add_argument("--target", choices=("pulseblaster", "awg"), default="pulseblaster")
+    _targets(p)
     p.add_argument("--json", help="write the compiled program as JSON")
     p.set_defaults(func=cmd_compile)
     p = sub.add_parser("profile", help="design a water-selective (LIBRE, binomial), fat-sat or adiabatic pulse; "

@@ -72,7 +72,7 @@ SIM_TABLE = (
            "rise_delay, which the programs compensate)"),
     SimKey("channels", {}, "", "table of name = flag bit",
            "nv only: pulse-programmer wiring, e.g. {mw_switch = 0, counter_gate = 6, laser = 8, trigger = 7} "
-           "(the default)"),
+           "(the default); a channel with a declared delay: laser = {bit = 8, delay = \"400 ns\"}"),
     SimKey("membrane", {}, "SI", "table: " + ", ".join(f"{k} ({u or '1'})" for k, (u, _) in MEMBRANE_KEYS.items()),
            "[sim.membrane]: the SiN membrane's mode (MRFM); q_table = [[T, Q], ...] makes Q depend on "
            "temperature (log Q linear in T), so the force noise sqrt(4 kB T k/(w0 Q(T))) follows a cooldown"),
@@ -236,10 +236,11 @@ def _check_table(table: dict[str, Any]) -> list[str]:
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (0 <= delay < 1e-3):
         problems.append(f"[sim] laser_delay = {delay!r}: give seconds >= 0, e.g. laser_delay = 400e-9")
     if "channels" in table:
-        from drivers.channel_wiring import channel_map_from_table
+        from drivers.channel_wiring import channel_delays_from_table, channel_map_from_table
 
         try:
             channel_map_from_table(table["channels"], "[sim]")
+            channel_delays_from_table(table["channels"], "[sim]")
         except ConfigError as exc:
             problems.append(str(exc))
     if "membrane" in table:
@@ -289,9 +290,10 @@ def nv_bench_from_config(table: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     kw: dict[str, Any] = {"seed": int(table.get("seed", SIM_DEFAULTS["seed"])),
                           "laser_delay": float(table.get("laser_delay", 0.0))}
     if "channels" in table:
-        from drivers.channel_wiring import channel_map_from_table
+        from drivers.channel_wiring import channel_delays_from_table, channel_map_from_table
 
         kw["channels"] = channel_map_from_table(table["channels"], "[sim]")
+        kw["channel_delays"] = channel_delays_from_table(table["channels"], "[sim]")
     return sample, kw
 
 

@@ -137,9 +137,12 @@ class PulseBlaster(PulseProgrammer):
         self.short_pulse_flags = bool(p.short_pulse_bits if opts["short_pulse_flags"] is None
                                       else opts["short_pulse_flags"])
         if opts["channels"] is not None:  # the board's wiring by name; programs are compiled for it
-            from drivers.channel_wiring import channel_map_from_table
+            from drivers.channel_wiring import channel_delays_from_table, channel_map_from_table
 
-            self.channel_map = channel_map_from_table(opts["channels"], f"{self.name} (PulseBlaster) options")
+            where = f"{self.name} (PulseBlaster) options"
+            self.channel_map = channel_map_from_table(opts["channels"], where)
+            #: Declared propagation delays per sequence channel (s); the compiler compensates them.
+            self.channel_delays = channel_delays_from_table(opts["channels"], where)
         if p.short_pulse_bits and getattr(self, "channel_map", None) is not None:
             self._check_short_pulse_wiring(self.channel_map)
         self._library_path = opts["library"]

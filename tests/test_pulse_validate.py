@@ -48,6 +48,8 @@ CASES = {
     "max-delay": (seq(pulse("20ns"), delay("tau"), REP, parameters={"tau": 1e9}), {},
                   "longer than the target's longest delay", (2**32 - 1) * 2**20 / 500e6 + 20e-9),
     "empty": (seq(), {}, "no duration", None),
+    "channel-delay": (seq(delay("100ns"), WaitTrigger(), delay("40ns"), pulse("20ns"), REP),
+                      {"channel_delays": {"rf": 100e-9}}, "would need its edge before the trigger arrives", 100e-9),
 }
 
 

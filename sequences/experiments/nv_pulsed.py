@@ -58,7 +58,6 @@ class NvPulsedExperiment(Experiment):
     def __init__(self, **values: Any):
         self._compiled: tuple[Any, list[PulseProgram]] | None = None
         self._clock_hz = Constraints().clock_hz
-        self._laser_delay = 0.0  # the lab's laser rise delay, compensated in every program
         super().__init__(**values)
 
     #: Swept times are rounded to this many clock ticks (0: not rounded), so loop bodies that hold
@@ -86,7 +85,6 @@ class NvPulsedExperiment(Experiment):
         seq = get_sequence(self.sequence_name)
         vals = {k: self.values[k] for k in self.passthrough if k in seq.parameters}
         vals.update(self.extra_values())
-        vals["laser_delay"] = self._laser_delay
         if self.sweep is not None:
             vals[self.sweep] = float(x)
         return vals
@@ -110,11 +108,8 @@ class NvPulsedExperiment(Experiment):
 
     def programs(self, lab: Lab) -> list[PulseProgram]:
         """Validated, compiled programs for every point (cached per lab target)."""
-        c = Constraints.from_lab(lab)
+        c = Constraints.from_lab(lab)  # with the channels' delays (the laser's compensated by the compiler)
         self._clock_hz = c.clock_hz
-        delay = float(lab.laser.rise_delay) if lab.has("laser") else 0.0
-        if delay != self._laser_delay:
-            self._laser_delay, self._compiled = delay, None
         if self._compiled is not None and self._compiled[0] == c:
             return self._compiled[1]
         seq = self.sequence()
@@ -124,9 +119,10 @@ class NvPulsedExperiment(Experiment):
 
     def check_lab(self, lab: Lab) -> list[str]:
         problems = super().check_lab(lab)
-        if lab.has("laser") and self.t_gap <= lab.laser.rise_delay:
+        rise = Constraints.from_lab(lab).delay_of("laser") if lab.has("pulser") else 0.0
+        if self.t_gap <= rise:
             return problems + [f"t_gap = {self.t_gap * 1e9:g} ns must exceed the laser's rise delay "
-                               f"{lab.laser.rise_delay * 1e9:g} ns (the laser TTL rises that early, after the last "
+                               f"{rise * 1e9:g} ns (the laser TTL rises that early, after the last "
                                f"microwave pulse)"]
         return problems + program_problems(self, lab)
 

@@ -3,12 +3,16 @@
 Built from the lab (:meth:`Constraints.from_lab`): the pulse programmer role declares its clock
 and limits (a PulseBlaster's from its board profile, ``drivers.pulseblaster_boards``), the lab's :class:`~drivers.lab.LabLimits` give the amplifier limits, and the
 receiver timing comes from ``lab.config["pulsed"]`` (or the pulser's attributes of the same
-name), e.g. ``[pulsed] ringdown_time = 60e-9``.
+name), e.g. ``[pulsed] ringdown_time = 60e-9``. Per-channel propagation delays come from the
+pulser's wiring (``channel_delays``, declared with the channel map in the lab file, see
+``drivers.channel_wiring``); a laser role's ``rise_delay`` stands for the ``laser`` channel's
+when the wiring declares none.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Mapping
 
 from drivers.awg_profile import awg_profile
 from drivers.pulse_program import ChannelMap
@@ -55,12 +59,21 @@ class Constraints:
     full_scale: float = 1.0
     max_markers: int | None = None
     awg_name: str = "AWG"
+    #: Per output channel (sequence channel name: "rf", "adc" or a marker), the propagation delay
+    #: in seconds from its TTL edge to the effect at the sample; the compiler emits that channel's
+    #: edges this much earlier (sequences.pulse.delays). A mapping is accepted and stored sorted.
+    channel_delays: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "channel_delays", normalise_delays(self.channel_delays))
         if self.target not in (PULSEBLASTER, AWG):
             raise ValueError(f"target {self.target!r} unknown; use {PULSEBLASTER!r} or {AWG!r}")
         if not self.clock_hz > 0:
             raise ValueError(f"clock_hz = {self.clock_hz!r} must be positive")
+
+    def delay_of(self, channel: str) -> float:
+        """The declared propagation delay of ``channel`` in seconds (0 if none)."""
+        return dict(self.channel_delays).get(channel, 0.0)
 
     @property
     def tick(self) -> float:
@@ -82,6 +95,7 @@ class Constraints:
                       max_instructions=int(p.max_instructions), max_loop_count=int(p.max_loop_count))
             if isinstance(getattr(p, "channel_map", None), ChannelMap):
                 kw["channels"] = p.channel_map
+            kw["channel_delays"] = dict(getattr(p, "channel_delays", None) or {})
             for key in TIMING_KEYS + BOARD_KEYS:
                 if hasattr(p, key):
                     kw[key] = getattr(p, key)
@@ -91,6 +105,9 @@ class Constraints:
         for key in TIMING_KEYS:
             if key in pulsed:
                 kw[key] = float(pulsed[key])
+        rise = float(getattr(lab.laser, "rise_delay", 0.0) or 0.0) if lab.has("laser") else 0.0
+        if rise and "laser" not in kw.get("channel_delays", {}):  # the laser role states its AOM delay
+            kw["channel_delays"] = {**kw.get("channel_delays", {}), "laser": rise}
         kw.update(overrides)
         return cls(**kw)
 
@@ -115,3 +132,17 @@ class Constraints:
 
     def with_(self, **kw: Any) -> "Constraints":
         return replace(self, **kw)
+
+
+def normalise_delays(delays: Mapping[str, float] | tuple[tuple[str, float], ...] | None
+                     ) -> tuple[tuple[str, float], ...]:
+    """``{"laser": 400e-9}`` -> ``(("laser", 4e-07),)``, zero delays dropped; a ValueError naming
+    the channel for a delay that is not a finite number of seconds >= 0."""
+    items = delays.items() if isinstance(delays, Mapping) else (delays or ())
+    out: dict[str, float] = {}
+    for name, d in items:
+        if isinstance(d, bool) or not isinstance(d, (int, float)) or not math.isfinite(d) or d < 0:
+            raise ValueError(f"channel {name!r}: delay {d!r} must be a finite number of seconds >= 0")
+        if d:
+            out[str(name)] = float(d)
+    return tuple(sorted(out.items()))

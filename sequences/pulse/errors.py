@@ -28,6 +28,7 @@ RULES = (
     "memory",           # more instructions (or samples) than the target holds
     "max-delay",        # an interval longer than the target's longest delay (delay field x LONG_DELAY)
     "empty",            # nothing to run
+    "channel-delay",    # an edge advanced by its channel's delay before a trigger wait (warning: program lead time)
 )
 
 

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from sequences.pulse.model import ADC, Block, Event, Expr, Item, Sequence, delay, loop, pulse
 
-#: Readout defaults (SI): laser pulse, counter window, gap after the microwave, wait after the laser,
-#: and the laser's rise delay (TTL edge to light at the sample; an AOM's acoustic transit).
-READOUT = {"t_laser": 3e-6, "t_count": 300e-9, "t_gap": 500e-9, "t_wait": 1e-6, "laser_delay": 0.0}
+#: Readout defaults (SI): laser pulse, counter window, gap after the microwave, wait after the laser.
+#: The laser's rise delay (TTL edge to light at the sample; an AOM's acoustic transit) is the laser
+#: channel's declared delay: the compiler starts the TTL that much early (sequences.pulse.delays).
+READOUT = {"t_laser": 3e-6, "t_count": 300e-9, "t_gap": 500e-9, "t_wait": 1e-6}
 XY8_PHASES = ("x", "y", "x", "y", "y", "x", "y", "x")
 
 
 def readout() -> tuple[Item, ...]:
-    """Laser on for t_laser with the signal window at the start of the light and the reference window
-    at its end. The laser TTL leads by ``laser_delay`` (it rises during the gap after the last
-    microwave pulse), so the counter windows sit on the light, not on the TTL edge."""
-    return (delay("t_gap - laser_delay", "gap"),
-            Block(Expr("t_laser + laser_delay"),
-                  (Event("laser", "t_laser"), Event(ADC, "t_count", "laser_delay"),
-                   Event(ADC, "t_count", "laser_delay + t_laser - t_count"), Event("trigger", "t_count", "laser_delay")),
+    """Light on for t_laser with the signal window at its start and the reference window at its
+    end; the times are those of the light at the sample (the laser channel's delay is compensated
+    by the compiler), so the counter windows sit on the light, not on the TTL edge."""
+    return (delay("t_gap", "gap"),
+            Block(Expr("t_laser"),
+                  (Event("laser", "t_laser"), Event(ADC, "t_count"),
+                   Event(ADC, "t_count", "t_laser - t_count"), Event("trigger", "t_count")),
                   "readout"),
             delay("t_wait", "wait"))
 

@@ -4,7 +4,8 @@ Following the PulseBlaster instruction model (docs/references.md): at each level
 becomes a breakpoint; each interval between breakpoints is one instruction holding the OR of
 the active channels' flags. Loops become LOOP ... END_LOOP (both execute every pass), the
 averaging loop wraps the phase cycle, intervals longer than the delay field use LONG_DELAY,
-a trigger wait puts WAIT on the instruction that follows it, and STOP ends the program (or, with
+a trigger wait puts WAIT on the instruction that follows it, channels with a declared propagation
+delay have their edges emitted that much earlier (sequences.pulse.delays), and STOP ends the program (or, with
 ``Constraints.repeat_forever``, the last instruction becomes BRANCH 0: the pass repeats until
 stopped, for tuning and oscilloscope work).
 Too-short intervals are reported (rule ``min-instruction``), never stretched.
@@ -18,6 +19,7 @@ from typing import Union
 
 from drivers.pulse_program import ChannelMap, Instruction, Op, PulseProgram, iter_segments
 from sequences.pulse.constraints import Constraints
+from sequences.pulse.delays import advance, delay_ticks, lead_problem, wait_problems
 from sequences.pulse.errors import Violation, format_seconds
 from sequences.pulse.model import ADC, RF
 from sequences.pulse.timeline import RBlock, RLoop, RNode, Resolved, RWait, TimedEvent, Timeline, iter_nodes
@@ -311,12 +313,21 @@ def plan_program(resolved: Resolved, c: Constraints) -> tuple[PulseProgram | Non
     shots = resolved.shots
     if not shots or resolved.pass_ticks <= 0:
         return None, [Violation("sequence", "empty", "the sequence has no duration")]
-    nodes = [n for s in shots for n in s.nodes]
-    body = _level(nodes, shots[0].start, shots[-1].stop, ch, regs)
-    top: list[Union[Interval, LoopPlan]] = body
-    if resolved.averages > 1:
-        top = [LoopPlan(shots[0].start, resolved.averages, body, "averages")]
-    em = _Emitter(c, resolved.clock_hz, [s.start for s in shots], resolved.pass_ticks, problems)
+    delays = delay_ticks(resolved, c)
+    lead = 0
+    if delays:  # every edge of a delayed channel emitted its delay early (sequences.pulse.delays)
+        nodes, lead, end = advance(resolved, delays)
+        top: list[Union[Interval, LoopPlan]] = _level(nodes, 0, end, ch, regs)
+        if lead:
+            problems.append(lead_problem(resolved, delays, lead))
+        problems += wait_problems(resolved, delays)
+    else:
+        nodes = [n for s in shots for n in s.nodes]
+        body = _level(nodes, shots[0].start, shots[-1].stop, ch, regs)
+        top = body
+        if resolved.averages > 1:
+            top = [LoopPlan(shots[0].start, resolved.averages, body, "averages")]
+    em = _Emitter(c, resolved.clock_hz, [s.start + lead for s in shots], resolved.pass_ticks, problems)
     em.emit(top, 0)
     if not c.repeat_forever:
         em.out.append(Instruction(ch.constant, Op.STOP, 0, max(c.min_instruction_ticks, 1)))
@@ -339,6 +350,8 @@ def plan_program(resolved: Resolved, c: Constraints) -> tuple[PulseProgram | Non
     meta = {"sequence": seq.name, "values": {k: float(v) for k, v in resolved.values.items()},
             "averages": resolved.averages, "receiver_phases": resolved.receiver_phases,
             "acquisitions_per_shot": resolved.acquisitions_per_shot(), "pass_ticks": resolved.pass_ticks}
+    if delays:
+        meta.update(channel_delay_ticks=dict(delays), lead_ticks=lead, lead_time=float(lead / resolved.clock_hz))
     program = PulseProgram(em.out, float(resolved.clock_hz), ch, regs.phases, regs.amplitudes, regs.offsets, meta,
                            c.wait_latency_ticks)
     return program, problems

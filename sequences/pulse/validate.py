@@ -17,6 +17,7 @@ from sequences.pulse.constraints import AWG, Constraints
 from sequences.pulse.errors import RULES, SequenceError, Violation, format_seconds
 from sequences.pulse.expr import Number, exact
 from sequences.pulse.model import ADC, RF, Sequence
+from sequences.pulse.delays import delay_ticks
 from sequences.pulse.pulseblaster_compiler import plan_program
 from sequences.pulse.timeline import RLoop, Resolved, TimedEvent, Timeline, iter_nodes, resolve
 
@@ -49,6 +50,10 @@ def check(resolved: Resolved, c: Constraints) -> list[Violation]:
     rules.receiver()
     if c.target == AWG:
         _awg(resolved, c, problems)
+        if delay_ticks(resolved, c):
+            problems.append(Violation("sequence", "channel-delay", f"channel delays {dict(c.channel_delays)} are "
+                                      f"compensated on the PulseBlaster target only; the AWG samples play the "
+                                      f"sequence's times as written", severity="warning"))
     else:
         _shapes(timeline, problems)
         _, target_problems = plan_program(resolved, c)

@@ -15,10 +15,12 @@ from sim_backend.nv.spins import NvSpins
 
 
 def add_nv(world: Any, sample: NvSample | None = None, *, seed: int = 7, laser_delay: float = 0.0,
-           channels: ChannelMap | None = None) -> dict[str, Instrument]:
-    """Attach the NV spins to ``world``; returns {"pulser", "laser", "counter"}."""
+           channels: ChannelMap | None = None, channel_delays: dict[str, float] | None = None
+           ) -> dict[str, Instrument]:
+    """Attach the NV spins to ``world``; returns {"pulser", "laser", "counter"}. ``laser_delay`` is the
+    simulated AOM's true delay; ``channel_delays`` what the lab declares (compensated by the compiler)."""
     world.nv = NvSpins(world, sample, seed=seed)
-    return {"pulser": SimNvPulser(world, channel_map=channels), "laser": SimLaser(world, rise_delay=laser_delay),
+    return {"pulser": SimNvPulser(world, channel_map=channels, channel_delays=channel_delays), "laser": SimLaser(world, rise_delay=laser_delay),
             "counter": SimPhotonCounter(world)}
 
 

@@ -22,8 +22,12 @@ class SimNvPulser(SimPulseBlaster):
     ringdown_time = 0.0
     rf_dead_time = 0.0
 
-    def __init__(self, world: Any, name: str = "pulser", channel_map: ChannelMap | None = None):
+    def __init__(self, world: Any, name: str = "pulser", channel_map: ChannelMap | None = None,
+                 channel_delays: dict[str, float] | None = None):
         super().__init__(world, name, channel_map or NV_CHANNELS)
+        #: What the lab file declares for each channel's delay (the compiler compensates it); the
+        #: simulated hardware's true delays are world.nv.laser_delay and world.nv.mw_delay.
+        self.channel_delays = dict(channel_delays or {})
 
     def start(self) -> None:
         if self._program is None:

@@ -8,13 +8,16 @@ the NV axis at each species' Larmor frequency with Gaussian quadratures (a rando
 shot, referenced to the end of the last laser pulse), so dynamical decoupling filters it.
 
 The program's flags are decoded through its channel map: ``tx`` gates the microwave, the
-``laser`` marker the laser (light arrives ``laser_delay`` after the edge), ``adc`` the photon
-counter's gate. A loop whose passes reach a fixed point (the laser re-initialises every shot)
+``laser`` marker the laser (light arrives ``laser_delay`` after the edge; an AOM's acoustic
+transit), ``adc`` the photon counter's gate; the microwave switch passes power ``mw_delay`` after
+its TTL edges (tx and the phase/amplitude/offset bits that go with it). These are the hardware's
+physical delays; the compiled programs are expected to compensate them. A loop whose passes reach a fixed point (the laser re-initialises every shot)
 is run three times and the rest of its passes are added in closed form, so 10^5 averages cost
 what three do. Counts per gate are Poisson draws of the expected number.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any
 
@@ -45,6 +48,7 @@ class NvSpins:
         self.state = np.zeros((3, n))  # unpolarised
         self.laser_on = False  # cw laser (the laser role's output)
         self.laser_delay = 0.0  # s, AOM rise delay of the gated laser
+        self.mw_delay = 0.0  # s, microwave switch delay (TTL edge to power at the sample)
         self.gates: list[np.ndarray] = []
         self.armed = False
         self.busy_until = world.clock.now()
@@ -114,12 +118,18 @@ class NvSpins:
         self._delta, self._sign = self.detuning()
         self._w1 = self.rabi()
         self._laser_bit = program.channels.marker_bits.get("laser")
-        self._delay_ticks = int(round(self.laser_delay * program.clock_hz))
+        ch = program.channels
+        rf_mask = sum(1 << b for b in (ch.tx, *ch.phase, *ch.amplitude, *ch.offset))
+        groups = [(1 << self._laser_bit if self._laser_bit is not None else 0, self.laser_delay),
+                  (rf_mask, self.mw_delay)]
+        self._groups = [(mask, int(round(d * program.clock_hz))) for mask, d in groups if mask and d > 0]
+        self._delayed = sum(mask for mask, _ in self._groups)
+        self._held = 0  # the delayed bits as they act on the spins now
+        self._ttls = {mask: 0 for mask, _ in self._groups}
         self._open: float | None = None
         self._gate_list: list[float] = []
         self._chunks: list[np.ndarray] = []  # expected counts of gates already run, in order
-        self._ttl = self._light = False
-        self._edges: list[tuple[int, bool]] = []
+        self._edges: list[tuple[int, int, int]] = []  # (tick the change acts, bits, new value)
         ticks = self._block(0, len(program.instructions), 0)
         if self._open is not None:
             self._gate_list.append(self._open)
@@ -181,18 +191,20 @@ class NvSpins:
         return t + i.executed_ticks()
 
     def _segment(self, t: int, ticks: int, flags: int) -> None:
-        """Hold ``flags`` for ``ticks``; the light follows the laser TTL ``laser_delay`` later."""
+        """Hold ``flags`` for ``ticks``; each delayed group of bits acts its delay after its edge."""
+        for mask, d in self._groups:
+            if flags & mask != self._ttls[mask]:
+                self._ttls[mask] = flags & mask
+                bisect.insort(self._edges, (t + d, mask, flags & mask))
         lb = self._laser_bit
-        ttl = bool(lb is not None and (flags >> lb) & 1)
-        if ttl != self._ttl:
-            self._ttl = ttl
-            self._edges.append((t + self._delay_ticks, ttl))
         a, end = t, t + ticks
         while a < end:
             while self._edges and self._edges[0][0] <= a:
-                self._light = self._edges.pop(0)[1]
+                _, mask, value = self._edges.pop(0)
+                self._held = (self._held & ~mask) | value
             b = min(end, self._edges[0][0]) if self._edges else end
-            self._evolve(a, b - a, flags, self._light)
+            acting = (flags & ~self._delayed) | self._held
+            self._evolve(a, b - a, acting, bool(lb is not None and (acting >> lb) & 1))
             a = b
 
     def _evolve(self, t: int, ticks: int, flags: int, light: bool) -> None:
