@@ -81,7 +81,9 @@ class SR830Buffer(BufferedLockIn):
         self._set("DDEF 2,0,0")
         self._set(f"SRAT {index}")
         self._set(f"SEND {int(bool(loop))}")
-        self._do("STRT")
+        # STRT last and without the error query after it: the call returns as the instrument
+        # starts, so the caller's clock reading then dates sample 0 (an error shows at the next check).
+        self.transport.write("STRT", idempotent=False)
         self._buffer_interval = 1.0 / self.BUFFER_RATES[index]
         return self._buffer_interval
 

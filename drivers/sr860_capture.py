@@ -52,7 +52,9 @@ class SR860Capture(BufferedLockIn):
         self._set("CAPTURECFG 1")
         self._set(f"CAPTURELEN {MAX_KB}")
         self._set(f"CAPTURERATE {n}")
-        self._do("CAPTURESTART 0,0")
+        # Last, without an error query after it: the call returns as the capture starts, so the
+        # caller's clock reading then dates sample 0 (an error shows at the next check).
+        self.transport.write("CAPTURESTART 0,0", idempotent=False)
         self._capture_interval = 2**n / top
         return self._capture_interval
 

@@ -130,3 +130,25 @@ def test_continuous_needs_a_buffered_lockin(world, monkeypatch):
     problems = EsrFieldSweep(acquisition="continuous").check_lab(lab)
     assert any("needs a lock-in with a data buffer" in p for p in problems)
     assert not EsrFieldSweep().check_lab(lab)  # the stepped sweep does not
+
+
+def test_abort_during_a_continuous_scan_stops_the_buffer_and_makes_the_lab_safe():
+    from app.engine import MemoryCollector, RunEngine
+
+    world = SimulatedWorld(seed=2)
+    lab = build_sim_lab(world)
+
+    class AbortOnSecondBlock:
+        blocks = 0
+
+        def block(self, index, data):
+            self.blocks += 1
+            if self.blocks == 2:
+                assert world.magnet.is_ramping() and lab.lockin._buffer.running  # mid-scan
+                lab.abort_event.set()
+
+    info = RunEngine(lab).run(EsrFieldSweep(acquisition="continuous", ramp_rate=1e-3),
+                              [MemoryCollector(), AbortOnSecondBlock()])
+    assert info.status == "aborted"
+    assert not lab.lockin._buffer.running and "horizon" not in world.lockin.__dict__
+    assert world.is_safe()  # microwaves off, modulation off, field ramped to zero

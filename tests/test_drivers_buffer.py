@@ -33,7 +33,7 @@ def test_sr830_start_buffer_writes_the_manual_sequence():
     script = [(b"OUTX 1\n", None), (b"REST\n", None), (b"*ESR?\n", OK),
               (b"DDEF 1,0,0\n", None), (b"*ESR?\n", OK), (b"DDEF 2,0,0\n", None), (b"*ESR?\n", OK),
               (b"SRAT 9\n", None), (b"*ESR?\n", OK),      # 62.5 mHz x 2^9 = 32 Hz
-              (b"SEND 0\n", None), (b"*ESR?\n", OK), (b"STRT\n", None), (b"*ESR?\n", OK),
+              (b"SEND 0\n", None), (b"*ESR?\n", OK), (b"STRT\n", None),  # last, no check after it
               (b"PAUS\n", None), (b"*ESR?\n", OK)]
     li, t = scripted_driver(SR830, script)
     with t:
@@ -106,7 +106,7 @@ def test_sr860_capture_start_and_read_the_documented_commands():
     script = [(b"CAPTURERATEMAX?\n", b"6.103516e+02\n"),
               (b"CAPTURESTOP\n", None), (b"*ESR?\n", OK), (b"CAPTURECFG 1\n", None), (b"*ESR?\n", OK),
               (b"CAPTURELEN 4096\n", None), (b"*ESR?\n", OK), (b"CAPTURERATE 2\n", None), (b"*ESR?\n", OK),
-              (b"CAPTURESTART 0,0\n", None), (b"*ESR?\n", OK),
+              (b"CAPTURESTART 0,0\n", None),  # last, no check after it
               (b"CAPTUREBYTES?\n", b"1600\n"), (b"CAPTUREGET? 0,2\n", block(memory)),
               (b"CAPTURESTOP\n", None), (b"*ESR?\n", OK)]
     li, t = scripted_driver(SR860, script)

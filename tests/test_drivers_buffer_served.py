@@ -70,6 +70,7 @@ def test_sr830_driver_reads_the_same_trace_by_each_transfer(transfer):
     li = SR830(server.address, buffer_transfer=transfer)
     try:
         dt = li.start_buffer(li.buffer_rate_for(1 / 60))
+        assert li.buffer_points() <= 1  # a query after STRT: the server has started the buffer
         now[0] += 2.0
         data = li.read_buffer_xy()
         ascii_x = li.read_buffer(1, transfer="ascii")
@@ -87,6 +88,7 @@ def test_sr860_capture_over_the_driver_matches_ascii_snapshots_of_a_twin():
         rates = li.buffer_rates()
         rate = li.buffer_rate_for(1 / 100)
         dt = li.start_buffer(rate)
+        assert li.buffer_points() <= 1
         t0 = world.clock.now()
         now[0] += 1.0
         data = li.read_buffer_xy()

@@ -116,7 +116,8 @@ class BufferedLockIn(ABC):
     @abstractmethod
     def start_buffer(self, rate_hz: float) -> float:
         """Clear the buffer, record X and Y at ``rate_hz`` (one of :meth:`buffer_rates`) from now,
-        one shot (stops when full). Returns the sample interval, s."""
+        one shot (stops when full). Returns the sample interval, s. The start command is the
+        last thing sent: the caller's clock read just after the call dates sample 0."""
 
     @abstractmethod
     def stop_buffer(self) -> None:

@@ -147,10 +147,11 @@ def _scan(exp: "EsrFieldSweep", lab: Lab, scan: int, down: bool) -> Iterator[Mes
             if not ramping or (li.buffer_capacity and stored >= li.buffer_capacity):
                 break
     finally:
-        try:
-            li.stop_buffer()
-        except Exception:  # noqa: BLE001 - the run's own error (or abort) is what matters
-            pass
+        for undo in (li.stop_buffer, lambda: setattr(fc, "ramp_rate", fc.ramp_rate_range.high)):
+            try:  # the next approach, or the safe state's ramp to zero, at the lab's rate, not the sweep's
+                undo()
+            except Exception:  # noqa: BLE001 - the run's own error (or abort) is what matters
+                pass
 
 
 def _block(scan: int, times: np.ndarray, x: np.ndarray, y: np.ndarray, first: int, t_ramp: float,
