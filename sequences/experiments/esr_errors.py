@@ -28,15 +28,22 @@ FIT_ERRORS = ("resonance_field", "g_factor", "linewidth_pp", "linewidth_pp_appar
               "mod_amplitude_measured")
 
 
+def reading_inflation(times: np.ndarray | None, groups: np.ndarray | None, settings: Mapping[str, Any],
+                      points: int) -> float:
+    """Variance inflation of ``points`` fitted points read at ``times`` (per group: a scan)
+    through the lock-in filter of the run's ``time_constant`` and ``filter_slope``; 1 where the
+    times give no reading interval."""
+    dt = sample_interval(times, groups) if times is not None and points >= 2 else None
+    if dt is None:
+        return 1.0
+    return variance_inflation(points, dt, float(settings["time_constant"]), poles(settings["filter_slope"]))
+
+
 def error_scale(run: RunData, settings: Mapping[str, Any], points: int) -> float:
     """Factor on the fit's standard errors for the filter's correlation of ``points`` fitted
     points: sqrt(correlated_scale); 1 where the run has no reading times."""
-    if "time" not in run.columns or points < 2:
-        return 1.0
-    dt = sample_interval(run["time"], run["scan"].astype(int) if "scan" in run.columns else None)
-    if dt is None:
-        return 1.0
-    f = variance_inflation(points, dt, float(settings["time_constant"]), poles(settings["filter_slope"]))
+    times = run["time"] if "time" in run.columns else None
+    f = reading_inflation(times, run["scan"].astype(int) if "scan" in run.columns else None, settings, points)
     return math.sqrt(correlated_scale(points, LINE_PARAMETERS, f))
 
 
