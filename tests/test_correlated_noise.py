@@ -163,3 +163,14 @@ def test_file_analysis_takes_the_lockin_times_from_the_file():
     expected = plain.errors["b0"] * math.sqrt(correlated_scale(n, plain.n_params, f))
     assert out.results["resonance_field"].error == pytest.approx(expected, rel=1e-3)
     assert any("lock-in correlation" in note for note in out.notes) and not out.warnings
+
+
+def test_reading_inflation_from_recorded_times():
+    """What the experiments use: the reading interval from the recorded times (per scan), the
+    poles from the filter slope; no times, no correction."""
+    from sequences.experiments.esr_errors import reading_inflation
+    settings = {"time_constant": 1e-3, "filter_slope": 18}
+    times = np.concatenate([np.arange(100) * 0.7e-3, 5.0 + np.arange(100) * 0.7e-3])  # two scans
+    scans = np.repeat([0, 1], 100)
+    assert reading_inflation(times, scans, settings, 100) == pytest.approx(variance_inflation(100, 0.7e-3, 1e-3, 3))
+    assert reading_inflation(None, None, settings, 100) == 1.0
