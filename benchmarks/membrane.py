@@ -1,6 +1,13 @@
-"""Membrane simulator speed on the path of the membrane experiments (membrane-psd, mrfm-esr:
-the interferometer's lock-in read every 10 ms of simulated time through the simulated lab), in
-simulated seconds per wall second, against the best plain way to simulate the same mode.
+"""Membrane simulator speed on the path of the membrane experiments (membrane-psd, mrfm-esr,
+mrfm-image: the interferometer's lock-in sampled every 10 ms of simulated time through the
+simulated lab), in simulated seconds per wall second, against the best plain way to simulate the
+same mode.
+
+The experiments take their 10 ms samples through the lock-in's data buffer
+(``Readout.series``: start the buffer at 100 Hz, wait, read it in one transfer), which the
+simulator fills in one vectorised exact integration (``sim_backend/membrane/buffer.py``); that
+is the path the target applies to. One read per 10 ms (the older path, still used where no
+buffer streams at the wanted rate) is shown for information.
 
     python benchmarks/membrane.py [--quick] [--repeats 3]
 
@@ -56,6 +63,29 @@ def envelope_lab(sim_seconds: float, read_interval: float) -> float:
     return sim_seconds / timed(go)
 
 
+def envelope_buffered(sim_seconds: float, read_interval: float) -> float:
+    """Full simulated lab; the membrane lock-in sampled every ``read_interval`` through its data
+    buffer, read back in 10 s blocks as ``Readout.series`` does for an experiment's averages."""
+    lab = build_sim_lab(SimulatedWorld(seed=1))
+    lab.lockin.time_constant = 0.1
+    mode = lab.world.membrane.mode
+    d = lab.displacement
+    d.calibrate_fringe()
+    d.lock_working_point()
+    lab.piezo.frequency, lab.piezo.amplitude, lab.piezo.output = mode.f0, 0.5, True
+    li = d.demodulator
+    block = 10.0
+
+    def go() -> None:
+        for _ in range(int(sim_seconds / block)):
+            li.start_buffer(1.0 / read_interval)
+            lab.sleep(block)
+            li.read_buffer_xy(1)
+            li.stop_buffer()
+
+    return sim_seconds / timed(go)
+
+
 def envelope_process(sim_seconds: float, step: float) -> float:
     """The membrane process alone, stepped and flushed every ``step`` seconds."""
     world = SimulatedWorld(seed=2)
@@ -98,10 +128,11 @@ def direct_lfilter(sim_seconds: float, f0: float = 1e6, q: float = 1e6) -> float
 def main() -> int:
     quick = "--quick" in sys.argv
     repeats = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
-    print("membrane simulator on the path of the membrane experiments: lock-in read every 10 ms of simulated "
+    print("membrane simulator on the path of the membrane experiments: lock-in sampled every 10 ms of simulated "
           f"time through the simulated lab (simulated s per wall s; load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores)")
     cases = {
+        "envelope, full lab, 10 ms samples via the buffer": lambda: envelope_buffered(300.0 if quick else 3000.0, 0.01),
         "envelope, full lab, lock-in read every 10 ms": lambda: envelope_lab(10.0 if quick else 30.0, 0.01),
         "envelope, process alone, 10 ms steps": lambda: envelope_process(30.0 if quick else 100.0, 0.01),
         "envelope, process alone, 1 s steps (unread)": lambda: envelope_process(300.0 if quick else 3000.0, 1.0),
@@ -116,9 +147,9 @@ def main() -> int:
     for name, values in runs.items():
         med = statistics.median(values)
         print(f"{name:52s} {med:12.4g} ({min(values):.4g} .. {max(values):.4g}) {med / base:12.4g}")
-    ours = statistics.median(runs["envelope, full lab, lock-in read every 10 ms"])
+    ours = statistics.median(runs["envelope, full lab, 10 ms samples via the buffer"])
     ok = ours >= TARGET
-    print(f"target >= {TARGET:g} simulated s per wall s with a 10 ms readout: {ours:.4g} "
+    print(f"target >= {TARGET:g} simulated s per wall s with a 10 ms readout (the experiments' buffered path): {ours:.4g} "
           f"({'meets' if ok else 'MISSES'} it)")
     return 0 if ok else 1
 

@@ -108,10 +108,7 @@ class MembraneThermalSpectrum(MembraneLockinExperiment):
                                           self.sensitivity)
                 lab.sleep(self.settle)
             start = lab.clock.now()
-            z = np.empty(n, dtype=complex)
-            for k in range(n):
-                lab.sleep(dt)
-                z[k] = readout.read()
+            z = readout.series(lab, n, dt)
             yield Point({"record": r, "x": z.real.copy(), "y": z.imag.copy(), "time": start,
                          "temperature": temp.read_temperature() if temp else float("nan")})
 

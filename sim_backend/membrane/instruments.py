@@ -11,8 +11,10 @@ import numpy as np
 from drivers.errors import InstrumentError
 from drivers.roles import DisplacementSensor, LaserGate, PiezoDrive
 from drivers.roles.base import Range
+from drivers.roles.lockin import BufferedXY
 from sim_backend.instruments.cw import _SimInstrument
 from sim_backend.instruments.lockin import SimLockIn
+from sim_backend.membrane.buffer import MEMBRANE_CAPACITY, MEMBRANE_RATES
 from sim_backend.membrane.system import MembraneSystem
 
 MAX_RECORD = 20_000_000
@@ -56,6 +58,42 @@ class SimMembraneLockIn(SimLockIn):
                            identity="spinbench,SimMembraneLockIn,0011,1.0", min_time_constant=1e-7,
                            reference_frequency_range=Range(1e-3, 50e6, "Hz"))
         self.system = system
+
+    # --- data buffer: the demodulator streams into memory; sampled exactly by the system ----------
+    buffer_capacity = MEMBRANE_CAPACITY
+
+    def buffer_rates(self) -> tuple[float, ...]:
+        return MEMBRANE_RATES
+
+    def start_buffer(self, rate_hz: float) -> float:
+        if not any(abs(rate_hz - r) <= 1e-9 * r for r in MEMBRANE_RATES):
+            raise ValueError(f"{self.name}: buffer rate {rate_hz!r} Hz; use one of "
+                             f"{', '.join(f'{r:g}' for r in MEMBRANE_RATES)} Hz")
+        self._cmd(f"STRT {rate_hz:g} Hz")
+        self.system.start_buffer(1.0 / rate_hz)
+        return 1.0 / rate_hz
+
+    def stop_buffer(self) -> None:
+        self._cmd("PAUS")
+        self.system.stop_buffer()
+
+    def buffer_points(self) -> int:
+        self._cmd("SPTS?")
+        self.system.flush()
+        return self.system.buffer.count if self.system.buffer is not None else 0
+
+    def read_buffer_xy(self, start: int = 0, count: int | None = None) -> BufferedXY:
+        stored = self.buffer_points()
+        count = stored - start if count is None else count
+        buf = self.system.buffer
+        if start < 0 or count < 0 or start + count > stored or buf is None:
+            raise ValueError(f"{self.name}: buffer points {start}..{start + count} requested, {stored} stored")
+        self._cmd(f"TRCB? {start},{count}")
+        z = buf.values(start, count)
+        fs = self.sensitivity
+        if np.any(np.abs(z.real) > fs) or np.any(np.abs(z.imag) > fs):
+            self.overloaded = True
+        return BufferedXY(np.clip(z.real, -fs, fs), np.clip(z.imag, -fs, fs), buf.interval, start)
 
 
 class SimInterferometer(_SimInstrument, DisplacementSensor):

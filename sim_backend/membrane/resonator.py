@@ -198,6 +198,42 @@ class JointPropagator:
         new[0] /= scale
         state[:n] = new
 
+    def steps(self, state: np.ndarray, t0: float, h: float, m: int, lam: complex, beta: complex, gain: complex,
+              tc: float, poles: int, d_env: float, d_volt: float, tones: list[tuple[float, complex]],
+              rng: np.random.Generator) -> np.ndarray:
+        """``m`` steps of ``step`` at once: the states after each (shape (m, poles + 1)); ``state``
+        ends at the last. The same random numbers in the same order as m calls of ``step``; the
+        recursion X_{k+1} = Phi X_k + u_k is solved stage by stage (Phi is lower triangular: each
+        stage is driven only by the envelope and the stages before it) as first-order IIR filters."""
+        from scipy.signal import lfilter
+
+        h = float(f"{h:.10g}")
+        scale = gain if gain != 0 else 1.0
+        kappa = 1.0 if gain != 0 else 0.0
+        key = (h, lam, kappa, tc, poles, d_env * abs(scale) ** 2, d_volt)
+        phi, root = self._map(key)
+        phi = np.tril(phi)
+        n = poles + 1
+        draws = rng.standard_normal(2 * n * m).reshape(m, 2, n)
+        u = ((draws[:, 0, :] + 1j * draws[:, 1, :]) * math.sqrt(0.5)) @ root.T
+        k = np.arange(m)
+        for nu, c in tones:
+            v, phi_v = self._tone(key, nu, phi, beta * scale)
+            e0 = c * np.exp(1j * nu * (t0 + k * h))
+            u += e0[:, None] * (np.exp(1j * nu * h) * v - phi_v)[None, :]
+        x0 = state[:n].copy()
+        x0[0] *= scale
+        out = np.empty((m, n), dtype=complex)
+        for i in range(n):
+            drive = u[:, i].copy()
+            for j in range(i):
+                prev = np.concatenate(([x0[j]], out[:-1, j]))
+                drive += phi[i, j] * prev
+            out[:, i], _ = lfilter([1.0], [1.0, -phi[i, i]], drive, zi=np.array([phi[i, i] * x0[i]]))
+        out[:, 0] /= scale
+        state[:n] = out[-1]
+        return out
+
 
 def envelope_record(a0: complex, t0: float, h: float, n: int, lam: complex, beta: complex, d_env: float,
                     tones: list[tuple[float, complex]], rng: np.random.Generator) -> np.ndarray:

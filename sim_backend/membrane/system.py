@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim_backend.membrane.bloch import Protocol
+from sim_backend.membrane.buffer import DemodBuffer
 from sim_backend.membrane.readout import Demodulator, Interferometer
 from sim_backend.membrane.resonator import JointPropagator, MembraneMode, envelope_record
 from sim_backend.membrane.nuclear import NuclearSample, NuclearSpinForce
@@ -68,6 +69,8 @@ class MembraneSystem:
         self._pending: tuple[float, float, tuple] | None = None
         self._pending_key: tuple | None = None
         self.notes: list[str] = []
+        #: The demodulator's data buffer while one is recording (``buffer.py``).
+        self.buffer: DemodBuffer | None = None
 
     # --- configuration ----------------------------------------------------------------------
     def set_sample(self, sample: SpinSample | NuclearSample | None, gradient: float | None = None) -> None:
@@ -226,14 +229,56 @@ class MembraneSystem:
             return
         start, end, sig = self._pending
         self._pending = None
-        h = end - start
-        if h <= 0:
+        if end - start <= 0:
             return
+        if self.buffer is not None and self.buffer.running:
+            self._integrate_sampled(start, end, sig, self.buffer)
+        else:
+            self._integrate(start, end - start, sig)
+
+    def _integrate(self, start: float, h: float, sig: tuple) -> None:
         (lam, beta, d_env, gain), residual, tc, poles, e_n, tones = sig
         self.propagator.step(self.state, start, h, lam, beta, gain, tc, poles, d_env, e_n**2, list(tones), self.rng)
         if residual:
             self.state[0] *= complex(math.cos(residual * h), math.sin(residual * h))
         self.ifo.advance(h)
+
+    def _integrate_sampled(self, start: float, end: float, sig: tuple, buf: DemodBuffer) -> None:
+        """Integrate up to every buffer sample due in (start, end] and store the lock-in output
+        there; whole sample intervals in one vectorised call (``JointPropagator.steps``)."""
+        first, n = buf.due(start, end)
+        t = start
+        if n:
+            (lam, beta, d_env, gain), residual, tc, poles, e_n, tones = sig
+            t_first = buf.time(first)
+            if t_first > t:
+                self._integrate(t, t_first - t, sig)
+            buf.take(self.state[poles])
+            t = t_first
+            if n > 1 and not residual:
+                out = self.propagator.steps(self.state, t, buf.interval, n - 1, lam, beta, gain, tc, poles, d_env,
+                                            e_n**2, list(tones), self.rng)
+                self.ifo.advance((n - 1) * buf.interval)
+                buf.take(out[:, poles])
+            else:
+                for k in range(first + 1, first + n):
+                    self._integrate(t, buf.time(k) - t, sig)
+                    buf.take(self.state[poles])
+                    t = buf.time(k)
+            t = buf.time(first + n - 1)
+        if end > t:
+            self._integrate(t, end - t, sig)
+
+    def start_buffer(self, interval: float) -> None:
+        """Record the lock-in output every ``interval`` from now (the first sample now)."""
+        self.flush()
+        self.buffer = DemodBuffer(self.world.clock.now(), interval)
+        self.buffer.take(self.state[self.demod.poles])
+
+    def stop_buffer(self) -> None:
+        self.flush()
+        if self.buffer is not None:
+            self.buffer.running = False
 
     # --- readouts ---------------------------------------------------------------------------
     @property
