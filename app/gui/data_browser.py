@@ -76,6 +76,7 @@ class DataBrowser(QtWidgets.QWidget):
         # the open run or file
         self.tools = QtWidgets.QTabWidget()
         self.tools.setObjectName("browser_tools")
+        self.tools.setUsesScrollButtons(True)  # never wider than the file list above it
         self.tools.addTab(self.meta, "Metadata")
         self.tools.addTab(self.processing, "Processing")
         self.tools.addTab(self.peaks, "Peaks")

@@ -54,6 +54,8 @@ class PeakPicker(QtWidgets.QWidget):
         self.message = QtWidgets.QLabel("")
         self.message.setObjectName("peak_message")
         self.message.setWordWrap(True)
+        self.shape.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.shape.setMinimumContentsLength(8)
         form = QtWidgets.QFormLayout()  # a narrow column beside the plot
         form.addRow("Shape", self.shape)
         form.addRow("Stands out by", self.sigma)

@@ -47,7 +47,7 @@ class ProcessingPanel(QtWidgets.QWidget):
         self.trace = QtWidgets.QComboBox()  # a map or series run: which of its spectra
         self.trace.setObjectName("processing_trace")
         self.trace.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.trace.setMinimumContentsLength(12)
+        self.trace.setMinimumContentsLength(8)
         self.trace_label = QtWidgets.QLabel("Spectrum")
         self.datasets: list[Dataset] = []
         self.phase = QtWidgets.QDoubleSpinBox()
@@ -74,12 +74,15 @@ class ProcessingPanel(QtWidgets.QWidget):
         self.message = QtWidgets.QLabel("")
         self.message.setObjectName("processing_message")
         self.message.setWordWrap(True)
+        for box in (self.channel, self.baseline):  # a narrow column: the boxes may elide their text
+            box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
         form = QtWidgets.QFormLayout()  # a narrow column beside the plot
         form.addRow(self.trace_label, self.trace)
         form.addRow("Channel", self.channel)
         form.addRow("Phase", self.phase)
         form.addRow("Baseline", self.baseline)
-        exports = QtWidgets.QHBoxLayout()
+        exports = QtWidgets.QVBoxLayout()  # stacked: the column stays narrow
         exports.addWidget(self.csv_button)
         exports.addWidget(self.bes3t_button)
         lay = QtWidgets.QVBoxLayout(self)
