@@ -1,5 +1,6 @@
-"""Field engines: a fast vectorised point-dipole kernel (design, optimisation) and magpylib's
-exact cuboid/cylinder fields (verification, reports).
+"""Field engines: a fast vectorised point-dipole kernel (design, optimisation) and the exact
+fields of cuboids (our closed form, :mod:`magnets.cuboid_field`) and cylinders (magpylib's
+functional kernel) for verification and reports.
 
 The dipole kernel is written as matrix products so that numpy's BLAS does the heavy lifting:
 with d = r_obs - r_mag, m.d = obs.m - pos.m and |d|^2 = |obs|^2 + |pos|^2 - 2 obs.pos, so
@@ -17,10 +18,13 @@ import contextlib
 
 import numpy as np
 
+from magnets.cuboid_field import CHUNK_PAIRS as CUBOID_CHUNK_PAIRS, cuboid_field_parts, cuboid_field_z
 from magnets.design import HalbachDesign, MagnetArray
 
 #: Observer-magnet pairs per block: bounds temporary memory to ~10 arrays x 8 B x CHUNK.
 CHUNK_PAIRS = 1 << 18
+#: Pairs per block of the exact engine (the cuboid kernel works through them in cache-sized parts).
+EXACT_CHUNK_PAIRS = 1 << 16
 
 _blas = None
 
@@ -107,42 +111,82 @@ def _magpylib():
 
 
 def exact_field(points: np.ndarray, source: HalbachDesign | MagnetArray,
-                chunk_pairs: int = 1 << 19) -> np.ndarray:
-    """B (T), shape (P, 3), from magpylib's analytic fields of uniformly magnetised cuboids and
-    cylinders (rigid magnets, mu_r = 1). Observers are moved into each magnet's own frame here
-    (numpy), so magpylib's functional kernels run on plain arrays: no magnet objects and no
-    per-pair scipy Rotation objects (both cost more than the field kernel itself)."""
+                chunk_pairs: int = EXACT_CHUNK_PAIRS) -> np.ndarray:
+    """B (T), shape (P, 3), from the analytic fields of uniformly magnetised cuboids (our
+    closed form, :mod:`magnets.cuboid_field`) and cylinders (magpylib's functional kernel);
+    rigid magnets, mu_r = 1. Observers are moved into each magnet's own frame here (numpy), so
+    the kernels run on plain arrays: no magnet objects and no per-pair scipy Rotation objects
+    (both cost more than the field kernel itself)."""
     obs = _as_points(points)
     out = np.zeros_like(obs)
-    for rows, _, b in _exact_blocks(obs, _as_array(source), chunk_pairs):
-        out[rows] += b.sum(axis=1)
+    with _one_blas_thread():  # the sums over magnets are skinny matrix-vector products
+        for rows, _, b in _exact_blocks(obs, _as_array(source), chunk_pairs, summed=True):
+            out[rows] += b
     return out
 
 
-def _exact_blocks(obs: np.ndarray, arr: MagnetArray, chunk_pairs: int):
-    """(observer slice, magnet indices, B (p, m, 3) in the lab frame) blocks of the exact field."""
-    magpy = _magpylib()
-    ry90 = np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]])  # body z -> body x for axial cylinders
+#: Body axes (x, y, z) -> the cuboid kernel's (y, z, x): its polarisation axis z is the body x
+#: our cuboids are magnetised along; R @ _TO_KERNEL.T takes kernel-frame vectors to the lab.
+_TO_KERNEL = np.array([[0.0, 1, 0], [0, 0, 1], [1, 0, 0]])
+_RY90 = np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]])  # body z -> body x for axial cylinders
+
+
+def _local_field(kind: int, local: np.ndarray, dims: np.ndarray, br: np.ndarray) -> np.ndarray:
+    """B in each magnet's kernel frame at ``local`` (n, 3), per pair: ``dims`` (n, 3), ``br`` (n,)."""
+    if kind == 0:
+        return cuboid_field_z(local, 0.5 * dims[:, [1, 2, 0]], br)
+    zero = np.zeros_like(br)
+    pol = np.column_stack([zero, zero, br]) if kind == 2 else np.column_stack([br, zero, zero])
+    return np.asarray(_magpylib().func.cylinder_field("B", local, dims[:, :2], pol))
+
+
+def _kernel_rotations(kind: int, rot: np.ndarray) -> np.ndarray:
+    """Per magnet, the matrix taking its kernel-frame vectors to the lab frame."""
+    if kind == 0:
+        return rot @ _TO_KERNEL.T
+    return rot @ _RY90 if kind == 2 else rot
+
+
+def _exact_blocks(obs: np.ndarray, arr: MagnetArray, chunk_pairs: int, summed: bool = False):
+    """(observer slice, magnet indices, B in the lab frame) blocks of the exact field: B is
+    (p, m, 3), or (p, 3) summed over the block's magnets when ``summed``."""
     for kind in np.unique(arr.kinds):
         sel = arr.kinds == kind
-        pos, rot, br, dims = arr.positions[sel], arr.rotations[sel], arr.br[sel], arr.dims[sel]
-        zero = np.zeros_like(br)
-        if kind == 2:
-            rot = rot @ ry90
-            pol = np.column_stack([zero, zero, br])
-        else:
-            pol = np.column_stack([br, zero, zero])
+        pos, br, dims = arr.positions[sel], arr.br[sel], arr.dims[sel]
+        rot = _kernel_rotations(int(kind), arr.rotations[sel])
         m = len(pos)
+        if kind == 0:
+            yield from _cuboid_blocks(obs, pos, rot, 0.5 * dims[:, [1, 2, 0]], br, np.flatnonzero(sel), summed)
+            continue
         step = max(1, chunk_pairs // m)
         for s in range(0, len(obs), step):
             o = obs[s:s + step]
             p = len(o)
             local = np.einsum("mji,pmj->pmi", rot, o[:, None, :] - pos[None, :, :]).reshape(-1, 3)
-            if kind == 0:
-                b = magpy.func.cuboid_field("B", local, np.tile(dims, (p, 1)), np.tile(pol, (p, 1)))
-            else:
-                b = magpy.func.cylinder_field("B", local, np.tile(dims[:, :2], (p, 1)), np.tile(pol, (p, 1)))
-            yield slice(s, s + step), np.flatnonzero(sel), np.einsum("mij,pmj->pmi", rot, np.asarray(b).reshape(p, m, 3))
+            b = _local_field(int(kind), local, np.tile(dims, (p, 1)), np.tile(br, p)).reshape(p, m, 3)
+            lab = np.einsum("mij,pmj->pi" if summed else "mij,pmj->pmi", rot, b)
+            yield slice(s, s + step), np.flatnonzero(sel), lab
+
+
+def _cuboid_blocks(obs: np.ndarray, pos: np.ndarray, rot: np.ndarray, half: np.ndarray, br: np.ndarray,
+                   idx: np.ndarray, summed: bool):
+    """:func:`_exact_blocks` for cuboids: (observers x magnets) blocks of about the kernel's
+    cache-sized chunk, the per-magnet sizes broadcast (never tiled), the frame changes written
+    out per component and the sum over magnets as matrix-vector products."""
+    m = len(pos)
+    step = max(1, CUBOID_CHUNK_PAIRS // m)
+    a, b, c = half[:, 0], half[:, 1], half[:, 2]
+    for s in range(0, len(obs), step):
+        o = obs[s:s + step]
+        d = [o[:, i, None] - pos[None, :, i] for i in range(3)]  # (p, m) each
+        local = [d[0] * rot[:, 0, i] + d[1] * rot[:, 1, i] + d[2] * rot[:, 2, i] for i in range(3)]
+        f = cuboid_field_parts(*local, a, b, c, br)
+        if summed:
+            lab = np.column_stack([sum(f[j] @ rot[:, i, j] for j in range(3)) for i in range(3)])
+        else:
+            lab = np.stack([f[0] * rot[:, i, 0] + f[1] * rot[:, i, 1] + f[2] * rot[:, i, 2] for i in range(3)],
+                           axis=2)
+        yield slice(s, s + step), idx, lab
 
 
 def _near_distance(arr: MagnetArray, ratio: float) -> np.ndarray:
@@ -156,21 +200,13 @@ def _near_distance(arr: MagnetArray, ratio: float) -> np.ndarray:
 
 def _pairs_exact(o: np.ndarray, idx: np.ndarray, arr: MagnetArray) -> np.ndarray:
     """Exact B (lab frame) of magnet idx[k] at point o[k], pair by pair."""
-    magpy = _magpylib()
     out = np.zeros_like(o)
-    ry90 = np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]])
     for kind in np.unique(arr.kinds[idx]):
         k = arr.kinds[idx] == kind
         m = idx[k]
-        rot = arr.rotations[m] @ ry90 if kind == 2 else arr.rotations[m]
-        zero = np.zeros(len(m))
-        pol = np.column_stack([zero, zero, arr.br[m]]) if kind == 2 else np.column_stack([arr.br[m], zero, zero])
+        rot = _kernel_rotations(int(kind), arr.rotations[m])
         local = np.einsum("kji,kj->ki", rot, o[k] - arr.positions[m])
-        if kind == 0:
-            b = magpy.func.cuboid_field("B", local, arr.dims[m], pol)
-        else:
-            b = magpy.func.cylinder_field("B", local, arr.dims[m, :2], pol)
-        out[k] = np.einsum("kij,kj->ki", rot, np.asarray(b))
+        out[k] = np.einsum("kij,kj->ki", rot, _local_field(int(kind), local, arr.dims[m], arr.br[m]))
     return out
 
 
@@ -185,17 +221,22 @@ def fast_exact_field(points: np.ndarray, source: HalbachDesign | MagnetArray, ra
     out = dipole_field(obs, arr)
     near_at = _near_distance(arr, ratio)
     q = arr.directions * (arr.br * arr.volumes)[:, None] / (4 * np.pi)
+    pos = arr.positions
+    pos2, near2 = np.einsum("ij,ij->i", pos, pos), near_at * near_at
     step = max(1, chunk_pairs // max(1, len(arr)))
-    for s in range(0, len(obs), step):
-        o = obs[s:s + step]
-        r = np.linalg.norm(o[:, None, :] - arr.positions[None, :, :], axis=2)
-        pi, mi = np.nonzero(r < near_at[None, :])
-        if not len(pi):
-            continue
-        d = o[pi] - arr.positions[mi]
-        rr = r[pi, mi][:, None]
-        dip = 3 * d * np.einsum("ki,ki->k", d, q[mi])[:, None] / rr**5 - q[mi] / rr**3
-        np.add.at(out, s + pi, _pairs_exact(o[pi], mi, arr) - dip)
+    with _one_blas_thread():
+        for s in range(0, len(obs), step):
+            o = obs[s:s + step]
+            # |o - pos|^2 as one skinny product: only the near pairs get their vectors formed
+            r2 = np.einsum("ij,ij->i", o, o)[:, None] + pos2[None, :]
+            r2 -= 2.0 * (o @ pos.T)
+            pi, mi = np.nonzero(r2 < near2[None, :])
+            if not len(pi):
+                continue
+            d = o[pi] - pos[mi]
+            rr = np.sqrt(np.einsum("ki,ki->k", d, d))[:, None]
+            dip = 3 * d * np.einsum("ki,ki->k", d, q[mi])[:, None] / rr**5 - q[mi] / rr**3
+            np.add.at(out, s + pi, _pairs_exact(o[pi], mi, arr) - dip)
     return out
 
 
@@ -205,7 +246,7 @@ def per_magnet_field(points: np.ndarray, source: HalbachDesign | MagnetArray, en
     arr = _as_array(source)
     out = np.zeros((len(arr), len(obs), 3))
     if engine == "exact":
-        for rows, idx, b in _exact_blocks(obs, arr, 1 << 19):
+        for rows, idx, b in _exact_blocks(obs, arr, EXACT_CHUNK_PAIRS):
             out[idx, rows] = b.transpose(1, 0, 2)
         return out
     q = arr.directions * (arr.br * arr.volumes)[:, None] / (4 * np.pi)
@@ -220,7 +261,7 @@ ENGINES = {"dipole": dipole_field, "exact": exact_field, "plain": dipole_field_p
 
 
 def field(points: np.ndarray, source: HalbachDesign | MagnetArray, engine: str = "dipole") -> np.ndarray:
-    """B (T) at ``points`` with the named engine: 'dipole' (fast) or 'exact' (magpylib)."""
+    """B (T) at ``points`` with the named engine: 'dipole' (fast) or 'exact' (closed-form shapes)."""
     try:
         fn = ENGINES[engine]
     except KeyError:
@@ -243,7 +284,7 @@ def magpylib_objects(source: HalbachDesign | MagnetArray) -> list:
 
     magpy = _magpylib()
     arr = _as_array(source)
-    ry90 = np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]])
+    ry90 = _RY90
     out = []
     for pos, rot, br, dims, kind in zip(arr.positions, arr.rotations, arr.br, arr.dims, arr.kinds):
         if kind == 0:

@@ -1,6 +1,6 @@
 """A design's numbers in one place: B0, homogeneity, Larmor frequencies, magnets, mass, drift.
 
-Fields are computed with the chosen engine (``exact`` magpylib shapes by default: reports should
+Fields are computed with the chosen engine (``exact`` shapes by default: reports should
 not carry the point-dipole error) on a Fibonacci set of DSV-surface points; the drift is the
 material + holder coefficient of :func:`magnets.thermal.drift`.
 """
