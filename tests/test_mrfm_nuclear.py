@@ -196,3 +196,15 @@ def test_slice_width_is_the_cai_linewidth_over_the_gradient(gradient):
     width_t = np.ptp(d[line >= 0.5 * line.max()])
     assert slice_fwhm(np.asarray(data["slice_z"])[np.asarray(data["stage"]) == 1], s) == pytest.approx(
         width_t / gradient, rel=0.08)
+
+
+@pytest.mark.slow
+def test_simulated_regions_off_the_slice_grid_are_located_not_snapped_to_it():
+    """Depleted regions at -213 nm and +301 nm (514 nm apart; the slices sit every 170 nm)."""
+    lab = gaas_lab(depleted=[[-213e-9, 150e-9, 0.1], [301e-9, 150e-9, 0.1]])
+    info, _ = run(lab, MrfmImagingNuclear(reference_average=0.0))
+    r = info.results
+    assert r["z1"].value == pytest.approx(-213e-9, abs=10e-9)
+    assert r["z2"].value == pytest.approx(301e-9, abs=10e-9)
+    assert r["separation"].value == pytest.approx(514e-9, abs=10e-9)
+    # The nearest slices are at -170 and +340 nm, 43 and 39 nm away: a fit, not the nearest sample.
