@@ -130,9 +130,12 @@ def test_ieee_block_rejects_what_is_not_a_block(reply, problem):
         t.query_binary("Q?", ieee_block())
 
 
-def test_socket_transport_reads_binary_bytes_exactly():
-    """Against a real socket: a block holding LF and CR bytes inside, then a text reply after it."""
+@pytest.mark.parametrize("kind", ["socket", "visa"])
+def test_transports_read_binary_bytes_exactly(kind):
+    """Against a real socket: a block holding LF and CR bytes inside, then a text reply after it;
+    the direct socket transport and pyvisa-py (``read_bytes`` not stopping at the termination)."""
     from drivers.transport_socket import SocketTransport
+    from drivers.transport_visa import VisaTransport
 
     payload = bytes(range(256)) * 3
     server = socket.socket()
@@ -154,7 +157,8 @@ def test_socket_transport_reads_binary_bytes_exactly():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    t = SocketTransport(f"TCPIP0::127.0.0.1::{port}::SOCKET", timeout=2.0)
+    cls = SocketTransport if kind == "socket" else VisaTransport
+    t = cls(f"TCPIP0::127.0.0.1::{port}::SOCKET", timeout=2.0)
     try:
         assert t.query_binary("GET?", ieee_block()) == payload
         assert t.query("NEXT?") == "OK"

@@ -64,10 +64,12 @@ def test_sr830_trcb_and_trcl_over_a_plain_socket_agree_with_trca():
     assert max(text) - min(text) > 1e-7  # the ramp moved the signal
 
 
-@pytest.mark.parametrize("transfer", ["binary", "lia", "ascii"])
-def test_sr830_driver_reads_the_same_trace_by_each_transfer(transfer):
+@pytest.mark.parametrize("transfer, visa", [("binary", False), ("lia", False), ("ascii", False), ("binary", True)])
+def test_sr830_driver_reads_the_same_trace_by_each_transfer(transfer, visa):
+    """Direct socket transport, and pyvisa-py (``read_bytes`` past termination bytes) for TRCB?."""
     world, now, server = served(ServedSR830)
-    li = SR830(server.address, buffer_transfer=transfer)
+    li = SR830(server.address, buffer_transfer=transfer, **({"visa_library": "@py"} if visa else {}))
+    assert li.transport.kind == ("visa" if visa else "socket")
     try:
         dt = li.start_buffer(li.buffer_rate_for(1 / 60))
         assert li.buffer_points() <= 1  # a query after STRT: the server has started the buffer

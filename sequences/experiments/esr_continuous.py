@@ -283,10 +283,22 @@ def add_axis_error(out: dict[str, Any], run: RunData, settings: Mapping[str, Any
         out["g_factor"] = FitValue(g.value, abs(g.value) * total / abs(b.value), g.unit)
 
 
+def expected_points(exp: "EsrFieldSweep") -> int:
+    """Rows a run will record (for progress): a scan's ramp time at the rate an SR830-like buffer
+    (62.5 mHz x 2^i, up to 512 Hz) would be given; the lab's lock-in may differ."""
+    rate = min(exp.ramp_rate, 1.0)
+    span = abs(exp.field_stop - exp.field_start) + 2 * ROLL_DELAYS * continuous_lag(
+        rate, exp.time_constant, poles(exp.filter_slope))
+    duration = span / rate
+    want = 1.0 / min(exp.time_constant / SAMPLES_PER_TC, duration / exp.points)
+    hz = min(62.5e-3 * 2 ** max(0, math.ceil(math.log2(want / 62.5e-3) - 1e-9)), 512.0)
+    return exp.sweeps() * max(exp.points, int(duration * hz))
+
+
 def estimated_duration(exp: "EsrFieldSweep") -> float:
     span = abs(exp.field_stop - exp.field_start)
     return exp.sweeps() * (2 * span / exp.ramp_rate + exp.settle_time())
 
 
 __all__ = ["ACQUISITIONS", "is_continuous", "plan_continuous", "continuous_field", "continuous_average",
-           "continuous_lag_results", "scan_rates", "field_axis_error", "add_axis_error", "estimated_duration"]
+           "continuous_lag_results", "scan_rates", "field_axis_error", "add_axis_error", "expected_points", "estimated_duration"]

@@ -127,6 +127,8 @@ class EsrFieldSweep(Experiment):
         return self.direction == "down" or (self.direction == "alternate" and sweep % 2 == 1)
 
     def total_points(self) -> int:
+        if self.acquisition == "continuous":
+            return continuous.expected_points(self)
         return self.points * self.sweeps()
 
     def step(self) -> float:
