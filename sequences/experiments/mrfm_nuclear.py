@@ -22,7 +22,7 @@ import numpy as np
 from analysis.deconvolution import tikhonov_gcv
 from analysis.mrfm import principal_projection, quadrature_noise
 from analysis.mrfm_nuclear import (PUBLISHED_SENSITIVITY, cai_kernel, fit_two_dips, frequency_slice_matrix,
-                                   kernel_fwhm, spins_per_sqrt_hz)
+                                   kernel_fwhm, spins_per_sqrt_hz, two_dip_profile)
 from drivers.lab import Lab
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.membrane_readout import (MembraneLockinExperiment, as_complex, membrane_lab_problems,
@@ -264,8 +264,7 @@ class MrfmImagingNuclear(MembraneLockinExperiment):
 
 
 def _profile(z: np.ndarray, fit: dict[str, float], window: tuple[float, float]) -> np.ndarray:
-    from analysis.mrfm_nuclear import two_dip_profile
-
+    """The fitted two-dip profile on ``z``."""
     p = np.array([fit[k] for k in ("baseline", "slope", "z1", "z2", "depth1", "depth2", "dip_sigma")])
     return two_dip_profile(z, p, 0.5 * (window[0] + window[1]), max(0.5 * (window[1] - window[0]), 1e-15))
 
