@@ -5,9 +5,10 @@
   independent points and is inflated by ``analysis.uncertainty.correlated_scale`` with the
   variance inflation of the filter at the run's measured reading interval
   (``analysis.correlated_noise``). These are instrument settings, recorded with the run.
-* The field axis: the analysis regresses the Hall readings on the setpoints per scan
-  (``EsrFieldSweep.calibrated_field``); the regression's own error at the resonance moves the
-  whole line, so it adds in quadrature to the resonance field's error (and g's).
+* The field axis of a stepped sweep: the analysis regresses the Hall readings on the setpoints
+  per scan (``EsrFieldSweep.calibrated_field``); the regression's own error at the resonance
+  moves the whole line, so it adds in quadrature to the resonance field's error (and g's). (A
+  continuous sweep's axis is its Hall line in time: ``esr_continuous.add_axis_error``.)
 """
 from __future__ import annotations
 
@@ -78,6 +79,8 @@ def honest_errors(out: dict[str, Any], run: RunData, settings: Mapping[str, Any]
     b = out.get("resonance_field")
     if not isinstance(b, FitValue) or not all(c in run.columns for c in ("field_set", "field", "scan")):
         return
+    if settings.get("acquisition", "stepped") == "continuous":
+        return  # the axis is the Hall line in time, whose error esr_continuous adds
     axis = field_axis_error(run, b.value)
     total = math.hypot(b.error, axis)
     out["resonance_field"] = FitValue(b.value, total, b.unit)
