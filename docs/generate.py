@@ -7,6 +7,7 @@ A generated section sits between ``<!-- generated:NAME -->`` and ``<!-- /generat
 everything outside those markers is written by hand. Sections: ``sim-keys`` (docs/simulator.md,
 from ``app.simconfig.SIM_TABLE`` and the simulated samples' fields) and ``experiments``
 (docs/experiments.md, from every experiment's class, ``Parameter`` and ``Result`` declarations).
+Writing also regenerates ``sequences/catalogue_data.py``, the listing `spinbench list` prints.
 """
 from __future__ import annotations
 
@@ -115,6 +116,9 @@ def main(argv: list[str]) -> int:
         file = ROOT / path
         file.write_text(render(file.read_text(encoding="utf-8"), name, make()), encoding="utf-8")
         print(f"wrote {path} [{name}]")
+    from sequences.catalogue import write as write_catalogue  # what `spinbench list` prints
+
+    print(f"wrote {write_catalogue().relative_to(ROOT)}")
     return 0
 
 

@@ -4,7 +4,7 @@ experiments.
 `spinbench list` shows every experiment's parameters; importing the ~30 experiment modules (and
 numpy, the analysis and driver modules they import) to read them costs about 0.3 s of CPU on
 every call. The listing is stored instead in :mod:`sequences.catalogue_data`, generated from the
-classes (``python -m sequences.catalogue``) together with a digest of the sources that define it;
+classes (``python -m sequences.catalogue``, also run by ``python docs/generate.py``) together with a digest of the sources that define it;
 when the digest does not match the sources (an experiment edited, the file not regenerated) the
 catalogue is built from the classes, so it is never stale, only slower.
 ``tests/test_experiment_catalogue.py`` checks that the stored catalogue equals the classes'.

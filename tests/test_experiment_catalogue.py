@@ -1,6 +1,6 @@
 """The stored experiment catalogue `spinbench list` prints (sequences/catalogue_data.py) against
 the experiment classes: the same experiments, titles, roles and parameter text. When this
-fails, regenerate it: python -m sequences.catalogue"""
+fails, regenerate it: python docs/generate.py (or python -m sequences.catalogue)"""
 from __future__ import annotations
 
 from sequences import catalogue, catalogue_data
@@ -9,7 +9,7 @@ from sequences import catalogue, catalogue_data
 def test_stored_catalogue_matches_the_experiment_classes():
     stored = {name: {**entry, "parameters": [tuple(p) for p in entry["parameters"]]}
               for name, entry in catalogue_data.CATALOGUE.items()}
-    assert stored == catalogue.build(), "stale: run python -m sequences.catalogue"
+    assert stored == catalogue.build(), "stale: run python docs/generate.py"
 
 
 def test_catalogue_is_built_from_the_classes_when_the_sources_changed(monkeypatch):
