@@ -152,3 +152,15 @@ def test_abort_during_a_continuous_scan_stops_the_buffer_and_makes_the_lab_safe(
     assert info.status == "aborted"
     assert not lab.lockin._buffer.running and "horizon" not in world.lockin.__dict__
     assert world.is_safe()  # microwaves off, modulation off, field ramped to zero
+
+
+def test_continuous_refuses_sweeps_too_short_for_a_field_axis_and_other_experiments():
+    from sequences.experiments.esr_powder import EsrPowderSweep
+
+    from sequences.experiment import ParameterError
+
+    assert EsrFieldSweep(acquisition="continuous", ramp_rate=0.5e-3).check() == []
+    with pytest.raises(ParameterError, match="too short for the 3 timed Hall readings"):
+        EsrFieldSweep(acquisition="continuous", ramp_rate=0.1, field_start=0.338, field_stop=0.339)
+    with pytest.raises(ParameterError, match="not in esr-powder"):
+        EsrPowderSweep(acquisition="continuous")

@@ -42,6 +42,8 @@ ACQUISITIONS = ("stepped", "continuous")
 #: Buffer reads (each with one Hall reading) per scan, and their period limits (s).
 CHUNKS_PER_SCAN = 40
 CHUNK_S = (0.2, 2.0)
+#: Fewest Hall readings a scan's field axis is fitted to (one per buffer read).
+MIN_HALL_READINGS = 3
 #: The ramp starts this many group delays (n tau) of field before the sweep's first field (the
 #: filter's lag has built up by then) and ends as many after its last.
 ROLL_DELAYS = 10.0
@@ -281,6 +283,17 @@ def add_axis_error(out: dict[str, Any], run: RunData, settings: Mapping[str, Any
     g = out.get("g_factor")
     if isinstance(g, FitValue):
         out["g_factor"] = FitValue(g.value, abs(g.value) * total / abs(b.value), g.unit)
+
+
+def problems(exp: "EsrFieldSweep") -> list[str]:
+    """What makes a continuous sweep impossible before it starts (the lab's side: check_lab)."""
+    duration = abs(exp.field_stop - exp.field_start) / exp.ramp_rate
+    if duration < MIN_HALL_READINGS * CHUNK_S[0]:
+        return [f"a continuous sweep of {abs(exp.field_stop - exp.field_start) * 1e3:g} mT at "
+                f"{exp.ramp_rate * 1e3:g} mT/s lasts {duration:.2g} s: too short for the {MIN_HALL_READINGS} "
+                f"timed Hall readings the field axis needs (>= {MIN_HALL_READINGS * CHUNK_S[0]:g} s); "
+                f"lower ramp_rate"]
+    return []
 
 
 def expected_points(exp: "EsrFieldSweep") -> int:

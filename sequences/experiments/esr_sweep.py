@@ -97,6 +97,10 @@ class EsrFieldSweep(Experiment):
         if self.lag_correction != "none" and (type(self).plan is not EsrFieldSweep.plan
                                               or type(self).analyse is not EsrFieldSweep.analyse):
             return [f"lag_correction = {self.lag_correction!r} is available in esr-sweep, not in {self.name}"]
+        if self.acquisition == "continuous":
+            if type(self).plan is not EsrFieldSweep.plan or type(self).analyse is not EsrFieldSweep.analyse:
+                return [f"acquisition = 'continuous' is available in esr-sweep, not in {self.name}"]
+            return continuous.problems(self)
         return []
 
     def check_lab(self, lab: Lab) -> list[str]:
