@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from drivers.channel_wiring import channel_delays_from_table, channel_map_from_table
 from drivers.errors import ConfigError
 from drivers.lab import Lab, LabLimits
 from drivers.pulse_program import Op
 from drivers.pulseblaster import PulseBlaster
-from sequences.pulse import (ADC, Block, Constraints, Event, Sequence, compile_pulseblaster, decode, delay, loop,
-                             pulse, validate)
+from sequences.pulse import (ADC, Block, Constraints, Event, Sequence, WaitTrigger, compile_pulseblaster, decode,
+                             delay, errors, loop, pulse, validate)
 from sequences.pulse.nv_library import nv_cpmg, nv_rabi, nv_xy8
 from sim_backend.nv import NV_CHANNELS
 from sim_backend.spinapi_sim import SimSpinapi
@@ -178,3 +180,44 @@ def test_sequence_cli_selects_an_awg_profile(capsys):
     with pytest.raises(SystemExit):
         main(["sequence", "compile", "--help"])
     assert "redpitaya-125-14, generic" in " ".join(capsys.readouterr().out.split())
+
+
+_blocks = st.builds(lambda k, chans: Block(f"{k * 2}ns", tuple(Event(ch) for ch in chans)),
+                    st.integers(5, 150), st.sampled_from([("rf",), (ADC,), ("trigger",), ("rf", "trigger"), ()]))
+
+
+@st.composite
+def _sequences(draw):
+    """Blocks, loops (nested one deep, up to 12 passes) and trigger waits, averaged up to 6 times."""
+    items: list = [draw(_blocks)]
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["block", "loop", "nested", "wait"]))
+        if kind == "block":
+            items.append(draw(_blocks))
+        elif kind == "wait":
+            items += [WaitTrigger(), draw(_blocks)]
+        else:
+            body = [draw(_blocks) for _ in range(draw(st.integers(1, 3)))]
+            if kind == "nested":
+                body.insert(1, loop(draw(st.integers(2, 4)), *[draw(_blocks) for _ in range(2)]))
+            items.append(loop(draw(st.integers(2, 12)), *body))
+    items.append(delay("1us"))
+    return Sequence("random", tuple(items), averages=draw(st.integers(1, 6)))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(_sequences(), st.dictionaries(st.sampled_from(["rf", ADC, "trigger"]), st.integers(0, 200).map(lambda k: k * 2e-9)))
+def test_random_sequences_are_translated_channel_by_channel(seq, delays):
+    """Whatever the loops and waits, each channel's executed edges are the undelayed program's
+    moved by its delay and the lead time; or the compiler says which rule it cannot meet."""
+    c0 = Constraints(max_rf_duty_cycle=1.0, max_pulse_length=1.0)
+    assume(not errors(validate(seq, c0)))
+    c1 = c0.with_(channel_delays=delays)
+    problems = errors(validate(seq, c1))
+    assume(not problems)  # new intervals between channels shorter than the minimum, or a wait crossed
+    program = compile_pulseblaster(seq, c1)
+    before, after = decode(compile_pulseblaster(seq, c0)).normalized(), decode(program).normalized()
+    lead = program.metadata.get("lead_ticks", 0)
+    for channel, runs in before.items():
+        d = round(delays.get(channel, 0.0) * CLOCK) - lead
+        assert [(a + d, b + d, s) for a, b, s in after[channel]] == runs, channel
