@@ -81,9 +81,9 @@ def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales, jac=None) 
     with one_blas_thread(len(x) >= SKINNY_ROWS):
         sol = least_squares(lambda u: f(x, *(p0 + (u - 1.0) * scales)) - y, np.ones(len(p0)), method="lm",
                             jac=jac_u, max_nfev=20000)
-    if not sol.success:
-        raise RuntimeError(f"line fit did not converge: {sol.message}")
-    return p0 + (sol.x - 1.0) * scales, covariance(sol.jac, sol.fun) * np.outer(scales, scales)
+        if not sol.success:
+            raise RuntimeError(f"line fit did not converge: {sol.message}")
+        return p0 + (sol.x - 1.0) * scales, covariance(sol.jac, sol.fun) * np.outer(scales, scales)
 
 
 def initial_guess(b: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
