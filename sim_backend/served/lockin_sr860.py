@@ -50,6 +50,11 @@ class ServedSR860(ServedSR830):
         ]
         return super().commands() + own
 
+    def reset(self) -> None:
+        super().reset()
+        self.capture.stop()
+        self.capture.data.clear()
+
     def full_scale(self) -> float:
         return SCALES[self.scale]
 
