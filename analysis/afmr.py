@@ -76,12 +76,14 @@ def _residuals(p: np.ndarray, h: np.ndarray, f: np.ndarray) -> np.ndarray:
     return d[k, np.arange(len(f))]
 
 
-def fit_easy_axis_map(h: np.ndarray, f: np.ndarray, g0: float = 2.0) -> AfmrFit:
+def fit_easy_axis_map(h: np.ndarray, f: np.ndarray, g0: float = 2.0, loss: str = "linear",
+                      f_scale: float = 1.0) -> AfmrFit:
     """Fit (field T along the easy axis, resonance frequency Hz) points to H_E, H_A and g.
 
     The map must contain the spin-flop branch as well as a branch below it: below H_sf alone
     only the gap sqrt(2 H_E H_A + H_A^2) is determined, not H_E and H_A separately. Starts from
-    the gap read at the lowest field and several H_E / H_A ratios; keeps the best fit."""
+    the gap read at the lowest field and several H_E / H_A ratios; keeps the best fit. ``loss``,
+    ``f_scale`` (Hz): scipy's robust losses, for maps with stray points."""
     h, f = np.abs(np.asarray(h, float)), np.asarray(f, float)
     if h.shape != f.shape or h.size < 4:
         raise ValueError(f"AFMR fit: need at least 4 (field, frequency) points of equal length, got {h.size}")
@@ -91,7 +93,7 @@ def fit_easy_axis_map(h: np.ndarray, f: np.ndarray, g0: float = 2.0) -> AfmrFit:
         h_a0 = gap0 * math.sqrt(ratio / (2 + ratio))
         p0 = [h_a0 / ratio, ratio, g0]
         sol = least_squares(_residuals, p0, args=(h, f), x_scale=[p0[0], ratio, 1.0],
-                            bounds=([1e-9, 1e-9, 0.1], [np.inf, 1.9, 10.0]))
+                            bounds=([1e-9, 1e-9, 0.1], [np.inf, 1.9, 10.0]), loss=loss, f_scale=f_scale)
         if sol.success and (best is None or sol.cost < best.cost):
             best = sol
     if best is None:
@@ -105,3 +107,91 @@ def fit_easy_axis_map(h: np.ndarray, f: np.ndarray, g0: float = 2.0) -> AfmrFit:
     grad = np.array([h_a / hsf, (h_e - h_a) / hsf, 0.0])
     return AfmrFit(float(h_e), float(h_a), float(g), dict(zip(("h_e", "h_a", "g"), map(float, err))),
                    hsf, float(propagate(cov, grad)), float(np.sqrt(np.mean(best.fun ** 2))))
+
+
+@dataclass
+class AnisotropyTemperatureFit:
+    """H_A(T) = H_A0 (1 - (T / T_N)^2)^beta fitted to a temperature series (T, K)."""
+
+    h_a0: float
+    t_neel: float
+    beta: float
+    errors: dict[str, float]
+    reduced_chi2: float
+
+    def h_a(self, t: np.ndarray) -> np.ndarray:
+        return anisotropy_temperature_law(np.asarray(t, float), self.h_a0, self.t_neel, self.beta)
+
+
+def anisotropy_temperature_law(t: np.ndarray, h_a0: float, t_neel: float, beta: float) -> np.ndarray:
+    """H_A0 (1 - (T/T_N)^2)^beta, 0 at and above T_N: an empirical form for an anisotropy that
+    vanishes with the sublattice magnetisation m(T) (beta = n/2 when H_A ~ m^n and m ~ (1 -
+    (T/T_N)^2)^(1/2); Callen-Callen single-ion uniaxial anisotropy: H_A ~ m^2, H. B. Callen and
+    E. Callen, J. Phys. Chem. Solids 27, 1271 (1966))."""
+    x = np.clip(1 - (np.asarray(t, float) / t_neel) ** 2, 0.0, None)
+    return h_a0 * x ** beta
+
+
+def fit_anisotropy_temperature(t: np.ndarray, h_a: np.ndarray, h_a_err: np.ndarray) -> AnisotropyTemperatureFit:
+    """Fit a series of anisotropy fields (T) with their 1-sigma errors measured at temperatures
+    ``t`` (K) for H_A0, the Neel temperature and the exponent; the errors are scaled by the reduced
+    chi-square when it exceeds 1."""
+    t, h_a, err = (np.asarray(v, float) for v in (t, h_a, h_a_err))
+    if not (t.shape == h_a.shape == err.shape) or t.size < 4:
+        raise ValueError(f"H_A(T) fit: need at least 4 temperatures with H_A and its error, got {t.size}")
+    if np.any(~np.isfinite(err)) or np.any(err <= 0):
+        raise ValueError("H_A(T) fit: every H_A needs a positive, finite error")
+
+    def resid(p):
+        return (anisotropy_temperature_law(t, p[0], p[1], p[2]) - h_a) / err
+
+    best = None
+    for beta in (0.5, 1.0, 2.0):
+        for tn in (1.1, 1.5, 3.0):
+            p0 = [float(h_a[np.argmin(t)]), tn * float(t.max()), beta]
+            sol = least_squares(resid, p0, bounds=([0.0, float(t.max()) * (1 + 1e-9), 0.01], [np.inf, np.inf, 10.0]))
+            if best is None or sol.cost < best.cost:
+                best = sol
+    dof = max(t.size - 3, 1)
+    chi2 = float(2 * best.cost / dof)
+    cov = covariance(best.jac, best.fun, known_errors=True)
+    e = standard_errors(cov)
+    return AnisotropyTemperatureFit(float(best.x[0]), float(best.x[1]), float(best.x[2]),
+                                    dict(zip(("h_a0", "t_neel", "beta"), map(float, e))), chi2)
+
+
+def non_resonant_fields(h: np.ndarray, f: np.ndarray, tolerance: float, min_traces: int = 3) -> np.ndarray:
+    """Mask of features found at one field (within ``tolerance`` T) at ``min_traces`` or more
+    different frequencies: not resonances (a resonance moves with frequency, and at most two
+    easy-axis branches share a field) but a field-driven change such as the spin-flop
+    transition, where the modes jump as the field modulation crosses H_sf."""
+    h, f = np.asarray(h, float), np.asarray(f, float)
+    out = np.zeros(len(h), bool)
+    for i in range(len(h)):
+        near = np.abs(h - h[i]) <= tolerance
+        out[i] = len(np.unique(f[near])) >= min_traces
+    return out
+
+
+def fit_easy_axis_map_rejecting(h: np.ndarray, f: np.ndarray, cut: float = 5.0,
+                                rounds: int = 3) -> tuple[AfmrFit, np.ndarray]:
+    """:func:`fit_easy_axis_map`, then points further than ``cut`` robust sigmas (median absolute
+    residual x 1.4826) from every branch dropped and the rest refitted, up to ``rounds`` times.
+    Returns the fit and the mask of points kept."""
+    h, f = np.abs(np.asarray(h, float)), np.asarray(f, float)
+    keep = np.ones(len(h), bool)
+    # a first pass that outliers cannot drag (soft L1 beyond 1 % of the typical frequency): lines
+    # of a mode the easy-axis branches lack (e.g. the saturated phase above ~2 H_E) or stray features
+    fit = fit_easy_axis_map(h, f, loss="soft_l1", f_scale=0.01 * float(np.median(f)))
+    for _ in range(rounds):
+        r = _residuals(np.array([fit.h_e, fit.h_a / fit.h_e, fit.g]), h, f)
+        sigma = 1.4826 * float(np.median(np.abs(r[keep])))
+        new = np.abs(r) <= cut * max(sigma, 1e-12 * float(np.max(f)))
+        if new.sum() < 4:
+            break
+        changed = not np.array_equal(new, keep)
+        keep = new
+        fit = fit_easy_axis_map(h[keep], f[keep])
+        if not changed:
+            break
+    return fit, keep

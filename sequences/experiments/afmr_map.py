@@ -26,7 +26,9 @@ class AfmrMap(FreqFieldMap):
         Result("h_e", "T", "exchange field mu0 H_E"), Result("h_a", "T", "anisotropy field mu0 H_A"),
         Result("g_factor", "", "g of the fitted branches"),
         Result("spin_flop_field", "T", "sqrt(2 H_E H_A - H_A^2)"),
-        Result("fit_rms", "Hz", "rms frequency residual of the branch fit"), WARNING)
+        Result("fit_rms", "Hz", "rms frequency residual of the branch fit"),
+        Result("non_resonant_field", "T", "field of a feature seen at one field in several traces (not a "
+               "resonance: the spin-flop transition), left out of the fit"), WARNING)
     freq_start = FreqFieldMap.freq_start.replace(default=4e9)
     freq_stop = FreqFieldMap.freq_stop.replace(default=49e9)
     n_freq = FreqFieldMap.n_freq.replace(default=10)
@@ -68,7 +70,7 @@ class AfmrMap(FreqFieldMap):
         return self.field_low, min(self.field_high, lab.field_reach().high)
 
     def analyse(self, run: RunData) -> dict[str, Any]:
-        from analysis.afmr import fit_easy_axis_map  # here: scipy is too heavy for `spinbench list`
+        from analysis.afmr import fit_easy_axis_map_rejecting, non_resonant_fields  # here: scipy is heavy
         from analysis.line_count import derivative_line_features
 
         p = run.parameters
@@ -81,11 +83,23 @@ class AfmrMap(FreqFieldMap):
                 lines_b.append(feature.centre)
                 lines_f.append(f)
         out: dict[str, Any] = {"trace_frequency": freqs, "line_field": lines_b, "line_frequency": lines_f}
+        h, f = np.array(lines_b), np.array(lines_f)
+        step = float(np.median(np.diff(np.sort(field[groups[0]])))) if groups and len(groups[0]) > 1 else 0.0
+        fixed = non_resonant_fields(h, f, max(2 * step, 3 * float(p.get("mod_amplitude", self.mod_amplitude))))
+        warnings = []
+        if fixed.any():
+            warnings.append(f"{int(fixed.sum())} features at {np.mean(h[fixed]):.4g} T in several traces are not "
+                            f"resonances (the spin-flop transition?); left out of the fit")
+            out["non_resonant_field"] = float(np.mean(h[fixed]))
         try:
-            fit = fit_easy_axis_map(np.array(lines_b), np.array(lines_f))
+            fit, kept = fit_easy_axis_map_rejecting(h[~fixed], f[~fixed])
         except ValueError as exc:
-            out["warning"] = f"no branch fit: {exc}"
+            out["warning"] = "; ".join(warnings + [f"no branch fit: {exc}"])
             return out
+        if not kept.all():
+            warnings.append(f"{int((~kept).sum())} lines far from every branch left out of the fit")
+        if warnings:
+            out["warning"] = "; ".join(warnings)
         e = fit.errors
         out.update({"h_e": FitValue(fit.h_e, e["h_e"], "T"), "h_a": FitValue(fit.h_a, e["h_a"], "T"),
                     "g_factor": FitValue(fit.g, e["g"], ""),
