@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from drivers.errors import InstrumentError
-from drivers.pulse_program import ChannelMap, Op, PulseProgram, ProgramError
+from drivers.pulse_program import ChannelMap, Instruction, Op, PulseProgram, ProgramError, expand
 from drivers.roles import Digitizer, PulseProgrammer, Range
 
 
@@ -29,11 +29,18 @@ class SimPulseBlaster(PulseProgrammer):
     max_loop_depth = 8
     ringdown_time = 60e-9
     rf_dead_time = 20e-9
+    #: The simulated transmitter gate's physical delay (s): the RF reaches the sample this long
+    #: after the edges of its TTL (tx and the register bits that go with it), like a PIN switch
+    #: and amplifier blanking. Hardware truth, not compensated here: the lab declares it in
+    #: ``channel_delays`` and the compiler emits the RF edges that much early.
+    rf_gate_delay = 0.0
 
     def __init__(self, world: Any, name: str = "pulser", channel_map: ChannelMap | None = None):
         super().__init__(name)
         self.world = world
         self.channel_map = channel_map or ChannelMap()
+        #: Declared propagation delay per sequence channel (s), read by Constraints.from_lab.
+        self.channel_delays: dict[str, float] = {}
         #: Every program this board accepted, in order (tests check what reached the driver).
         self.loaded: list[PulseProgram] = []
         self._program: PulseProgram | None = None
@@ -73,7 +80,7 @@ class SimPulseBlaster(PulseProgrammer):
                                   "stop() first", address="sim", command="start")
         self.world.log(self.name, "START")
         try:
-            self.world.pulsed.run(self._program)
+            self.world.pulsed.run(acting_program(self._program, self.rf_gate_delay))
         except ProgramError as exc:
             raise InstrumentError(self.name, f"program fault: {exc}", address="sim", command="start") from None
 
@@ -155,3 +162,34 @@ class SimDigitizer(Digitizer):
     def snapshot(self) -> dict[str, Any]:
         return {"sample_rate_Hz": self._fs, "record_length": self._n, "phase_rad": self.phase,
                 "phase_deg": math.degrees(self.phase), "noise_V": self.world.pulsed.sample.noise_volts}
+
+
+def acting_program(program: PulseProgram, rf_delay: float) -> PulseProgram:
+    """What reaches the spins: ``program`` with its RF bits (tx, phase, amplitude, offset) acting
+    ``rf_delay`` after their edges, as one straight-line program of the same length (an RF edge
+    delayed past the end is cut off there). The program itself when there is no delay."""
+    d = round(rf_delay * program.clock_hz)
+    if d <= 0:
+        return program
+    ch = program.channels
+    mask = sum(1 << b for b in (ch.tx, *ch.phase, *ch.amplitude, *ch.offset))
+    segs = expand(program)
+    end = segs[-1].start + segs[-1].ticks if segs else 0
+    rest = [(g.start, g.flags & ~mask) for g in segs]
+    rf = [(0, 0)] + [(g.start + d, g.flags & mask) for g in segs if g.start + d < end]
+    cuts = sorted({t for t, _ in rest} | {t for t, _ in rf} | {end})
+    out: list[Instruction] = []
+    i = j = 0
+    for a, b in zip(cuts, cuts[1:]):
+        while i + 1 < len(rest) and rest[i + 1][0] <= a:
+            i += 1
+        while j + 1 < len(rf) and rf[j + 1][0] <= a:
+            j += 1
+        flags = rest[i][1] | rf[j][1]
+        if out and out[-1].flags == flags:
+            out[-1] = Instruction(flags, Op.CONTINUE, 0, out[-1].ticks + b - a)
+        else:
+            out.append(Instruction(flags, Op.CONTINUE, 0, b - a))
+    out.append(Instruction(program.channels.constant, Op.STOP, 0, 1))
+    return PulseProgram(out, program.clock_hz, ch, program.phase_table, program.amplitude_table,
+                        program.offset_table, program.metadata)
