@@ -242,6 +242,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
     resolved = resolve(seq, c.clock_hz, values)
     print(f"; one pass {resolved.pass_ticks / c.clock_hz * 1e6:g} us, {resolved.averages} average(s), "
           f"receiver phases {resolved.receiver_phases}")
+    if program.metadata.get("channel_delay_ticks"):
+        print(f"; channel delays compensated (ticks early): {program.metadata['channel_delay_ticks']}, lead time "
+              f"{program.metadata['lead_time'] * 1e9:g} ns")
     if args.json:
         Path(args.json).write_text(program.to_json())
         print(f"program written to {args.json}")
