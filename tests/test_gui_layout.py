@@ -32,7 +32,9 @@ def test_at_start_the_plot_fills_the_centre(qtbot, window):
 
 def test_data_browser_is_a_central_tab_with_a_full_size_plot(qtbot, window, two_scan_run):
     win = window
-    qtbot.waitUntil(lambda: win.docks["Experiment"].width() == 400, timeout=5000)  # the first-start layout
+    from app.gui.main_window import FORM_WIDTH
+
+    qtbot.waitUntil(lambda: win.docks["Experiment"].width() == FORM_WIDTH, timeout=5000)  # the first-start layout
     form_width = win.docks["Experiment"].width()
     assert "Data browser" not in win.docks
     win.browser.refresh()

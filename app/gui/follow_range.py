@@ -7,8 +7,10 @@ time (the curves re-plot on a range change) and the view paints twice. :class:`S
 keeps pyqtgraph's auto-range (the "A" button, "View all", mouse interaction turning it off) but
 holds the range while the data stay inside it and still fill at least half of it; when they
 leave it, the new range takes 10 % headroom on each side. A 1e5-point sweep then changes its
-range a few dozen times per run instead of 60 times a second. :meth:`SteppedViewBox.fit_now`
-fits the view to the data without headroom (the end of a run).
+range a few dozen times per run instead of 60 times a second. Stepping is on from
+``LivePlot.configure`` (a run starts) until :meth:`SteppedViewBox.fit_now` (its results: the
+data are complete), which fits the view to the data without headroom; a replayed run or a
+file ends the same way, and a plot never configured for a run auto-ranges as pyqtgraph does.
 """
 from __future__ import annotations
 
@@ -37,10 +39,11 @@ class SteppedViewBox(pg.ViewBox):
         super().__init__(*args, **kwargs)
         self._held: list[list[float] | None] = [None, None]
         self._headroom = HEADROOM
+        self.stepping = False  # on while a run's data grow (LivePlot.configure .. show_results)
 
     def childrenBounds(self, frac: Any = None, orthoRange: Any = (None, None), items: Any = None) -> Any:  # noqa: N802,N803
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
-        if items is not None or not self._updatingRange:  # only what auto-range asks is held
+        if not self.stepping or items is not None or not self._updatingRange:  # only auto-range is held
             return bounds
         out = []
         for ax, r in enumerate(bounds):
@@ -56,7 +59,8 @@ class SteppedViewBox(pg.ViewBox):
         super().enableAutoRange(*args, **kwargs)
 
     def fit_now(self) -> None:
-        """Fit the auto-ranged axes to the data now, without headroom."""
+        """Stop stepping (the data are complete) and fit the auto-ranged axes to them now."""
+        self.stepping = False
         self._held, self._headroom = [None, None], 0.0
         try:
             if any(self.state["autoRange"]):

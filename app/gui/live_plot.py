@@ -174,8 +174,9 @@ class LivePlot(QtWidgets.QWidget):
             mp.setLabel("bottom", LABELS.get(spec.map[0], spec.map[0]), units=spec.units.get(spec.map[0]) or None)
             outer_unit, value_unit = spec.units.get(spec.map[1]) or None, spec.units.get(spec.map[2]) or None
             mp.setLabel("left", LABELS.get(spec.map[1], spec.map[1]), units=outer_unit)
-            if outer_unit is None:  # scan numbers are counted, never shown as "scan (x0.001)"
+            if outer_unit is None:  # scan numbers are counted, never shown as "scan (x0.001)" or 0.5
                 mp.getAxis("left").setSIPrefixEnableRanges(NEVER_SCALE)
+                self.area.map_rows_counted = True
             self.area.colour_bar.axis.setLabel(LABELS.get(spec.map[2], spec.map[2]), units=value_unit)
             mp.setTitle(f"{LABELS.get(spec.map[2], spec.map[2])} by {spec.map[1]}")
         elif spec.trace:
@@ -186,6 +187,8 @@ class LivePlot(QtWidgets.QWidget):
             mp.setTitle(f"{spec.trace}: one row per point")
         self.results.show_results({})
         self.area.fit_legends()
+        for plot in self.area.plots:  # the run's data grow: the range follows them in steps
+            plot.vb.stepping = True
         self.status.setText("waiting for data")
         self._touch()
 
@@ -329,7 +332,8 @@ class LivePlot(QtWidgets.QWidget):
                       for y, v in at_a.items() if y in at_b]
             at_b_text = "".join(f"   {LABELS.get(y, y)} = {describe(v, spec.units.get(y, ''))}"
                                 for y, v in at_b.items())  # x2, y2; then dx, dy
-            self.delta_readout.setText(f"cursor B {name} = {describe(xb, xu)}{at_b_text}      " + "   ".join(delta))
+            # two lines: B's values, then the differences (one line is cut off in a narrow view)
+            self.delta_readout.setText(f"cursor B {name} = {describe(xb, xu)}{at_b_text}\n" + "   ".join(delta))
         mouse = self._mouse_text
         self.readout.setText("   ".join(parts) + (f"      {mouse}" if mouse else ""))
 

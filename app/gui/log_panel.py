@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.gui._qt import QtWidgets, QTimer
+from app.gui._qt import QtGui, QtWidgets, QTimer
 from app.gui.bridge import QtLogHandler
 
 SOURCES = ("engine", "instrument", "gui")
@@ -85,7 +85,8 @@ class LogPanel(QtWidgets.QWidget):
         self.view.setReadOnly(True)
         self.view.setMaximumBlockCount(20_000)
         self.view.setLineWrapMode(QtWidgets.QPlainTextEdit.NoWrap)
-        self.view.setStyleSheet("font-family: monospace;")
+        # a font, not a style sheet: a style sheet would keep the light theme's colours
+        self.view.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(row)
         lay.addWidget(self.view)

@@ -230,7 +230,7 @@ class MagnetPanel(QtWidgets.QWidget):
         gen = self._generation
         inputs = self.inputs()
         self.message.setText("computing…")
-        self.message.setStyleSheet("color: #555;")
+        self.message.setStyleSheet(f"color: {theme.current().muted};")
         self._task = Task(lambda: compute(inputs), lambda r, e: self._done(gen, inputs, r, e), name="magnet-field", owner=self)
 
     def _done(self, gen: int, inputs: MagnetInputs, report: Any, error: str) -> None:

@@ -28,6 +28,8 @@ from drivers.lab import Lab
 from sequences.experiments import EXPERIMENTS
 
 ORG, APP = "spinbench", "gui"
+#: The experiment form's dock width at a first start (px): the form's labels, fields and units.
+FORM_WIDTH = 350
 
 
 def default_settings() -> QSettings:
@@ -126,8 +128,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def default_layout(self) -> None:
         """Dock sizes for a first start (later starts restore the saved layout)."""
         d = self.docks
-        self.resizeDocks([d["Experiment"], d["Run control"]], [400, 420], Qt.Horizontal)
-        self.resizeDocks([d["Run control"], d["Instruments"]], [330, 400], Qt.Vertical)
+        # the centre keeps what the side docks do not need (the form, the run control)
+        self.resizeDocks([d["Experiment"], d["Run control"]], [FORM_WIDTH, 390], Qt.Horizontal)
+        self.resizeDocks([d["Run control"], d["Instruments"]], [440, 300], Qt.Vertical)
         self.resizeDocks([d["Log"]], [210], Qt.Vertical)
 
     # --- construction helpers -------------------------------------------------------------------

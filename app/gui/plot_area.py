@@ -22,6 +22,8 @@ COLOURS = list(theme.LIGHT.curves[:6])  # the light theme's; theme.curve_colour 
 #: view range before the first auto-range: with x values ~1e-7 (pulse delays in s) against the
 #: initial 0..1 view it keeps no point at all, so the plot never ranges onto the data.
 DOWNSAMPLE_ABOVE = 2000
+#: Legend text: pyqtgraph's default size, and the size a narrow view falls back to.
+LEGEND_TEXT, LEGEND_SMALL = "9pt", "7.5pt"
 
 
 def new_curve(plot: pg.PlotItem, colour: Any, name: str, width: float = 1) -> pg.PlotDataItem:
@@ -107,6 +109,7 @@ class PlotArea:
         if map_shown:
             layout.setRowStretchFactor(row, 2)
         self.map_plot.setVisible(map_shown)
+        self.map_rows_counted = False  # the map's rows are counts (scans): whole-number ticks
 
     def _plot(self, row: int) -> pg.PlotItem:
         plot = self.graphics.addPlot(row=row, col=0, viewBox=SteppedViewBox())  # range moves in steps
@@ -126,11 +129,26 @@ class PlotArea:
             legend.setVisible(visible)
 
     def fit_legends(self) -> None:
-        """Keep the legend column as wide as its widest legend (the layout would squeeze it)."""
-        width = max((legend.layout.preferredWidth() for legend in self.legends if legend.isVisible()), default=0.0)
-        # never more than a third of a narrow view: the plot must keep its own width
+        """Keep the legend column as wide as its widest legend (the layout would squeeze it),
+        each legend as tall as its entries at the top of its row (stretched to the row's
+        height, the entries drift apart from their line samples); in a narrow view the legend
+        text is set smaller before anything is cut."""
         view = self.graphics.width() if self.graphics.isVisible() else 0
+        for small in (False, True):
+            for legend in self.legends:
+                size = LEGEND_SMALL if small else LEGEND_TEXT
+                legend.opts["labelTextSize"] = size  # for entries added later
+                for _, label in legend.items:  # pyqtgraph's setLabelTextSize does not re-render them
+                    if label.opts.get("size") != size:
+                        label.setText(label.text, size=size)
+            width = max((legend.layout.preferredWidth() for legend in self.legends if legend.isVisible()), default=0.0)
+            if view <= 150 or width <= view / 3:
+                break
+        # never more than a third of a narrow view: the plot must keep its own width
         self.graphics.ci.layout.setColumnMinimumWidth(1, min(width, view / 3) if view > 150 else width)
+        for legend in self.legends:
+            legend.setMaximumHeight(legend.layout.preferredHeight() + 2)
+            self.graphics.ci.layout.setAlignment(legend, QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft)
 
     def map_follows_x(self) -> None:
         self.map_plot.enableAutoRange(x=False)
@@ -186,6 +204,9 @@ class PlotArea:
         self.image.setImage(img, autoLevels=False, levels=(lo, hi))
         self.image.setRect(QtCore.QRectF(x0 - w / 2, y0 - h / 2, w * cols, h * img.shape[0]))
         self.colour_bar.setLevels((lo, hi))
+        if self.map_rows_counted:
+            step = max(1, math.ceil((y1 - y0 + 1) / 6))
+            self.map_plot.getAxis("left").setTickSpacing(major=step, minor=step)
 
     def plot_at(self, scene_pos: Any) -> pg.PlotItem | None:
         for plot in [*self.plots, self.trace_plot]:
