@@ -49,6 +49,7 @@ def test_cursor_b_reads_out_differences_to_cursor_a(qtbot, world, tmp_path):
     # x1, y1 on the first line; x2, y2 then dx, dy on the second
     assert f"lock-in X = {describe(mean_x[lo], 'V')}" in plot.readout.text()
     assert text.startswith(f"cursor B field = {describe(mean_f[hi], 'T')}   lock-in X = {describe(mean_x[hi], 'V')}")
+    assert text.splitlines()[1].startswith("B − A:")  # its own line: one line was cut off in the window
 
     plot.second_cursor.setChecked(False)
     assert not plot.area.cursors_b[0].isVisible() and not plot.delta_readout.isVisible()

@@ -57,6 +57,12 @@ def test_legends_sit_beside_the_data_and_can_be_hidden(qtbot, window, two_scan_r
     assert legend.items  # the traces are named in it
     data_area = plot.plot.vb.sceneBoundingRect()
     assert not legend.sceneBoundingRect().intersects(data_area)
+    # entries stay together at the top, each label level with its line sample (a legend
+    # stretched to the plot's height spread them apart)
+    assert legend.sceneBoundingRect().height() <= legend.layout.preferredHeight() + 3
+    assert legend.sceneBoundingRect().top() <= data_area.top() + 30
+    for sample, label in legend.items:
+        assert abs(sample.sceneBoundingRect().center().y() - label.sceneBoundingRect().center().y()) < 6
     plot.show_legend.setChecked(False)
     assert not legend.isVisible()
 
@@ -70,6 +76,10 @@ def test_scan_colour_map_has_unscaled_scan_numbers_and_a_colour_bar_with_units(q
     left = plot.map_plot.getAxis("left")
     plot.map_plot.setYRange(0.0, 0.5)  # a range pyqtgraph would show as "scan (x0.001)", 0..500
     assert left.autoSIPrefixScale == 1.0 and "x0.001" not in left.labelString()
+    plot.map_plot.enableAutoRange()
+    qtbot.wait(50)
+    ticks = [v for level in left.tickValues(*plot.map_plot.viewRange()[1], 200) for v in level[1]]
+    assert ticks and all(float(v).is_integer() for v in ticks)  # scans are counted: no 0.5
     bar_label = plot.area.colour_bar.axis.labelString()
     assert "V" in bar_label  # the lock-in signal's unit
 
