@@ -68,3 +68,30 @@ def test_single_subscriber_path_writes_every_row(tmp_path):
     lab.close()
     data = read_run(tmp_path / "one.h5").columns
     np.testing.assert_array_equal(np.column_stack([data[n] for n in names]), table)
+
+
+def test_blocks_of_any_size_reach_the_file_intact(tmp_path):
+    """Blocks that start inside a chunk, cover whole chunks (written directly) and end inside
+    one, for scalar, trace and integer columns: the file holds exactly the rows given."""
+    from app.engine import RunInfo
+    from sequences.experiment import Column
+
+    cols = [Column("a", "V"), Column("trace", "V", shape=(5,)), Column("i", "", dtype="int64")]
+    n = 150_000
+    rng = np.random.default_rng(0)
+    a, trace, i = rng.standard_normal(n), rng.standard_normal((n, 5)), np.arange(n)
+    writer = HDF5Writer(tmp_path / "blocks.h5")
+    info = RunInfo(EsrFieldSweep(), cols, n, {}, "2026-12-02T12:00:00+00:00")
+    writer.start(info)
+    pos = 0
+    for size in [17, 65_536, 1, 70_000, 131_072]:
+        size = min(size, n - pos)
+        writer.block(pos, {"a": a[pos:pos + size], "trace": trace[pos:pos + size], "i": i[pos:pos + size]})
+        pos += size
+    info.status = "completed"
+    writer.end(info)
+    data = read_run(tmp_path / "blocks.h5").columns
+    assert pos == n
+    np.testing.assert_array_equal(data["a"], a)
+    np.testing.assert_array_equal(data["trace"], trace)
+    np.testing.assert_array_equal(data["i"], i)
