@@ -7,9 +7,8 @@ from analysis.derivative_lines import (MODELS, LineFit, d_gaussian, d_lorentzian
                                        fit_derivative, initial_guess, line_problem, robust_noise,
                                        scaled_least_squares)
 from analysis.modulated_fit import even_harmonic_guess, fit_modulated, fit_modulation_amplitude
-from analysis.modulated_line import _gaussian_gradient, _lorentzian_gradient, line_gradient, modulated_line
+from analysis.modulated_line import line_gradient, modulated_line
 
 __all__ = ["MODELS", "LineFit", "d_gaussian", "d_lorentzian", "derivative_line_jacobian", "even_harmonic_guess",
            "fit_derivative", "fit_modulated", "fit_modulation_amplitude", "initial_guess", "line_gradient",
-           "line_problem", "modulated_line", "robust_noise", "scaled_least_squares",
-           "_gaussian_gradient", "_lorentzian_gradient"]
+           "line_problem", "modulated_line", "robust_noise", "scaled_least_squares"]

@@ -46,10 +46,10 @@ def test_long_sweep_is_evaluated_in_bounded_blocks():
 @pytest.mark.parametrize("n", [1, 2])
 def test_lorentzian_fit_derivatives_match_central_differences(bm, n):
     """The analytic Jacobian the modulated fits use, against central differences of the model."""
-    from analysis.peak_to_peak_fit import _lorentzian_gradient
+    from analysis.modulated_line import line_gradient
 
     b = np.linspace(-3e-3, 3e-3, 41)
-    g = _lorentzian_gradient(b, B0, DBPP, bm, n)
+    g = line_gradient("lorentzian", b, B0, DBPP, bm, n)
 
     def f(b0: float, dbpp: float, m: float) -> np.ndarray:
         return modulated_line(b, b0, dbpp, 1.0, 0.0, model="lorentzian", bm=m, harmonic=n)
