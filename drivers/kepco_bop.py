@@ -32,7 +32,8 @@ from drivers.errors import ConfigError
 from drivers.roles import FieldController
 from drivers.roles.base import Range
 from drivers.transport import Transport
-from drivers.wire import WireInstrument, number, parse_bool
+from drivers.wire_instrument import WireInstrument
+from drivers.replies import number, parse_bool
 
 
 #: What the BOP's current and voltage queries can return (the largest BOP is +-100 A / +-200 V, with

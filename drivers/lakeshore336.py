@@ -27,7 +27,8 @@ from typing import Any
 from drivers.roles import TemperatureController
 from drivers.roles.temperature import HEATER_RANGES
 from drivers.settings import indexed_setting
-from drivers.wire import WireInstrument, integer, number, parse_floats
+from drivers.wire_instrument import WireInstrument
+from drivers.replies import integer, number, parse_floats
 
 INPUTS = ("A", "B", "C", "D")
 LOOPS = (1, 2, 3, 4)

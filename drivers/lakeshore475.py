@@ -29,7 +29,8 @@ from typing import Any
 from drivers.roles import Gaussmeter
 from drivers.settings import setting
 from drivers.transport import Transport
-from drivers.wire import WireInstrument, integer, number, parse_bool, parse_float, parse_int
+from drivers.wire_instrument import WireInstrument
+from drivers.replies import integer, number, parse_bool, parse_float, parse_int
 
 MU0 = 4e-7 * math.pi
 #: UNIT code -> tesla per displayed unit (Oe and A/m as the free-space B = mu0 H).

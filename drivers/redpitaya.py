@@ -45,7 +45,8 @@ from drivers.roles import Digitizer, PiezoDrive
 from drivers.roles.base import Range
 from drivers.settings import setting
 from drivers.transport import ReplyError
-from drivers.wire import WireInstrument, number, parse_bool, parse_floats, parse_scpi_error
+from drivers.wire_instrument import WireInstrument
+from drivers.replies import number, parse_bool, parse_floats, parse_scpi_error
 
 CLOCK_HZ = 125e6
 #: What the generator can play (sample rate, 16384-sample buffer, full scale [-1, 1], no markers).

@@ -38,7 +38,8 @@ from drivers.roles.base import Range
 from drivers.roles.rf import dbm_to_watt, watt_to_dbm
 from drivers.settings import setting
 from drivers.transport import ReplyError
-from drivers.wire import WireInstrument, number, parse_bool
+from drivers.wire_instrument import WireInstrument
+from drivers.replies import number, parse_bool
 
 #: Modulation source names on the wire, per kind. Keysight FM/AM name the rear inputs EXT1 and
 #: EXT2 (PSG/MXG SCPI references, ``:FM[1]|2:SOURce EXT1|EXT2|INT[1]``); their pulse modulation

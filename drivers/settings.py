@@ -13,7 +13,7 @@ from_wire=number(0, 100e9))`` instead of a hand-written property pair. The descr
   ``from_wire``: a reply the query cannot return (a shifted answer to another query, a
   garbled number) raises, so the transport resynchronises and retries instead of returning
   another quantity;
-* contributes to the driver's :meth:`drivers.wire.WireInstrument.snapshot_settings`.
+* contributes to the driver's :meth:`drivers.wire_instrument.WireInstrument.snapshot_settings`.
 
 A command may name driver attributes in braces, filled in per instance: ``setting("SOUR{ch}:VOLT")``
 sends ``SOUR2:VOLT ...`` for a driver whose ``ch`` is 2 (one class, one setting per output).
@@ -23,10 +23,11 @@ slopes): the instrument's table of values is a class attribute named by the desc
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import math
+from typing import Any, Callable, Iterable
 
 from drivers.roles.base import Range
-from drivers.wire import choose_index, parse_int
+from drivers.replies import parse_int
 
 Encoder = Callable[[Any], str] | str
 
@@ -227,3 +228,14 @@ def setting(command: str, **kwargs: Any) -> Setting:
 def ladder(command: str, table: str, **kwargs: Any) -> LadderSetting:
     """An index-coded setting over the class attribute ``table`` (see :class:`LadderSetting`)."""
     return LadderSetting(command, table, **kwargs)
+
+
+def choose_index(values: Iterable[float], wanted: float, mode: str = "nearest") -> int:
+    """Index into a ladder of discrete settings: 'nearest' (in log) or 'at_least'."""
+    vals = list(values)
+    if mode == "at_least":
+        for i, v in enumerate(vals):
+            if v >= wanted * (1 - 1e-9):
+                return i
+        return len(vals) - 1
+    return min(range(len(vals)), key=lambda i: abs(math.log(vals[i] / wanted)))

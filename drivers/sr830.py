@@ -33,7 +33,7 @@ from drivers.sr830_buffer import SR830Buffer
 from drivers.srs_lockin import SRSLockIn
 from drivers.transport import Transport
 from drivers.settings import ladder, setting
-from drivers.wire import integer, number
+from drivers.replies import integer, number
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-5, 5) for m in (1, 3))  # 10 us .. 30 ks
 SENSITIVITIES = tuple(m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 2e-9 <= m * 10.0**e <= 1.0)

@@ -22,7 +22,7 @@ import numpy as np
 from drivers.roles.lockin import BufferedLockIn, BufferedXY
 from drivers.transport import ReplyError
 from drivers.transport_binary import fixed_length
-from drivers.wire import integer, parse_floats
+from drivers.replies import integer, parse_floats
 
 BUFFER_RATES = tuple(62.5e-3 * 2**i for i in range(14))  # SRAT 0..13, Hz
 BUFFER_POINTS = 16383

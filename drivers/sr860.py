@@ -33,7 +33,7 @@ from drivers.roles.base import Range
 from drivers.settings import ladder, setting
 from drivers.sr860_capture import SR860Capture
 from drivers.srs_lockin import SRSLockIn
-from drivers.wire import integer, number
+from drivers.replies import integer, number
 
 TIME_CONSTANTS = tuple(m * 10.0**e for e in range(-6, 5) for m in (1, 3))  # 1 us .. 30 ks
 SENSITIVITIES = tuple(sorted((m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5) if 1e-9 <= m * 10.0**e <= 1.0),

@@ -19,7 +19,7 @@ import numpy as np
 from drivers.roles.lockin import BufferedLockIn, BufferedXY
 from drivers.transport import ReplyError
 from drivers.transport_binary import ieee_block
-from drivers.wire import integer, number
+from drivers.replies import integer, number
 
 #: CAPTURECFG 1: X and Y, 4 bytes each.
 SAMPLE_BYTES = 8

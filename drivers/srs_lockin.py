@@ -13,7 +13,8 @@ from typing import Any
 from drivers.roles import LockInAmplifier
 from drivers.roles.lockin import FILTER_SLOPES_DB
 from drivers.settings import ladder, setting
-from drivers.wire import WireInstrument, integer, number, parse_floats, parse_int
+from drivers.wire_instrument import WireInstrument
+from drivers.replies import integer, number, parse_floats
 
 
 class SRSLockIn(WireInstrument, LockInAmplifier):

@@ -7,7 +7,7 @@ from drivers.errors import ConfigError, InstrumentError
 from drivers.scripted import DROP, TIMEOUT, ProtocolMismatch, ScriptedTransport
 from drivers.transport import open_transport
 from drivers.transport_visa import SerialTransport, VisaTransport
-from drivers.wire import parse_float
+from drivers.replies import parse_float
 
 
 def make(script, **kw):
