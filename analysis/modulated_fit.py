@@ -81,6 +81,7 @@ def _fit(b: np.ndarray, y: np.ndarray, model: str, harmonic: int, p0: np.ndarray
 
 def _fit_line(b: np.ndarray, y: np.ndarray, model: str, harmonic: int, p0: np.ndarray,
               free_bm: bool) -> tuple[LineFit, float, float]:
+    """:func:`_fit`'s work: the fit, then the curve, residuals and covariance of the exact model."""
     sampled = SampledLine(model, b, harmonic, *p0)
     theta = _projected_fit(sampled, y, p0, free_bm)
     exact = line_gradient(model, b, theta[0], theta[1], theta[2], harmonic)
@@ -92,7 +93,7 @@ def _fit_line(b: np.ndarray, y: np.ndarray, model: str, harmonic: int, p0: np.nd
             exact = line_gradient(model, b, theta[0], theta[1], theta[2], harmonic)
             coef, resid = _linear(exact[0], y)
     (amp, offset), curve = coef, resid + y
-    steps = _steps(p0, free_bm)
+    steps = _steps(p0)
     scales = np.array([steps[0], steps[1], abs(amp) or 1.0, float(np.ptp(y)) or 1.0, steps[2]])
     jac = np.column_stack([amp * exact[1], amp * exact[2], exact[0], np.ones(len(b)), amp * exact[3]])
     keep = slice(None) if free_bm else slice(0, 4)
@@ -115,7 +116,7 @@ def _linear(unit: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return coef, a @ coef - y
 
 
-def _steps(p0: np.ndarray, free_bm: bool) -> np.ndarray:
+def _steps(p0: np.ndarray) -> np.ndarray:
     """Scale of each nonlinear parameter for the solver: the width for centre and width, Bm."""
     width = abs(p0[1]) or 1e-6
     return np.array([width, width, abs(p0[2]) or width])
@@ -126,7 +127,7 @@ def _projected_fit(evaluate: SampledLine, y: np.ndarray, p0: np.ndarray, free_bm
     amplitude and offset, each parameter written p0 + (u - 1) * step with u starting at 1 (so
     every finite step of the solver is a sensible fraction of its scale)."""
     from scipy.optimize import least_squares
-    steps = _steps(p0, free_bm)
+    steps = _steps(p0)
     n_free = 3 if free_bm else 2
     y_c = y - y.mean()
     memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
