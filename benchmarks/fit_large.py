@@ -16,6 +16,7 @@ Repeated; median and range. Exits 1 when a target is missed.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 import tracemalloc
@@ -49,12 +50,16 @@ def sweep() -> tuple[EsrFieldSweep, RunData]:
     return exp, RunData(cols, dict(exp.values))
 
 
+WALL: list[float] = []
+
+
 def measured(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    """(CPU seconds, transient MB, result)."""
+    """(CPU seconds, transient MB, result); the wall seconds go to WALL."""
     tracemalloc.start()
-    t0 = time.process_time()
+    w0, t0 = time.perf_counter(), time.process_time()
     out = fn()
     t = time.process_time() - t0
+    WALL.append(time.perf_counter() - w0)
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     return t, peak, out
@@ -63,15 +68,18 @@ def measured(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 def main() -> int:
     print("path measured: EsrFieldSweep.analyse on a 1e5-point run (what spinbench run/show call after a run); "
           "baseline: one scipy curve_fit of the derivative Lorentzian; CPU time, tracemalloc peak")
+    load = os.getloadavg()[0]
     exp, run = sweep()
     b, x = run["field"], run["x"]
-    t_an, m_an, t_bl, m_bl = [], [], [], []
+    t_an, m_an, t_bl, m_bl, wall_an = [], [], [], [], []
     results: dict[str, Any] = {}
     for _ in range(REPEATS):
         t, m, _ = measured(lambda: curve_fit(derivative_lorentzian, b, x, p0=[B0 + 2e-5, 1.2 * DBPP, APP, 0.0]))
         t_bl.append(t)
         m_bl.append(m)
+        WALL.clear()
         t, m, results = measured(lambda: exp.analyse(run))
+        wall_an.append(WALL[-1])
         t_an.append(t)
         m_an.append(m)
     rb = results["resonance_field"]
@@ -80,7 +88,8 @@ def main() -> int:
     print(f"baseline curve_fit : median {np.median(t_bl):.3f} s CPU (range {min(t_bl):.3f}-{max(t_bl):.3f}), "
           f"{np.median(m_bl):.1f} MB transient")
     print(f"esr-sweep analyse  : median {np.median(t_an):.3f} s CPU (range {min(t_an):.3f}-{max(t_an):.3f}), "
-          f"{np.median(m_an):.1f} MB transient")
+          f"{np.median(m_an):.1f} MB transient; wall median {np.median(wall_an):.3f} s (load average "
+          f"{load:.1f} before, {os.getloadavg()[0]:.1f} after)")
     t, m = float(np.median(t_an)), float(np.median(m_an))
     ok = [t <= 1.0, m <= 50.0]
     print(f"ratio analyse/curve_fit = {t / float(np.median(t_bl)):.1f} (five fits against one; context)")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import operator
+import os
 import sys
 import tempfile
 import time
@@ -149,6 +150,7 @@ def main() -> int:
     exp = Replay(pool, N)
     big = rng.standard_normal((N_BLOCKED, len(names)))
     t_eng, t_plain, t_bulk, t_blk = [], [], [], []
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(REPEATS):  # interleaved: the load of other processes hits both alike
             t_plain.append(plain_loop(Path(tmp) / f"plain{i}.h5", exp))
@@ -160,6 +162,7 @@ def main() -> int:
     rate = N / float(np.median(t_eng))
     r_points = float(np.median(t_plain)) / float(np.median(t_eng))
     r_blocks = float(np.median(t_bulk)) / float(np.median(t_blk))
+    print(f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(f"plain h5py loop over the plan, {N:,} points : {summary(t_plain)}")
     print(f"run engine + HDF5Writer.point, {N:,} points: {summary(t_eng)}")
     print(f"bulk h5py write, {N_BLOCKED:,} rows          : {summary(t_bulk)}")
