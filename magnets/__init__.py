@@ -4,7 +4,7 @@ A library: it imports nothing else of spinbench (sequences and sim_backend impor
 
 - :mod:`magnets.materials`  magnet grades (B_r, alpha) and holder materials (CTE)
 - :mod:`magnets.design`     shapes, rings (order k), stacks, nested rings, shims -> MagnetArray
-- :mod:`magnets.field`      point-dipole (fast) and magpylib (exact) field engines
+- :mod:`magnets.field`      point-dipole (fast) and exact (closed-form cuboids, magpylib cylinders) field engines
 - :mod:`magnets.sampling`   lines, planes, DSV spheres; homogeneity (ppm); Larmor maps
 - :mod:`magnets.closed_forms` ideal cylinders, ring formulas, optimal spacing (test oracles)
 - :mod:`magnets.forces`     forces/torques on magnets, between ring halves and rings
