@@ -14,7 +14,7 @@ import datetime as _dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from app.gui._qt import QtGui, QtWidgets, QTimer
 from app.gui.bridge import QtLogHandler
@@ -43,10 +43,18 @@ def wall_time() -> str:
 
 @dataclass(frozen=True)
 class Entry:
+    """One log line; ``raw`` text is tidied (float noise out) only when it is shown: a fast
+    simulated run logs thousands of instrument commands a second, most of them queries that
+    the INFO level never shows."""
+
     time: str
     source: str
     level: str
-    text: str
+    raw: str
+
+    @property
+    def text(self) -> str:
+        return tidy_numbers(self.raw)
 
     def line(self) -> str:
         return f"{self.time} {self.source:10s} {self.level:7s} {self.text}"
@@ -114,7 +122,7 @@ class LogPanel(QtWidgets.QWidget):
 
     # --- entries ------------------------------------------------------------------------------------
     def add(self, source: str, level: str, text: str) -> None:
-        self._pending.append(Entry(wall_time(), source, level, tidy_numbers(text.rstrip())))
+        self._pending.append(Entry(wall_time(), source, level, text.rstrip()))
 
     def engine(self, text: str, level: str = "INFO") -> None:
         self.add("engine", level, text)
@@ -134,27 +142,36 @@ class LogPanel(QtWidgets.QWidget):
                 now = wall_time()  # when it was seen (within the 200 ms flush); t= is simulated time
                 for t, inst, cmd in log[self._world_seen:n]:
                     self._pending.append(Entry(now, "instrument", traffic_level(cmd),
-                                               f"{inst}: {tidy_numbers(cmd)}  (t={t:.3f} s simulated)"))
+                                               f"{inst}: {cmd}  (t={t:.3f} s simulated)"))
                 self._world_seen = n
         if not self._pending:
             return
         batch, self._pending = self._pending, []
         self.entries.extend(batch)
-        shown = [e.line() for e in batch if self.accepts(e)]
+        accepts = self._accepts()
+        shown = [e.line() for e in batch if accepts(e)]
         if shown:
             self.view.appendPlainText("\n".join(shown[-self.view.maximumBlockCount():]))
 
     def accepts(self, e: Entry) -> bool:
-        box = self.source_boxes.get(e.source)
-        if box is not None and not box.isChecked():
-            return False
-        if e.level in LEVELS and LEVELS.index(e.level) < LEVELS.index(self.level.currentText()):
-            return False
+        return self._accepts()(e)
+
+    def _accepts(self) -> Callable[[Entry], bool]:
+        """The filters as they are now, read once for a whole batch of entries."""
+        hidden = {s for s, box in self.source_boxes.items() if not box.isChecked()}
+        floor = LEVELS.index(self.level.currentText())
+        rank = {lv: i for i, lv in enumerate(LEVELS)}
         text = self.filter.text().strip().lower()
-        return not text or text in e.line().lower()
+
+        def accepts(e: Entry) -> bool:
+            if e.source in hidden or rank.get(e.level, floor) < floor:
+                return False
+            return not text or text in e.line().lower()
+        return accepts
 
     def rerender(self) -> None:
-        lines = [e.line() for e in self.entries if self.accepts(e)]
+        accepts = self._accepts()
+        lines = [e.line() for e in self.entries if accepts(e)]
         self.view.setPlainText("\n".join(lines[-self.view.maximumBlockCount():]))
         self.view.moveCursor(self.view.textCursor().MoveOperation.End)
 

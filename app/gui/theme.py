@@ -90,6 +90,9 @@ def apply(dark: bool, app: QtWidgets.QApplication | None = None) -> Theme:
         if dark:
             app.setStyle("Fusion")  # the one style that follows the palette on every platform
         app.setPalette(_palette(new) if dark else _light_palette)
+        for w in app.allWidgets():  # a widget with a style sheet keeps the palette it was polished with
+            if w.styleSheet():
+                w.setStyleSheet(w.styleSheet())
         for top in app.topLevelWidgets():
             restyle(top, old, new)
     return new
