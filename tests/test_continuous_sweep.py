@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from analysis.lockin_lag import continuous_lag, poles
 from app.runner import run_experiment
 from app.simlab import build_sim_lab
 from app.storage import read_run
@@ -98,7 +97,7 @@ def test_continuous_sweep_gives_the_stepped_g_and_width_at_ten_times_the_points_
         assert abs(z(down[key], stepped[key])) < 3, key
     # Up and down agree once the filter delay (rate x n tau, here 10 uT) is taken out.
     assert abs(z(up["resonance_field"], down["resonance_field"])) < 3
-    lag = continuous_lag(0.5e-3, 0.01, poles(12))
+    lag = 0.5e-3 * 2 * 0.01  # rate x n_poles x tau: 0.5 mT/s, 12 dB/oct (2 poles), 10 ms -> 10 uT
     assert up["lockin_lag"].value == pytest.approx(lag, rel=0.02)
     assert abs(up["resonance_field"].value - down["resonance_field"].value) < 0.1 * lag
     assert points_per_second(data_u) > 10 * points_per_second(data_s)
@@ -164,3 +163,14 @@ def test_continuous_refuses_sweeps_too_short_for_a_field_axis_and_other_experime
         EsrFieldSweep(acquisition="continuous", ramp_rate=0.1, field_start=0.338, field_stop=0.339)
     with pytest.raises(ParameterError, match="not in esr-powder"):
         EsrPowderSweep(acquisition="continuous")
+
+
+def test_continuous_refuses_the_stepped_filter_delay_correction():
+    """The continuous sweep corrects the filter delay itself; asking for the stepped sweep's
+    correction as well is a conflict, named, not silently ignored."""
+    from sequences.experiment import ParameterError
+
+    with pytest.raises(ParameterError, match="'filter-delay' conflicts with acquisition = 'continuous'"):
+        EsrFieldSweep(acquisition="continuous", ramp_rate=0.5e-3, lag_correction="filter-delay")
+    assert EsrFieldSweep(acquisition="continuous", ramp_rate=0.5e-3, lag_correction="up-down").check() == []
+    assert EsrFieldSweep(lag_correction="filter-delay").check() == []  # the stepped sweep takes it

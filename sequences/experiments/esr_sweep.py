@@ -100,6 +100,10 @@ class EsrFieldSweep(Experiment):
         if self.acquisition == "continuous":
             if type(self).plan is not EsrFieldSweep.plan or type(self).analyse is not EsrFieldSweep.analyse:
                 return [f"acquisition = 'continuous' is available in esr-sweep, not in {self.name}"]
+            if self.lag_correction == "filter-delay":
+                return ["lag_correction = 'filter-delay' conflicts with acquisition = 'continuous': the continuous "
+                        "sweep always moves its field axis back by the filter delay (rate x n tau); set "
+                        "lag_correction = 'none' (or 'up-down' to sweep each scan up and down)"]
             return continuous.problems(self)
         return []
 
