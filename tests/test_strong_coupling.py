@@ -93,3 +93,20 @@ def test_coupling_map_recovers_the_collective_coupling_from_the_lab_file(tmp_pat
     assert r["cooperativity"].value == pytest.approx(coop, rel=0.15)
     assert r["strong_coupling"] is True
     assert out.png is not None and out.png.exists()  # the map with the fitted hybrid modes
+
+
+def test_pulsed_resonator_detuning_follows_the_source_frequency():
+    """The resonator's detuning from the carrier is taken when a program runs, not when the lab
+    was built (the source is tuned after that)."""
+    from sequences.pulse import Constraints, Sequence, acquire, compile_pulseblaster, delay, pulse
+
+    lab = build_lab(config(radiation_damping={"frequency": 9.52e9, "q": 300}))
+    lab.rf.frequency = 9.51e9
+    lab.rf.power = 0.01
+    lab.rf.output = True
+    seq = Sequence("fid", (pulse("20ns", name="p1"), delay("60ns"), acquire("256ns")), {}, averages=1)
+    lab.pulser.load(compile_pulseblaster(seq, Constraints.from_lab(lab)))
+    lab.digitizer.arm()
+    lab.pulser.start()
+    lab.digitizer.fetch()
+    assert lab.world.pulsed.coupled.delta_c == pytest.approx(2 * math.pi * 10e6)

@@ -73,14 +73,20 @@ class CoupledSpins:
 
     def __init__(self, ensemble: Ensemble, cavity: Cavity, gamma: float, delta_c: float = 0.0,
                  steps_per_rate: float = 200.0) -> None:
-        self.ens, self.cavity, self.gamma, self.delta_c = ensemble, cavity, float(gamma), float(delta_c)
+        self.ens, self.cavity, self.gamma = ensemble, cavity, float(gamma)
+        self.steps_per_rate = steps_per_rate
         self.b = 0j
         self.slope = 0j  # dM+/dt over the last step (T/s scale: unit M+ per s)
-        self._a = complex(1j * self.delta_c - cavity.kappa / 2)
+        self.detune(delta_c)
+
+    def detune(self, delta_c: float) -> None:
+        """Set the resonator's detuning from the carrier (rad/s), e.g. after the source moved."""
+        self.delta_c = float(delta_c)
+        self._a = complex(1j * self.delta_c - self.cavity.kappa / 2)
         # fastest rate the splitting must resolve: the damping rate gamma D / |kappa/2 - i Delta_c|
         # (the resonator's own response is integrated exactly)
-        coupling = abs(self.gamma) * cavity.drive / abs(self._a)
-        self.max_step = 1.0 / (steps_per_rate * max(coupling, 1e-30))
+        coupling = abs(self.gamma) * self.cavity.drive / abs(self._a)
+        self.max_step = 1.0 / (self.steps_per_rate * max(coupling, 1e-30))
 
     def m_plus(self) -> complex:
         """Coil-weighted transverse magnetisation (reciprocity: the coil sees b1_scale x M)."""
@@ -148,6 +154,7 @@ def run_coupled(spins, intervals, program) -> float:
     receiver as in the uncoupled path; returns the duration (s). Step by step (no map folding:
     the back-action makes every step depend on the state)."""
     cs = spins.coupled
+    cs.detune(2 * math.pi * (cs.cavity.frequency - spins.world.microwave.frequency))  # the carrier now
     delta0, w1 = spins.larmor_offset(), spins.nutation_rate()
     tick = 1.0 / program.clock_hz
     rx = spins.receiver
