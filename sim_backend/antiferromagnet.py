@@ -172,7 +172,7 @@ class AntiferromagnetSample:
 
         grid = np.linspace(0.0, self.max_field, max(2, int(round(self.max_field / self.grid_step)) + 1))
         values = [modes(b) for b in grid]
-        segments, start = [], 0
+        segments = []
         fields, freqs = [grid[0]], [values[0]]
         for i in range(1, len(grid)):
             if len(values[i]) == len(values[i - 1]):

@@ -44,7 +44,7 @@ def test_temperature_series_of_afmr_maps_recovers_anisotropy_and_neel_temperatur
         h_a.append(r["h_a"].value)
         h_a_err.append(r["h_a"].error)
     truth = lab.world.sample  # compared with, never given to the fits
-    for t, h, e in zip(temps, h_a, h_a_err):
+    for t, h in zip(temps, h_a):
         assert h == pytest.approx(truth.model(t).h_a, rel=0.02)
     assert all(a > b for a, b in zip(h_a, h_a[1:]))  # falling towards T_N
     fit = fit_anisotropy_temperature(np.array(temps), np.array(h_a), np.array(h_a_err))
