@@ -31,6 +31,7 @@ from app.sim_membrane import MEMBRANE_KEYS, configure_membrane, membrane_problem
 from app.sim_nuclear import NUCLEAR_KEYS, configure_nuclear, nuclear_problems
 from drivers.errors import ConfigError
 from sim_backend.world import SimulatedWorld
+from units.quantity import UnitError, parse_quantity
 
 SAMPLES = ("paramagnet", "gtensor", "powder", "ferromagnet", "nv", "antiferromagnet")
 LINES = ("cavity", "broadband", "strong-coupling")
@@ -67,9 +68,12 @@ SIM_TABLE = (
     SimKey("geometry", "in-plane", "", " | ".join(GEOMETRIES),
            "ferromagnet only: film magnetised in its plane, film with B0 along its normal, or a sphere"),
     SimKey("nitrogen", "14N", "", "14N | 15N | none", "nv only: the NV's nitrogen isotope (hyperfine lines)"),
-    SimKey("laser_delay", 0.0, "s", "number >= 0",
-           "nv only: the simulated AOM's delay from laser TTL to light (the lab states it as the laser's "
-           "rise_delay, which the programs compensate)"),
+    SimKey("true_laser_delay", 0.0, "s", "time >= 0, below 1 ms (a number is seconds)",
+           "nv only: the simulated AOM's TRUE delay from laser TTL to light, known to the simulation alone; "
+           "the programs compensate only what the channel table declares, laser = {bit = 8, delay = \"400 ns\"}"),
+    SimKey("true_mw_delay", 0.0, "s", "time >= 0, below 1 ms (a number is seconds)",
+           "nv only: the simulated microwave switch's TRUE delay from TTL to power at the sample; declared "
+           "(and compensated) as mw_switch = {bit = 0, delay = \"...\"}"),
     SimKey("channels", {}, "", "table of name = flag bit",
            "nv only: pulse-programmer wiring, e.g. {mw_switch = 0, counter_gate = 6, laser = 8, trigger = 7} "
            "(the default); a channel with a declared delay: laser = {bit = 8, delay = \"400 ns\"}"),
@@ -96,6 +100,12 @@ SIM_TABLE = (
 )
 SIM_DEFAULTS = {key.name: key.default for key in SIM_TABLE}
 SIM_KEYS = set(SIM_DEFAULTS)
+#: The simulated NV bench's physical delays: the simulation's truth, never what the lab declares.
+TRUE_DELAYS = ("true_laser_delay", "true_mw_delay")
+#: Keys that once meant something else, with what to write instead.
+RENAMED = {"laser_delay": "[sim] laser_delay is no longer read: the delay the programs compensate is declared "
+                          "in the channel table, channels = {..., laser = {bit = 8, delay = \"400 ns\"}}, and the "
+                          "simulated AOM's true delay is [sim] true_laser_delay"}
 #: Unit and meaning of every sample field a ``[sim.sample_parameters]`` table can set (the
 #: simulated samples' dataclass fields; ``tests/test_docs_generated.py`` checks none is missing).
 SAMPLE_PARAMETERS: dict[str, tuple[str, str]] = {
@@ -220,7 +230,7 @@ def _sample(kind: str, params: dict[str, Any], geometry: str, problems: list[str
 
 def _check_table(table: dict[str, Any]) -> list[str]:
     """Type and value problems of the ``[sim]`` table itself (not its sample parameters)."""
-    problems = [f"[sim] {key!r} unknown; accepted: {', '.join(sorted(SIM_KEYS))}"
+    problems = [RENAMED[key] if key in RENAMED else f"[sim] {key!r} unknown; accepted: {', '.join(sorted(SIM_KEYS))}"
                 for key in sorted(set(table) - SIM_KEYS)]
     for key, choices in (("sample", SAMPLES), ("line", LINES), ("geometry", GEOMETRIES)):
         value = table.get(key, SIM_DEFAULTS[key])
@@ -232,9 +242,8 @@ def _check_table(table: dict[str, Any]) -> list[str]:
     loss = table.get("line_loss", SIM_DEFAULTS["line_loss"])
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss) or loss < 0:
         problems.append(f"[sim] line_loss = {loss!r}: must be a finite number >= 0 (dB per sqrt(GHz))")
-    delay = table.get("laser_delay", 0.0)
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (0 <= delay < 1e-3):
-        problems.append(f"[sim] laser_delay = {delay!r}: give seconds >= 0, e.g. laser_delay = 400e-9")
+    for key in TRUE_DELAYS:
+        _true_delay(table, key, problems)
     if "channels" in table:
         from drivers.channel_wiring import channel_delays_from_table, channel_map_from_table
 
@@ -260,6 +269,22 @@ def _check_table(table: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _true_delay(table: dict[str, Any], key: str, problems: list[str]) -> float:
+    """``[sim] true_*_delay`` in seconds (0 when absent); a bad value is added to ``problems``."""
+    raw = table.get(key, SIM_DEFAULTS[key])
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise UnitError(f"{raw!r} is not a number")
+        value = parse_quantity(raw, "s", name=key)
+    except UnitError:
+        problems.append(f"[sim] {key} = {raw!r}: give a time, e.g. {key} = \"450 ns\" or 450e-9")
+        return 0.0
+    if not (math.isfinite(value) and 0 <= value < 1e-3):
+        problems.append(f"[sim] {key} = {raw!r}: a propagation delay is >= 0 and below 1 ms")
+        return 0.0
+    return value
+
+
 def _build_sample(table: Any) -> tuple[Any, list[str]]:
     """The configured sample (None when there are problems) and every problem, one line each."""
     if not isinstance(table, dict):
@@ -283,12 +308,13 @@ def sim_problems(table: Any) -> list[str]:
 
 
 def nv_bench_from_config(table: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """For ``sample = "nv"``: the NV sample and the bench's keyword arguments (wiring, AOM delay)."""
+    """For ``sample = "nv"``: the NV sample and the bench's keyword arguments: the wiring and the
+    delays its channel table declares, and apart from them the simulated hardware's true delays."""
     sample, problems = _build_sample(table)
     if problems:
         raise ConfigError("; ".join(problems))
-    kw: dict[str, Any] = {"seed": int(table.get("seed", SIM_DEFAULTS["seed"])),
-                          "laser_delay": float(table.get("laser_delay", 0.0))}
+    kw: dict[str, Any] = {"seed": int(table.get("seed", SIM_DEFAULTS["seed"]))}
+    kw.update({key: _true_delay(table, key, problems) for key in TRUE_DELAYS})
     if "channels" in table:
         from drivers.channel_wiring import channel_delays_from_table, channel_map_from_table
 

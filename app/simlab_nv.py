@@ -14,15 +14,17 @@ NV_LIMITS = LabLimits(max_field=0.2, max_ramp_rate=0.1, max_rf_power=1.0, max_rf
 
 
 def build_nv_lab(sample: NvSample | None = None, world: SimulatedWorld | None = None, *,
-                 limits: LabLimits = NV_LIMITS, seed: int = 7, laser_delay: float = 0.0,
-                 channels: ChannelMap | None = None, channel_delays: dict[str, float] | None = None, config: dict[str, Any] | None = None) -> Lab:
-    """The NV bench; ``laser_delay`` is the simulated AOM's true delay, which the laser role also
-    states (as a lab file would); ``channels`` the pulse programmer's wiring and ``channel_delays``
-    the delays its ``[sim] channels`` table declares."""
+                 limits: LabLimits = NV_LIMITS, seed: int = 7, true_laser_delay: float = 0.0,
+                 true_mw_delay: float = 0.0, channels: ChannelMap | None = None,
+                 channel_delays: dict[str, float] | None = None, config: dict[str, Any] | None = None) -> Lab:
+    """The NV bench. ``true_laser_delay`` and ``true_mw_delay`` are the simulated AOM's and
+    microwave switch's physical delays (``[sim] true_*_delay``), which only the simulation knows;
+    ``channels`` is the pulse programmer's wiring and ``channel_delays`` the delays its ``[sim]
+    channels`` table declares, the lab's calibration and all that the compiler compensates."""
     world = world or SimulatedWorld(seed=seed)
     instruments = {"rf": SimRFSource(world), "field": SimFieldController(world), "gaussmeter": SimGaussmeter(world),
                    "temperature": SimTemperatureController(world)}
-    instruments.update(add_nv(world, sample, seed=seed, laser_delay=laser_delay, channels=channels,
-                              channel_delays=channel_delays))
+    instruments.update(add_nv(world, sample, seed=seed, true_laser_delay=true_laser_delay,
+                              true_mw_delay=true_mw_delay, channels=channels, channel_delays=channel_delays))
     return Lab(instruments, limits, world.clock, name="simulated NV bench", config=config or {"sim": True},
                world=world)

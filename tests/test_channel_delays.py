@@ -4,6 +4,8 @@ checked against the simulated PulseBlaster's flag words and against the simulate
 AOM and microwave switch really lag their TTL edges."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -65,20 +67,116 @@ def test_bad_delay_declarations_are_named(entry, message):
 
 
 def test_sim_lab_file_channel_delay_reaches_the_constraints(tmp_path):
-    """The lab file's declaration wins over the laser role's rise_delay (here the [sim] AOM's)."""
+    """The example's declared laser delay (its channel table) is what the compiler gets, not the
+    simulated AOM's true delay ([sim] true_laser_delay = 400 ns)."""
     from pathlib import Path
 
     from app.labconfig import lab_from_file
 
     example = Path(__file__).resolve().parents[1] / "examples" / "lab-sim-nv.toml"
-    old = "channels = {mw_switch = 0, counter_gate = 6, trigger = 7, laser = 8}"
+    old = 'laser = {bit = 8, delay = "400 ns"}}'
+    assert old in example.read_text()
     path = tmp_path / "nv.toml"
-    path.write_text(example.read_text().replace(old, old.replace("laser = 8", 'laser = {bit = 8, delay = "450 ns"}')))
-    c = Constraints.from_lab(lab_from_file(path))
+    path.write_text(example.read_text().replace(old, 'laser = {bit = 8, delay = "450 ns"}}'))
+    lab = lab_from_file(path)
+    c = Constraints.from_lab(lab)
     assert c.delay_of("laser") == pytest.approx(450e-9) and c.delay_of("rf") == 0.0
-    path.write_text(example.read_text().replace(old, old.replace("laser = 8", 'laser = {bit = 8, delay = "1 s"}')))
+    assert lab.world.nv.laser_delay == pytest.approx(400e-9)
+    path.write_text(example.read_text().replace(old, 'laser = {bit = 8, delay = "1 s"}}'))
     with pytest.raises(ConfigError, match=r"\[sim\]: channels.laser.delay = '1 s'"):
         lab_from_file(path)
+
+
+#: A simulated NV bench whose [sim] states the hardware's true delays and whose channel table
+#: declares what the lab believes; the pump rate and contrast are the closed form's below.
+NV_LAB = """
+[lab]
+name = "NV bench with an AOM delay"
+simulated = true
+[limits]
+max_field = "0.2 T"
+max_rf_power = "1 W"
+max_rf_duty_cycle = 0.5
+[sim]
+sample = "nv"
+nitrogen = "15N"
+{true}
+channels = {{mw_switch = 0, counter_gate = 6, trigger = 7, laser = {laser}}}
+[sim.sample_parameters]
+static_field = 0.01
+count_rate = 2.0e7
+contrast = 0.3
+pump_rate = 4.0e6
+"""
+T_COUNT, PUMP, CONTRAST = 300e-9, 4.0e6, 0.3
+
+
+def _nv_lab(tmp_path, true_ns: float | None, declared_ns: float | None, mw_ns: float | None = None):
+    from app.labconfig import lab_from_file
+
+    true = "\n".join(f'{key} = "{ns} ns"' for key, ns in (("true_laser_delay", true_ns), ("true_mw_delay", mw_ns))
+                     if ns is not None)
+    laser = "8" if declared_ns is None else f'{{bit = 8, delay = "{declared_ns} ns"}}'
+    path = tmp_path / f"nv-{true_ns}-{declared_ns}-{mw_ns}.toml"
+    path.write_text(NV_LAB.format(true=true, laser=laser))
+    return lab_from_file(path)
+
+
+def _lab_file_rabi(tmp_path, true_ns: float | None, declared_ns: float | None) -> np.ndarray:
+    """signal / reference of an NV Rabi on the lab file's bench, 6 pulse lengths up to 100 ns."""
+    from sequences.experiments.nv_rabi_ramsey_echo import NvRabi
+
+    lab = _nv_lab(tmp_path, true_ns, declared_ns)
+    e = NvRabi(frequency=2.59e9, averages=200000, points=6, tp_stop=100e-9, nitrogen="15N", t_gap=500e-9)
+    e.validate(lab)
+    return np.array([m.data["ratio"] for m in e.plan(lab) if hasattr(m, "data")])
+
+
+def _misaligned_ratio(r0: np.ndarray, late: float) -> np.ndarray:
+    """The ratio when the light arrives ``late`` seconds after the compiler placed it (< 0: early),
+    from the aligned ratio ``r0``, in the rate picture the sample states: light gives R (1 - C p)
+    while pumping the dark (m_s = +-1) population p away at rate k (Doherty et al., Phys. Rep.
+    528, 1 (2013)), so a window of light tc holds R (tc - C p (1 - exp(-k tc)) / k) photons and
+    the reference window, at the end of the pulse, R tc. Light late by d leaves the signal window
+    tc - d of light; light early by d pumps d before the signal window opens and leaves the
+    reference window tc - d. Dark counts (200/s against 2e7/s) are left out."""
+    tc, k, c = T_COUNT, PUMP, CONTRAST
+    dark = (1 - r0) * k * tc / (c * (1 - math.exp(-k * tc)))  # p at the readout, from the aligned ratio
+    if late >= 0:
+        lit = max(tc - late, 0.0)
+        return (lit - c * dark * (1 - math.exp(-k * lit)) / k) / tc
+    d = -late
+    return (tc - c * dark * math.exp(-k * d) * (1 - math.exp(-k * tc)) / k) / (tc - d)
+
+
+def test_the_simulated_true_delays_never_reach_the_compiler(tmp_path):
+    """[sim] true_laser_delay and true_mw_delay act in the simulated world only; undeclared, the
+    compiler compensates nothing."""
+    lab = _nv_lab(tmp_path, 450, None, mw_ns=120)
+    assert (lab.world.nv.laser_delay, lab.world.nv.mw_delay) == (pytest.approx(450e-9), pytest.approx(120e-9))
+    assert Constraints.from_lab(lab).channel_delays == ()
+    assert lab.laser.rise_delay == 0.0
+
+
+def test_lab_file_declaring_the_true_delay_gives_the_no_delay_rabi(tmp_path):
+    """An AOM 450 ns late, declared 450 ns: the compiler starts the laser TTL 450 ns early and the
+    Rabi trace is that of a bench without any delay."""
+    reference = _lab_file_rabi(tmp_path, None, None)
+    assert reference.max() - reference.min() > 0.1  # a Rabi oscillation to compare
+    assert _lab_file_rabi(tmp_path, 450, 450) == pytest.approx(reference, abs=0.01)
+
+
+@pytest.mark.parametrize("true_ns,declared_ns", [(450, 400), (400, 450), (200, None)])
+def test_lab_file_declaring_a_wrong_delay_misplaces_the_readout(tmp_path, true_ns, declared_ns):
+    """Declared 400 ns for a 450 ns AOM: the light comes 50 ns into the signal window, which loses
+    its first, most spin-dependent 50 ns; declared 450 ns for a 400 ns AOM, the light pumps 50 ns
+    before the signal window and ends 50 ns inside the reference one; declared not at all, the
+    signal window sees 100 ns of light. Each as the closed form predicts from the aligned trace."""
+    reference = _lab_file_rabi(tmp_path, None, None)
+    late = (true_ns - (declared_ns or 0)) * 1e-9
+    measured = _lab_file_rabi(tmp_path, true_ns, declared_ns)
+    assert np.max(np.abs(measured - reference)) > 0.1  # measurably off
+    assert measured == pytest.approx(_misaligned_ratio(reference, late), abs=0.008)
 
 
 def test_constraints_refuse_a_negative_delay():

@@ -10,19 +10,25 @@ from drivers.errors import ConfigError
 from drivers.pulse_program import ChannelMap
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lab-sim-nv.toml"
+WIRING = 'channels = {mw_switch = 0, counter_gate = 6, trigger = 7, laser = {bit = 8, delay = "400 ns"}}'
 
 
 def test_example_nv_lab_builds_with_its_wiring_and_delay():
+    assert WIRING in EXAMPLE.read_text()  # the line the other tests replace
     lab = lab_from_file(EXAMPLE)
     assert lab.pulser.channel_map == ChannelMap(tx=0, adc=6, markers=(("trigger", 7), ("laser", 8)))
-    assert lab.laser.rise_delay == pytest.approx(400e-9)
+    from sequences.pulse import Constraints
+
+    assert Constraints.from_lab(lab).delay_of("laser") == pytest.approx(400e-9)  # declared in the channel table
+    assert lab.laser.rise_delay == 0.0  # the simulated laser declares nothing of its own
+    assert lab.world.nv.laser_delay == pytest.approx(400e-9)  # the simulated AOM's true delay
     assert lab.world.nv.sample.static_field == pytest.approx(0.01)
 
 
 def test_other_wiring_reaches_the_compiled_program(tmp_path):
     from sequences.experiments.nv_rabi_ramsey_echo import NvRabi
 
-    text = EXAMPLE.read_text().replace("channels = {mw_switch = 0, counter_gate = 6, trigger = 7, laser = 8}",
+    text = EXAMPLE.read_text().replace(WIRING,
                                        "channels = {mw_switch = 3, counter_gate = 12, trigger = 0, laser = 15}")
     path = tmp_path / "nv.toml"
     path.write_text(text)
@@ -43,9 +49,14 @@ def test_unknown_isotope_is_named(tmp_path):
     ("channels = {mw_switch = 0, laser = 0}", "distinct"),
     ("channels = {mw_switch = 0, laser = 30}", "channels.laser = 30: a flag bit is a whole number 0..23"),
     ('channels = {mw_switch = 0, laser = 8}\nlaser_delay_x = 1', "'laser_delay_x' unknown"),
+    ('channels = {mw_switch = 0, laser = 8}\nlaser_delay = 400e-9', "laser_delay is no longer read: .* declared in "
+                                                                  "the channel table"),
+    ('channels = {mw_switch = 0, laser = 8}\ntrue_mw_delay = "5 V"', "true_mw_delay = '5 V': give a time"),
+    ('channels = {mw_switch = 0, laser = 8}\ntrue_mw_delay = -1e-9', "true_mw_delay = -1e-09: a propagation "
+                                                                     "delay is >= 0"),
 ])
 def test_bad_nv_values_are_named(tmp_path, line, message):
-    text = EXAMPLE.read_text().replace("channels = {mw_switch = 0, counter_gate = 6, trigger = 7, laser = 8}", line)
+    text = EXAMPLE.read_text().replace(WIRING, line)
     path = tmp_path / "nv.toml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):

@@ -6,7 +6,9 @@ receiver timing comes from ``lab.config["pulsed"]`` (or the pulser's attributes 
 name), e.g. ``[pulsed] ringdown_time = 60e-9``. Per-channel propagation delays come from the
 pulser's wiring (``channel_delays``, declared with the channel map in the lab file, see
 ``drivers.channel_wiring``); a laser role's ``rise_delay`` stands for the ``laser`` channel's
-when the wiring declares none.
+when the wiring declares none. Both are declarations (the lab's calibration), never a simulated
+instrument's true delay: the simulated NV laser declares none (``[sim] true_laser_delay`` stays
+in the simulated world), so a simulated lab compensates exactly what its lab file says.
 """
 from __future__ import annotations
 
@@ -106,7 +108,7 @@ class Constraints:
             if key in pulsed:
                 kw[key] = float(pulsed[key])
         rise = float(getattr(lab.laser, "rise_delay", 0.0) or 0.0) if lab.has("laser") else 0.0
-        if rise and "laser" not in kw.get("channel_delays", {}):  # the laser role states its AOM delay
+        if rise and "laser" not in kw.get("channel_delays", {}):  # a laser driver's declared AOM delay
             kw["channel_delays"] = {**kw.get("channel_delays", {}), "laser": rise}
         kw.update(overrides)
         return cls(**kw)

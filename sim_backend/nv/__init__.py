@@ -14,14 +14,16 @@ from sim_backend.nv.instruments import NV_CHANNELS, SimLaser, SimNvPulser, SimPh
 from sim_backend.nv.spins import NvSpins
 
 
-def add_nv(world: Any, sample: NvSample | None = None, *, seed: int = 7, laser_delay: float = 0.0,
-           channels: ChannelMap | None = None, channel_delays: dict[str, float] | None = None
-           ) -> dict[str, Instrument]:
-    """Attach the NV spins to ``world``; returns {"pulser", "laser", "counter"}. ``laser_delay`` is the
-    simulated AOM's true delay; ``channel_delays`` what the lab declares (compensated by the compiler)."""
+def add_nv(world: Any, sample: NvSample | None = None, *, seed: int = 7, true_laser_delay: float = 0.0,
+           true_mw_delay: float = 0.0, channels: ChannelMap | None = None,
+           channel_delays: dict[str, float] | None = None) -> dict[str, Instrument]:
+    """Attach the NV spins to ``world``; returns {"pulser", "laser", "counter"}. ``true_laser_delay``
+    and ``true_mw_delay`` are the simulated hardware's physical delays (they stay in ``world.nv``);
+    ``channel_delays`` is what the lab declares, the only delays the compiler compensates."""
     world.nv = NvSpins(world, sample, seed=seed)
-    return {"pulser": SimNvPulser(world, channel_map=channels, channel_delays=channel_delays), "laser": SimLaser(world, rise_delay=laser_delay),
-            "counter": SimPhotonCounter(world)}
+    world.nv.laser_delay, world.nv.mw_delay = float(true_laser_delay), float(true_mw_delay)
+    return {"pulser": SimNvPulser(world, channel_map=channels, channel_delays=channel_delays),
+            "laser": SimLaser(world), "counter": SimPhotonCounter(world)}
 
 
 __all__ = ["add_nv", "NvSample", "NvSpins", "GAMMA_E", "transition_frequencies", "NV_CHANNELS", "SimLaser",

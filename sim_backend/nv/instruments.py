@@ -54,15 +54,15 @@ class SimNvPulser(SimPulseBlaster):
 
 
 class SimLaser(LaserGate):
-    """A 532 nm laser behind an AOM; ``rise_delay`` is the AOM's (the simulated light lags the TTL by it)."""
+    """A 532 nm laser behind an AOM. Its light lags the TTL by the simulated AOM's true delay
+    (``world.nv.laser_delay``), which this role does not expose: its ``rise_delay`` is a declared
+    value (0, none, unless a test sets one), so only what the lab declares reaches the compiler."""
 
     power_range = Range(0.0, 1.0, "W")
 
-    def __init__(self, world: Any, name: str = "laser", rise_delay: float = 0.0):
+    def __init__(self, world: Any, name: str = "laser"):
         super().__init__(name)
         self.world = world
-        self.rise_delay = rise_delay
-        world.nv.laser_delay = rise_delay
         self._power = 0.01
 
     def identity(self) -> str:

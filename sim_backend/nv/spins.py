@@ -11,9 +11,10 @@ The program's flags are decoded through its channel map: ``tx`` gates the microw
 ``laser`` marker the laser (light arrives ``laser_delay`` after the edge; an AOM's acoustic
 transit), ``adc`` the photon counter's gate; the microwave switch passes power ``mw_delay`` after
 its TTL edges (tx and the phase/amplitude/offset bits that go with it). These are the hardware's
-physical delays; the compiled programs are expected to compensate them. A loop whose passes reach a fixed point (the laser re-initialises every shot)
-is run three times and the rest of its passes are added in closed form, so 10^5 averages cost
-what three do. Counts per gate are Poisson draws of the expected number.
+physical delays (``[sim] true_laser_delay``, ``true_mw_delay``), known to the simulation alone;
+the compiled programs compensate what the lab declares, right or wrong. A loop whose passes
+reach a fixed point (the laser re-initialises every shot) is run three times and the rest of its
+passes are added in closed form, so 10^5 averages cost what three do. Counts per gate are Poisson draws of the expected number.
 """
 from __future__ import annotations
 
