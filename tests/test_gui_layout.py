@@ -105,3 +105,19 @@ def test_browser_opens_a_spectrum_file_from_another_spectrometer(qtbot, window):
     assert plot.results.cell("resonance_field", "unit") == "mT"
     mu_b = physical_constants["Bohr magneton"][0]
     assert g == pytest.approx(h * 9.243880e9 / (mu_b * b_res), abs=2e-5)  # g = h f / (muB B), f from the file
+
+
+def test_finished_run_shows_file_and_plot_names_uncut(qtbot, window):
+    """The run's file and its PNG each on a line of their own, all of them in view."""
+    win = window
+    exp = EsrFieldSweep(points=11, field_start=0.3375, field_stop=0.34, ramp_rate=0.1)
+    with qtbot.waitSignal(win.controller.run_finished, timeout=30_000) as finished:
+        win.controller.start(exp)
+    outcome = finished.args[0]
+    label = win.run_panel.path_label
+    qtbot.waitUntil(lambda: "plot:" in label.text(), timeout=5000)
+    lines = label.text().splitlines()
+    assert lines == [f"{outcome.path.parent}/", outcome.path.name, f"plot: {outcome.png.name}"]
+    qtbot.wait(50)
+    assert label.height() >= 3 * label.fontMetrics().lineSpacing()  # no line cut off
+    assert str(outcome.path) in label.toolTip()

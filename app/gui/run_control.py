@@ -57,7 +57,9 @@ class RunControlPanel(QtWidgets.QWidget):
         self.path_label = QtWidgets.QLabel("no run yet")
         self.path_label.setObjectName("run_path")
         self.path_label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        self.path_label.setWordWrap(True)
+        # folder, file and plot on lines of their own (a word-wrapped label in a form row is
+        # given one line's height and cut off); the full paths are in the tooltip
+        self.path_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
         self.message = QtWidgets.QLabel("")
         self.message.setObjectName("run_message")
         self.message.setWordWrap(True)
@@ -182,8 +184,16 @@ class RunControlPanel(QtWidgets.QWidget):
         self.abort_button.setEnabled(busy and state != "aborting")
 
     def _on_started(self, info: Any) -> None:
-        self.path_label.setText(str(info.path) if info.path else "(no file)")
+        self._show_path(info.path)
         self._tick()
+
+    def _show_path(self, path: Any, png: Any = None) -> None:
+        if not path:
+            self.path_label.setText("(no file)")
+            return
+        p = Path(path)
+        self.path_label.setText(f"{p.parent}/\n{p.name}" + (f"\nplot: {Path(png).name}" if png else ""))
+        self.path_label.setToolTip(str(p) + (f"\n{png}" if png else ""))
 
     def _show_notes(self, shown: bool) -> None:
         self.notes.setVisible(shown)
@@ -202,10 +212,7 @@ class RunControlPanel(QtWidgets.QWidget):
     def _on_finished(self, outcome: Any, error: str) -> None:
         self._save_notes(outcome)
         if outcome is not None:
-            text = str(outcome.path)
-            if outcome.png:
-                text += f"\nplot: {outcome.png}"
-            self.path_label.setText(text)
+            self._show_path(outcome.path, outcome.png)
             info = outcome.info
             if info.error:
                 self.message.setText(info.error)
