@@ -81,3 +81,16 @@ def sample_interval(times: np.ndarray, groups: np.ndarray | None = None) -> floa
     gaps = np.abs(gaps[np.isfinite(gaps)])
     gaps = gaps[gaps > 0]
     return float(np.median(gaps)) if len(gaps) else None
+
+
+def reading_inflation(points: int, time_constant: float | None, poles: int, *, interval: float | None = None,
+                      times: np.ndarray | None = None, groups: np.ndarray | None = None) -> float:
+    """Variance inflation f of a fit to ``points`` lock-in readings taken every ``interval`` (s),
+    or at the recorded ``times`` (their median interval, per group: e.g. a scan); 1 (independent
+    points) where neither gives an interval or no time constant is known. The one place the
+    experiments (recorded times) and the file analysis (the file's parameters) get f from."""
+    if interval is None and times is not None:
+        interval = sample_interval(times, groups)
+    if points < 2 or interval is None or not interval > 0 or time_constant is None or not time_constant > 0:
+        return 1.0
+    return variance_inflation(points, interval, time_constant, poles)

@@ -66,11 +66,13 @@ class LineFit:
         return g, g * self.errors["b0"] / self.b0
 
 
-def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales, jac=None) -> tuple[np.ndarray, np.ndarray]:
+def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales, jac=None,
+                         inflation: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Least squares (MINPACK Levenberg-Marquardt) with every parameter written as
     p0 + (u - 1) * scale and u starting at 1; returns the parameters and their covariance
-    (unit weights: the noise from the residuals). ``jac(x, *p)``, when given, returns the
-    model's derivatives (points x parameters) and replaces the finite differences.
+    (unit weights: the noise from the residuals; ``inflation``: the variance inflation of
+    correlated noise, ``analysis.uncertainty.covariance``). ``jac(x, *p)``, when given, returns
+    the model's derivatives (points x parameters) and replaces the finite differences.
 
     MINPACK's finite-difference step is relative to each parameter's value, so a parameter
     that converges near zero (a centre offset, a baseline) gets a vanishing step and an
@@ -83,7 +85,7 @@ def scaled_least_squares(f, x: np.ndarray, y: np.ndarray, p0, scales, jac=None) 
                             jac=jac_u, max_nfev=20000)
         if not sol.success:
             raise RuntimeError(f"line fit did not converge: {sol.message}")
-        return p0 + (sol.x - 1.0) * scales, covariance(sol.jac, sol.fun) * np.outer(scales, scales)
+        return p0 + (sol.x - 1.0) * scales, covariance(sol.jac, sol.fun, inflation=inflation) * np.outer(scales, scales)
 
 
 def initial_guess(b: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -93,13 +95,14 @@ def initial_guess(b: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return b0, dbpp, float(y[i_max] - y[i_min])
 
 
-def fit_derivative(b: np.ndarray, y: np.ndarray, model: str = "auto") -> LineFit:
-    """Least-squares fit of a first-derivative line; 'auto' keeps the model with lower residual."""
+def fit_derivative(b: np.ndarray, y: np.ndarray, model: str = "auto", *, inflation: float = 1.0) -> LineFit:
+    """Least-squares fit of a first-derivative line; 'auto' keeps the model with lower residual.
+    ``inflation``: variance inflation of correlated lock-in samples (1: independent points)."""
     b, y = np.asarray(b, float), np.asarray(y, float)
     if len(b) < 6:
         raise ValueError(f"need at least 6 points to fit a derivative line, got {len(b)}")
     if model == "auto":
-        fits = [fit_derivative(b, y, m) for m in MODELS]
+        fits = [fit_derivative(b, y, m, inflation=inflation) for m in MODELS]
         return min(fits, key=lambda f: f.residual_rms)
     if model not in MODELS:
         raise ValueError(f"unknown lineshape {model!r}; use one of {sorted(MODELS)} or 'auto'")
@@ -111,7 +114,8 @@ def fit_derivative(b: np.ndarray, y: np.ndarray, model: str = "auto") -> LineFit
     f = lambda x, c, w, a, o: func(x, c, w, a, o)  # noqa: E731
     p0 = [0.0, dbpp / scale, app, 0.0]
     popt, pcov = scaled_least_squares(f, bc, y, p0, [dbpp / scale, dbpp / scale, abs(app) or 1.0, abs(app) or 1.0],
-                                      jac=lambda x, c, w, a, o: derivative_line_jacobian(model, x, c, w, a))
+                                      jac=lambda x, c, w, a, o: derivative_line_jacobian(model, x, c, w, a),
+                                      inflation=inflation)
     resid = y - f(bc, *popt)
     perr = np.sqrt(np.clip(np.diag(pcov), 0, np.inf))
     return LineFit(

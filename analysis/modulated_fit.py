@@ -45,19 +45,20 @@ def even_harmonic_guess(b: np.ndarray, y: np.ndarray, model: str) -> LineFit:
 
 
 def fit_modulated(b: np.ndarray, y: np.ndarray, bm: float, model: str, harmonic: int = 1,
-                  start: LineFit | None = None) -> LineFit:
+                  start: LineFit | None = None, *, inflation: float = 1.0) -> LineFit:
     """Fit with the modulation amplitude known, so the intrinsic width is recovered even when
     Bm is not << dBpp (over-modulation broadens the apparent line). ``app`` of the result is
-    the peak-to-peak amplitude of the fitted curve."""
+    the peak-to-peak amplitude of the fitted curve. ``inflation``: variance inflation of
+    correlated lock-in samples (1: independent points)."""
     b, y = np.asarray(b, float), np.asarray(y, float)
     if start is None:
         start = fit_derivative(b, y, model) if harmonic == 1 else even_harmonic_guess(b, y, model)
     dbpp0 = start.dbpp if bm < start.dbpp else max(start.dbpp / 3, start.dbpp - bm)
-    return _fit(b, y, model, harmonic, np.array([start.b0, dbpp0, bm]), free_bm=False)[0]
+    return _fit(b, y, model, harmonic, np.array([start.b0, dbpp0, bm]), False, inflation)[0]
 
 
 def fit_modulation_amplitude(b: np.ndarray, y: np.ndarray, start: LineFit, bm: float,
-                             harmonic: int = 1) -> tuple[LineFit, float, float]:
+                             harmonic: int = 1, *, inflation: float = 1.0) -> tuple[LineFit, float, float]:
     """Refit ``start`` (a :func:`fit_modulated` result at the nominal modulation ``bm``) with the
     modulation amplitude free as well: (line, Bm, its 1-sigma error).
 
@@ -66,21 +67,21 @@ def fit_modulation_amplitude(b: np.ndarray, y: np.ndarray, start: LineFit, bm: f
     sample, independent of the coil's calibration. At Bm << dBpp Bm is undetermined (a large
     error), and the calibrated value is all there is."""
     b, y = np.asarray(b, float), np.asarray(y, float)
-    return _fit(b, y, start.model, harmonic, np.array([start.b0, start.dbpp, bm]), free_bm=True)
+    return _fit(b, y, start.model, harmonic, np.array([start.b0, start.dbpp, bm]), True, inflation)
 
 
 def _fit(b: np.ndarray, y: np.ndarray, model: str, harmonic: int, p0: np.ndarray,
-         free_bm: bool) -> tuple[LineFit, float, float]:
+         free_bm: bool, inflation: float = 1.0) -> tuple[LineFit, float, float]:
     """(line, Bm, its error) of the projected fit from (centre, width, Bm) = ``p0``: on the
     sampled model, then checked against (and if need be repeated on) the exact one."""
     if len(b) < 6:
         raise ValueError(f"need at least 6 points to fit a modulated line, got {len(b)}")
     with one_blas_thread(len(b) >= SKINNY_ROWS):
-        return _fit_line(b, y, model, harmonic, p0, free_bm)
+        return _fit_line(b, y, model, harmonic, p0, free_bm, inflation)
 
 
 def _fit_line(b: np.ndarray, y: np.ndarray, model: str, harmonic: int, p0: np.ndarray,
-              free_bm: bool) -> tuple[LineFit, float, float]:
+              free_bm: bool, inflation: float = 1.0) -> tuple[LineFit, float, float]:
     """:func:`_fit`'s work: the fit, then the curve, residuals and covariance of the exact model."""
     sampled = SampledLine(model, b, harmonic, *p0)
     theta = _projected_fit(sampled, y, p0, free_bm)
@@ -98,7 +99,7 @@ def _fit_line(b: np.ndarray, y: np.ndarray, model: str, harmonic: int, p0: np.nd
     jac = np.column_stack([amp * exact[1], amp * exact[2], exact[0], np.ones(len(b)), amp * exact[3]])
     keep = slice(None) if free_bm else slice(0, 4)
     jac, scales = jac[:, keep], scales[keep]
-    perr = np.sqrt(np.clip(np.diag(covariance(jac * scales, resid) * np.outer(scales, scales)), 0, np.inf))
+    perr = np.sqrt(np.clip(np.diag(covariance(jac * scales, resid, inflation=inflation) * np.outer(scales, scales)), 0, np.inf))
     pp = float(np.ptp(curve))
     with np.errstate(invalid="ignore"):  # a degenerate fit (flat data) has no finite errors
         app_err = pp * perr[2] / abs(amp) if amp else np.nan

@@ -10,7 +10,7 @@ and the analysis says so.
 """
 from __future__ import annotations
 
-from analysis.correlated_noise import variance_inflation
+from analysis.correlated_noise import reading_inflation
 from formats import Dataset
 
 #: Poles assumed where the file gives a time constant but no filter slope (the smallest correction).
@@ -25,7 +25,7 @@ def lockin_inflation(d: Dataset, points: int) -> tuple[float, str, bool]:
                                if v is None or v <= 0)
         return 1.0, (f"error bars assume independent points: the {d.format} file records no lock-in {missing}, "
                      f"so the correlation of successive samples is unknown"), True
-    f = variance_inflation(points, dt, tc, ASSUMED_POLES)
+    f = reading_inflation(points, tc, ASSUMED_POLES, interval=dt)
     return f, (f"error bars include the lock-in correlation of successive points: time constant "
                f"{tc * 1e3:.4g} ms, {dt * 1e3:.4g} ms per point, one RC pole assumed (the file gives no filter "
                f"slope): {points} points count as {points / f:.4g} independent ones"), False

@@ -174,3 +174,49 @@ def test_continuous_refuses_the_stepped_filter_delay_correction():
         EsrFieldSweep(acquisition="continuous", ramp_rate=0.5e-3, lag_correction="filter-delay")
     assert EsrFieldSweep(acquisition="continuous", ramp_rate=0.5e-3, lag_correction="up-down").check() == []
     assert EsrFieldSweep(lag_correction="filter-delay").check() == []  # the stepped sweep takes it
+
+
+NARROW = dict(acquisition="continuous", ramp_rate=1e-3, field_start=0.3385, field_stop=0.3395, points=101)
+
+
+def test_progress_estimate_without_a_lab_then_from_the_lab_lockin_rate():
+    """Before the plan starts (no lab) the rows are the ramp time over the interval asked for,
+    tau / 2 here: (1 mT + 2 x 10 rate n tau of roll) / rate / (tau / 2). Once started, the rate
+    the lab's lock-in gives: the estimate then matches the rows the run recorded."""
+    from app.engine import MemoryCollector, RunEngine
+
+    exp = EsrFieldSweep(**NARROW)
+    tau, rate, n = 0.01, 1e-3, 2  # default time constant; 12 dB/oct = 2 poles
+    duration = (1e-3 + 2 * 10 * rate * n * tau) / rate  # 1.4 s
+    assert exp.total_points() == pytest.approx(duration / (tau / 2), abs=1)  # 280
+    world = SimulatedWorld(seed=4)
+    memory = MemoryCollector()
+    info = RunEngine(build_sim_lab(world)).run(exp, [memory])
+    assert info.status == "completed", info.error
+    assert exp.total_points() == pytest.approx(len(memory.rows), abs=2)
+    assert exp.total_points() != pytest.approx(duration / (tau / 2), abs=2)  # the lab's rate is not tau / 2
+
+
+def test_a_failed_buffer_stop_is_logged_and_noted_and_the_run_still_ends_safe(caplog):
+    from app.engine import MemoryCollector, RunEngine
+
+    world = SimulatedWorld(seed=5)
+    lab = build_sim_lab(world)
+
+    def broken_stop() -> None:
+        raise RuntimeError("bus timeout")
+
+    lab.lockin.stop_buffer = broken_stop
+    notes: list[str] = []
+
+    class Notes:
+        def note(self, text: str) -> None:
+            notes.append(text)
+
+    with caplog.at_level("WARNING", logger="sequences.experiments.esr_continuous"):
+        info = RunEngine(lab).run(EsrFieldSweep(**NARROW), [MemoryCollector(), Notes()])
+    assert info.status == "completed", info.error
+    assert any("stopping the lock-in buffer failed: RuntimeError: bus timeout" in t for t in notes), notes
+    assert any("stopping the lock-in buffer failed" in r.getMessage() for r in caplog.records)
+    assert lab.field.ramp_rate == lab.field.ramp_rate_range.high  # the other step still ran
+    assert world.is_safe()

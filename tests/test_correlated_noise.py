@@ -9,7 +9,6 @@ resonance field and width covers the truth 60-76 % of the time with it, far less
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -112,6 +111,29 @@ def test_covariance_helper_applies_the_inflation():
     assert inflated == pytest.approx(plain * 3.0 * 48 / (50 - 2 * 3.0), rel=1e-12)
 
 
+def test_esr_line_fits_take_the_inflation_into_their_covariance():
+    """What esr-sweep's fits do with ``inflation=f``: the same values, every error times
+    sqrt(f (n - p) / (n - p f)) with p = 4 (centre, width, amplitude, offset); 5 with the
+    modulation amplitude free as well."""
+    from analysis.peak_to_peak_fit import fit_modulated, fit_modulation_amplitude
+
+    n, b0, dbpp, bm, f = 400, 0.34, 0.2e-3, 0.05e-3, 5.0
+    b = b0 + np.linspace(-1.5e-3, 1.5e-3, n)
+    y = d_lorentzian_reference(b, b0, dbpp, 1.0) + 0.05 * np.random.default_rng(4).normal(size=n)
+    factor = {p: math.sqrt(f * (n - p) / (n - p * f)) for p in (4, 5)}
+    fits = {"derivative": lambda k: fit_derivative(b, y, "lorentzian", inflation=k),
+            "modulated": lambda k: fit_modulated(b, y, bm, "lorentzian", inflation=k)}
+    for name, fit in fits.items():
+        plain, inflated = fit(1.0), fit(f)
+        assert inflated.b0 == pytest.approx(plain.b0, rel=1e-9), name
+        for key in ("b0", "dbpp", "app"):
+            assert inflated.errors[key] == pytest.approx(plain.errors[key] * factor[4], rel=1e-6), (name, key)
+    start = fit_modulated(b, y, bm, "lorentzian")
+    _, _, bm_err = fit_modulation_amplitude(b, y, start, bm)
+    _, _, bm_err_f = fit_modulation_amplitude(b, y, start, bm, inflation=f)
+    assert bm_err_f == pytest.approx(bm_err * factor[5], rel=1e-6)
+
+
 @pytest.mark.slow
 def test_esr_sweep_errors_cover_the_truth_with_correlated_readings():
     """The whole experiment on the simulated lab, read every half time constant (f ~ 8): the
@@ -119,7 +141,7 @@ def test_esr_sweep_errors_cover_the_truth_with_correlated_readings():
     field axis from the Hall regression) cover the sample's resonance field and width 60-76 % of
     the time over 200 seeds; the fit's own errors (independent points) far less often."""
     from sequences.experiments import EsrFieldSweep
-    from sequences.experiments.esr_errors import error_scale, field_axis_error
+    from sequences.experiments.esr_errors import axis_error, setpoint_lines, sweep_inflation
     from sim_backend.world import SimulatedWorld
     from tests.esrfmr_helpers import esr_lab, run
 
@@ -135,8 +157,10 @@ def test_esr_sweep_errors_cover_the_truth_with_correlated_readings():
         r = info.results
         b0, w = r["resonance_field"], r["linewidth_pp"]
         hits += [abs(b0.value - b0_true) < b0.error, abs(w.value - w_true) < w.error]
-        scale = error_scale(data, EsrFieldSweep.settings(data), sweep["points"])
-        raw_b0 = math.sqrt(max(b0.error**2 - field_axis_error(data, b0.value) ** 2, 0.0)) / scale
+        f = sweep_inflation(data, EsrFieldSweep.settings(data), sweep["points"])
+        scale = math.sqrt(correlated_scale(sweep["points"], 4, f))  # the line fits' four parameters
+        axis = axis_error(setpoint_lines(data), lambda line: b0.value)
+        raw_b0 = math.sqrt(max(b0.error**2 - axis**2, 0.0)) / scale
         raw_hits += [abs(b0.value - b0_true) < raw_b0, abs(w.value - w_true) < w.error / scale]
     cover, raw = hits / SEEDS, raw_hits / SEEDS
     assert np.all((cover >= 0.60) & (cover <= 0.76)), cover
@@ -168,9 +192,17 @@ def test_file_analysis_takes_the_lockin_times_from_the_file():
 def test_reading_inflation_from_recorded_times():
     """What the experiments use: the reading interval from the recorded times (per scan), the
     poles from the filter slope; no times, no correction."""
-    from sequences.experiments.esr_errors import reading_inflation
-    settings = {"time_constant": 1e-3, "filter_slope": 18}
+    from analysis.correlated_noise import reading_inflation
+    from sequences.experiment import RunData
+    from sequences.experiments.esr_errors import sweep_inflation
+
     times = np.concatenate([np.arange(100) * 0.7e-3, 5.0 + np.arange(100) * 0.7e-3])  # two scans
     scans = np.repeat([0, 1], 100)
-    assert reading_inflation(times, scans, settings, 100) == pytest.approx(variance_inflation(100, 0.7e-3, 1e-3, 3))
-    assert reading_inflation(None, None, settings, 100) == 1.0
+    expected = variance_inflation(100, 0.7e-3, 1e-3, 3)
+    assert reading_inflation(100, 1e-3, 3, times=times, groups=scans) == pytest.approx(expected)
+    assert reading_inflation(100, 1e-3, 3, interval=0.7e-3) == pytest.approx(expected)
+    assert reading_inflation(100, 1e-3, 3) == 1.0 and reading_inflation(100, None, 3, interval=0.7e-3) == 1.0
+    settings = {"time_constant": 1e-3, "filter_slope": 18}  # 18 dB/oct: three poles
+    run = RunData({"time": times, "scan": scans.astype(float)}, {})
+    assert sweep_inflation(run, settings, 100) == pytest.approx(expected)
+    assert sweep_inflation(RunData({"scan": scans.astype(float)}, {}), settings, 100) == 1.0

@@ -23,20 +23,22 @@ on the same line); an abort stops the buffer and leaves the field to the lab's s
 """
 from __future__ import annotations
 
-import math
+import logging
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import numpy as np
 
 from analysis.lockin_lag import continuous_lag, poles
-from analysis.uncertainty import covariance, propagate
 from drivers.errors import ConfigError
 from drivers.lab import Lab
 from drivers.roles.lockin import buffered
 from sequences.experiment import Block, Checkpoint, FitValue, Message, Note, RunData
+from sequences.experiments.esr_errors import AxisLine, axis_error
 
 if TYPE_CHECKING:
     from sequences.experiments.esr_sweep import EsrFieldSweep
+
+log = logging.getLogger(__name__)
 
 ACQUISITIONS = ("stepped", "continuous")
 #: Buffer reads (each with one Hall reading) per scan, and their period limits (s).
@@ -85,6 +87,12 @@ def sample_rate(lockin: Any, exp: "EsrFieldSweep", duration: float) -> float:
 
 def plan_continuous(exp: "EsrFieldSweep", lab: Lab) -> Iterator[Message]:
     exp._setup(lab)
+    li = buffered(lab.lockin)
+    if li is not None:  # the rows per scan at the rate the lab's lock-in gives (expected_points)
+        rate = min(exp.ramp_rate, lab.field.ramp_rate_range.high)
+        b_from, b_to = ramp_ends(exp, lab, False, rate)
+        duration = abs(b_to - b_from) / rate
+        exp._scan_rows = int(duration * sample_rate(li, exp, duration))
     for scan in range(exp.sweeps()):
         if (yield Checkpoint(f"scan {scan}")):
             exp._setup(lab)
@@ -112,6 +120,7 @@ def _scan(exp: "EsrFieldSweep", lab: Lab, scan: int, down: bool) -> Iterator[Mes
     duration = abs(b_to - b_from) / rate
     interval = li.start_buffer(sample_rate(li, exp, duration))
     t_buffer = lab.clock.now()  # the start command is the last one the driver sends
+    closing = False
     try:
         li.is_overloaded()  # clear the latched status of the approach
         fc.setpoint = b_to  # the ramp starts
@@ -148,12 +157,28 @@ def _scan(exp: "EsrFieldSweep", lab: Lab, scan: int, down: bool) -> Iterator[Mes
             read = stored
             if not ramping or (li.buffer_capacity and stored >= li.buffer_capacity):
                 break
+    except GeneratorExit:  # the engine closes the plan (abort, error): no more messages
+        closing = True
+        raise
     finally:
-        for undo in (li.stop_buffer, lambda: setattr(fc, "ramp_rate", fc.ramp_rate_range.high)):
-            try:  # the next approach, or the safe state's ramp to zero, at the lab's rate, not the sweep's
-                undo()
-            except Exception:  # noqa: BLE001 - the run's own error (or abort) is what matters
-                pass
+        failures = _end_scan(li, fc, scan)
+        if failures and not closing:
+            yield Note("; ".join(failures))
+
+
+def _end_scan(li: Any, fc: Any, scan: int) -> list[str]:
+    """Stop the buffer and give the supply back the lab's ramp rate (the next approach, or the
+    safe state's ramp to zero, at the lab's rate, not the sweep's). Each step is tried even if
+    the other fails; failures are logged (with the traceback) and returned for a run note."""
+    failures = []
+    for what, undo in (("stopping the lock-in buffer", li.stop_buffer),
+                       ("restoring the field ramp rate", lambda: setattr(fc, "ramp_rate", fc.ramp_rate_range.high))):
+        try:
+            undo()
+        except Exception as exc:  # noqa: BLE001 - the run goes on to its end (or safe state) regardless
+            log.warning("continuous sweep, scan %d: %s failed", scan, what, exc_info=True)
+            failures.append(f"scan {scan}: {what} failed: {type(exc).__name__}: {exc}")
+    return failures
 
 
 def _block(scan: int, times: np.ndarray, x: np.ndarray, y: np.ndarray, first: int, t_ramp: float,
@@ -167,7 +192,8 @@ def _block(scan: int, times: np.ndarray, x: np.ndarray, y: np.ndarray, first: in
     times, x, y, since = times[keep], np.asarray(x)[keep], np.asarray(y)[keep], since[keep]
     n = len(times)
     nominal = b_from + velocity * np.clip(since, 0.0, duration)
-    estimate = _line(np.array(hall_t), np.array(hall_b), times) if len(hall_t) >= 2 else nominal
+    line = AxisLine.fit(np.array(hall_t), np.array(hall_b))
+    estimate = line(times) if line is not None else nominal
     hall_field, hall_time = np.full(n, np.nan), np.full(n, np.nan)
     if reading is not None:
         hall_time[0], hall_field[0] = reading
@@ -177,46 +203,44 @@ def _block(scan: int, times: np.ndarray, x: np.ndarray, y: np.ndarray, first: in
                   "hall_field": hall_field, "hall_time": hall_time})
 
 
-def _line(t: np.ndarray, b: np.ndarray, at: np.ndarray) -> np.ndarray:
-    coeffs = np.polyfit(t - t[0], b, 1)
-    return np.polyval(coeffs, at - t[0])
-
-
 # --- analysis ------------------------------------------------------------------------------------
-def scan_rates(run: RunData) -> dict[int, float]:
-    """Per scan, the measured field rate (T/s, signed) from its Hall readings."""
-    out: dict[int, float] = {}
+def hall_lines(run: RunData) -> dict[int, AxisLine]:
+    """Per scan, the straight line of its Hall readings taken during the ramp, in time: the one
+    fit of the scan's field axis (its slope is the measured field rate, signed)."""
     scans, ht, hb = run["scan"].astype(int), run["hall_time"], run["hall_field"]
+    lines = {}
     for scan in np.unique(scans):
         sel = (scans == scan) & np.isfinite(ht) & np.isfinite(hb)
-        if sel.sum() >= 2:
-            out[int(scan)] = float(np.polyfit(ht[sel] - ht[sel][0], hb[sel], 1)[0])
-    return out
+        line = AxisLine.fit(ht[sel], hb[sel])
+        if line is not None:
+            lines[int(scan)] = line
+    return lines
 
 
-def continuous_field(run: RunData, settings: Mapping[str, Any]) -> np.ndarray:
+def _lag(line: AxisLine, settings: Mapping[str, Any]) -> float:
+    """The filter delay of the scan of ``line`` in field, rate x n x tau (signed)."""
+    return continuous_lag(line.slope, float(settings["time_constant"]), poles(settings["filter_slope"]))
+
+
+def continuous_field(run: RunData, settings: Mapping[str, Any],
+                     lines: Mapping[int, AxisLine] | None = None) -> np.ndarray:
     """Per row, the field the sample saw when the filter's input made that reading: the Hall
-    line of its scan at the sample time, minus rate x n x tau (NaN for a scan without two Hall
-    readings during its ramp)."""
+    line of its scan (``lines``, default :func:`hall_lines`) at the sample time, minus
+    rate x n x tau (NaN for a scan without two Hall readings during its ramp)."""
+    lines = hall_lines(run) if lines is None else lines
     out = np.full(len(run["scan"]), np.nan)
     scans, t = run["scan"].astype(int), run["time"]
-    ht, hb = run["hall_time"], run["hall_field"]
-    n = poles(settings["filter_slope"])
-    tau = float(settings["time_constant"])
-    for scan in np.unique(scans):
+    for scan, line in lines.items():
         rows = scans == scan
-        sel = rows & np.isfinite(ht) & np.isfinite(hb)
-        if sel.sum() < 2:
-            continue  # no measured axis: the scan is left out
-        coeffs = np.polyfit(ht[sel] - ht[sel][0], hb[sel], 1)
-        out[rows] = np.polyval(coeffs, t[rows] - ht[sel][0]) - continuous_lag(coeffs[0], tau, n)
+        out[rows] = line(t[rows]) - _lag(line, settings)
     return out
 
 
-def continuous_average(run: RunData, settings: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def continuous_average(run: RunData, settings: Mapping[str, Any], lines: Mapping[int, AxisLine] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(field, X, Y) sorted by field; several scans are interpolated onto a common field grid
     (inside every scan's span) and averaged."""
-    b = continuous_field(run, settings)
+    b = continuous_field(run, settings, lines)
     ok = np.isfinite(b)
     scans = run["scan"].astype(int)
     traces = []
@@ -235,14 +259,13 @@ def continuous_average(run: RunData, settings: Mapping[str, Any]) -> tuple[np.nd
     return grid, x, y
 
 
-def continuous_lag_results(run: RunData, settings: Mapping[str, Any], width_pp: float) -> dict[str, Any]:
+def continuous_lag_results(lines: Mapping[int, AxisLine], settings: Mapping[str, Any],
+                           width_pp: float) -> dict[str, Any]:
     """``lockin_lag`` (the mean |rate| x n tau the axis was corrected by) and a note when it is
     above a tenth of the width (the correction is then first order: the line is also broadened)."""
-    rates = list(scan_rates(run).values())
-    if not rates:
+    if not lines:
         return {}
-    lag = continuous_lag(float(np.mean(np.abs(rates))), float(settings["time_constant"]),
-                         poles(settings["filter_slope"]))
+    lag = float(np.mean([abs(_lag(line, settings)) for line in lines.values()]))
     out: dict[str, Any] = {"lockin_lag": FitValue(lag, float("nan"), "T")}
     if lag > 0.1 * abs(width_pp):
         out["lag_note"] = (f"continuous sweep: the field axis was moved back by the filter delay, "
@@ -251,38 +274,10 @@ def continuous_lag_results(run: RunData, settings: Mapping[str, Any], width_pp: 
     return out
 
 
-def field_axis_error(run: RunData, settings: Mapping[str, Any], b0: float) -> float:
-    """1-sigma error (T) at ``b0`` of the scan-averaged field axis: each scan's straight line of
-    Hall readings in time predicts the field with the error sqrt(g C g^T), g = (1, t* - t_mean)
-    at the time t* its lag-corrected axis reads b0; the scans' averages divide it."""
-    scans, ht, hb = run["scan"].astype(int), run["hall_time"], run["hall_field"]
-    n, tau = poles(settings["filter_slope"]), float(settings["time_constant"])
-    variances = []
-    for scan in np.unique(scans):
-        sel = (scans == scan) & np.isfinite(ht) & np.isfinite(hb)
-        if sel.sum() < 3:
-            continue
-        t, b = ht[sel], hb[sel]
-        tc = float(np.mean(t))
-        design = np.column_stack([np.ones(len(t)), t - tc])
-        coef, *_ = np.linalg.lstsq(design, b, rcond=None)
-        if coef[1] == 0:
-            continue
-        t_star = (b0 + continuous_lag(coef[1], tau, n) - coef[0]) / coef[1]
-        variances.append(propagate(covariance(design, b - design @ coef), np.array([1.0, t_star])) ** 2)
-    return math.sqrt(sum(variances)) / len(variances) if variances else 0.0
-
-
-def add_axis_error(out: dict[str, Any], run: RunData, settings: Mapping[str, Any]) -> None:
-    """Add the Hall line's error at the resonance to the resonance field's error (and g's)."""
-    b = out.get("resonance_field")
-    if not isinstance(b, FitValue) or b.value == 0:
-        return
-    total = math.hypot(b.error, field_axis_error(run, settings, b.value))
-    out["resonance_field"] = FitValue(b.value, total, b.unit)
-    g = out.get("g_factor")
-    if isinstance(g, FitValue):
-        out["g_factor"] = FitValue(g.value, abs(g.value) * total / abs(b.value), g.unit)
+def field_axis_error(lines: Mapping[int, AxisLine], settings: Mapping[str, Any], b0: float) -> float:
+    """1-sigma error (T) at ``b0`` of the scan-averaged field axis: each scan's Hall line in time
+    at the time its lag-corrected axis reads b0 (``esr_errors.axis_error``)."""
+    return axis_error(lines, lambda line: b0 + _lag(line, settings))
 
 
 def problems(exp: "EsrFieldSweep") -> list[str]:
@@ -297,15 +292,17 @@ def problems(exp: "EsrFieldSweep") -> list[str]:
 
 
 def expected_points(exp: "EsrFieldSweep") -> int:
-    """Rows a run will record (for progress): a scan's ramp time at the rate an SR830-like buffer
-    (62.5 mHz x 2^i, up to 512 Hz) would be given; the lab's lock-in may differ."""
-    rate = min(exp.ramp_rate, 1.0)
-    span = abs(exp.field_stop - exp.field_start) + 2 * ROLL_DELAYS * continuous_lag(
-        rate, exp.time_constant, poles(exp.filter_slope))
-    duration = span / rate
-    want = 1.0 / min(exp.time_constant / SAMPLES_PER_TC, duration / exp.points)
-    hz = min(62.5e-3 * 2 ** max(0, math.ceil(math.log2(want / 62.5e-3) - 1e-9)), 512.0)
-    return exp.sweeps() * max(exp.points, int(duration * hz))
+    """Rows a run will record (for progress). Once the plan has started, a scan's ramp time at
+    the rate the lab's lock-in gives (its ``buffer_rate_for``); before, with no lab at hand,
+    at the sample interval asked for (min(tau / SAMPLES_PER_TC, scan time / points)): a
+    buffer runs at least that fast (an SR830's rates step by 2, so up to twice as many rows)."""
+    rows = getattr(exp, "_scan_rows", None)
+    if rows is None:
+        span = abs(exp.field_stop - exp.field_start) + 2 * ROLL_DELAYS * continuous_lag(
+            exp.ramp_rate, exp.time_constant, poles(exp.filter_slope))
+        duration = span / exp.ramp_rate
+        rows = int(duration / min(exp.time_constant / SAMPLES_PER_TC, duration / exp.points))
+    return exp.sweeps() * max(exp.points, rows)
 
 
 def estimated_duration(exp: "EsrFieldSweep") -> float:
@@ -313,5 +310,5 @@ def estimated_duration(exp: "EsrFieldSweep") -> float:
     return exp.sweeps() * (2 * span / exp.ramp_rate + exp.settle_time())
 
 
-__all__ = ["ACQUISITIONS", "is_continuous", "plan_continuous", "continuous_field", "continuous_average",
-           "continuous_lag_results", "scan_rates", "field_axis_error", "add_axis_error", "expected_points", "estimated_duration"]
+__all__ = ["ACQUISITIONS", "is_continuous", "plan_continuous", "hall_lines", "continuous_field", "continuous_average",
+           "continuous_lag_results", "field_axis_error", "expected_points", "estimated_duration"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from drivers.lab import Lab
 from drivers.roles.lockin import buffered
 from analysis.peak_to_peak_fit import (fit_derivative, fit_modulated, fit_modulation_amplitude, line_problem,
                                        robust_noise)
-from sequences.experiments.esr_errors import honest_errors
+from sequences.experiments.esr_errors import AxisLine, add_axis_error, axis_error, setpoint_lines, sweep_inflation
 from sequences.experiments.esr_lag import LAG_RESULTS
 from sequences.experiments import esr_continuous as continuous
 from sequences.result import NOTE, Result
@@ -211,39 +211,48 @@ class EsrFieldSweep(Experiment):
                              "overload": float(overload)})
 
     # --- analysis --------------------------------------------------------------------------
+    @classmethod
+    def axis_lines(cls, run: RunData) -> dict[int, AxisLine]:
+        """Per scan, the straight line the field axis comes from: Hall readings against the
+        setpoints (stepped) or against time (continuous)."""
+        if continuous.is_continuous(cls.settings(run)):
+            return continuous.hall_lines(run)
+        return setpoint_lines(run)
+
     @staticmethod
-    def calibrated_field(run: RunData) -> np.ndarray:
+    def calibrated_field(run: RunData, lines: Mapping[int, AxisLine] | None = None) -> np.ndarray:
         """Measured field per point with the probe noise averaged out: per scan, the Hall
-        readings are regressed on the setpoints (the supply is linear over a sweep; the
-        remanent offset depends on the sweep direction, hence per scan)."""
-        b_set, b_meas, scans = run["field_set"], run["field"], run["scan"].astype(int)
-        out = np.array(b_meas, dtype=float)
-        for scan in np.unique(scans):
+        readings regressed on the setpoints (``lines``, default :func:`setpoint_lines`; the
+        supply is linear over a sweep, the remanent offset depends on the sweep direction)."""
+        lines = setpoint_lines(run) if lines is None else lines
+        b_set, scans = run["field_set"], run["scan"].astype(int)
+        out = np.array(run["field"], dtype=float)
+        for scan, line in lines.items():
             sel = scans == scan
-            if sel.sum() >= 3 and np.ptp(b_set[sel]) > 0:
-                coeffs = np.polyfit(b_set[sel], b_meas[sel], 1)
-                out[sel] = np.polyval(coeffs, b_set[sel])
+            out[sel] = line(b_set[sel])
         return out
 
     @classmethod
-    def analysis_field(cls, run: RunData) -> np.ndarray:
+    def analysis_field(cls, run: RunData, lines: Mapping[int, AxisLine] | None = None) -> np.ndarray:
         """Per point, the field the analysis uses: the calibrated Hall field shifted by the
-        lock-in lag (exports write this axis, so a re-fit of the file finds the run's result)."""
+        lock-in lag (exports write this axis, so a re-fit of the file finds the run's result).
+        ``lines``: the run's :meth:`axis_lines`, when the caller has them."""
         if continuous.is_continuous(cls.settings(run)):
-            return continuous.continuous_field(run, cls.settings(run))
-        return cls.calibrated_field(run) + lag_shift(run, cls.settings(run))
+            return continuous.continuous_field(run, cls.settings(run), lines)
+        return cls.calibrated_field(run, lines) + lag_shift(run, cls.settings(run))
 
     @classmethod
-    def averaged(cls, run: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def averaged(cls, run: RunData, lines: Mapping[int, AxisLine] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scan-averaged (calibrated field, X, Y) per field index, sorted by field."""
         if continuous.is_continuous(cls.settings(run)):
-            return continuous.continuous_average(run, cls.settings(run))
+            return continuous.continuous_average(run, cls.settings(run), lines)
         idx = run["index"].astype(int)
         n = int(idx.max()) + 1
         counts = np.bincount(idx, minlength=n)
         keep = counts > 0
         mean = lambda v: (np.bincount(idx, weights=v, minlength=n)[keep] / counts[keep])  # noqa: E731
-        b, x, y = mean(cls.analysis_field(run)), mean(run["x"]), mean(run["y"])
+        b, x, y = mean(cls.analysis_field(run, lines)), mean(run["x"]), mean(run["y"])
         order = np.argsort(b)
         return b[order], x[order], y[order]
 
@@ -254,13 +263,13 @@ class EsrFieldSweep(Experiment):
 
     @staticmethod
     def _check_modulation(b: np.ndarray, x: np.ndarray, fit: Any, bm: float, harmonic: int,
-                          out: dict[str, Any]) -> Any:
+                          out: dict[str, Any], inflation: float = 1.0) -> Any:
         """Measure the modulation field from the line shape where it can be (not small against
         the line): reported as ``mod_amplitude_measured``; when it disagrees with the coil's
         calibration the intrinsic line is the fit with the measured value, and a note says so.
         Returns the line fit to report."""
         try:
-            free, bm_fit, bm_err = fit_modulation_amplitude(b, x, fit, bm, harmonic)
+            free, bm_fit, bm_err = fit_modulation_amplitude(b, x, fit, bm, harmonic, inflation=inflation)
         except (RuntimeError, ValueError, np.linalg.LinAlgError):
             return fit
         if not (np.isfinite(bm_err) and bm_err < BM_MEASURED * bm_fit):
@@ -274,7 +283,9 @@ class EsrFieldSweep(Experiment):
         return free
 
     def analyse(self, run: RunData) -> dict[str, Any]:
-        b, x, _ = self.averaged(run)
+        settings = self.settings(run)
+        lines = self.axis_lines(run)  # the field axis, fitted once
+        b, x, _ = self.averaged(run, lines)
         p = run.parameters
         freq = float(p.get("frequency", self.frequency))
         bm = float(p.get("mod_amplitude", self.mod_amplitude))
@@ -286,12 +297,15 @@ class EsrFieldSweep(Experiment):
                               f"raise the sensitivity")
             return out
         noise = robust_noise(x)
+        inflation = sweep_inflation(run, settings, len(b))  # the lock-in filter correlates the readings
         # Both apparent shapes once: the better is the apparent line, each starts its modulated fit.
-        shapes = {m: fit_derivative(b, x, m) for m in ("lorentzian", "gaussian")} if harmonic == 1 else {}
+        shapes = ({m: fit_derivative(b, x, m, inflation=inflation) for m in ("lorentzian", "gaussian")}
+                  if harmonic == 1 else {})
         apparent = min(shapes.values(), key=lambda f: f.residual_rms) if shapes else None
         # The intrinsic line: refit both shapes with the known modulation, keep the better one.
         if bm > 0 or harmonic != 1:
-            fits = [fit_modulated(b, x, bm, m, harmonic, start=shapes.get(m)) for m in ("lorentzian", "gaussian")]
+            fits = [fit_modulated(b, x, bm, m, harmonic, start=shapes.get(m), inflation=inflation)
+                    for m in ("lorentzian", "gaussian")]
         else:
             fits = [apparent]
         fit = min(fits, key=lambda f: f.residual_rms)
@@ -301,7 +315,7 @@ class EsrFieldSweep(Experiment):
             out["snr"] = FitValue(abs(fit.app) / noise if noise > 0 else float("inf"), float("nan"), "")
             return out
         if bm > 0:
-            fit = self._check_modulation(b, x, fit, bm, harmonic, out)
+            fit = self._check_modulation(b, x, fit, bm, harmonic, out, inflation)
         g, g_err = fit.g_factor(freq)
         out.update({
             "model": fit.model,
@@ -319,12 +333,12 @@ class EsrFieldSweep(Experiment):
             "fit_field": b,
             "fit_curve": fit.curve,
         })
-        honest_errors(out, run, self.settings(run), len(b))  # correlated samples, field axis
-        if continuous.is_continuous(self.settings(run)):  # field axis from timed Hall readings
-            continuous.add_axis_error(out, run, self.settings(run))
-            out.update(continuous.continuous_lag_results(run, self.settings(run), fit.dbpp))
+        if continuous.is_continuous(settings):  # field axis from timed Hall readings
+            add_axis_error(out, continuous.field_axis_error(lines, settings, fit.b0))
+            out.update(continuous.continuous_lag_results(lines, settings, fit.dbpp))
         else:
-            out.update(lag_results(run, self.settings(run), fit.dbpp))
+            add_axis_error(out, axis_error(lines, lambda line: fit.b0))
+            out.update(lag_results(run, settings, fit.dbpp))
         return out
 
     def plot(self, run: RunData, results: dict[str, Any], path: Path) -> Path:

@@ -17,7 +17,8 @@ from analysis.line_profiles import MODELS, LineResult, fit_significant_line
 from sequences.experiment import Column, Experiment, Message, Note, Parameter, Point, RunData
 from sequences.result import Result
 from sequences.experiments.esr_sweep import PARK_TIME_CONSTANT, EsrFieldSweep, approach
-from sequences.experiments.esr_errors import reading_inflation
+from analysis.correlated_noise import reading_inflation
+from analysis.lockin_lag import poles
 
 #: Detection settings every trace shares, taken from the basic sweep (same names, same checks).
 SWEEP_SETTINGS = ("mod_frequency", "mod_amplitude", "harmonic", "time_constant", "filter_slope", "sensitivity",
@@ -135,12 +136,11 @@ class TraceSeries(Experiment):
         p = run.parameters
         model = p.get("lineshape", self.lineshape)
         bm = float(p.get("mod_amplitude", self.mod_amplitude))
-        settings = {"time_constant": p.get("time_constant", self.time_constant),
-                    "filter_slope": p.get("filter_slope", self.filter_slope)}
         times = run["time"][idx] if "time" in run.columns else None  # lock-in correlation of the readings
+        inflation = reading_inflation(len(idx), float(p.get("time_constant", self.time_constant)),
+                                      poles(p.get("filter_slope", self.filter_slope)), times=times)
         return fit_significant_line(self.trace_field(run, idx), run["x"][idx], model, bm=bm,
-                                    harmonic=int(p.get("harmonic", 1)),
-                                    inflation=reading_inflation(times, None, settings, len(idx)))
+                                    harmonic=int(p.get("harmonic", 1)), inflation=inflation)
 
     def fit_traces(self, run: RunData, groups: list[np.ndarray]) -> tuple[list[LineResult | None], list[str]]:
         """Per-trace fits (None where no line was found) and the reasons ('' where one was)."""
