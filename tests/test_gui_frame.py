@@ -125,3 +125,48 @@ def test_points_waiting_are_handed_on_in_one_batch_per_frame(qtbot, sim_lab):
     qtbot.wait(3 * DRAIN_MS)
     assert batches == [50]
     assert controller.progress.done == 50
+
+
+def reference_envelope(x, y, block):
+    """pyqtgraph's "peak" reduction written out: per block its max then its min at the block's
+    middle x, then the remaining points as they are."""
+    full = len(x) // block
+    seg = y[:full * block].reshape(full, block)
+    ex = np.repeat(x[block // 2:full * block:block], 2)
+    ey = np.column_stack([np.nanmax(seg, axis=1), np.nanmin(seg, axis=1)]).reshape(-1)
+    return np.concatenate([ex, x[full * block:]]), np.concatenate([ey, y[full * block:]])
+
+
+def test_envelope_updated_piece_by_piece_equals_the_whole_reduction():
+    from app.gui.envelope import PeakEnvelope, block_for
+
+    assert block_for(1000, 800) == 1 and block_for(100_000, 1100) == 32 and block_for(3200, 800) == 2
+    rng = np.random.default_rng(7)
+    x = np.linspace(0.33, 0.34, 50_000)
+    y = rng.normal(size=x.size)
+    y[1234] = np.nan  # a block with one NaN keeps its other points' extremes
+    env = PeakEnvelope()
+    for n in (10, 999, 1000, 1001, 20_000, 20_003, 50_000):  # points arrive; blocks complete
+        ex, ey = env.update(("store", 0, 0), x[:n], y[:n], 16)
+        rx, ry = reference_envelope(x[:n], y[:n], 16)
+        np.testing.assert_array_equal(ex, rx)
+        np.testing.assert_array_equal(ey, ry)
+    ex, ey = env.update(("store", 0, 0), x, y, 32)  # a new block size: rebuilt
+    np.testing.assert_array_equal(ey, reference_envelope(x, y, 32)[1])
+    y2 = y * 2  # the stored points changed (the store halved, a new scan): a new key rebuilds
+    np.testing.assert_array_equal(env.update(("store", 1, 0), x, y2, 32)[1], reference_envelope(x, y2, 32)[1])
+
+
+def test_a_growing_trace_is_drawn_as_its_envelope_and_read_out_from_its_points(qtbot, plot):
+    rng = np.random.default_rng(1)
+    field = np.linspace(0.33, 0.34, 60_000)
+    x = rng.normal(size=field.size)
+    plot.add_rows([{"scan": 0, "index": i, "field": field[i], "x": x[i], "y": 0.0} for i in range(field.size)])
+    plot.refresh()
+    drawn = plot.curves["x"]
+    assert len(drawn.yData) < field.size / 4  # the envelope, not every point
+    assert drawn.yData.max() == x.max() and drawn.yData.min() == x.min()  # every peak kept
+    plot.place_cursor(field[12_345])
+    assert plot.values_at(field[12_345])["x"] == x[12_345]  # the read-out is the point itself
+    plot.show_results({})  # the run is over: every point drawn
+    np.testing.assert_array_equal(plot.curves["x"].yData, x)

@@ -19,7 +19,8 @@ from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
 from app.gui.frame_view import FrameView
 from app.gui.pacing import FrameGate
 from app.gui import theme
-from app.gui.plot_area import PlotArea, new_curve, set_curve_data
+from app.gui.envelope import PeakEnvelope, block_for
+from app.gui.plot_area import DOWNSAMPLE_ABOVE, PlotArea, new_curve, set_curve_data
 from app.gui.theme import curve_colour
 from app.gui.plot_model import MapGrid, PlotSpec, PointStore, ScanAverage
 from app.gui.readouts import LABELS, describe
@@ -57,6 +58,8 @@ class LivePlot(QtWidgets.QWidget):
         self._texts_at = 0.0
         self._texts_stale = False
         self._mouse_text = ""
+        self._raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each trace's points as last drawn
+        self._envelopes: dict[str, PeakEnvelope] = {}
         self.frame_gate = FrameGate()  # a simulated run's worker waits while a frame is drawn
         self._build()
         self.timer = QTimer(self)
@@ -138,6 +141,7 @@ class LivePlot(QtWidgets.QWidget):
         self.average = ScanAverage([n for n in [spec.x, *spec.ys] if n]) if averaging else None
         self.grid = MapGrid() if spec.map or spec.trace else None
         self._segment, self._segment_start, self._latest, self._placed = None, 0, {}, False
+        self._raw, self._envelopes = {}, {}
         groups: dict[str, list[str]] = {}
         for y in spec.ys:
             groups.setdefault(spec.units.get(y, ""), []).append(y)
@@ -255,8 +259,20 @@ class LivePlot(QtWidgets.QWidget):
         start = -(-self._segment_start // store.stride)
         x = store.column(spec.x, start) if spec.x else np.arange(start, store.n) * float(store.stride)
         x_ok = store.finite.get(spec.x, True) if spec.x else True
+        # while the run's data grow and the view follows them, draw each trace's envelope,
+        # updated for the new points only (envelope.py); else the points themselves
+        growing = self.plot is not None and getattr(self.plot.vb, "stepping", False) and self.plot.vb.autoRangeEnabled()[0]
+        block = block_for(len(x), self.plot.vb.width()) if growing else 1
+        self._raw = {}
         for y, curve in self.curves.items():
-            set_curve_data(curve, x, store.column(y, start), x_ok and store.finite[y])
+            ys = store.column(y, start)
+            self._raw[y] = (x, ys)
+            if block > 1 and len(x) > DOWNSAMPLE_ABOVE:
+                ex, ey = self._envelopes.setdefault(y, PeakEnvelope()).update(
+                    (id(store), store.generation, start), x, ys, block)
+                set_curve_data(curve, ex, ey, x_ok and store.finite[y], reduced=True)
+            else:
+                set_curve_data(curve, x, ys, x_ok and store.finite[y])
         show_avg = self.show_average.isChecked()
         if self.avg_curves and self.average is not None and spec.x:
             ax = self.average.mean(spec.x)
@@ -342,7 +358,7 @@ class LivePlot(QtWidgets.QWidget):
         out: dict[str, float] = {}
         curves = self.avg_curves if self.avg_curves and self.show_average.isChecked() else self.curves
         for y, curve in curves.items():
-            xs, ys = curve.xData, curve.yData
+            xs, ys = self._raw[y] if curves is self.curves and y in self._raw else (curve.xData, curve.yData)
             if xs is None or not len(xs) or not np.isfinite(xs).any():
                 continue
             out[y] = float(ys[int(np.nanargmin(np.abs(xs - xc)))])
@@ -385,9 +401,14 @@ class LivePlot(QtWidgets.QWidget):
                     self.place_cursor(centre.value)
         self.results.show_results(results)
         self.area.fit_legends()
+        for plot in self.plots:  # the run is over: no headroom for growth, every point drawn
+            if hasattr(plot.vb, "fit_now"):
+                plot.vb.stepping = False
+        self._touch()
         self.refresh()
-        for plot in self.plots:  # the run is over: no headroom for growth any more
-            plot.vb.fit_now()
+        for plot in self.plots:
+            if hasattr(plot.vb, "fit_now"):
+                plot.vb.fit_now()
         self._touch()
         self._update_texts(force=True)
 

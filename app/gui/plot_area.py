@@ -35,8 +35,10 @@ def new_curve(plot: pg.PlotItem, colour: Any, name: str, width: float = 1) -> pg
     return curve
 
 
-def set_curve_data(curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray, skip_finite_check: bool = False) -> None:
-    big = len(x) > DOWNSAMPLE_ABOVE
+def set_curve_data(curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray, skip_finite_check: bool = False,
+                   reduced: bool = False) -> None:
+    """``reduced``: the data are already an envelope (envelope.py): no downsampling on top."""
+    big = len(x) > DOWNSAMPLE_ABOVE and not reduced
     if curve.opts["autoDownsample"] != big:
         curve.setDownsampling(auto=big, method="peak")
     curve.setData(x, y, skipFiniteCheck=skip_finite_check)

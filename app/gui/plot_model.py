@@ -100,6 +100,7 @@ class PointStore:
         self.seen = 0  # points received
         self.stride = 1  # keep one point in ``stride``
         self.finite = {n: True for n in self.names}  # no NaN/inf stored (lets the plot skip its check)
+        self.generation = 0  # +1 whenever stored points change (halving, clearing), not on appends
 
     def extend(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
@@ -138,11 +139,13 @@ class PointStore:
             arr[:len(kept)] = kept
         self.n = (self.n + 1) // 2
         self.stride *= 2
+        self.generation += 1
 
     def column(self, name: str, start: int = 0) -> np.ndarray:
         return self._data[name][start:self.n]
 
     def clear(self) -> None:
+        self.generation += 1
         self.n = self.seen = 0
         self.stride = 1
         self.finite = {n: True for n in self.names}
