@@ -16,7 +16,8 @@ import numpy as np
 from drivers.lab import Lab
 from drivers.pulse_program import PulseProgram
 from sequences.experiment import Checkpoint, Column, Experiment, Message, Parameter, Point, RunData
-from sequences.experiments.pulsed_experiment import MIN_PULSE, compile_points, program_problems, compiled_duration
+from sequences.experiments.pulsed_experiment import (MIN_PULSE, LibrarySequence, compile_points, compiled_duration,
+                                                     program_problems)
 from sequences.pulse import Constraints, Sequence, get_sequence
 
 #: Gate windows per shot: signal then reference.
@@ -31,7 +32,7 @@ def nv_sweep(start: float, stop: float, points: int, doc: str, low: float = 0.0,
             Parameter(points, "", "points in the sweep", 2, 100_000, kind=int))
 
 
-class NvPulsedExperiment(Experiment):
+class NvPulsedExperiment(LibrarySequence, Experiment):
     roles = ("pulser", "counter", "laser", "rf")
     optional_roles = ("field",)
     sequence_name: ClassVar[str] = ""
@@ -80,17 +81,6 @@ class NvPulsedExperiment(Experiment):
 
     def total_points(self) -> int:
         return len(self.sweep_values())
-
-    def sequence_values(self, x: float) -> dict[str, float]:
-        seq = get_sequence(self.sequence_name)
-        vals = {k: self.values[k] for k in self.passthrough if k in seq.parameters}
-        vals.update(self.extra_values())
-        if self.sweep is not None:
-            vals[self.sweep] = float(x)
-        return vals
-
-    def extra_values(self) -> dict[str, float]:
-        return {}
 
     def check(self) -> list[str]:
         problems = []

@@ -79,7 +79,29 @@ def program_problems(experiment: Any, lab: Lab) -> list[str]:
     return []
 
 
-class PulsedExperiment(Experiment):
+class LibrarySequence:
+    """The sequence values of an experiment that runs one library sequence: the experiment's
+    parameters named in ``passthrough`` (where the sequence has them), the subclass's
+    ``extra_values`` and the swept one (used by the pulsed ESR and the NV experiments)."""
+
+    sequence_name: ClassVar[str] = ""
+    sweep: ClassVar[str | None] = None
+    passthrough: ClassVar[tuple[str, ...]] = ()
+    values: dict[str, Any]
+
+    def sequence_values(self, x: float) -> dict[str, float]:
+        seq = get_sequence(self.sequence_name)
+        vals = {k: self.values[k] for k in self.passthrough if k in seq.parameters}
+        vals.update(self.extra_values())
+        if self.sweep is not None:
+            vals[self.sweep] = float(x)
+        return vals
+
+    def extra_values(self) -> dict[str, float]:
+        return {}
+
+
+class PulsedExperiment(LibrarySequence, Experiment):
     roles = ("pulser", "digitizer", "rf")
     optional_roles = ("field",)
     #: Library sequence and the sequence parameter swept (None: a single point).
@@ -122,17 +144,6 @@ class PulsedExperiment(Experiment):
         seq = get_sequence(self.sequence_name)
         cycle = CYCLES[self.phase_cycle](seq)
         return seq.with_cycle(cycle, self.averages)
-
-    def sequence_values(self, x: float) -> dict[str, float]:
-        seq = get_sequence(self.sequence_name)
-        vals = {k: self.values[k] for k in self.passthrough if k in seq.parameters}
-        vals.update(self.extra_values())
-        if self.sweep is not None:
-            vals[self.sweep] = float(x)
-        return vals
-
-    def extra_values(self) -> dict[str, float]:
-        return {}
 
     def total_points(self) -> int:
         return 1 if self.sweep is None else self.points
