@@ -139,33 +139,21 @@ class VisaTransport(Transport):
         return False
 
     def _receive(self, timeout: float) -> bytes:
-        pyvisa, constants = self._pyvisa
-
-        other = timeout != self.timeout  # a per-query timeout; the resource keeps the default
-        if other:
-            self._res.timeout = timeout * 1000.0
-        try:
-            data = self._res.read_raw()
-        except pyvisa.errors.VisaIOError as exc:
-            if exc.error_code == constants.StatusCode.error_timeout:
-                raise TransportTimeout(str(exc)) from None
-            raise ConnectionLost(f"read failed: {exc}") from None
-        except OSError as exc:
-            raise ConnectionLost(f"read failed: {exc}") from None
-        finally:
-            if other:
-                self._res.timeout = self.timeout * 1000.0
-        return bytes(data)
+        return self._read(lambda res: res.read_raw(), timeout)
 
     def _receive_exact(self, n: int, timeout: float) -> bytes:
         """``read_bytes`` without stopping at the termination character (binary data)."""
-        pyvisa, constants = self._pyvisa
+        return self._read(lambda res: res.read_bytes(n, break_on_termchar=False), timeout)
 
+    def _read(self, read: Any, timeout: float) -> bytes:
+        """One read under a per-call timeout (the resource keeps its default), VISA's timeout
+        and I/O errors mapped onto the transport's own exceptions."""
+        pyvisa, constants = self._pyvisa
         other = timeout != self.timeout
         if other:
             self._res.timeout = timeout * 1000.0
         try:
-            data = self._res.read_bytes(n, break_on_termchar=False)
+            data = read(self._res)
         except pyvisa.errors.VisaIOError as exc:
             if exc.error_code == constants.StatusCode.error_timeout:
                 raise TransportTimeout(str(exc)) from None
