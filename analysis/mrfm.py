@@ -3,8 +3,8 @@
 The lock-in at the membrane frequency reports a complex amplitude whose phase is fixed by the
 protocol and the mode; the spin signal lies along one axis of the X-Y plane, found as the
 principal axis of the data. A 1D image is the spin density n(z) convolved with the slice
-response: s(B) = sum_j K(B + G z_j - B_res) n_j dz; it is inverted by non-negative least squares
-with Tikhonov regularisation.
+response: s(B) = sum_j K(B + G z_j - B_res) n_j dz; it is inverted by (non-negative) least squares
+with Tikhonov regularisation, the weight given or chosen by generalised cross-validation.
 """
 from __future__ import annotations
 
@@ -178,23 +178,60 @@ def slice_matrix(fields: np.ndarray, z: np.ndarray, b_res: float, gradient: floa
     return kernel(offsets) * dz
 
 
-def reconstruct(fields: np.ndarray, signal: np.ndarray, z: np.ndarray, b_res: float, gradient: float,
-                kernel, regularisation: float = 0.05, smooth: bool = True) -> tuple[np.ndarray, float]:
-    """Non-negative, Tikhonov-regularised deconvolution of a slice scan.
+def gcv_weight(k: np.ndarray, s: np.ndarray, lmat: np.ndarray, grid: int = 60) -> tuple[float, np.ndarray, np.ndarray]:
+    """Tikhonov weight alpha minimising generalised cross-validation, GCV(alpha) = m |(I - A) s|^2 /
+    trace(I - A)^2 with A = K (K^T K + alpha L^T L)^-1 K^T the influence matrix (Golub, Heath &
+    Wahba, Technometrics 21, 215 (1979)): it needs no noise level. Searched over ``grid`` values
+    spanning 1e-8..1e2 of ||K||_F^2 / n (scale-free). Returns (alpha, alphas, GCV scores)."""
+    from scipy.linalg import eigh
+    ktk, ltl = k.T @ k, lmat.T @ lmat
+    alphas = float(np.sum(k * k)) / k.shape[1] * np.logspace(-8, 2, grid)
+    # One generalised eigendecomposition K^T K v = lam (L^T L + eps) v (V^T N V = 1) makes every
+    # weight cheap: (K^T K + a N)^-1 = V (lam + a)^-1 V^T, trace of the influence = sum lam/(lam + a).
+    eps = 1e-12 * max(float(np.trace(ltl)), 1e-300) / ltl.shape[0]
+    lam, v = eigh(ktk, ltl + eps * np.eye(ltl.shape[0]))
+    lam = np.clip(lam, 0.0, None)
+    kv, b = k @ v, v.T @ (k.T @ s)
+    scores = np.empty(alphas.size)
+    for i, a in enumerate(alphas):
+        resid = s - kv @ (b / (lam + a))
+        scores[i] = s.size * float(resid @ resid) / max(float(s.size - np.sum(lam / (lam + a))), 1e-12) ** 2
+    return float(alphas[int(np.argmin(scores))]), alphas, scores
 
-    Minimises |K n - s|^2 + alpha |L n|^2 over n >= 0, with L the first difference (smooth) or
-    the identity, alpha = regularisation * ||K||_F^2 / n_z. Returns (n, residual rms)."""
-    from scipy.optimize import nnls
-    k = slice_matrix(fields, z, b_res, gradient, kernel)
-    s = np.asarray(signal, float)
-    nz = z.size
-    alpha = regularisation * float(np.sum(k * k)) / nz
+
+def regularised_solve(k: np.ndarray, signal: np.ndarray, regularisation: float | None = None, smooth: bool = True,
+                      nonnegative: bool = True) -> tuple[np.ndarray, float, float]:
+    """The Tikhonov solution of K n = s: minimises |K n - s|^2 + alpha |L n|^2 (over n >= 0 when
+    ``nonnegative``), L the first difference (``smooth``) or the identity. alpha =
+    ``regularisation`` x ||K||_F^2 / n, or chosen by :func:`gcv_weight` when it is None (for the
+    linear problem; the non-negative solution then uses the same weight). Returns (n, residual
+    rms, alpha)."""
+    k, s = np.asarray(k, float), np.asarray(signal, float)
+    if k.ndim != 2 or k.shape[0] != s.size:
+        raise ValueError(f"kernel matrix {k.shape} does not match {s.size} data points")
+    nz = k.shape[1]
     lmat = (np.eye(nz) - np.eye(nz, k=1))[:-1] if smooth else np.eye(nz)
-    a = np.vstack([k, math.sqrt(alpha) * lmat])
-    rhs = np.concatenate([s, np.zeros(lmat.shape[0])])
-    n, _ = nnls(a, rhs, maxiter=50 * nz)
+    if regularisation is None:
+        alpha = gcv_weight(k, s, lmat)[0]
+    else:
+        alpha = regularisation * float(np.sum(k * k)) / nz
+    if nonnegative:
+        from scipy.optimize import nnls
+        a = np.vstack([k, math.sqrt(alpha) * lmat])
+        n, _ = nnls(a, np.concatenate([s, np.zeros(lmat.shape[0])]), maxiter=50 * nz)
+    else:
+        n = np.linalg.solve(k.T @ k + alpha * (lmat.T @ lmat), k.T @ s)
     resid = k @ n - s
-    return n, float(np.sqrt(np.mean(resid**2)))
+    return n, float(np.sqrt(np.mean(resid**2))), alpha
+
+
+def reconstruct(fields: np.ndarray, signal: np.ndarray, z: np.ndarray, b_res: float, gradient: float,
+                kernel, regularisation: float | None = 0.05, smooth: bool = True) -> tuple[np.ndarray, float]:
+    """Non-negative, Tikhonov-regularised deconvolution of a slice scan (:func:`regularised_solve`
+    on the slice matrix; ``regularisation`` None: the weight chosen by GCV). Returns (n,
+    residual rms)."""
+    n, rms, _ = regularised_solve(slice_matrix(fields, z, b_res, gradient, kernel), signal, regularisation, smooth)
+    return n, rms
 
 
 def depletion_features(z: np.ndarray, n: np.ndarray, edge_margin: float = 0.0) -> dict[str, float]:
