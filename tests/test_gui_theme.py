@@ -90,3 +90,19 @@ def test_layout_is_restored_at_start_and_reset_layout_brings_every_dock_back(qtb
     assert again.dockWidgetArea(again.docks["Magnet designer"]) == Qt.BottomDockWidgetArea
     assert again.dockWidgetArea(again.docks["Experiment"]) == Qt.LeftDockWidgetArea
     again.close()
+
+
+def test_error_messages_stay_readable_in_the_dark_theme(qtbot, lab, settings, tmp_path):
+    win = open_window(qtbot, lab, settings, tmp_path, speed=0)
+    manual = win.instruments.manual
+    manual.value.setText("not a number")
+    assert not manual.apply()  # refused: the reason in the error colour
+    win.set_dark(True)
+    assert theme.DARK.error in manual.message.styleSheet()  # a message shown before the switch
+    bg = QtWidgets.QApplication.instance().palette().color(QtGui.QPalette.Window)
+    assert contrast(pg.mkColor(theme.DARK.error), bg) >= 4.5  # WCAG 2.1 AA for text
+    assert contrast(pg.mkColor(theme.LIGHT.error), pg.mkColor("#ffffff")) >= 4.5
+    manual.value.setText("also not a number")
+    manual.apply()
+    assert theme.DARK.error in manual.message.styleSheet()  # and one shown after it
+    win.close()

@@ -128,7 +128,7 @@ class MagnetPanel(QtWidgets.QWidget):
         # the report lines up its columns with spaces (as `spinbench halbach` prints it)
         self.result.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
         self.message = QtWidgets.QLabel("")
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(theme.error_style())
         self.message.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
         self.map_plot = self.graphics.addPlot()
@@ -237,7 +237,7 @@ class MagnetPanel(QtWidgets.QWidget):
         if gen != self._generation:
             return  # a newer request is on its way
         self.error = error
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(theme.error_style())
         self.message.setText(error)
         if report is None:
             return

@@ -12,13 +12,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from app.gui import theme
 from app.gui._qt import QtWidgets
 from drivers.errors import LimitError
 from drivers.lab import Lab
 from units.display import format_quantity
 from units.quantity import parse_quantity
 
-ERROR_STYLE = "color: #b00020;"
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,11 @@ class ManualControl(QtWidgets.QGroupBox):
         try:
             done = set_by_hand(self.lab, control, self.value.text(), self.io_lock)
         except (ValueError, LimitError) as exc:
-            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setStyleSheet(theme.error_style())
             self.message.setText(f"Not set: {exc}")
             return False
         except Exception as exc:  # an instrument error: shown, never raised into Qt
-            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setStyleSheet(theme.error_style())
             self.message.setText(f"Not set: {type(exc).__name__}: {exc}")
             return False
         self.message.setStyleSheet("")

@@ -56,6 +56,11 @@ def current() -> Theme:
     return _current
 
 
+def error_style() -> str:
+    """Style sheet of an error message in the current theme (dark red is unreadable on dark)."""
+    return f"color: {_current.error};"
+
+
 def curve_colour(i: int) -> str:
     """The i-th trace colour of the current theme."""
     return _current.curves[i % len(_current.curves)]
@@ -91,8 +96,9 @@ def apply(dark: bool, app: QtWidgets.QApplication | None = None) -> Theme:
             app.setStyle("Fusion")  # the one style that follows the palette on every platform
         app.setPalette(_palette(new) if dark else _light_palette)
         for w in app.allWidgets():  # a widget with a style sheet keeps the palette it was polished with
-            if w.styleSheet():
-                w.setStyleSheet(w.styleSheet())
+            sheet = w.styleSheet()
+            if sheet:  # and a message already shown in the old error colour takes the new one
+                w.setStyleSheet(sheet.replace(old.error, new.error))
         for top in app.topLevelWidgets():
             restyle(top, old, new)
     return new
