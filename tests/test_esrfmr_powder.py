@@ -13,7 +13,6 @@ H, MU_B = 6.62607015e-34, 9.2740100783e-24
 
 @pytest.mark.parametrize("g, widths", [((2.0021, 2.0087, 2.0310), (0.04e-3, 0.10e-3)),
                                        ((1.9795, 2.0012, 2.0150), (0.08e-3, 0.06e-3))])
-@pytest.mark.slow
 def test_powder_spectrum_gives_three_principal_g_values(g, widths, tmp_path):
     sample = GTensorCentre(g=g, powder=True, lorentz_hwhm=widths[0], gauss_sigma=widths[1])
     world = SimulatedWorld(sample, seed=31)
@@ -29,7 +28,6 @@ def test_powder_spectrum_gives_three_principal_g_values(g, widths, tmp_path):
     assert exp.plot(data, r, tmp_path / "powder.png").exists()
 
 
-@pytest.mark.slow
 def test_noise_gives_no_principal_g_values():
     """A sweep below the pattern holds only noise: the fit must not be reported as g-values."""
     world = SimulatedWorld(GTensorCentre(g=(2.0021, 2.0087, 2.0310), powder=True), seed=33)

@@ -1,5 +1,5 @@
 """cw-ESR field sweep of a powder (or frozen solution) of S = 1/2 centres, analysed into the
-three principal g-values with the closed-form powder pattern (sequences/analysis/gtensor.py)."""
+three principal g-values with the closed-form powder pattern (analysis/powder_fit.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from analysis.gtensor import fit_powder, powder_signal
+from analysis.powder_fit import fit_powder
+from analysis.powder_model import powder_signal
 from analysis.line_profiles import MIN_SNR
 from drivers.lab import Lab
 from sequences.result import WARNING, Result
