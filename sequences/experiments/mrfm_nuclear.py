@@ -215,6 +215,11 @@ class MrfmImagingNuclear(MembraneLockinExperiment):
 
     # --- analysis ----------------------------------------------------------------------------
     def analyse(self, run: RunData) -> dict[str, Any]:
+        out = self._analyse(run)
+        order = [r.name for r in self.results]  # in the declared order, for the printed summary
+        return {k: out[k] for k in sorted(out, key=lambda k: order.index(k) if k in order else len(order))}
+
+    def _analyse(self, run: RunData) -> dict[str, Any]:
         exp = type(self)(**{**self.values, **run.parameters})
         stage = np.asarray(run["stage"], int)
         z_all = as_complex(run["x"], run["y"])
