@@ -160,6 +160,14 @@ def test_a_temperature_never_reached_stops_the_run_with_the_reading():
     assert engine.state == "failed"
 
 
+def test_a_scan_inside_the_film_cannot_calibrate_the_gradient_and_says_so():
+    """15 slices 110 kHz apart span 1.6 um of the 4 um film: no edge, so no gradient and no depths."""
+    exp = MrfmImagingNuclear(points=15, rf_start=52.08e6 - 7 * 110e3, reference_average=0.0, equilibrate=0.0)
+    info, _ = run(gaas_lab(), exp)
+    assert set(info.results) == {"warning"}
+    assert "film's edges" in info.results["warning"] and "not contained" in info.results["warning"]
+
+
 B1_TRUE = 7e-3 * math.sqrt(0.1)  # [sim.nuclear] b1_per_sqrt_w at the default 0.1 W
 
 
