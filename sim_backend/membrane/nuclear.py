@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim_backend.membrane.bloch import Protocol
-from sim_backend.membrane.spins import GA71, SpinSpecies, brillouin_moment
+from sim_backend.membrane.spins import GA71, SpinSpecies, brillouin_moment, film_voxels
 
 #: Ga atoms per m^3 in GaAs (zinc blende, a = 5.653 A: 4 / a^3), and the natural abundance of
 #: 71Ga, 39.892 % (Harris et al., Pure Appl. Chem. 73, 1795 (2001), table of NMR nuclei).
@@ -85,18 +85,8 @@ class NuclearSample:
              **kwargs) -> "NuclearSample":
         """A film of ``thickness`` centred on z0; ``depleted`` lists (centre, width, remaining
         pumping efficiency) regions where optical pumping raises the polarisation less."""
-        half = int(math.ceil((thickness / 2 + margin) / dz))
-        z = z0 + dz * np.arange(-half, half + 1)
-
-        def covered(centre: float, width: float) -> np.ndarray:
-            lo = np.maximum(z - dz / 2, centre - width / 2)
-            hi = np.minimum(z + dz / 2, centre + width / 2)
-            return np.clip(hi - lo, 0.0, None) / dz
-
-        eff = np.ones_like(z)
-        for centre, width, remaining in depleted:
-            eff = eff * (1 - (1 - remaining) * covered(centre, width))
-        return cls(z, density * covered(z0, thickness), eff, **kwargs)
+        z, film, efficiency = film_voxels(thickness, z0, dz, depleted, margin)
+        return cls(z, density * film, efficiency, **kwargs)
 
     def spins_per_voxel(self) -> np.ndarray:
         return self.density * self.area * float(self.z[1] - self.z[0])

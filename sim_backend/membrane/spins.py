@@ -54,6 +54,25 @@ def brillouin_moment(species: SpinSpecies, field_t: float, temperature: float) -
     return mu * (a / math.tanh(a * x) - b / math.tanh(b * x))
 
 
+def film_voxels(thickness: float, z0: float, dz: float, depleted: tuple[tuple[float, float, float], ...],
+                margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Voxel centres z (spacing dz) over a film from z0 - thickness/2 to z0 + thickness/2 plus
+    ``margin``, the fraction of each voxel inside the film, and the fraction kept by the
+    ``depleted`` regions (centre, width, remaining fraction); edges are exact, not snapped to z."""
+    half = int(math.ceil((thickness / 2 + margin) / dz))
+    z = z0 + dz * np.arange(-half, half + 1)
+
+    def covered(centre: float, width: float) -> np.ndarray:
+        lo = np.maximum(z - dz / 2, centre - width / 2)
+        hi = np.minimum(z + dz / 2, centre + width / 2)
+        return np.clip(hi - lo, 0.0, None) / dz
+
+    kept = np.ones_like(z)
+    for centre, width, remaining in depleted:
+        kept = kept * (1 - (1 - remaining) * covered(centre, width))
+    return z, covered(z0, thickness), kept
+
+
 @dataclass
 class SpinSample:
     """A spin-density profile along the gradient axis z (m), over ``area`` (m^2)."""
@@ -83,19 +102,8 @@ class SpinSample:
              **kwargs) -> "SpinSample":
         """A film from z0 - thickness/2 to z0 + thickness/2; ``depleted`` lists regions
         (centre, width, remaining fraction) where the spin density (or polarisation) is reduced."""
-        half = int(math.ceil((thickness / 2 + margin) / dz))
-        z = z0 + dz * np.arange(-half, half + 1)
-
-        def covered(centre: float, width: float) -> np.ndarray:
-            """Fraction of each voxel [z - dz/2, z + dz/2] inside the region (exact edges)."""
-            lo = np.maximum(z - dz / 2, centre - width / 2)
-            hi = np.minimum(z + dz / 2, centre + width / 2)
-            return np.clip(hi - lo, 0.0, None) / dz
-
-        n = density * covered(z0, thickness)
-        for centre, width, remaining in depleted:
-            n = n * (1 - (1 - remaining) * covered(centre, width))
-        return cls(z, n, **kwargs)
+        z, film, kept = film_voxels(thickness, z0, dz, depleted, margin)
+        return cls(z, density * film * kept, **kwargs)
 
     def resonance_field(self, mw_frequency: float) -> float:
         return 2 * math.pi * mw_frequency / self.species.gamma
