@@ -14,12 +14,12 @@ from typing import Any
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.gui.bridge import Task
 from app.gui.presets import PRESET_SUFFIX, read_preset, write_preset
+from app.gui.theme import error_style
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
 from sequences.pulse.errors import format_seconds
 from units.durations import format_duration
 
-ERROR_STYLE = "color: #b00020;"
 BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; color: #000; }"  # readable in both themes
 
 
@@ -67,7 +67,7 @@ class ParameterField(QtWidgets.QWidget):
         self.unit.setMinimumWidth(40)
         self.message = QtWidgets.QLabel()
         self.message.setObjectName(f"error_{p.name}")
-        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setStyleSheet(error_style())
         self.message.setWordWrap(True)
         self.message.hide()
         row = QtWidgets.QHBoxLayout()
@@ -161,7 +161,7 @@ class ExperimentPanel(QtWidgets.QWidget):
         scroll.setWidget(self.form_host)
         self.problems_label = QtWidgets.QLabel()
         self.problems_label.setObjectName("form_problems")
-        self.problems_label.setStyleSheet(ERROR_STYLE)
+        self.problems_label.setStyleSheet(error_style())
         self.problems_label.setWordWrap(True)
         self.duration = QtWidgets.QLabel()
         self.duration.setObjectName("estimated_duration")
@@ -232,7 +232,7 @@ class ExperimentPanel(QtWidgets.QWidget):
         try:
             name, texts = read_preset(path, self.experiments)
         except ValueError as exc:
-            self.preset_message.setStyleSheet(ERROR_STYLE)
+            self.preset_message.setStyleSheet(error_style())
             self.preset_message.setText(str(exc))
             return False
         self.select(name)

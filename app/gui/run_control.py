@@ -13,10 +13,10 @@ from app.gui.run_notes import RunNotes
 from app.storage import write_notes
 from app.gui.queue_series import check_entries
 from app.gui.run_controller import RunController
+from app.gui.theme import error_style
 from sequences.experiment import Experiment, ParameterError
 from units.durations import format_duration
 
-MESSAGE_STYLE = "color: #b00020;"
 STATE_TEXT = {"idle": "idle", "starting": "starting…", "running": "running", "pausing": "pausing at the next safe point…",
               "paused": "paused", "aborting": "aborting: driving the lab to its safe state…",
               "completed": "completed", "aborted": "aborted (lab in safe state)", "failed": "failed (lab in safe state)"}
@@ -63,7 +63,7 @@ class RunControlPanel(QtWidgets.QWidget):
         self.message = QtWidgets.QLabel("")
         self.message.setObjectName("run_message")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(MESSAGE_STYLE)
+        self.message.setStyleSheet(error_style())
         self.speed = QtWidgets.QDoubleSpinBox()
         self.speed.setObjectName("speed")
         self.speed.setRange(0.0, 1000.0)
@@ -129,7 +129,7 @@ class RunControlPanel(QtWidgets.QWidget):
     def start(self) -> bool:
         """Start the experiment in the form; an invalid form or lab limit starts nothing."""
         self.message.setText("")
-        self.message.setStyleSheet(MESSAGE_STYLE)
+        self.message.setStyleSheet(error_style())
         try:
             self.controller.start(self.experiment_source())
         except (ParameterError, ValueError, RuntimeError) as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.gui._qt import QtWidgets, Signal
+from app.gui.theme import error_style
 
 
 def parse_sample(name: str, details: str) -> dict[str, str]:
@@ -47,7 +48,7 @@ class RunNotes(QtWidgets.QWidget):
         self.details.setPlaceholderText("more sample fields, one a line: mass = 2.1 mg")
         self.details.setMaximumHeight(50)
         self.error = QtWidgets.QLabel("")
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(error_style())
         self.error.setWordWrap(True)
         self.error.hide()
         form = QtWidgets.QFormLayout(self)
