@@ -6,7 +6,8 @@ Workloads (the issue's): a 200-design tolerance Monte Carlo of examples/halbach_
 (exact magpylib fields, as the design report uses, 200 DSV points; the dipole model's
 ~1 ms trials are too small to be worth distributing one by one) and a 64-point simulated esr-sweep grid (8 modulation amplitudes
 x 8 time constants, 41 field points each). Each runs through ``Compute.map`` on a cluster of 1
-worker process, then 2 (127.0.0.1, dashboard off), after a warm-up task per worker.
+worker process and on one of 2 (127.0.0.1, dashboard off), both open at once, after warm-up
+tasks, alternated for ``--rounds`` rounds (median and range of the paired ratios).
 
 Reported: wall time and speedup; the CPU seconds the tasks themselves used (measured inside each
 task with ``time.process_time``), so a loaded machine shows as tasks that got less than their
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -92,19 +94,26 @@ def cluster(workers: int, backend: str) -> Compute:
     return compute
 
 
-def measure(name: str, fn: Callable, items: list, backend: str) -> float:
-    walls, cpus = {}, {}
-    results = {}
-    for workers in (1, 2):
-        compute = cluster(workers, backend)
-        try:
-            compute.map(_sleep_warm, range(2 * workers))
-            t0 = time.perf_counter()
-            out = compute.map(Timed(fn), items)
-            walls[workers] = time.perf_counter() - t0
-            cpus[workers] = sum(c for _, c in out)
-            results[workers] = [r for r, _ in out]
-        finally:
+def measure(name: str, fn: Callable, items: list, backend: str, rounds: int) -> float:
+    """Both clusters open at once, the 1- and 2-worker runs alternated for ``rounds`` rounds; the
+    speedup is the median of the paired per-round ratios (the machine's load drifts between
+    seconds: a ratio of runs far apart would measure the load)."""
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    cpus: dict[int, list[float]] = {1: [], 2: []}
+    results: dict[int, list] = {}
+    computes = {w: cluster(w, backend) for w in (1, 2)}
+    try:
+        for w, compute in computes.items():
+            compute.map(_sleep_warm, range(2 * w))
+        for _ in range(rounds):
+            for w, compute in computes.items():
+                t0 = time.perf_counter()
+                out = compute.map(Timed(fn), items)
+                walls[w].append(time.perf_counter() - t0)
+                cpus[w].append(sum(c for _, c in out))
+                results[w] = [r for r, _ in out]
+    finally:
+        for compute in computes.values():
             client = compute._client
             compute.close()
             if client is not None:
@@ -113,14 +122,18 @@ def measure(name: str, fn: Callable, items: list, backend: str) -> float:
     same = all(np.array_equal(np.asarray(list(_numbers(a))), np.asarray(list(_numbers(b))), equal_nan=True)
                for a, b in zip(results[1], results[2]))
     size, secs = serialisation(fn, items, results[1][0])
-    speedup = walls[1] / walls[2]
-    print(f"{name}: {len(items)} tasks")
+    ratios = [a / b for a, b in zip(walls[1], walls[2])]
+    speedup = statistics.median(ratios)
+    print(f"{name}: {len(items)} tasks, {rounds} interleaved rounds")
     for w in (1, 2):
-        print(f"  {w} worker{'s' if w > 1 else ' '}: wall {walls[w]:7.2f} s, task CPU {cpus[w]:7.2f} s "
-              f"({cpus[w] / walls[w]:.2f} cores busy)")
-    print(f"  speedup {speedup:.2f}x (target {TARGET}); results identical 1 vs 2 workers: {same}")
+        wall, cpu = statistics.median(walls[w]), statistics.median(cpus[w])
+        print(f"  {w} worker{'s' if w > 1 else ' '}: wall median {wall:7.2f} s (range {min(walls[w]):.2f}-"
+              f"{max(walls[w]):.2f}), task CPU {cpu:7.2f} s ({cpu / wall:.2f} cores busy)")
+    print(f"  speedup median {speedup:.2f}x (range {min(ratios):.2f}-{max(ratios):.2f}, target {TARGET}); "
+          f"results identical 1 vs 2 workers: {same}")
+    per_task_cpu = statistics.median(cpus[1]) / len(items)
     print(f"  serialisation per task: {size / 1024:.1f} KiB, {secs * 1e3:.2f} ms pickle+unpickle "
-          f"({secs / (cpus[1] / len(items)) * 100:.2f} % of a task's CPU)")
+          f"({secs / per_task_cpu * 100:.2f} % of a task's CPU)")
     if not same:
         print("  MISS: results differ between 1 and 2 workers")
         return 0.0
@@ -137,13 +150,17 @@ def _numbers(r: Any):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", choices=("dask", "pool"), default="dask")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved 1-/2-worker rounds (default 3)")
     args = ap.parse_args(argv)
-    print(f"app.compute scaling, backend {args.backend}, {os.cpu_count()} CPU cores, load average "
-          f"{os.getloadavg()[0]:.1f}")
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # cluster start/stop chatter
+    print(f"measures: app.compute.Compute.map, the path of `spinbench halbach --tolerance` and `spinbench sweep`, "
+          f"backend {args.backend}, 2 workers vs 1; {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}")
     ok = True
     for name, make in (("tolerance Monte Carlo", tolerance_tasks), ("esr-sweep grid", sweep_tasks)):
         fn, items = make()
-        speedup = measure(name, fn, items, args.backend)
+        speedup = measure(name, fn, items, args.backend, args.rounds)
         if speedup < TARGET:
             print(f"  MISS: {speedup:.2f}x < {TARGET}x")
             ok = False
