@@ -91,7 +91,10 @@ def _turning_points(b: np.ndarray, ys: np.ndarray) -> tuple[list[float], list[fl
             k = i + int(np.argmax(ys[i:j + 1] < 0))  # first point past the crossing
             y0, y1 = ys[k - 1], ys[k]
             mids.add(float(b[k - 1] + (b[k] - b[k - 1]) * y0 / (y0 - y1)))
-    return [float(b[i]) for i in maxima[:2]], sorted(mids), [float(b[i]) for i in minima[-2:]]
+    # The outermost peaks, or the strongest one where noise left a peak beyond an edge.
+    lows = set(maxima[:3]) | {max(maxima, key=lambda i: ys[i])}
+    highs = set(minima[-3:]) | {min(minima, key=lambda i: ys[i])}
+    return [float(b[i]) for i in sorted(lows)], sorted(mids), [float(b[i]) for i in sorted(highs)]
 
 
 def powder_start(b: np.ndarray, y: np.ndarray, frequency: float, bm: float = 0.0) -> tuple[np.ndarray, float]:
@@ -137,6 +140,7 @@ def fit_powder(b: np.ndarray, y: np.ndarray, frequency: float, *, bm: float = 0.
         g0 = gs if g0 is None else g0
         fwhm0 = w if fwhm0 is None else fwhm0
     g0, w = np.asarray(g0, float), float(fwhm0)
+    spacing = float(np.ptp(b)) / (len(b) - 1)
     gref = float(np.mean(g0))
     yscale = float(np.ptp(y)) or 1.0
     best = None
@@ -151,9 +155,11 @@ def fit_powder(b: np.ndarray, y: np.ndarray, frequency: float, *, bm: float = 0.
             return (powder_signal(b, frequency, gref + p[:3] * 1e-3, abs(p[3]) * 1e-3, abs(p[4]) * 1e-3,
                                   p[5], p[6], bm, edges) - y) / yscale
 
-        best = least_squares(resid, p0, x_scale="jac", max_nfev=800)
+        # A good start converges in tens of steps; a line the points do not resolve wanders for hundreds.
+        best = least_squares(resid, p0, x_scale="jac", max_nfev=200)
         g0 = gref + best.x[:3] * 1e-3
-        w_new = tch_width(abs(best.x[3]) * 1e-3, abs(best.x[4]) * 1e-3)[0]
+        # A line narrower than the point spacing is not resolved: no finer grid for it.
+        w_new = max(tch_width(abs(best.x[3]) * 1e-3, abs(best.x[4]) * 1e-3)[0], spacing)
         if 0.7 < w_new / w < 1.4:
             break
         w = w_new
