@@ -19,7 +19,6 @@ from itertools import product
 import numpy as np
 
 from analysis.constants import H, MU_B
-from analysis.line_count import derivative_line_features, trace_noise
 from analysis.line_profiles import tch_width
 from analysis.powder_model import powder_grid, powder_signal
 from analysis.uncertainty import residual_scaled_errors
@@ -53,6 +52,7 @@ def _apparent_width(b: np.ndarray, y: np.ndarray) -> float:
     smoothed at the scale that makes the pattern stand out most above the noise (a matched filter:
     smoothing much narrower than the line leaves noise, much wider flattens the line), and the
     smoothing's own broadening is taken out (Gaussian widths add in quadrature)."""
+    from analysis.line_count import derivative_line_features, trace_noise  # scipy.signal: on first use
     step = b[1] - b[0]
     noise = trace_noise(y)
     if not noise > 0:
@@ -78,6 +78,8 @@ def _turning_points(b: np.ndarray, ys: np.ndarray) -> tuple[list[float], list[fl
     """Candidate fields of the low-field positive peak, the absorption maximum (zero crossings
     from a positive to a negative lobe) and the high-field negative peak of a smoothed trace."""
     from scipy.signal import find_peaks
+
+    from analysis.line_count import trace_noise
     thr = max(5 * trace_noise(ys), 0.05 * float(np.max(np.abs(ys))))
     maxima = [int(i) for i in find_peaks(ys, prominence=thr)[0] if ys[i] > thr]
     minima = [int(i) for i in find_peaks(-ys, prominence=thr)[0] if ys[i] < -thr]
