@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import brentq, minimize
 
 from sim_backend.constants import H, MU_B
 
@@ -112,13 +112,32 @@ class Antiferromagnet:
         return [(float(b), float(f)) for b in fields for f in self.frequencies(b * u)]
 
 
-def sublattice_magnetisation(temperature: float, neel_temperature: float) -> float:
-    """m(T) = sqrt(1 - (T / T_N)^2), 0 above T_N: an empirical reduced sublattice magnetisation with
-    the mean-field exponent 1/2 at T_N (not a material's measured curve)."""
+def _brillouin(s: float, x: float) -> float:
+    """B_S(x) = a coth(a x) - b coth(b x), a = (2S+1)/2S, b = 1/2S; its series below x = 1e-3
+    (there the two coth terms cancel to round-off): (S+1)/(3S) x - (a^4 - b^4) x^3 / 45."""
+    a, b = (2 * s + 1) / (2 * s), 1 / (2 * s)
+    if x < 1e-3:
+        return (s + 1) / (3 * s) * x - (a ** 4 - b ** 4) * x ** 3 / 45
+    return a / math.tanh(a * x) - b / math.tanh(b * x)
+
+
+def sublattice_magnetisation(temperature: float, neel_temperature: float, spin: float = 2.5) -> float:
+    """Reduced sublattice magnetisation m(T) of the mean-field (molecular-field) antiferromagnet:
+    the root m > 0 of m = B_S(3S/(S+1) m T_N/T) below T_N, 0 at and above it (spin S; e.g.
+    J. S. Smart, *Effective Field Theories of Magnetism*, Saunders 1966, ch. 4; the same equation
+    as the ferromagnet's with T_C -> T_N). m ~ sqrt(10/3 (S+1)^2/((S+1)^2+S^2) (1 - T/T_N)) near
+    T_N and 1 - m exponentially small as T -> 0."""
+    if not spin > 0:
+        raise ValueError(f"antiferromagnet: spin must be > 0, got {spin}")
     if not math.isfinite(neel_temperature):
         return 1.0
-    x = temperature / neel_temperature
-    return math.sqrt(1 - x * x) if x < 1 else 0.0
+    t = temperature / neel_temperature
+    if t >= 1:
+        return 0.0
+    if t <= 0:
+        return 1.0
+    c = 3 * spin / (spin + 1) / t
+    return float(brentq(lambda m: _brillouin(spin, c * m) - m, 1e-12, 1.0, xtol=1e-15, rtol=1e-15))
 
 
 @dataclass
@@ -127,9 +146,10 @@ class AntiferromagnetSample:
 
     ``h_e``, ``h_a`` (T) at T = 0, ``g``; ``frequency_hwhm`` (Hz) the modes' half width;
     ``field_direction``: the applied field in the crystal frame (easy axis z); temperature:
-    H_E(T) = H_E m(T), H_A(T) = H_A m(T)^anisotropy_exponent (Callen-Callen: K ~ m^3 for a
-    uniaxial single-ion anisotropy, so H_A = 2K/M ~ m^2; H. B. Callen and E. Callen, J. Phys.
-    Chem. Solids 27, 1271 (1966)), m(T) from :func:`sublattice_magnetisation`.
+    H_E(T) = H_E m(T) (the molecular field follows the sublattice magnetisation), H_A(T) =
+    H_A m(T)^anisotropy_exponent (Callen-Callen: K ~ m^3 for a uniaxial single-ion anisotropy,
+    so H_A = 2K/M ~ m^2; H. B. Callen and E. Callen, J. Phys. Chem. Solids 27, 1271 (1966)),
+    m(T) the mean-field Brillouin magnetisation of spin ``spin`` (:func:`sublattice_magnetisation`).
     The modes come from :class:`Antiferromagnet` (equilibrium + linearised equations of motion)
     on a field grid up to ``max_field``, linear between grid points within one magnetic phase,
     the phase boundary (spin flop) located by bisection; a table per temperature (0.1 K bins)."""
@@ -142,11 +162,14 @@ class AntiferromagnetSample:
     field_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
     neel_temperature: float = math.inf
     anisotropy_exponent: float = 2.0
+    spin: float = 2.5
     max_field: float = 4.0
     grid_step: float = 0.1
 
     def __post_init__(self) -> None:
         Antiferromagnet(self.h_e, self.h_a, self.g)  # the same checks
+        if not self.spin > 0:
+            raise ValueError(f"antiferromagnet sample: need spin > 0, got {self.spin}")
         if not (self.frequency_hwhm > 0 and self.max_field > 0 and self.grid_step > 0
                 and np.linalg.norm(self.field_direction) > 0):
             raise ValueError("antiferromagnet sample: need frequency_hwhm > 0, max_field > 0, grid_step > 0 "
@@ -154,7 +177,7 @@ class AntiferromagnetSample:
         self._tables: dict[float, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     def model(self, temperature: float) -> Antiferromagnet:
-        m = sublattice_magnetisation(temperature, self.neel_temperature)
+        m = sublattice_magnetisation(temperature, self.neel_temperature, self.spin)
         if m <= 0:
             raise ValueError(f"antiferromagnet sample: {temperature} K is above T_N = {self.neel_temperature} K")
         return Antiferromagnet(self.h_e * m, self.h_a * m ** self.anisotropy_exponent, self.g)

@@ -31,13 +31,32 @@ def test_mode_table_follows_the_closed_form_branches_across_the_spin_flop():
     assert seen == len(b)
 
 
-def test_anisotropy_falls_towards_the_neel_temperature():
-    s = AntiferromagnetSample(h_e=1.5, h_a=0.3, neel_temperature=60.0)
-    m = np.sqrt(1 - (np.array([5.0, 30.0, 55.0]) / 60.0) ** 2)
-    got = [(s.model(t).h_e, s.model(t).h_a) for t in (5.0, 30.0, 55.0)]
-    assert np.array(got) == pytest.approx(np.c_[1.5 * m, 0.3 * m ** 2])
+def test_exchange_and_anisotropy_follow_the_mean_field_sublattice_magnetisation():
+    """m(T) against closed forms of the molecular-field equation m = B_S(3S/(S+1) m/t): S = 1/2 is
+    m = tanh(m/t), so 1 - m -> 2 exp(-2/t) at low t; near T_N m^2 -> 10/3 (S+1)^2/((S+1)^2+S^2)
+    (1 - t) for any S (J. S. Smart, Effective Field Theories of Magnetism, 1966, ch. 4). H_E ~ m,
+    H_A ~ m^2 (Callen-Callen)."""
+    from sim_backend.antiferromagnet import sublattice_magnetisation
+
+    for t in (0.1, 0.15):
+        assert 1 - sublattice_magnetisation(t, 1.0, 0.5) == pytest.approx(2 * np.exp(-2 / t), rel=1e-3)
+    for t in (0.3, 0.6, 0.9):  # S = 1/2: the root satisfies tanh(m/t) = m itself
+        m = sublattice_magnetisation(t, 1.0, 0.5)
+        assert np.tanh(m / t) == pytest.approx(m, rel=1e-12)
+    for spin in (0.5, 1.0, 2.5):
+        c = 10 / 3 * (spin + 1) ** 2 / ((spin + 1) ** 2 + spin ** 2)
+        assert sublattice_magnetisation(0.9999, 1.0, spin) ** 2 == pytest.approx(c * 1e-4, rel=2e-3)
+    s = AntiferromagnetSample(h_e=1.5, h_a=0.3, neel_temperature=60.0, spin=1.0)
+    for t in (5.0, 30.0, 55.0):
+        m = s.model(t).h_e / 1.5
+        assert s.model(t).h_a == pytest.approx(0.3 * m ** 2, rel=1e-12)
+        # the m the model uses solves the S = 1 equation, B_1(x) = 3/2 coth(3x/2) - 1/2 coth(x/2), x = 3/2 m T_N/T
+        x = 1.5 * m * 60.0 / t
+        assert 1.5 / np.tanh(1.5 * x) - 0.5 / np.tanh(0.5 * x) == pytest.approx(m, rel=1e-12)
     with pytest.raises(ValueError, match="above T_N"):
         s.model(61.0)
+    with pytest.raises(ValueError, match="spin"):
+        AntiferromagnetSample(spin=0.0)
 
 
 @pytest.mark.parametrize("params, message", [
