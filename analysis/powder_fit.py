@@ -10,6 +10,12 @@ a negative peak. An axial pattern merges two of them. The start finds these on a
 spectrum smoothed by a Gaussian a third of the apparent line width wide (the noise drops by the
 square root of the points averaged, the turning points hardly move), so a single noisy point
 cannot pose as an edge; the few candidate combinations are then ranked by the model's chi^2.
+
+Errors: the covariance of the least-squares fit (``analysis.uncertainty``); 200 noise seeds at
+1-3 % of the peak-to-peak cover the true g-values 66-70 % of the time (tests/test_fit_coverage.py).
+Limit: for an axial pattern (two g-values equal) the spectrum depends on their splitting only to
+second order, so their linearised errors mean little (too small when the fit splits them by
+noise, huge when it does not); their mean is well determined.
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ import numpy as np
 
 from analysis.constants import H, MU_B
 from analysis.line_profiles import tch_width
-from analysis.powder_model import powder_grid, powder_signal
+from analysis.powder_model import CELLS_PER_WIDTH, powder_grid, powder_signal
 from analysis.uncertainty import residual_scaled_errors
 
 #: FWHM / peak-to-peak width of a derivative line: sqrt(3) Lorentzian, sqrt(2 ln 2) Gaussian; between
@@ -113,7 +119,8 @@ def powder_start(b: np.ndarray, y: np.ndarray, frequency: float, bm: float = 0.0
     c = H * frequency / MU_B
     design = np.column_stack([np.zeros_like(b), np.ones_like(b)])
     best = (np.inf, None, width)
-    for w in (width / 1.5, width, width * 1.5):
+    # Powder features are at least as wide as the line: the ladder reaches further down than up.
+    for w in (width / 2, width / np.sqrt(2), width, width * np.sqrt(2)):
         for b1, b2, b3 in product(lows, mids, highs):
             # The edge peaks sit about a quarter width inside the pattern (the density rises inward).
             g = np.sort(c / np.array([b1 - w / 4, b2, b3 + w / 4]))[::-1]
@@ -147,7 +154,9 @@ def fit_powder(b: np.ndarray, y: np.ndarray, frequency: float, *, bm: float = 0.
     yscale = float(np.ptp(y)) or 1.0
     best = None
     for _ in range(2):  # a second pass on a grid matched to the fitted width
-        edges = powder_grid(b, frequency, g0, w, bm)
+        # Ten cells per point spacing at most: finer cells cost time and add nothing the points can show.
+        cells = int(np.clip(10 * w / spacing, 15, CELLS_PER_WIDTH))
+        edges = powder_grid(b, frequency, g0, w, bm, cells_per_width=cells)
         p0 = np.r_[(g0 - gref) * 1e3, SPLIT * w * 1e3, SPLIT * w * 1e3] if best is None else best.x[:5]
         basis = powder_signal(b, frequency, gref + p0[:3] * 1e-3, p0[3] * 1e-3, p0[4] * 1e-3, 1.0, 0.0, bm, edges)
         lin = np.linalg.lstsq(np.column_stack([basis, np.ones_like(b)]), y, rcond=None)[0]
