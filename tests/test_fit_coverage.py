@@ -3,7 +3,8 @@ true value 60-76 % of the time (68 % expected for honest errors; 200 seeds give 
 
 Data come from closed forms written here (Gilbert damping, Portis saturation, Kittel, a driven
 damped oscillator, its thermal spectrum and ringdown, MRFM peaks, g^2 patterns, a powder
-spectrum summed over orientations) or from the simulator (the antiferromagnet's normal modes), plus Gaussian noise; no fit is told the noise.
+spectrum summed over orientations) or from the simulator (the antiferromagnet's normal modes),
+plus Gaussian noise; no fit is told the noise.
 (Pulsed fits: tests/test_pulsed_fits.py; in-plane Kittel: tests/test_kittel_warnings.py; cw lines
 with correlated lock-in noise: tests/test_correlated_noise.py.)
 """
