@@ -11,7 +11,8 @@ spectrum smoothed by a Gaussian a third of the apparent line width wide (the noi
 square root of the points averaged, the turning points hardly move), so a single noisy point
 cannot pose as an edge; the few candidate combinations are then ranked by the model's chi^2.
 
-Errors: the covariance of the least-squares fit (``analysis.uncertainty``); 200 noise seeds at
+Errors: the covariance of the least-squares fit (``analysis.uncertainty``, with the lock-in
+filter's variance inflation where the caller knows it); 200 noise seeds at
 1-3 % of the peak-to-peak cover the true g-values 66-70 % of the time (tests/test_fit_coverage.py).
 Limit: for an axial pattern (two g-values equal) the spectrum depends on their splitting only to
 second order, so their linearised errors mean little (too small when the fit splits them by
@@ -27,7 +28,7 @@ import numpy as np
 from analysis.constants import H, MU_B
 from analysis.line_profiles import tch_width
 from analysis.powder_model import CELLS_PER_WIDTH, powder_grid, powder_signal
-from analysis.uncertainty import residual_scaled_errors
+from analysis.uncertainty import covariance, standard_errors
 
 #: FWHM / peak-to-peak width of a derivative line: sqrt(3) Lorentzian, sqrt(2 ln 2) Gaussian; between
 FWHM_PER_PP = 1.45
@@ -134,8 +135,9 @@ def powder_start(b: np.ndarray, y: np.ndarray, frequency: float, bm: float = 0.0
 
 
 def fit_powder(b: np.ndarray, y: np.ndarray, frequency: float, *, bm: float = 0.0,
-               g0: np.ndarray | None = None, fwhm0: float | None = None) -> PowderFit:
-    """Fit three principal g-values, Lorentzian and Gaussian widths, area and offset."""
+               g0: np.ndarray | None = None, fwhm0: float | None = None, inflation: float = 1.0) -> PowderFit:
+    """Fit three principal g-values, Lorentzian and Gaussian widths, area and offset. ``inflation``:
+    the variance inflation of correlated (lock-in filtered) noise, as in ``analysis.uncertainty``."""
     from scipy.optimize import least_squares
     b, y = np.asarray(b, float), np.asarray(y, float)
     if len(b) < 20:
@@ -175,7 +177,7 @@ def fit_powder(b: np.ndarray, y: np.ndarray, frequency: float, *, bm: float = 0.
             break
         w = w_new
     p, r = best.x, best.fun * yscale
-    perr = residual_scaled_errors(best)
+    perr = standard_errors(covariance(best.jac, best.fun, inflation=inflation))
     g = gref + p[:3] * 1e-3
     ge = perr[:3] * 1e-3
     order = np.argsort(g)[::-1]

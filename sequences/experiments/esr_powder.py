@@ -13,6 +13,7 @@ from analysis.line_profiles import MIN_SNR
 from drivers.lab import Lab
 from sequences.result import WARNING, Result
 from sequences.experiment import FitValue, Message, RunData
+from sequences.experiments.esr_errors import sweep_inflation
 from sequences.experiments.esr_sweep import EsrFieldSweep
 from sequences.experiments.trace_series import PARK_TIME_CONSTANT, approach
 
@@ -47,7 +48,8 @@ class EsrPowderSweep(EsrFieldSweep):
         bm = float(p.get("mod_amplitude", self.mod_amplitude))
         out: dict[str, Any] = {}
         try:
-            fit = fit_powder(b, x, freq, bm=bm)
+            # the lock-in filter correlates the readings (as in the line fits of esr-sweep)
+            fit = fit_powder(b, x, freq, bm=bm, inflation=sweep_inflation(run, self.settings(run), len(b)))
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             return {"warning": f"no powder pattern found: the fit failed ({exc})"}
         snr = float(np.ptp(fit.curve - fit.offset)) / max(fit.residual_rms, 1e-300)
