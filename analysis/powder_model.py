@@ -8,9 +8,16 @@ Density: the closed-form distribution of x = g_eff^2 = sum a_i l_i^2 over random
 (K the complete elliptic integral of the first kind, parameter m). Mapped to field with
 B = h f / (muB sqrt(x)) by a quadrature over x, deposited on a uniform field grid (the middle
 singularity is integrable), then convolved with a derivative pseudo-Voigt line (or its
-field-modulated first harmonic). Orientation dependence of the transition probability is
-neglected (a percent-level smooth weight for g anisotropy of a few percent; it barely moves the
-turning points).
+field-modulated first harmonic).
+
+Intensity weight (Aasa and Vanngard, J. Magn. Reson. 19, 308 (1975)): the transition
+probability for B1 perpendicular to B0, averaged over B1's direction in that plane, is
+P = (tr g^2 - n.g^4.n / g_eff^2) / 2, and a field-swept spectrum carries a further 1/g_eff. With
+y_i = n_i^2 on the principal axes, n.g^4.n = sum a_i^2 y_i = e1 x - e2 + e3 sum y_i / a_i (each a_i
+solves a^3 - e1 a^2 + e2 a - e3 = 0; e1, e2, e3 the symmetric functions of the a_i), and
+sum y_i / a_i = 1/x to second order in the anisotropy, so P = (e2 / x - e3 / x^2) / 2 is a function
+of x alone (relative error ~ (delta g / g)^2; leaving P out entirely biased g2 by about one error
+bar at a signal-to-noise ratio of 400).
 
 Speed: the convolution is done by FFT with the line's analytic Fourier transform (Lorentzian
 exp(-pi G |k|), Gaussian exp(-(pi G k)^2 / 4 ln 2), derivative 2 pi i k, field modulation of
@@ -66,8 +73,21 @@ def powder_nodes(frequency: float, g: np.ndarray, n: int = 1500) -> tuple[np.nda
     x_hi = a2 + (a3 - a2) * s**2
     w_hi = 2 * (a3 - a2) * s / n
     x = np.r_[x_lo, x_hi]
-    w = np.r_[w_lo, w_hi] * powder_density_x(x, np.array([a1, a2, a3]))
+    a = np.array([a1, a2, a3])
+    w = np.r_[w_lo, w_hi] * powder_density_x(x, a) * intensity_weight(x, a)
     return H * frequency / (MU_B * np.sqrt(x)), w
+
+
+def intensity_weight(x: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Transition probability times the field-swept 1/g_eff at g_eff^2 = x (module docstring),
+    relative to its value at the mean x, so the fitted area stays that of the pattern."""
+    e2 = a[0] * a[1] + a[1] * a[2] + a[2] * a[0]
+    e3 = a[0] * a[1] * a[2]
+
+    def weight(v: np.ndarray) -> np.ndarray:
+        return (e2 / v - e3 / v**2) / np.sqrt(v)
+
+    return weight(np.asarray(x, float)) / weight(np.mean(a))
 
 
 def deposit(b_nodes: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
