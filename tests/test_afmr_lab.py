@@ -22,13 +22,17 @@ def test_mode_table_follows_the_closed_form_branches_across_the_spin_flop():
     b = np.linspace(0.0, 1.99, 997)
     ref = easy_axis_branches(b, 1.5, 0.3) * 2.0 * MU_B_OVER_H
     hsf = spin_flop_field(1.5, 0.3)
-    seen = 0
+    seen, worst = 0, 0.0
     for mask, freqs in s.mode_frequencies(b, 295.0):
         r = np.sort(np.where(np.isnan(ref[:, mask]), np.inf, ref[:, mask]), axis=0)[:freqs.shape[0]]
-        assert np.max(np.abs(np.sort(freqs, axis=0) - r)) < 0.02 * s.frequency_hwhm  # table: 1 % of the width
+        worst = max(worst, np.max(np.abs(np.sort(freqs, axis=0) - r)))
         seen += mask.sum()
         assert np.all(b[mask] < hsf) or np.all(b[mask] > hsf)  # one phase per segment, split at H_sf
     assert seen == len(b)
+    # piecewise-cubic table: measured 76 kHz worst, the normal modes' own difference from the closed
+    # form (3e-6); straight lines between table points were up to 0.5 MHz low on the concave
+    # spin-flop branch, a coherent bias of the branch fit
+    assert worst < 1e-3 * s.frequency_hwhm, worst
 
 
 def test_exchange_and_anisotropy_follow_the_mean_field_sublattice_magnetisation():
