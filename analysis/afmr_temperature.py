@@ -61,7 +61,7 @@ def anisotropy_temperature_law(t: np.ndarray, h_a0: float, t_neel: float, beta: 
     return h_a0 * x ** beta
 
 
-def mean_field_anisotropy(t: np.ndarray, h_a0: float, t_neel: float, spin: float = 2.5,
+def mean_field_anisotropy(t: np.ndarray, h_a0: float, t_neel: float, spin: float,
                           exponent: float = 2.0) -> np.ndarray:
     """H_A0 m(T/T_N)^exponent, m the mean-field sublattice magnetisation of spin ``spin``."""
     return h_a0 * mean_field_magnetisation(np.asarray(t, float) / t_neel, spin) ** exponent
@@ -87,14 +87,16 @@ class AnisotropyTemperatureFit:
 
 
 def fit_anisotropy_temperature(t: np.ndarray, h_a: np.ndarray, h_a_err: np.ndarray, model: str = "mean-field",
-                               spin: float = 2.5, exponent: float = 2.0) -> AnisotropyTemperatureFit:
+                               spin: float | None = None, exponent: float = 2.0) -> AnisotropyTemperatureFit:
     """Fit anisotropy fields (T) with their 1-sigma errors measured at temperatures ``t`` (K).
 
-    ``model``: ``"mean-field"`` (H_A0, T_N fitted; ``spin`` S and ``exponent`` n given) or
+    ``model``: ``"mean-field"`` (H_A0, T_N fitted; ``spin`` S, required, and ``exponent`` n given) or
     ``"power-law"`` (H_A0, T_N, beta fitted). The errors are scaled by the reduced chi-square
     when it exceeds 1 (``analysis.uncertainty.covariance``)."""
     if model not in MODELS:
         raise ValueError(f"H_A(T) fit: unknown model {model!r}; use one of {list(MODELS)}")
+    if model == "mean-field" and not (spin is not None and spin > 0):
+        raise ValueError(f"H_A(T) fit (mean-field): give the magnetic ion's spin S > 0 (e.g. 2.5 for Mn2+), got {spin}")
     t, h_a, err = (np.asarray(v, float) for v in (t, h_a, h_a_err))
     n_par = 2 if model == "mean-field" else 3
     if not (t.shape == h_a.shape == err.shape) or t.size < n_par + 1:
@@ -104,11 +106,12 @@ def fit_anisotropy_temperature(t: np.ndarray, h_a: np.ndarray, h_a_err: np.ndarr
         raise ValueError("H_A(T) fit: every H_A needs a positive, finite error")
     if np.any(~np.isfinite(h_a)) or np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ValueError("H_A(T) fit: temperatures and H_A must be finite (temperatures >= 0 K)")
+    s_ion = float(spin) if model == "mean-field" and spin is not None else float("nan")
     t_low = float(t.max()) * (1 + 1e-9)  # T_N above every measured temperature: H_A > 0 there
 
     if model == "mean-field":
         def resid(p):
-            return (mean_field_anisotropy(t, p[0], p[1], spin, exponent) - h_a) / err
+            return (mean_field_anisotropy(t, p[0], p[1], s_ion, exponent) - h_a) / err
         starts = [[float(h_a[np.argmin(t)]), k * float(t.max())] for k in (1.05, 1.2, 1.5, 3.0)]
         lower, upper = [0.0, t_low], [np.inf, np.inf]
     else:
@@ -126,5 +129,4 @@ def fit_anisotropy_temperature(t: np.ndarray, h_a: np.ndarray, h_a_err: np.ndarr
     names = ("h_a0", "t_neel") if model == "mean-field" else ("h_a0", "t_neel", "beta")
     beta = exponent if model == "mean-field" else float(best.x[2])
     return AnisotropyTemperatureFit(model, float(best.x[0]), float(best.x[1]), beta,
-                                    dict(zip(names, map(float, e))), chi2,
-                                    spin if model == "mean-field" else float("nan"))
+                                    dict(zip(names, map(float, e))), chi2, s_ion)

@@ -67,6 +67,8 @@ def test_fits_recover_known_parameters_from_noisy_points():
     assert abs(fit.exponent - 1.0) < 3 * fit.errors["beta"]
     with pytest.raises(ValueError, match="at least 4"):
         fit_anisotropy_temperature(t[:3], h[:3], err[:3], model="power-law")
+    with pytest.raises(ValueError, match="spin S"):
+        fit_anisotropy_temperature(t, h, err, model="mean-field")
     with pytest.raises(ValueError, match="unknown model"):
         fit_anisotropy_temperature(t, h, err, model="brillouin")
 
