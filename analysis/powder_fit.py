@@ -32,7 +32,7 @@ from analysis.uncertainty import covariance, standard_errors
 
 #: FWHM / peak-to-peak width of a derivative line: sqrt(3) Lorentzian, sqrt(2 ln 2) Gaussian; between
 FWHM_PER_PP = 1.45
-#: Lorentzian = Gaussian FWHM giving a pseudo-Voigt of total FWHM 1 (Thompson-Cox-Hastings)
+#: Lorentzian = Gaussian FWHM giving a Voigt of total FWHM 1 (Thompson-Cox-Hastings approximation)
 SPLIT = 1 / tch_width(1.0, 1.0)[0]
 
 

@@ -7,7 +7,7 @@ Density: the closed-form distribution of x = g_eff^2 = sum a_i l_i^2 over random
     a2 < x < a3:  p(x) = K(m) / (pi sqrt((x - a1)(a3 - a2))),  m = (a2 - a1)(a3 - x) / ((x - a1)(a3 - a2))
 (K the complete elliptic integral of the first kind, parameter m). Mapped to field with
 B = h f / (muB sqrt(x)) by a quadrature over x, deposited on a uniform field grid (the middle
-singularity is integrable), then convolved with a derivative pseudo-Voigt line (or its
+singularity is integrable), then convolved with a derivative Voigt line (or its
 field-modulated first harmonic).
 
 Intensity weight (Aasa and Vanngard, J. Magn. Reson. 19, 308 (1975)): the transition
@@ -19,8 +19,9 @@ sum y_i / a_i = 1/x to second order in the anisotropy, so P = (e2 / x - e3 / x^2
 of x alone (relative error ~ (delta g / g)^2; leaving P out entirely biased g2 by about one error
 bar at a signal-to-noise ratio of 400).
 
-Speed: the convolution is done by FFT with the line's analytic Fourier transform (Lorentzian
-exp(-pi G |k|), Gaussian exp(-(pi G k)^2 / 4 ln 2), derivative 2 pi i k, field modulation of
+Speed: the convolution is done by FFT with the line's analytic Fourier transform (Voigt: the
+product of the Lorentzian's exp(-pi G_L |k|) and the Gaussian's exp(-(pi G_G k)^2 / 4 ln 2), exact,
+where a pseudo-Voigt is only an approximation; derivative 2 pi i k, field modulation of
 amplitude Bm 2 i J1(2 pi k Bm) / Bm: the first harmonic of a line swept by Bm cos(theta)), so one
 model costs O(N log N) on the grid instead of O(N K) for a direct convolution with a kernel of K
 cells; the fit calls it a few hundred times.
@@ -122,11 +123,11 @@ def powder_grid(b: np.ndarray, frequency: float, g: np.ndarray, width: float, bm
 
 def line_transform(k: np.ndarray, fwhm_l: float, fwhm_g: float, bm: float = 0.0) -> np.ndarray:
     """Fourier transform (convention F(k) = int f(x) exp(-2 pi i k x) dx, k in 1/T) of the
-    area-normalised derivative pseudo-Voigt line, or of its first harmonic over Bm for a field
-    modulation of amplitude ``bm`` (which tends to the derivative as bm -> 0)."""
+    area-normalised derivative Voigt line (Lorentzian FWHM ``fwhm_l`` convolved with Gaussian FWHM
+    ``fwhm_g``), or of its first harmonic over Bm for a field modulation of amplitude ``bm``
+    (which tends to the derivative as bm -> 0)."""
     from scipy.special import j1
-    f, eta = tch_width(fwhm_l, fwhm_g)
-    shape = eta * np.exp(-np.pi * f * np.abs(k)) + (1 - eta) * np.exp(-(np.pi * f * k) ** 2 / (4 * np.log(2)))
+    shape = np.exp(-np.pi * abs(fwhm_l) * np.abs(k) - (np.pi * fwhm_g * k) ** 2 / (4 * np.log(2)))
     if bm > 0:
         return 2j * j1(2 * np.pi * k * bm) / bm * shape
     return 2j * np.pi * k * shape
@@ -134,12 +135,14 @@ def line_transform(k: np.ndarray, fwhm_l: float, fwhm_g: float, bm: float = 0.0)
 
 def powder_signal(b: np.ndarray, frequency: float, g: np.ndarray, fwhm_l: float, fwhm_g: float, area: float,
                   offset: float, bm: float = 0.0, edges: np.ndarray | None = None) -> np.ndarray:
-    """First-derivative (or first-harmonic / Bm) powder spectrum at fields ``b``."""
+    """First-derivative (or first-harmonic / Bm) powder spectrum at fields ``b``: Voigt lines of
+    Lorentzian and Gaussian FWHM ``fwhm_l``, ``fwhm_g``; ``area`` relative to the intensity at the
+    mean g (``intensity_weight``)."""
     from scipy.fft import irfft, next_fast_len, rfft, rfftfreq
     g = np.asarray(g, float)
     b = np.asarray(b, float)
     if edges is None:
-        edges = powder_grid(b, frequency, g, max(tch_width(fwhm_l, fwhm_g)[0], 1e-9), bm)
+        edges = powder_grid(b, frequency, g, max(tch_width(fwhm_l, fwhm_g)[0], 1e-9), bm)  # ~ Voigt FWHM
     step = edges[1] - edges[0]
     ncell = len(edges) - 1
     prob = deposit(*powder_nodes(frequency, g, max(1500, 2 * ncell)), edges) * step
