@@ -239,24 +239,29 @@ def continuous_field(run: RunData, settings: Mapping[str, Any],
 def continuous_average(run: RunData, settings: Mapping[str, Any], lines: Mapping[int, AxisLine] | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(field, X, Y) sorted by field; several scans are interpolated onto a common field grid
-    (inside every scan's span) and averaged."""
+    (inside every scan's span) and averaged: the scans of each sweep direction, then the
+    directions with equal weight, so a constant timing offset (which moves up and down scans by
+    opposite amounts, :mod:`esr_directions`) cancels even when one direction has more scans."""
+    lines = hall_lines(run) if lines is None else lines
     b = continuous_field(run, settings, lines)
     ok = np.isfinite(b)
     scans = run["scan"].astype(int)
-    traces = []
+    traces: dict[bool, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     for scan in np.unique(scans[ok]):
         sel = ok & (scans == scan)
         order = np.argsort(b[sel])
-        traces.append((b[sel][order], run["x"][sel][order], run["y"][sel][order]))
-    if not traces:
+        traces.setdefault(bool(lines[int(scan)].slope > 0), []).append(
+            (b[sel][order], run["x"][sel][order], run["y"][sel][order]))
+    every = [tr for group in traces.values() for tr in group]
+    if not every:
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    if len(traces) == 1:
-        return traces[0]
-    lo, hi = max(tr[0][0] for tr in traces), min(tr[0][-1] for tr in traces)
-    grid = np.linspace(lo, hi, max(len(tr[0]) for tr in traces))
-    x = np.mean([np.interp(grid, tb, tx) for tb, tx, _ in traces], axis=0)
-    y = np.mean([np.interp(grid, tb, ty) for tb, _, ty in traces], axis=0)
-    return grid, x, y
+    if len(every) == 1:
+        return every[0]
+    lo, hi = max(tr[0][0] for tr in every), min(tr[0][-1] for tr in every)
+    grid = np.linspace(lo, hi, max(len(tr[0]) for tr in every))
+    mean = lambda k: np.mean([np.mean([np.interp(grid, tr[0], tr[k]) for tr in group], axis=0)  # noqa: E731
+                              for group in traces.values()], axis=0)
+    return grid, mean(1), mean(2)
 
 
 def continuous_lag_results(lines: Mapping[int, AxisLine], settings: Mapping[str, Any],

@@ -13,6 +13,8 @@ from analysis.peak_to_peak_fit import (fit_derivative, fit_modulated, fit_modula
 from sequences.experiments.esr_errors import AxisLine, add_axis_error, axis_error, setpoint_lines, sweep_inflation
 from sequences.experiments.esr_lag import LAG_RESULTS
 from sequences.experiments import esr_continuous as continuous
+from sequences.experiments.esr_directions import (DIRECTION_RESULTS, SWEEP_DIRECTIONS, direction_problems,
+                                                  direction_results, resolved_direction)
 from sequences.result import NOTE, Result
 from sequences.experiment import Checkpoint, Column, Experiment, FitValue, Message, Note, Parameter, Point, RunData
 from sequences.experiments.esr_lag import LAG_REMEDIES, lag_results, lag_shift
@@ -56,7 +58,7 @@ class EsrFieldSweep(Experiment):
         Result("fit_field", "T", "field axis of the fitted curve"),
         Result("fit_curve", "V", "the fitted derivative line"),
         Result("mod_amplitude_measured", "T", "modulation amplitude the line shape implies at the sample"),
-        *LAG_RESULTS, NOTE)
+        *LAG_RESULTS, *DIRECTION_RESULTS, NOTE)
     roles = ("rf", "lockin", "field")
     optional_roles = ("gaussmeter", "temperature")
     field_start = Parameter(0.3338, "T", "first field of the sweep", -2.0, 2.0, display_unit="mT", limit="max_field")
@@ -90,6 +92,11 @@ class EsrFieldSweep(Experiment):
                             "at ramp_rate while the lock-in samples into its buffer (needs a buffered lock-in; "
                             "field axis from timed Hall readings, filter delay corrected)",
                             choices=continuous.ACQUISITIONS)
+    sweep_direction = Parameter("auto", "", "continuous acquisition: 'alternate' ramps up and down on alternate scans "
+                                "(averaging them cancels a constant timing offset between lock-in samples and "
+                                "Hall readings, which the analysis reports as timing_offset); 'auto': alternate "
+                                "with scans >= 2, else up (or as direction when that is set)",
+                                choices=SWEEP_DIRECTIONS)
 
     def check(self) -> list[str]:
         if self.field_start == self.field_stop:
@@ -97,6 +104,8 @@ class EsrFieldSweep(Experiment):
         if self.lag_correction != "none" and (type(self).plan is not EsrFieldSweep.plan
                                               or type(self).analyse is not EsrFieldSweep.analyse):
             return [f"lag_correction = {self.lag_correction!r} is available in esr-sweep, not in {self.name}"]
+        if problems := direction_problems(self):
+            return problems
         if self.acquisition == "continuous":
             if type(self).plan is not EsrFieldSweep.plan or type(self).analyse is not EsrFieldSweep.analyse:
                 return [f"acquisition = 'continuous' is available in esr-sweep, not in {self.name}"]
@@ -132,7 +141,8 @@ class EsrFieldSweep(Experiment):
     def sweeps_down(self, sweep: int) -> bool:
         if self.lag_correction == "up-down":
             return sweep % 2 == 1
-        return self.direction == "down" or (self.direction == "alternate" and sweep % 2 == 1)
+        direction = resolved_direction(self) if self.acquisition == "continuous" else self.direction
+        return direction == "down" or (direction == "alternate" and sweep % 2 == 1)
 
     def total_points(self) -> int:
         if self.acquisition == "continuous":
@@ -336,6 +346,7 @@ class EsrFieldSweep(Experiment):
         if continuous.is_continuous(settings):  # field axis from timed Hall readings
             add_axis_error(out, continuous.field_axis_error(lines, settings, fit.b0))
             out.update(continuous.continuous_lag_results(lines, settings, fit.dbpp))
+            out.update(direction_results(run, settings, lines, fit, bm, harmonic, inflation))
         else:
             add_axis_error(out, axis_error(lines, lambda line: fit.b0))
             out.update(lag_results(run, settings, fit.dbpp))

@@ -179,6 +179,8 @@ class SimLockIn(_SimInstrument, LockInAmplifier, BufferedLockIn):
 
     # --- data buffer (sim_backend.instruments.lockin_buffer) ------------------------------------
     buffer_capacity = CAPACITY
+    #: Test hook (s): the buffer's first sample is taken this long after STRT (lockin_buffer).
+    buffer_start_delay = 0.0
 
     def buffer_rates(self) -> tuple[float, ...]:
         return RATES
@@ -191,6 +193,7 @@ class SimLockIn(_SimInstrument, LockInAmplifier, BufferedLockIn):
         if self._buffer is None:  # registered last: it sees the filter after each step
             self._buffer = BufferSampler(self.world.clock, self._clipped, self.buffer_capacity)
             self.world.clock.add(self._buffer)
+        self._buffer.start_delay = self.buffer_start_delay
         self._buffer.start(1.0 / rate_hz, getattr(self.demod, "process", None))
         return self._buffer.interval
 

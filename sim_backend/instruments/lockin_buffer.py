@@ -7,6 +7,10 @@ that makes the world's clock stop at every sample time, so the filter (advanced 
 between samples, ``sim_backend.rc_cascade``) and the field ramp are exact there. While it runs
 the filter process is not allowed to skip time (a clock process that forgets its input after a
 horizon is otherwise integrated only over the end of a long sleep).
+
+``start_delay`` (s, default 0) is a test hook: the first sample is taken that long after the start
+command, as by an instrument whose sample clock starts late; a client dating sample 0 at the
+command then dates every sample too early. The experiment under test is not told.
 """
 from __future__ import annotations
 
@@ -33,17 +37,19 @@ class BufferSampler:
         self.x: list[float] = []
         self.y: list[float] = []
         self._pinned: Any = None
+        self.start_delay = 0.0
 
     def start(self, interval: float, filter_process: Any = None) -> None:
         self.stop()
         self.x.clear()
         self.y.clear()
-        self.interval, self.t0, self.k = float(interval), self.clock.now(), 0
+        self.interval, self.t0, self.k = float(interval), self.clock.now() + self.start_delay, 0
         self.running = True
         if filter_process is not None and hasattr(filter_process, "horizon"):
             filter_process.horizon = lambda: math.inf  # instance override: never skipped while sampling
             self._pinned = filter_process
-        self._take()  # the first point is taken at the start
+        if self.start_delay <= 0:
+            self._take()  # the first point is taken at the start
 
     def stop(self) -> None:
         self.running = False
