@@ -9,6 +9,10 @@ The buffer samples the two displays (``DDEF``: X or R on channel 1, Y or theta o
 taken at their exact simulated times: while the buffer runs, :class:`WorldLink` advances the
 world from sample to sample (``next_sample_time`` / ``sample``), so a buffered point sees the
 field, modulation and filter state of its own instant, as a scan with a ramping field needs.
+
+``start_delay`` (s, default 0) is a test hook: ``STRT`` takes its first sample that long later, as
+an instrument whose sample clock starts late (a client dating sample 0 at the command is then
+early by as much). The experiment under test is not told.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ class DataBuffer:
         self.running = False
         self.points: list[tuple[float, float]] = []
         self._next = math.inf
+        self.start_delay = 0.0
 
     # --- commands -----------------------------------------------------------------------------
     def set_rate(self, args: str) -> None:
@@ -47,7 +52,7 @@ class DataBuffer:
     def start(self, args: str) -> None:
         if not self.running:
             self.running = True
-            self._next = self.now()
+            self._next = self.now() + self.start_delay
 
     def pause(self, args: str) -> None:
         self.running = False
