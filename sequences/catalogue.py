@@ -6,7 +6,11 @@ numpy, the analysis and driver modules they import) to read them costs about 0.3
 every call. The listing is stored instead in :mod:`sequences.catalogue_data`, generated from the
 classes (``python -m sequences.catalogue``, also run by ``python docs/generate.py``) together with a digest of the sources that define it;
 when the digest does not match the sources (an experiment edited, the file not regenerated) the
-catalogue is built from the classes, so it is never stale, only slower.
+catalogue is built from the classes, so it is never stale, only slower. The digest covers every
+module importing the experiments can load that is ours and can change the listed text
+(sequences/, analysis/ for model and geometry choices, drivers/ for roles, units/ for the
+formatting), recursively; experiments come from the fixed ``EXPERIMENTS`` table, none is
+registered at run time.
 ``tests/test_experiment_catalogue.py`` checks that the stored catalogue equals the classes'.
 """
 from __future__ import annotations
@@ -17,8 +21,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_name("catalogue_data.py")
-#: Sources whose text can change a listed parameter (declarations, formatting, units).
-SOURCES = ("sequences/experiments/*.py", "sequences/parameter.py", "units/*.py")
+#: Sources whose text can change a listed parameter (declarations, choices, formatting, units).
+SOURCES = ("sequences/**/*.py", "analysis/**/*.py", "drivers/**/*.py", "units/**/*.py")
 
 #: name -> {"title", "roles", "parameters": [(name, default, unit, doc, bounds), ...]} (text).
 Catalogue = dict[str, dict[str, Any]]
@@ -27,7 +31,7 @@ Catalogue = dict[str, dict[str, Any]]
 def source_digest() -> str:
     """SHA-256 over the sources in :data:`SOURCES` (paths and contents, sorted by path)."""
     h = hashlib.sha256()
-    for path in sorted(p for pattern in SOURCES for p in ROOT.glob(pattern)):
+    for path in sorted({p for pattern in SOURCES for p in ROOT.glob(pattern)} - {DATA}):
         h.update(path.relative_to(ROOT).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
