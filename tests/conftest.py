@@ -8,6 +8,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# No example database (the tests run in several processes at once, pytest-xdist, which must not
+# share a directory of the checkout) and derandomised: every run draws the same examples, so a
+# failure in CI reproduces on any machine.
+settings.register_profile("spinbench", database=None, derandomize=True)
+settings.load_profile("spinbench")
 
 
 @pytest.fixture
