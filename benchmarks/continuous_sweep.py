@@ -12,6 +12,11 @@ buffer in blocks while the field ramps.
 The modes alternate for ``--rounds`` rounds (the machine is shared: each round sees one load for
 both), each run on a fresh served lab; the median and range of each mode's rate and of the
 per-round ratio continuous/stepped are reported. Exits 1 when the median ratio misses the target.
+
+The continuous sweep takes two scans, up then down (``sweep_direction`` 'auto'): over the wire the
+buffer's sample 0 is dated by this process's clock after the start command, a constant timing
+offset that moves a one-way sweep's line by rate x offset; the up/down average cancels it and
+their difference measures it (``timing_offset``, printed).
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from app.labconfig import build_lab  # noqa: E402
 from sequences.experiments import EsrFieldSweep  # noqa: E402
 
 SWEEP = dict(field_start=0.3373, field_stop=0.3403, time_constant=3e-3, settle_tc=7.0, points=61)
-MODES = {"stepped": dict(ramp_rate=0.1), "continuous": dict(acquisition="continuous", ramp_rate=1e-3)}
+MODES = {"stepped": dict(ramp_rate=0.1), "continuous": dict(acquisition="continuous", ramp_rate=1e-3, scans=2)}
 
 
 def serve(conn, seed: int) -> None:
@@ -43,8 +48,8 @@ def serve(conn, seed: int) -> None:
     lab.stop()
 
 
-def measure(mode: str, seed: int) -> tuple[float, int, float, float]:
-    """(points per wall second while sweeping, points, g, g error) for one run."""
+def measure(mode: str, seed: int) -> tuple[float, int, dict]:
+    """(points per wall second while sweeping, points, the run's results) for one run."""
     parent, child = multiprocessing.Pipe()
     proc = multiprocessing.Process(target=serve, args=(child, seed), daemon=True)
     proc.start()
@@ -66,8 +71,7 @@ def measure(mode: str, seed: int) -> tuple[float, int, float, float]:
         if info.status != "completed":
             raise SystemExit(f"{mode} run {info.status}: {info.error}")
         rows = sum(n for _, n in marks[1:])
-        g = info.results.get("g_factor")
-        return rows / (marks[-1][0] - marks[0][0]), sum(n for _, n in marks), g.value, g.error
+        return rows / (marks[-1][0] - marks[0][0]), sum(n for _, n in marks), info.results
     finally:
         parent.send("stop")
         proc.join(10)
@@ -95,10 +99,12 @@ def main() -> int:
     rates: dict[str, list[float]] = {mode: [] for mode in MODES}
     for r in range(rounds):
         for mode in (MODES if r % 2 == 0 else reversed(list(MODES))):  # alternate which goes first
-            rate, n, g, g_err = measure(mode, args.seed + r)
+            rate, n, res = measure(mode, args.seed + r)
             rates[mode].append(rate)
-            print(f"  round {r + 1} {mode:>10}: {rate:8.1f} points/s ({n} points), g = {g:.6f} +- {g_err:.1e}",
-                  flush=True)
+            g, offset = res["g_factor"], res.get("timing_offset")
+            told = f", timing offset {offset.value * 1e3:.2f} +- {offset.error * 1e3:.2f} ms" if offset else ""
+            print(f"  round {r + 1} {mode:>10}: {rate:8.1f} points/s ({n} points), g = {g.value:.6f} +- "
+                  f"{g.error:.1e}{told}", flush=True)
     ratios = [c / s for c, s in zip(rates["continuous"], rates["stepped"])]
     for mode, values in rates.items():
         print(f"{mode:>10}: median (range) {spread(values, '.1f')} points/s over the wire")
