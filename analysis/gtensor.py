@@ -1,5 +1,5 @@
-"""Principal g-values from single-crystal rotations; the powder pattern's model and fit live in
-``analysis.powder_model`` and ``analysis.powder_fit`` (their names are re-exported here).
+"""Principal g-values from single-crystal rotations (the powder pattern's model and fit live in
+``analysis.powder_model`` and ``analysis.powder_fit``).
 
 Single crystal: g_eff^2(n) = n^T (g g^T) n for the B0 direction n in the crystal frame; a
 rotation about one axis gives g^2(theta) = A + B cos 2theta + C sin 2theta; three or more
@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.powder_fit import PowderFit, fit_powder, powder_start  # noqa: F401 (re-exported)
-from analysis.powder_model import powder_density_x, powder_signal  # noqa: F401 (re-exported)
 from analysis.uncertainty import covariance, propagate
 
 

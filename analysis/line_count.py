@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
-from analysis.peak_to_peak_fit import robust_noise
+from analysis.derivative_lines import robust_noise
 
 
 @dataclass(frozen=True)

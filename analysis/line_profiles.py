@@ -11,7 +11,7 @@ absorption. Closed forms (Poole 1983; Stoll & Schweiger 2006):
 - Dispersive admixture (phase phi): cos(phi) absorption + sin(phi) dispersion (Lorentzian).
 The lock-in signal is the derivative (small modulation) or, when the modulation amplitude Bm is
 known, the first Fourier component of A(B + Bm cos t) divided by Bm (any Bm): for Lorentzian and
-Gaussian lines the one modulated-line model of :mod:`analysis.peak_to_peak_fit` (closed form /
+Gaussian lines the one modulated-line model of :mod:`analysis.modulated_line` (closed form /
 quadrature with an error bound); the pseudo-Voigt and dispersive shapes by a 48-node midpoint rule.
 """
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Callable
 import numpy as np
 
 from analysis.model_names import MODELS
-from analysis.peak_to_peak_fit import fit_derivative, modulated_line
+from analysis.derivative_lines import fit_derivative
+from analysis.modulated_line import modulated_line
 from analysis.uncertainty import covariance, standard_errors
 
 C4LN2 = 4 * np.log(2)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from analysis.correlated_noise import effective_points, rc_autocorrelation, sample_interval, variance_inflation
-from analysis.peak_to_peak_fit import fit_derivative
+from analysis.derivative_lines import fit_derivative
 from analysis.uncertainty import correlated_scale, covariance
 from sim_backend.rc_cascade import CascadeStep
 
@@ -115,7 +115,7 @@ def test_esr_line_fits_take_the_inflation_into_their_covariance():
     """What esr-sweep's fits do with ``inflation=f``: the same values, every error times
     sqrt(f (n - p) / (n - p f)) with p = 4 (centre, width, amplitude, offset); 5 with the
     modulation amplitude free as well."""
-    from analysis.peak_to_peak_fit import fit_modulated, fit_modulation_amplitude
+    from analysis.modulated_fit import fit_modulated, fit_modulation_amplitude
 
     n, b0, dbpp, bm, f = 400, 0.34, 0.2e-3, 0.05e-3, 5.0
     b = b0 + np.linspace(-1.5e-3, 1.5e-3, n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.gtensor import powder_density_x
+from analysis.powder_model import powder_density_x
 from analysis.kittel import gamma_prime, resonance_field
 from sim_backend.ferromagnet import SPHERE, Ferromagnet
 from sim_backend.gtensor_sample import GTensorCentre

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from analysis.peak_to_peak_fit import modulated_line
+from analysis.modulated_line import modulated_line
 
 B0, DBPP = 1e-4, 3e-4
 
@@ -113,7 +113,7 @@ def test_long_overmodulated_sweep_measures_the_modulation_field(model):
     """A 1e5-point sweep, modulation twice the width, fitted with Bm free from a 20 % wrong
     start: centre, width and Bm within 4 sigma of the truth the data were made with."""
     from analysis.modulated_fit import fit_modulation_amplitude
-    from analysis.peak_to_peak_fit import LineFit
+    from analysis.derivative_lines import LineFit
 
     bm = 2 * DBPP
     b, y = _line(model, bm, 100_000, 2e-6)

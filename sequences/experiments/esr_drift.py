@@ -17,7 +17,7 @@ import numpy as np
 
 from drivers.lab import Lab
 from magnets.lock import FieldFrequencyLock
-from analysis.peak_to_peak_fit import fit_derivative
+from analysis.derivative_lines import fit_derivative
 from sequences.result import Result
 from sequences.experiment import Checkpoint, Column, FitValue, Message, Parameter, Point, RunData
 from sequences.experiments.esr_sweep import EsrFieldSweep

@@ -8,8 +8,8 @@ import numpy as np
 
 from drivers.lab import Lab
 from drivers.roles.lockin import buffered
-from analysis.peak_to_peak_fit import (fit_derivative, fit_modulated, fit_modulation_amplitude, line_problem,
-                                       robust_noise)
+from analysis.derivative_lines import fit_derivative, line_problem, robust_noise
+from analysis.modulated_fit import fit_modulated, fit_modulation_amplitude
 from sequences.experiments.esr_errors import AxisLine, add_axis_error, axis_error, setpoint_lines, sweep_inflation
 from sequences.experiments.esr_lag import LAG_RESULTS
 from sequences.experiments import esr_continuous as continuous

@@ -9,7 +9,7 @@ import numpy as np
 
 from drivers.lab import Lab
 from analysis.constants import H, MU_B
-from analysis.peak_to_peak_fit import fit_modulated
+from analysis.modulated_fit import fit_modulated
 from analysis.mrfm import (_peak, fit_peak, half_maximum, line_window_problem, principal_projection,
                                     quadrature_noise, zero_crossing)
 from sequences.result import NOTE, WARNING, Result
