@@ -154,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import logging
 
-    logging.getLogger("distributed").setLevel(logging.ERROR)  # cluster start/stop chatter
+    if args.backend == "dask":  # cluster start/stop chatter (and the closing comms' tracebacks)
+        import distributed.nanny  # noqa: F401  (its loggers exist once imported)
+
+        for name in list(logging.root.manager.loggerDict):
+            if name.startswith("distributed"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
     print(f"measures: app.compute.Compute.map, the path of `spinbench halbach --tolerance` and `spinbench sweep`, "
           f"backend {args.backend}, 2 workers vs 1; {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}")
     ok = True
