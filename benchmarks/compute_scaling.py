@@ -3,11 +3,12 @@
     python benchmarks/compute_scaling.py [--backend dask|pool]
 
 Workloads (the issue's): a 200-design tolerance Monte Carlo of examples/halbach_ring.toml
-(exact magpylib fields, as the design report uses, 200 DSV points; the dipole model's
-~1 ms trials are too small to be worth distributing one by one) and a 64-point simulated esr-sweep grid (8 modulation amplitudes
-x 8 time constants, 41 field points each). Each runs through ``Compute.map`` on a cluster of 1
-worker process and on one of 2 (127.0.0.1, dashboard off), both open at once, after warm-up
-tasks, alternated for ``--rounds`` rounds (median and range of the paired ratios).
+(exact fields, our closed form magnets.field.exact_field, as the design report uses, 200 DSV
+points; the dipole model's ~1 ms trials are too small to be worth distributing one by one) and
+a 64-point simulated esr-sweep grid (8 modulation amplitudes x 8 time constants, 41 field
+points each). Each runs through ``Compute.map`` on a cluster of 1 worker process and on one of
+2 (127.0.0.1, dashboard off), both open at once, after warm-up tasks, alternated for
+``--rounds`` rounds (median and range of the paired ratios).
 
 Reported: wall time and speedup; the CPU seconds the tasks themselves used (measured inside each
 task with ``time.process_time``), so a loaded machine shows as tasks that got less than their
