@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import socket
 import statistics
@@ -66,6 +67,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=2.0, help="time per candidate (default 2 s)")
     ap.add_argument("--rounds", type=int, default=40, help="interleaved rounds (default 40)")
     args = ap.parse_args()
+    print("path measured: SR830.reference_frequency (FREQ?) through the driver, the call an experiment makes to "
+          "a served lock-in over TCP (direct socket transport and over pyvisa-py), against a raw socket client and "
+          f"a bare pyvisa-py resource; round trips per wall second (load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores)", flush=True)
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(target=serve, args=(child,), daemon=True)
     server.start()
