@@ -15,11 +15,17 @@ from app.gui.live_plot import LivePlot
 from app.gui.peaks_panel import PeakPicker
 from app.gui.processing_panel import ProcessingPanel
 from app.gui.run_notes import RunNotes
+from app.gui.scroll_panel import ScrollPanel
 from app.gui.readouts import format_results
 from app.storage import open_for_append, read_run, write_notes, write_results
 from formats import READERS
 from sequences.experiment import Experiment, RunData
 from sequences.experiments import get_experiment
+
+
+#: The file and tools column: its share of the browser's width at a first start, and its limits
+#: (px); the plot keeps the rest.
+COLUMN_SHARE, COLUMN_MIN, COLUMN_MAX = 0.26, 170, 340
 
 
 def experiment_for(run: RunData) -> Experiment:
@@ -40,6 +46,9 @@ class DataBrowser(QtWidgets.QWidget):
         self.new_results: dict[str, Any] | None = None
         self.files = QtWidgets.QListWidget()
         self.files.setObjectName("run_files")
+        # a long name is shortened in the middle (date and experiment both in view), whole on hover
+        self.files.setTextElideMode(QtCore.Qt.ElideMiddle)
+        self.files.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.files.itemActivated.connect(lambda it: self.open(it.data(QtCore.Qt.UserRole)))
         self.files.itemClicked.connect(lambda it: self.open(it.data(QtCore.Qt.UserRole)))
         self.folder_label = QtWidgets.QLabel(str(self.folder))
@@ -73,29 +82,43 @@ class DataBrowser(QtWidgets.QWidget):
         nl.addWidget(self.notes)
         nl.addWidget(self.save_notes_button)
         # beside the plot (which keeps the tab's full height): the metadata and what one does with
-        # the open run or file
-        self.tools = QtWidgets.QTabWidget()
+        # the open run or file; each tool scrolls inside the column rather than widening it
+        # (a tool box: every tool's name in view however narrow the column, where tabs hid some
+        # behind scroll arrows)
+        self.tools = QtWidgets.QToolBox()
         self.tools.setObjectName("browser_tools")
-        self.tools.setUsesScrollButtons(True)  # never wider than the file list above it
-        self.tools.addTab(self.meta, "Metadata")
-        self.tools.addTab(self.processing, "Processing")
-        self.tools.addTab(self.peaks, "Peaks")
-        self.tools.addTab(notes_tab, "Notes")
+        self.tools.addItem(self.meta, "Metadata")
+        self.tools.addItem(ScrollPanel(self.processing), "Processing")
+        self.tools.addItem(ScrollPanel(self.peaks), "Peaks")
+        self.tools.addItem(ScrollPanel(notes_tab), "Notes")
         self.analyse_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.compare_button.setEnabled(False)
         self.save_notes_button.setEnabled(False)
         self.message = QtWidgets.QLabel("")
-        self.message.setWordWrap(True)
-        left = QtWidgets.QWidget()
-        ll = QtWidgets.QVBoxLayout(left)
-        ll.addWidget(self.folder_label)
+        self.message.setObjectName("browser_message")
+        self.message.setWordWrap(True)  # a long error wraps under the buttons instead of widening the tab
+        self.message.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
+        self.message.setMinimumWidth(1)
+        files = QtWidgets.QWidget()
+        fl = QtWidgets.QVBoxLayout(files)
+        fl.setContentsMargins(0, 0, 0, 0)
+        fl.addWidget(self.folder_label)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(refresh)
         row.addWidget(browse)
-        ll.addLayout(row)
-        ll.addWidget(self.files, 2)
-        ll.addWidget(self.tools, 3)
+        fl.addLayout(row)
+        fl.addWidget(self.files, 1)
+        self.folder_label.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Preferred)
+        left = QtWidgets.QSplitter(QtCore.Qt.Vertical)  # the file list over the tools, either taller
+        left.setObjectName("browser_column")
+        left.addWidget(files)
+        left.addWidget(self.tools)
+        left.setStretchFactor(0, 2)
+        left.setStretchFactor(1, 3)
+        left.setChildrenCollapsible(False)
+        left.setMinimumWidth(COLUMN_MIN)
+        self.column = left
         one = QtWidgets.QWidget()
         rl = QtWidgets.QVBoxLayout(one)
         rl.addWidget(self.plot, 1)
@@ -103,18 +126,52 @@ class DataBrowser(QtWidgets.QWidget):
         row.addWidget(self.analyse_button)
         row.addWidget(self.save_button)
         row.addWidget(self.compare_button)
-        row.addWidget(self.message, 1)
+        row.addStretch(1)
         rl.addLayout(row)
+        rl.addWidget(self.message)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(one, "Run")
         self.tabs.addTab(self.compare, "Compare")
-        split = QtWidgets.QSplitter()
-        split.addWidget(left)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(1, 3)
+        # the plot takes what the column leaves: the column keeps its width when the window grows
+        self.split = QtWidgets.QSplitter()
+        self.split.setObjectName("browser_split")
+        self.split.addWidget(left)
+        self.split.addWidget(self.tabs)
+        self.split.setStretchFactor(0, 0)
+        self.split.setStretchFactor(1, 1)
+        self.split.setChildrenCollapsible(False)
+        self._split_placed = False  # the column's first width is set once the browser has its own
         lay = QtWidgets.QVBoxLayout(self)
-        lay.addWidget(split)
+        lay.addWidget(self.split)
         self.refresh()
+
+    # --- the column's width -----------------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._split_placed:
+            self.place_split()
+
+    def place_split(self) -> None:
+        """The column at ``COLUMN_SHARE`` of the browser's width (within ``COLUMN_MIN`` ..
+        ``COLUMN_MAX``), the plot the rest: a first start's place, and View > Reset layout's."""
+        width = self.split.width() if self.isVisible() else 0
+        if width <= 0:
+            self._split_placed = False  # placed when first shown
+            return
+        column = int(min(COLUMN_MAX, max(COLUMN_MIN, COLUMN_SHARE * width)))
+        self.split.setSizes([column, width - column - self.split.handleWidth()])
+        self._split_placed = True
+
+    def split_state(self) -> QtCore.QByteArray:
+        """Where the user left the column (kept in the settings with the window's layout)."""
+        return self.split.saveState()
+
+    def restore_split(self, state: Any) -> bool:
+        """Put the column back where ``split_state`` found it; False (first-start place) if
+        ``state`` is not a saved splitter state."""
+        ok = state is not None and self.split.restoreState(state)
+        self._split_placed = bool(ok)
+        return bool(ok)
 
     def set_folder(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -127,6 +184,7 @@ class DataBrowser(QtWidgets.QWidget):
         for p in paths:
             item = QtWidgets.QListWidgetItem(p.name)
             item.setData(QtCore.Qt.UserRole, str(p))
+            item.setToolTip(str(p))
             self.files.addItem(item)
 
     def _open_dialog(self) -> None:
@@ -163,7 +221,7 @@ class DataBrowser(QtWidgets.QWidget):
         self.save_button.setEnabled(False)
         self.meta.clear()
         for key, value in (("file", str(path)), ("format", d.format), ("title", d.title)):
-            self.meta.addTopLevelItem(QtWidgets.QTreeWidgetItem([key, str(value)]))
+            self.meta.addTopLevelItem(_tree(key, str(value)))
         self.meta.addTopLevelItem(_tree("parameters", {k: v for k, v in d.parameters.items()}))
         self.meta.resizeColumnToContents(0)
         show_dataset(self.plot, d, analysis)
@@ -204,7 +262,7 @@ class DataBrowser(QtWidgets.QWidget):
                "spinbench_version"]
         for key in top:
             if key in meta:
-                self.meta.addTopLevelItem(QtWidgets.QTreeWidgetItem([key, str(meta[key])]))
+                self.meta.addTopLevelItem(_tree(key, str(meta[key])))
         for key in ("sample", "parameters", "instruments", "lab", "limits", "experiment_extra", "safe_state_errors"):
             value = meta.get(key)
             if value in (None, "", {}, []):
@@ -303,4 +361,5 @@ def _tree(key: str, value: Any) -> QtWidgets.QTreeWidgetItem:
         if hasattr(value, "value") and hasattr(value, "unit"):
             text = format_results({key: value}).split(": ", 1)[-1]
         item.setText(1, text)
+        item.setToolTip(1, text)  # the column is narrow: the whole value on hover
     return item

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from app.gui._qt import QtCore, QtWidgets, QTimer, Signal, pg
+from app.gui.elided_label import ElidedLabel
 from app.gui.frame_view import FrameView
 from app.gui.pacing import FrameGate
 from app.gui import theme
@@ -70,7 +71,7 @@ class LivePlot(CursorReadouts, QtWidgets.QWidget):
     # --- layout ---------------------------------------------------------------------------------
     def _build(self) -> None:
         bar = QtWidgets.QHBoxLayout()
-        self.status = QtWidgets.QLabel("no data")
+        self.status = ElidedLabel("no data")  # a narrow view shows "…" and the whole line as tooltip
         self.show_average = QtWidgets.QCheckBox("scan average")
         self.show_average.setChecked(True)
         self.show_average.toggled.connect(lambda _: self._touch())
@@ -85,12 +86,16 @@ class LivePlot(CursorReadouts, QtWidgets.QWidget):
         export = QtWidgets.QPushButton("Export PNG…")
         export.clicked.connect(self._export_dialog)
         bar.addWidget(self.status, 1)
-        for w in (self.show_average, self.show_legend, auto, export):
+        self._controls = (self.show_average, self.show_legend, auto, export)
+        for w in self._controls:
             bar.addWidget(w)
+        self._bar = bar
+        self._status_row = QtWidgets.QHBoxLayout()  # the status under the controls when beside them it would be cut
+        self.status.changed.connect(self._place_status)
         self.graphics = FrameView(self.frame_gate)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self.area = PlotArea(self.graphics, self._update_readout)
-        self.readout = QtWidgets.QLabel(" ")
+        self.readout = ElidedLabel(" ")
         self.readout.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.delta_readout = QtWidgets.QLabel(" ")  # B - A, on its own line while cursor B is shown
         self.delta_readout.setObjectName("delta_readout")
@@ -111,12 +116,33 @@ class LivePlot(CursorReadouts, QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(bar)
+        lay.addLayout(self._status_row)
         lay.addWidget(middle, 1)
         below = QtWidgets.QHBoxLayout()  # the cursor switch beside the read-out it extends
         below.addWidget(self.readout, 1)
         below.addWidget(self.second_cursor)
         lay.addLayout(below)
         lay.addWidget(self.delta_readout)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._place_status()
+
+    def _place_status(self, *_: Any) -> None:
+        """The status beside the controls when it fits there, else on a line of its own."""
+        bar = self._bar
+        controls = sum(w.sizeHint().width() + bar.spacing() for w in self._controls if not w.isHidden())
+        own_line = self.status.sizeHint().width() + controls > self.contentsRect().width() - 4
+        if own_line == (self._status_row.indexOf(self.status) >= 0):
+            return
+        if own_line:
+            bar.removeWidget(self.status)
+            bar.insertStretch(0, 1)  # the controls stay together at the right
+            self._status_row.addWidget(self.status, 1)
+        else:
+            self._status_row.removeWidget(self.status)
+            bar.takeAt(0)  # the stretch
+            bar.insertWidget(0, self.status, 1)
 
     @property
     def plot(self) -> pg.PlotItem:

@@ -23,6 +23,7 @@ from app.gui.log_panel import LogPanel
 from app.gui.magnet_panel import MagnetPanel
 from app.gui.run_control import RunControlPanel
 from app.gui.run_controller import RunController
+from app.gui.scroll_panel import ScrollPanel
 from app.gui.sequence_panel import SequencePanel
 from drivers.lab import Lab
 from sequences.experiments import EXPERIMENTS
@@ -30,6 +31,8 @@ from sequences.experiments import EXPERIMENTS
 ORG, APP = "spinbench", "gui"
 #: The experiment form's dock width at a first start (px): the form's labels, fields and units.
 FORM_WIDTH = 350
+#: The centre's width (px) a narrow window keeps by narrowing the side docks at a first start.
+CENTRE_WIDTH = 620
 
 
 def default_settings() -> QSettings:
@@ -104,6 +107,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreGeometry(geometry)
         if state is None or not self.restoreState(state):
             QTimer.singleShot(0, self.default_layout)
+        self.browser.restore_split(s.value("browser/split"))
         self.poller.start()
         self.experiment_panel.validate()
         self.magnet.schedule()
@@ -124,20 +128,31 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks["Log"].raise_()
         self.centre.setCurrentWidget(self.plot)
         self.default_layout()
+        self.browser.place_split()
 
     def default_layout(self) -> None:
         """Dock sizes for a first start (later starts restore the saved layout)."""
         d = self.docks
-        # the centre keeps what the side docks do not need (the form, the run control)
-        self.resizeDocks([d["Experiment"], d["Run control"]], [FORM_WIDTH, 390], Qt.Horizontal)
+        # the centre keeps what the side docks do not need (the form, the run control); in a
+        # narrow window (a 1280 px laptop) they shrink towards their panels' own widths
+        widths = [FORM_WIDTH, 390]
+        spare = self.width() - CENTRE_WIDTH
+        if sum(widths) > spare > 0:
+            # room for the run control's vertical scroll bar: a short window scrolls it
+            bar = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+            run = max(self.run_panel.minimumSizeHint().width() + bar, int(widths[1] * spare / sum(widths)))
+            widths = [max(self.experiment_panel.minimumSizeHint().width(), spare - run), run]
+        self.resizeDocks([d["Experiment"], d["Run control"]], widths, Qt.Horizontal)
         self.resizeDocks([d["Run control"], d["Instruments"]], [440, 300], Qt.Vertical)
-        self.resizeDocks([d["Log"]], [210], Qt.Vertical)
+        self.resizeDocks([d["Log"]], [min(210, max(120, self.height() - 640))], Qt.Vertical)  # 160 px at 800
 
     # --- construction helpers -------------------------------------------------------------------
     def _dock(self, title: str, widget: QtWidgets.QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName("dock_" + title.lower().replace(" ", "_"))
-        dock.setWidget(widget)
+        # a panel taller (or wider) than its place in a small window scrolls there instead of
+        # setting the window's minimum size (1280x800 must fit)
+        dock.setWidget(ScrollPanel(widget))
         self.addDockWidget(area, dock)
         self.docks[title] = dock
 
@@ -347,6 +362,7 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
+        s.setValue("browser/split", self.browser.split_state())
         s.setValue("run/speed", self.controller.speed)
         s.setValue("run/out_dir", str(self.controller.out_dir))
         s.sync()

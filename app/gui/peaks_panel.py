@@ -57,8 +57,9 @@ class PeakPicker(QtWidgets.QWidget):
         self.shape.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.shape.setMinimumContentsLength(8)
         form = QtWidgets.QFormLayout()  # a narrow column beside the plot
+        form.setRowWrapPolicy(QtWidgets.QFormLayout.WrapLongRows)  # a label over its field when narrow
         form.addRow("Shape", self.shape)
-        form.addRow("Stands out by", self.sigma)
+        form.addRow("Threshold", self.sigma)
         form.addRow("Frequency", self.frequency)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)

@@ -78,6 +78,7 @@ class ProcessingPanel(QtWidgets.QWidget):
             box.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(8)
         form = QtWidgets.QFormLayout()  # a narrow column beside the plot
+        form.setRowWrapPolicy(QtWidgets.QFormLayout.WrapLongRows)  # a label over its field when narrow
         form.addRow(self.trace_label, self.trace)
         form.addRow("Channel", self.channel)
         form.addRow("Phase", self.phase)

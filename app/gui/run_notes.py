@@ -52,6 +52,7 @@ class RunNotes(QtWidgets.QWidget):
         self.error.setWordWrap(True)
         self.error.hide()
         form = QtWidgets.QFormLayout(self)
+        form.setRowWrapPolicy(QtWidgets.QFormLayout.WrapLongRows)  # a label over its field when narrow
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Sample", self.sample_name)
         form.addRow("Fields", self.details)
