@@ -315,6 +315,7 @@ def test_powder_model_matches_the_orientation_sum():
     assert np.max(np.abs(_scaled(model, ref) - ref)) < 5e-4 * np.ptp(ref)
 
 
+@pytest.mark.slow
 def test_modulated_powder_model_is_the_first_harmonic_of_the_swept_derivative():
     """Field modulation Bm cos(theta): the lock-in's first harmonic over Bm is
     (2 / Bm) <A(B + Bm cos theta) cos theta> of the absorption A; integrating by parts, it is the
