@@ -66,9 +66,16 @@ def choose_kind(d: Dataset) -> tuple[str, str]:
                      f"x axis {d.x.name!r} is in {unit or 'no unit'!r} ('spinbench show' lists its columns)")
 
 
-def select_channel(z: np.ndarray, channel: str) -> tuple[np.ndarray, str]:
+def select_channel(z: np.ndarray, channel: str, derivative: float = 0.0) -> tuple[np.ndarray, str]:
     """The real trace to fit from complex data; 'auto' rotates the phase onto the channel with
-    the most signal (the absorption for a cw quadrature pair, the echo for pulsed data)."""
+    the most signal (the absorption for a cw quadrature pair, the echo for pulsed data).
+
+    The rotation has a 180 degree ambiguity. For pulsed data the largest point is made positive;
+    for a first-derivative cw spectrum (``derivative``: +1 for points in increasing field, -1 for
+    decreasing) the sign is the one that makes the absorption (the running integral along the
+    field) positive, the convention of every cw
+    spectrometer (the low-field lobe of the derivative up), so line finders and fits see the
+    lines the right way round."""
     if channel not in CHANNELS:
         raise ValueError(f"--channel {channel!r}: use one of {', '.join(CHANNELS)}")
     if not np.iscomplexobj(z):
@@ -82,7 +89,12 @@ def select_channel(z: np.ndarray, channel: str) -> tuple[np.ndarray, str]:
     if channel == "magnitude":
         return np.abs(z), "magnitude"
     flat, phase = principal_phase(z.reshape(-1))
-    return flat.reshape(z.shape), f"auto (phase {np.degrees(phase):.1f} deg)"
+    y = flat.reshape(z.shape)
+    if derivative:
+        absorption = derivative * np.cumsum(y - np.mean(y, axis=-1, keepdims=True), axis=-1)
+        if absorption.reshape(-1)[np.argmax(np.abs(absorption))] < 0:
+            y, phase = -y, (phase + 2 * np.pi) % (2 * np.pi) - np.pi
+    return y, f"auto (phase {np.degrees(phase):.1f} deg)"
 
 
 def _fv(value: float, error: float, unit: str) -> FitValue:
@@ -260,7 +272,9 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
     else:
         reason = "given with --kind"
     z = d.data
-    y, used = select_channel(z, channel)
+    first_harmonic = kind == "cw" and int(d.parameter("RCHM") or 1) == 1 and len(d.x.values) > 1
+    direction = float(np.sign(d.x.values[-1] - d.x.values[0])) if first_harmonic else 0.0
+    y, used = select_channel(z, channel, derivative=direction)
     out = FileAnalysis(kind, reason, used, signal=y)
     if kind == "cw":
         if d.x.unit != "T":

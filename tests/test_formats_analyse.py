@@ -155,12 +155,30 @@ def test_channel_choice_on_complex_cw_data(tmp_path, capsys):
     pairs[0::2], pairs[1::2] = z.real, z.imag
     pairs.astype(">f8").tofile(tmp_path / "c.DTA")
     auto = analyse_json(tmp_path / "c.DSC", capsys)
-    assert "auto (phase 30.0 deg)" == auto["channel"] or "auto (phase -150.0 deg)" == auto["channel"]
+    assert auto["channel"] == "auto (phase 30.0 deg)"  # the sign that makes the absorption positive
     only_x = analyse_json(tmp_path / "c.DSC", capsys, "--channel", "x")
     amp = lambda r: r["results"]["double_integral"]["value"]  # noqa: E731
     assert abs(amp(only_x)) == pytest.approx(abs(amp(auto)) * np.cos(np.radians(30.0)), rel=1e-3)
     assert main(["analyse", str(DATA / "SAMPLE2.PAR"), "--channel", "y"]) == 2
     assert "one real channel only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("detection_deg", [30.0, -150.0, 120.0, 179.0])
+@pytest.mark.parametrize("ascending", [True, False])
+def test_auto_phase_puts_the_absorption_up_whatever_the_detection_phase(detection_deg, ascending):
+    """The auto phase of a first-derivative cw line has a 180 degree ambiguity: the convention
+    (absorption positive, so its derivative's low-field lobe up) decides, in either sweep order."""
+    from app.file_analysis import select_channel
+
+    b = np.linspace(0.335, 0.345, 400) if ascending else np.linspace(0.345, 0.335, 400)
+    x = (b - 0.3401) / 4e-4
+    line = -2 * x / (1 + x * x) ** 2  # d/dB of a positive Lorentzian absorption (B0 = 340.1 mT)
+    rng = np.random.default_rng(3)
+    z = (line + 0.02 * rng.normal(size=b.size) + 0.02j * rng.normal(size=b.size)) * np.exp(1j * np.radians(detection_deg))
+    y, used = select_channel(z, "auto", derivative=1.0 if ascending else -1.0)
+    assert np.corrcoef(y, line)[0, 1] > 0.99
+    phase = float(used.removeprefix("auto (phase ").removesuffix(" deg)"))
+    assert (phase - detection_deg + 180.0) % 360.0 - 180.0 == pytest.approx(0.0, abs=2.0)
 
 
 def test_bad_files_are_one_line_errors(tmp_path, capsys):
