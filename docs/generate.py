@@ -7,7 +7,7 @@ A generated section sits between ``<!-- generated:NAME -->`` and ``<!-- /generat
 everything outside those markers is written by hand. Sections: ``sim-keys`` (docs/simulator.md,
 from ``app.simconfig.SIM_TABLE`` and the simulated samples' fields) and ``experiments``
 (docs/experiments.md, from every experiment's class, ``Parameter`` and ``Result`` declarations).
-Writing also regenerates ``sequences/catalogue_data.py``, the listing `spinbench list` prints.
+Writing also regenerates ``sequences/catalogue.json``, the listing `spinbench list` prints.
 """
 from __future__ import annotations
 

@@ -1,21 +1,19 @@
-"""The stored experiment catalogue `spinbench list` prints (sequences/catalogue_data.py) against
+"""The stored experiment catalogue `spinbench list` prints (sequences/catalogue.json) against
 the experiment classes: the same experiments, titles, roles and parameter text. When this
 fails, regenerate it: python docs/generate.py (or python -m sequences.catalogue)"""
 from __future__ import annotations
 
-from sequences import catalogue, catalogue_data
+from sequences import catalogue
 
 
 def test_stored_catalogue_matches_the_experiment_classes():
-    stored = {name: {**entry, "parameters": [tuple(p) for p in entry["parameters"]]}
-              for name, entry in catalogue_data.CATALOGUE.items()}
-    assert stored == catalogue.build(), "stale: run python docs/generate.py"
+    kept = catalogue.stored()
+    assert kept is not None and kept[1] == catalogue.build(), "stale: run python docs/generate.py"
 
 
 def test_catalogue_is_built_from_the_classes_when_the_sources_changed(monkeypatch):
     """A source edited since the catalogue was generated: the listing comes from the classes."""
-    monkeypatch.setattr(catalogue_data, "DIGEST", "0" * 64)
-    monkeypatch.setattr(catalogue_data, "CATALOGUE", {})
+    monkeypatch.setattr(catalogue, "stored", lambda: ("0" * 64, {}))
     from sequences.experiments import EXPERIMENTS
 
     assert sorted(catalogue.experiment_catalogue()) == sorted(EXPERIMENTS)
