@@ -18,7 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                           "Magnettech .xml, SpecMan .d01/.exp, TopSpin fid/ser folder, text/CSV), "
                                           "choose the analysis from its parameters and print the results.")
     p.add_argument("file", help="the data file (either file of a pair) or a TopSpin experiment folder")
-    p.add_argument("--kind", choices=KINDS, help="analysis to run (default: chosen from the file)")
+    p.add_argument("--kind", choices=KINDS, help="analysis to run (default: chosen from the file); powder (only when asked): the principal "
+                        "g-values g1 <= g2 <= g3 and widths of a powder / frozen-solution spectrum")
     p.add_argument("--channel", choices=CHANNELS, default="auto",
                    help="which channel of complex data: x, y, magnitude, or auto (phase rotated onto the channel "
                         "with the most signal; default)")
@@ -36,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fit-offset", action="store_true",
                    help="FMR sets: fit an additional anisotropy/offset field in the Kittel formula")
     p.add_argument("--baseline", type=int, metavar="ORDER",
-                   help="cw: subtract a polynomial baseline of this order fitted outside the lines")
+                   help="cw, powder: subtract a polynomial baseline of this order fitted outside the lines")
     p.add_argument("--spin-reference", metavar="FILE",
                    help="cw: count spins against this reference spectrum (same analysis, known spin number)")
     p.add_argument("--reference-spins", type=float, metavar="N", help="number of spins in the reference sample")

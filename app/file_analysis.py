@@ -3,7 +3,7 @@ of measurement is taken from the file's own parameters, axes and name, and the f
 same ``analysis`` fits the experiments use. Path: app -> formats -> analysis.
 
 Kinds: 'cw' (field-swept lock-in spectrum; 2-D: one fit per slice, a power series adds the
-saturation fit), 'echo-sweep' (echo-detected field sweep), 'nutation', 'decay', 'recovery',
+saturation fit), 'powder' (principal g-values, only with --kind: app.powder_file_analysis), 'echo-sweep' (echo-detected field sweep), 'nutation', 'decay', 'recovery',
 'fid'. Nothing the file lacks is invented: without a microwave frequency no g is reported, and
 the note says so.
 """
@@ -272,7 +272,7 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
     else:
         reason = "given with --kind"
     z = d.data
-    first_harmonic = kind == "cw" and int(d.parameter("RCHM") or 1) == 1 and len(d.x.values) > 1
+    first_harmonic = kind in ("cw", "powder") and int(d.parameter("RCHM") or 1) == 1 and len(d.x.values) > 1
     direction = float(np.sign(d.x.values[-1] - d.x.values[0])) if first_harmonic else 0.0
     y, used = select_channel(z, channel, derivative=direction)
     out = FileAnalysis(kind, reason, used, signal=y)
@@ -282,6 +282,9 @@ def analyse_dataset(d: Dataset, kind: str | None = None, channel: str = "auto", 
         if (reference or hyperfine) and y.ndim != 1:
             raise ValueError(f"{d.source}: --reference and --hyperfine work on a 1-D spectrum")
         analyse_cw(out, d, y, model, baseline, reference, hyperfine, geometry, fit_offset, standard)
+    elif kind == "powder":  # never chosen automatically: a single line and a powder look alike
+        from app.powder_file_analysis import analyse_powder
+        analyse_powder(out, d, y, baseline)
     elif kind == "echo-sweep":
         analyse_echo_sweep(out, d, y)
     else:

@@ -2,5 +2,5 @@
 take: plain tuples, so the command line offers them without importing the fits first."""
 from __future__ import annotations
 
-KINDS = ("cw", "echo-sweep", "nutation", "decay", "recovery", "fid")
+KINDS = ("cw", "powder", "echo-sweep", "nutation", "decay", "recovery", "fid")  # powder: only when asked
 CHANNELS = ("auto", "x", "y", "magnitude")
