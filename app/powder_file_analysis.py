@@ -98,8 +98,8 @@ def analyse_powder(out: FileAnalysis, d: Dataset, y: np.ndarray, baseline: int |
         return
     out.curves["fit"] = fit.curve
     snr = float(np.ptp(fit.curve - fit.offset)) / max(fit.residual_rms, 1e-300)
-    out.results["snr"] = round(snr, 1)
     if not snr >= MIN_SNR:
+        out.results["snr"] = round(snr, 1)
         out.warnings.append(f"no powder pattern found: SNR {snr:.2g} below {MIN_SNR:g}; no g-values")
         return
     g, e = fit.g[::-1], fit.g_errors[::-1]  # ascending: g1 <= g2 <= g3
@@ -114,8 +114,8 @@ def analyse_powder(out: FileAnalysis, d: Dataset, y: np.ndarray, baseline: int |
     dof = max(len(b) - FREE_PARAMETERS, 1)
     if noise > 0:
         results["reduced_chi2"] = round(fit.residual_rms**2 * len(b) / dof / noise**2, 3)
+    results["snr"] = round(snr, 1)
     out.results.update(results)
-    out.results["snr"] = out.results.pop("snr")
     pairs = _axial_pairs(g, e, float(frequency), float(tch_width(fit.fwhm_lorentz, fit.fwhm_gauss)[0]))
     if pairs:
         names = " and ".join(f"g{i} = g{j}" for i, j in pairs)

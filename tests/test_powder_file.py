@@ -53,6 +53,49 @@ def test_powder_file_gives_the_principal_g_values_within_errors(tmp_path, capsys
     assert Path(out["plot"]).stat().st_size > 10_000
 
 
+def test_modulation_amplitude_and_lock_in_times_come_from_the_file(tmp_path, capsys, clean):
+    """A first-harmonic spectrum modulated at Bm = 0.15 mT (peak; B0MA holds the peak-to-peak
+    0.3 mT), built from the orientation sum as the lock-in sees it: the derivative averaged with
+    weight (2 / pi) sin^2(theta) over the modulation cycle (test_fit_coverage). The g-values and
+    the line widths come back (a fit ignoring B0MA would put the modulation into the widths)."""
+    import test_fit_coverage as ref
+    b, _ = clean
+    bm = 0.15e-3
+    theta = (np.arange(64) + 0.5) * np.pi / 64
+    weights = 2 * np.sin(theta) ** 2 / 64
+    wide = np.linspace(b[0] - bm, b[-1] + bm, 2 * len(b))
+    deriv = ref._powder_reference(wide, G_PRINCIPAL, *POWDER_WIDTHS, n=400)
+    y = sum(w * np.interp(b + bm * np.cos(t), wide, deriv) for t, w in zip(theta, weights))
+    y = y / np.ptp(y) + np.random.default_rng(11).normal(0, 0.01, b.size)
+    out = _analyse(_write(tmp_path / "m", b, y, MWFQ=POWDER_FREQ, B0MA=2 * bm, RCTC=1e-3, SPTP=20e-3), capsys)
+    r = out["results"]
+    for k, g_true in enumerate(sorted(G_PRINCIPAL), start=1):
+        assert abs(r[f"g{k}"]["value"] - g_true) < 4 * r[f"g{k}"]["error"], (k, r[f"g{k}"])
+    from analysis.line_profiles import tch_width
+    total = tch_width(r["fwhm_lorentz"]["value"], r["fwhm_gauss"]["value"])[0]
+    assert total == pytest.approx(tch_width(*POWDER_WIDTHS)[0], rel=0.1)
+    assert any("lock-in correlation" in n for n in out["notes"]) and not out["warnings"]
+
+
+def test_baseline_option_removes_a_sloped_background(tmp_path, capsys, clean):
+    """A straight background of 0.3 peak-to-peak across the sweep: --baseline 1 (fitted outside the
+    pattern) takes it out and the g-values come back within their errors."""
+    b, y0 = clean
+    slope = 0.3 * (b - b[0]) / np.ptp(b)
+    y = y0 + slope + np.random.default_rng(5).normal(0, 0.01, b.size)
+    out = _analyse(_write(tmp_path / "s", b, y, MWFQ=POWDER_FREQ), capsys, "--baseline", "1")
+    r = out["results"]
+    assert any(n.startswith("baseline: polynomial of order 1") for n in out["notes"])
+    for k, g_true in enumerate(sorted(G_PRINCIPAL), start=1):
+        assert abs(r[f"g{k}"]["value"] - g_true) < 4 * r[f"g{k}"]["error"], (k, r[f"g{k}"])
+
+
+def test_noise_only_is_a_warning_not_g_values(tmp_path, capsys, clean):
+    b, _ = clean
+    out = _analyse(_write(tmp_path / "n", b, np.random.default_rng(2).normal(0, 1, b.size), MWFQ=POWDER_FREQ), capsys)
+    assert "g1" not in out["results"] and any("no powder pattern found" in w for w in out["warnings"])
+
+
 def test_auto_kind_stays_cw_for_a_field_sweep(tmp_path, capsys, clean):
     """Powder is never chosen on its own: a single line and a narrow powder look alike."""
     from app.file_analysis import choose_kind
@@ -90,7 +133,6 @@ def test_missing_frequency_and_2d_files_are_one_line_errors(tmp_path, capsys, cl
     assert err.count("\n") == 1 and "1-D spectrum" in err and "2-D" in err
 
 
-@pytest.mark.slow
 def test_sample2_runs_and_gives_plausible_g_or_warns(tmp_path, capsys):
     """A real ESP file (V4+ on titania): we do not know its true g-values; it runs, every g lies in
     1.8-2.1 (S = 1/2 transition-metal / radical range), or the fit says why it is suspect."""
