@@ -91,8 +91,12 @@ def select_channel(z: np.ndarray, channel: str, derivative: float = 0.0) -> tupl
     flat, phase = principal_phase(z.reshape(-1))
     y = flat.reshape(z.shape)
     if derivative:
-        absorption = derivative * np.cumsum(y - np.mean(y, axis=-1, keepdims=True), axis=-1)
-        if absorption.reshape(-1)[np.argmax(np.abs(absorption))] < 0:
+        trace = y.reshape(-1, y.shape[-1]).mean(axis=0)  # a series: its mean spectrum decides
+        k = max(2, trace.size // 10)  # a sloped baseline, from the ends (lines sit inside the sweep)
+        ends = np.r_[0:k, trace.size - k:trace.size]
+        trace = trace - np.polyval(np.polyfit(ends, trace[ends], 1), np.arange(trace.size))
+        absorption = derivative * np.cumsum(trace)
+        if absorption[np.argmax(np.abs(absorption))] < 0:
             y, phase = -y, (phase + 2 * np.pi) % (2 * np.pi) - np.pi
     return y, f"auto (phase {np.degrees(phase):.1f} deg)"
 

@@ -4,7 +4,7 @@
 
 Workloads (the issue's): a 200-design tolerance Monte Carlo of the 2674-magnet stack of
 benchmarks/halbach.py (exact fields, our closed form magnets.field.exact_field, as the design
-report uses, 200 DSV points, ~40 ms per trial; the two-ring example's trials are too small to be
+report uses, 200 DSV points, ~100 ms per trial; the two-ring example's trials are too small to be
 worth distributing) and
 a 64-point simulated esr-sweep grid (8 modulation amplitudes x 8 time constants, 41 field
 points each). Each runs through ``Compute.map`` on a cluster of 1 worker process and on one of
@@ -60,7 +60,7 @@ def _sleep_warm(_: int) -> int:
 
 def tolerance_tasks() -> tuple[Callable, list]:
     """200 perturbed copies of the 2674-magnet stack of ``benchmarks/halbach.py`` (the kind of
-    design worth distributing: ~40 ms per trial; the two-ring example's 4-6 ms trials take 1 s
+    design worth distributing: ~100 ms per trial; the two-ring example's 4-6 ms trials take 1 s
     for all 200 on one core, less than a cluster's start-up)."""
     import runpy
     import tomllib

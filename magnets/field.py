@@ -218,7 +218,8 @@ def fast_exact_field(points: np.ndarray, source: HalbachDesign | MagnetArray, ra
     points are near only a few magnets each."""
     obs = _as_points(points)
     arr = _as_array(source)
-    out = dipole_field(obs, arr)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a point on a magnet's centre: replaced below
+        out = dipole_field(obs, arr)
     near_at = _near_distance(arr, ratio)
     q = arr.directions * (arr.br * arr.volumes)[:, None] / (4 * np.pi)
     pos = arr.positions
@@ -235,7 +236,8 @@ def fast_exact_field(points: np.ndarray, source: HalbachDesign | MagnetArray, ra
                 continue
             d = o[pi] - pos[mi]
             rr = np.sqrt(np.einsum("ki,ki->k", d, d))[:, None]
-            dip = 3 * d * np.einsum("ki,ki->k", d, q[mi])[:, None] / rr**5 - q[mi] / rr**3
+            with np.errstate(divide="ignore", invalid="ignore"):  # rr = 0 at a magnet's centre: see below
+                dip = 3 * d * np.einsum("ki,ki->k", d, q[mi])[:, None] / rr**5 - q[mi] / rr**3
             np.add.at(out, s + pi, _pairs_exact(o[pi], mi, arr) - dip)
     bad = ~np.isfinite(out).all(axis=1)
     if bad.any():  # an observer at a magnet's centre, where its dipole is 0/0: the exact sum there

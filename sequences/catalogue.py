@@ -8,8 +8,8 @@ classes (``python -m sequences.catalogue``, also run by ``python docs/generate.p
 when the digest does not match the sources (an experiment edited, the file not regenerated) the
 catalogue is built from the classes, so it is never stale, only slower. The digest covers every
 module importing the experiments can load that is ours and can change the listed text
-(sequences/, analysis/ for model and geometry choices, drivers/ for roles, units/ for the
-formatting), recursively; experiments come from the fixed ``EXPERIMENTS`` table, none is
+(sequences/, analysis/ for model and geometry choices, drivers/ for roles, magnets/ for the
+field lock, units/ for the formatting), recursively; experiments come from the fixed ``EXPERIMENTS`` table, none is
 registered at run time.
 ``tests/test_experiment_catalogue.py`` checks that the stored catalogue equals the classes'.
 """
@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_name("catalogue.json")
 #: Sources whose text can change a listed parameter (declarations, choices, formatting, units).
-SOURCES = ("sequences/**/*.py", "analysis/**/*.py", "drivers/**/*.py", "units/**/*.py")
+SOURCES = ("sequences/**/*.py", "analysis/**/*.py", "drivers/**/*.py", "magnets/**/*.py", "units/**/*.py")
 
 #: name -> {"title", "roles", "parameters": [(name, default, unit, doc, bounds), ...]} (text).
 Catalogue = dict[str, dict[str, Any]]

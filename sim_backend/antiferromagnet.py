@@ -242,7 +242,7 @@ class AntiferromagnetSample:
     def _interpolators(self, temperature: float) -> list[PchipInterpolator]:
         """Per segment, piecewise-cubic (monotone, so no overshoot where sorted modes cross)
         interpolation of the table: straight lines between points put the concave spin-flop
-        branch up to 0.5 MHz low (~0.015 mT, a bias the branch fit saw); this is < 5 kHz."""
+        branch up to 0.5 MHz low (~0.015 mT, a bias the branch fit saw); this stays within 76 kHz of the closed-form branches (tests/test_afmr_lab.py), the modes' own difference from the closed form."""
         key = round(temperature, 1) if math.isfinite(self.neel_temperature) else 0.0
         if key not in self._splines:
             self._splines[key] = [PchipInterpolator(f, v, axis=1) if len(f) > 1 else

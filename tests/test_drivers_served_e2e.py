@@ -145,10 +145,10 @@ def test_served_world_time_follows_the_wall_clock():
     try:
         lab = build_lab(tomllib.loads(served.toml()))
         tc, fc = lab.temperature, lab.field
+        t_start = tc.read_temperature()
         before_start = time.monotonic()
-        t_start = tc.read_temperature()  # the world is synced to the wall clock inside this query
+        tc.set_setpoint(305.0)  # the world is synced to the wall clock as this command arrives
         clock0, after_start = world.clock.now(), time.monotonic()
-        tc.set_setpoint(305.0)
         fc.ramp_rate = 0.1
         fc.setpoint = 5e-3  # 0.25 A at 0.02 T/A; the supply slews at 20 mT/s -> 0.25 s
         time.sleep(0.6)
@@ -156,8 +156,9 @@ def test_served_world_time_follows_the_wall_clock():
         t_end = tc.read_temperature()
         after_end = time.monotonic()
         elapsed_world = world.clock.now() - clock0
-        # The two syncs happened inside the two queries, so the world's elapsed time is bracketed
-        # by the wall times around them, however long the machine kept this process waiting.
+        # The two syncs happened inside the setpoint and the reading, so the world's elapsed time is
+        # bracketed by the wall times around them, however long the machine kept this process waiting;
+        # the sample warms from the setpoint on.
         assert after_end - before_start + 1e-3 >= elapsed_world >= before_end - after_start - 1e-3
         expected = (305.0 - t_start) * (1 - np.exp(-elapsed_world / world.thermal.time_constant))
         assert t_end - t_start == pytest.approx(expected, rel=0.05)

@@ -9,6 +9,8 @@ from sequences import catalogue
 def test_stored_catalogue_matches_the_experiment_classes():
     kept = catalogue.stored()
     assert kept is not None and kept[1] == catalogue.build(), "stale: run python docs/generate.py"
+    # and current, so that `spinbench list` takes its fast path
+    assert kept[0] == catalogue.source_digest(), "sources changed since: run python docs/generate.py"
 
 
 def test_catalogue_is_built_from_the_classes_when_the_sources_changed(monkeypatch):

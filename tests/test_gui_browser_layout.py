@@ -41,20 +41,22 @@ def test_browser_gives_the_plot_most_of_the_width_on_desktop_and_laptop_screens(
         win.browser.open(two_scan_run.path)
     browser = win.browser
     qtbot.waitUntil(lambda: browser.plot.width() > 0.5 * browser.width(), timeout=5000)
-    qtbot.wait(100)  # the status line's text and place settle (it is refreshed at ~7 Hz)
+    status = browser.plot.status  # its text and place settle at the next refresh (~7 Hz)
+    qtbot.waitUntil(lambda: "scan 2 of 2" in status.text() and line_is_whole(status), timeout=5000)
     assert win.size().toTuple() == size
     assert browser.plot.width() >= 0.6 * browser.width()
     assert browser.column.width() <= 0.3 * browser.width()
     assert browser.column.width() >= 160  # the file names stay readable
-    status = browser.plot.status
     assert "scan 2 of 2" in status.text()
     assert status.isVisible() and status.width() > 100
     assert line_is_whole(status), (status.text(), status.width())
     assert line_is_whole(browser.plot.readout)
     assert "completed" in browser.message.text() and browser.message.width() >= 0.9 * browser.plot.width()
     # the form, the run control and the instruments at full width (no sideways scrolling)
-    for name in ("Experiment", "Run control", "Instruments"):
-        assert not win.docks[name].widget().horizontalScrollBar().isVisible(), name
+    docks = ("Experiment", "Run control", "Instruments")
+    scrolled = lambda: [n for n in docks if win.docks[n].widget().horizontalScrollBar().isVisible()]  # noqa: E731
+    qtbot.waitUntil(lambda: not scrolled(), timeout=3000)  # once the layout has settled
+    assert not scrolled()
     win.close()
 
 

@@ -281,8 +281,9 @@ def continuous_lag_results(lines: Mapping[int, AxisLine], settings: Mapping[str,
 
 def field_axis_error(lines: Mapping[int, AxisLine], settings: Mapping[str, Any], b0: float) -> float:
     """1-sigma error (T) at ``b0`` of the scan-averaged field axis: each scan's Hall line in time
-    at the time its lag-corrected axis reads b0 (``esr_errors.axis_error``)."""
-    return axis_error(lines, lambda line: b0 + _lag(line, settings))
+    at the time its lag-corrected axis reads b0 (``esr_errors.axis_error``), up and down scans
+    weighted as their traces are (each direction's average counts once)."""
+    return axis_error(lines, lambda line: b0 + _lag(line, settings), by_direction=True)
 
 
 def problems(exp: "EsrFieldSweep") -> list[str]:

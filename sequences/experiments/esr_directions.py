@@ -57,6 +57,9 @@ def direction_problems(exp: "EsrFieldSweep") -> list[str]:
     """Conflicts of ``sweep_direction`` with the acquisition and with ``direction``."""
     if exp.sweep_direction == "auto":
         return []
+    if exp.acquisition == "continuous" and exp.lag_correction == "up-down" and exp.sweep_direction in ("up", "down"):
+        return [f"lag_correction = 'up-down' needs scans in both directions; sweep_direction = "
+                f"{exp.sweep_direction!r} sweeps one way (use 'alternate' or 'auto')"]
     if exp.acquisition != "continuous":
         return [f"sweep_direction = {exp.sweep_direction!r} applies to acquisition = 'continuous'; a stepped "
                 f"sweep takes direction (up, down, alternate)"]

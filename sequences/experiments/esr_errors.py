@@ -77,13 +77,21 @@ def setpoint_lines(run: RunData) -> dict[int, AxisLine]:
     return lines
 
 
-def axis_error(lines: Mapping[int, AxisLine], reading: Callable[[AxisLine], float]) -> float:
+def axis_error(lines: Mapping[int, AxisLine], reading: Callable[[AxisLine], float],
+               by_direction: bool = False) -> float:
     """1-sigma error (T) of the scan-averaged field axis: each scan's line error where it reads
     ``reading(line)`` (lines of at least 3 points, with a slope); the scans' average divides
-    the quadrature sum by their number."""
-    errors = [line.error_where_it_reads(reading(line)) for line in lines.values()
-              if line.points >= 3 and line.slope != 0]
-    return math.sqrt(sum(e * e for e in errors)) / len(errors) if errors else 0.0
+    the quadrature sum by their number. ``by_direction``: the scans of each sweep direction (the
+    sign of their line's slope in time) are averaged first and the directions then with equal
+    weight, as the continuous sweep averages its traces."""
+    usable = [line for line in lines.values() if line.points >= 3 and line.slope != 0]
+    groups = ([[ln for ln in usable if ln.slope > 0], [ln for ln in usable if ln.slope < 0]] if by_direction
+              else [usable])
+    groups = [g for g in groups if g]
+    if not groups:
+        return 0.0
+    per_group = [math.sqrt(sum(ln.error_where_it_reads(reading(ln)) ** 2 for ln in g)) / len(g) for g in groups]
+    return math.sqrt(sum(e * e for e in per_group)) / len(per_group)
 
 
 def add_axis_error(out: dict[str, Any], error: float) -> None:
