@@ -47,6 +47,7 @@ def test_one_way_continuous_g_is_biased_by_rate_times_the_offset(tmp_path):
     assert "timing_offset" not in res and "swept up" in res["direction_note"]
 
 
+@pytest.mark.slow
 def test_alternate_scans_cancel_the_offset_and_measure_it(tmp_path):
     res = run(tmp_path, 6, scans=2)  # 'auto' alternates with two scans
     assert abs(pull(res["g_factor"], G_TRUE)) < 3
@@ -56,6 +57,7 @@ def test_alternate_scans_cancel_the_offset_and_measure_it(tmp_path):
     assert "1 up and 1 down" in res["direction_note"]
 
 
+@pytest.mark.slow
 def test_alternate_scans_without_an_offset_measure_none(tmp_path):
     res = run(tmp_path, 8, delay=0.0, sweep_direction="alternate", scans=2)
     assert abs(pull(res["timing_offset"], 0.0)) < 3

@@ -305,6 +305,7 @@ def _scaled(model: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return model * float(np.dot(model, ref) / np.dot(model, model))
 
 
+@pytest.mark.slow
 def test_powder_model_matches_the_orientation_sum():
     """The closed-form model (FFT convolution on a grid, intensity weight as a function of g_eff
     alone) against the independent orientation sum: within 5e-4 of the peak-to-peak everywhere."""
@@ -347,6 +348,7 @@ def test_powder_fit_errors_cover_the_principal_g_values():
     _assert_covers(_coverage(fit, {f"g{k}": g for k, g in enumerate(sorted(G_PRINCIPAL, reverse=True))}))
 
 
+@pytest.mark.slow
 def test_powder_start_is_not_caught_by_noise_spikes():
     """At 3 % noise the single-point extremes near the edges are as tall as the weaker edge peak;
     the start finds the turning points on a smoothed copy: within a line width of the true edge

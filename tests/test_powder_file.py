@@ -53,6 +53,7 @@ def test_powder_file_gives_the_principal_g_values_within_errors(tmp_path, capsys
     assert Path(out["plot"]).stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_modulation_amplitude_and_lock_in_times_come_from_the_file(tmp_path, capsys, clean):
     """A first-harmonic spectrum modulated at Bm = 0.15 mT (peak; B0MA holds the peak-to-peak
     0.3 mT), built from the orientation sum as the lock-in sees it: the derivative averaged with
