@@ -49,16 +49,21 @@ def timed(fn, *args) -> float:
     return LAST[0]
 
 
-def envelope_lab(sim_seconds: float, read_interval: float) -> float:
-    """Full simulated lab; the membrane lock-in read every ``read_interval`` (s of sim time)."""
+def driven_membrane_lab():
+    """The simulated lab with its membrane driven on resonance by the piezo, the interferometer
+    locked; (lab, the membrane lock-in)."""
     lab = build_sim_lab(SimulatedWorld(seed=1))
     lab.lockin.time_constant = 0.1
-    mode = lab.world.membrane.mode
     d = lab.displacement
     d.calibrate_fringe()
     d.lock_working_point()
-    lab.piezo.frequency, lab.piezo.amplitude, lab.piezo.output = mode.f0, 0.5, True
-    li = d.demodulator
+    lab.piezo.frequency, lab.piezo.amplitude, lab.piezo.output = lab.world.membrane.mode.f0, 0.5, True
+    return lab, d.demodulator
+
+
+def envelope_lab(sim_seconds: float, read_interval: float) -> float:
+    """Full simulated lab; the membrane lock-in read every ``read_interval`` (s of sim time)."""
+    lab, li = driven_membrane_lab()
 
     def go() -> None:
         for _ in range(int(sim_seconds / read_interval)):
@@ -71,14 +76,7 @@ def envelope_lab(sim_seconds: float, read_interval: float) -> float:
 def envelope_buffered(sim_seconds: float, read_interval: float) -> float:
     """Full simulated lab; the membrane lock-in sampled every ``read_interval`` through its data
     buffer, read back in 10 s blocks as ``Readout.series`` does for an experiment's averages."""
-    lab = build_sim_lab(SimulatedWorld(seed=1))
-    lab.lockin.time_constant = 0.1
-    mode = lab.world.membrane.mode
-    d = lab.displacement
-    d.calibrate_fringe()
-    d.lock_working_point()
-    lab.piezo.frequency, lab.piezo.amplitude, lab.piezo.output = mode.f0, 0.5, True
-    li = d.demodulator
+    lab, li = driven_membrane_lab()
     block = 10.0
 
     def go() -> None:
