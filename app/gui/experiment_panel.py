@@ -14,13 +14,12 @@ from typing import Any
 from app.gui._qt import QSettings, QtCore, QtWidgets, Signal
 from app.gui.bridge import Task
 from app.gui.presets import PRESET_SUFFIX, read_preset, write_preset
-from app.gui.theme import error_style
+from app.gui.theme import bad_field_style, error_style
 from drivers.lab import Lab
 from sequences.experiment import Experiment, Parameter, ParameterError
 from sequences.pulse.errors import format_seconds
 from units.durations import format_duration
 
-BAD_FIELD = "QLineEdit { border: 2px solid #b00020; background: #fff0f0; color: #000; }"  # readable in both themes
 
 
 def display_text(p: Parameter, value: Any) -> str:
@@ -122,7 +121,7 @@ class ParameterField(QtWidgets.QWidget):
         self.message.setText(self.error)
         self.message.setVisible(bool(self.error))
         if isinstance(self.editor, QtWidgets.QLineEdit):
-            self.editor.setStyleSheet(BAD_FIELD if self.error else "")
+            self.editor.setStyleSheet(bad_field_style() if self.error else "")
         self.edited.emit()
 
 

@@ -61,6 +61,12 @@ def error_style() -> str:
     return f"color: {_current.error};"
 
 
+def bad_field_style() -> str:
+    """Style sheet of an input field holding an invalid value: the theme's error colour as its
+    border, on a light field with dark text (readable in both themes)."""
+    return f"QLineEdit {{ border: 2px solid {_current.error}; background: #fff0f0; color: #000; }}"
+
+
 def curve_colour(i: int) -> str:
     """The i-th trace colour of the current theme."""
     return _current.curves[i % len(_current.curves)]
