@@ -66,16 +66,9 @@ class SR830Buffer(BufferedLockIn):
     def buffer_rates(self) -> tuple[float, ...]:
         return self.BUFFER_RATES
 
-    def _rate_index(self, rate_hz: float) -> int:
-        matches = [i for i, r in enumerate(self.BUFFER_RATES) if abs(r - rate_hz) <= 1e-9 * r]
-        if not matches:
-            raise ValueError(f"{self.name}: buffer rate {rate_hz!r} Hz; use one of "
-                             f"{', '.join(f'{r:g}' for r in self.BUFFER_RATES)} Hz")
-        return matches[0]
-
     def start_buffer(self, rate_hz: float, loop: bool = False) -> float:
         """Clear the buffer, show X and Y on the displays it records, sample at ``rate_hz``."""
-        index = self._rate_index(rate_hz)
+        index = self.buffer_rate_index(rate_hz)
         self._do("REST")
         self._set("DDEF 1,0,0")
         self._set("DDEF 2,0,0")

@@ -113,6 +113,16 @@ class BufferedLockIn(ABC):
         fast_enough = [r for r in rates if r * interval >= 1.0 - 1e-9]
         return min(fast_enough) if fast_enough else max(rates)
 
+    def buffer_rate_index(self, rate_hz: float) -> int:
+        """Index of ``rate_hz`` in :meth:`buffer_rates`; a rate the buffer cannot run at is refused
+        before anything is sent, with the rates it can."""
+        rates = self.buffer_rates()
+        for i, r in enumerate(rates):
+            if abs(r - rate_hz) <= 1e-9 * r:
+                return i
+        raise ValueError(f"{getattr(self, 'name', 'lock-in')}: buffer rate {rate_hz!r} Hz; use one of "
+                         f"{', '.join(f'{r:g}' for r in rates)} Hz")
+
     @abstractmethod
     def start_buffer(self, rate_hz: float) -> float:
         """Clear the buffer, record X and Y at ``rate_hz`` (one of :meth:`buffer_rates`) from now,

@@ -186,9 +186,7 @@ class SimLockIn(_SimInstrument, LockInAmplifier, BufferedLockIn):
         return RATES
 
     def start_buffer(self, rate_hz: float) -> float:
-        if not any(abs(rate_hz - r) <= 1e-9 * r for r in RATES):
-            raise ValueError(f"{self.name}: buffer rate {rate_hz!r} Hz; use one of "
-                             f"{', '.join(f'{r:g}' for r in RATES)} Hz")
+        self.buffer_rate_index(rate_hz)  # refuses a rate the buffer cannot run at
         self._cmd(f"STRT {rate_hz:g} Hz")
         if self._buffer is None:  # registered last: it sees the filter after each step
             self._buffer = BufferSampler(self.world.clock, self._clipped, self.buffer_capacity)

@@ -66,9 +66,7 @@ class SimMembraneLockIn(SimLockIn):
         return MEMBRANE_RATES
 
     def start_buffer(self, rate_hz: float) -> float:
-        if not any(abs(rate_hz - r) <= 1e-9 * r for r in MEMBRANE_RATES):
-            raise ValueError(f"{self.name}: buffer rate {rate_hz!r} Hz; use one of "
-                             f"{', '.join(f'{r:g}' for r in MEMBRANE_RATES)} Hz")
+        self.buffer_rate_index(rate_hz)  # refuses a rate the buffer cannot run at
         self._cmd(f"STRT {rate_hz:g} Hz")
         self.system.start_buffer(1.0 / rate_hz)
         return 1.0 / rate_hz
